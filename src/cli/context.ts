@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InvalidInputError } from '../core/errors.js';
+import { SiteHome } from '../site/siteHome.js';
+import { parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
+import { vobFromSelectors } from '../vob/selectors.js';
+import { Vob } from '../vob/vob.js';
+
+/** Options every command accepts. */
+export interface CommonOptions {
+  home?: string;
+  vob?: string;
+  json?: boolean;
+  config?: string;
+  debug?: boolean;
+}
+
+/** Where a command writes: results to `out`, warnings and progress to `err`. */
+export interface Io {
+  out(text: string | Uint8Array): void;
+  err(text: string): void;
+}
+
+export const processIo: Io = {
+  out: (t) => {
+    process.stdout.write(t);
+  },
+  err: (t) => {
+    process.stderr.write(t);
+  },
+};
+
+export function commonOptions(cmd: Command): CommonOptions {
+  return cmd.optsWithGlobals() as CommonOptions;
+}
+
+export function siteHome(opts: CommonOptions): SiteHome {
+  return SiteHome.locate(opts.home);
+}
+
+/**
+ * Opens the VOB a command names (`--vob`, an `@VOB` suffix on a selector, `$MSITE_VOB`, or the only
+ * registered VOB), runs `fn`, and closes it whatever happens.
+ */
+export function withVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
+  const dir = siteHome(opts).resolveVob(opts.vob ?? vobFromSelectors(selectors));
+  const vob = Vob.open(dir);
+  try {
+    return fn(vob);
+  } finally {
+    vob.close();
+  }
+}
+
+/** Reads a file named on the command line, with one clear error if it cannot be read. */
+export function readInputFile(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new InvalidInputError(`cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, {
+      data: { file },
+    });
+  }
+}
+
+/** The config spec from `--config FILE`, or undefined for the default. */
+export function configSpec(opts: CommonOptions): ConfigSpec | undefined {
+  if (!opts.config) return undefined;
+  return parseConfigSpec(readInputFile(opts.config, 'config spec').toString('utf8'), opts.config);
+}
+
+/** Prints a result: JSON for --json, else the text form. */
+export function emit(io: Io, opts: CommonOptions, json: unknown, text: () => string): void {
+  if (opts.json) {
+    io.out(JSON.stringify(json, null, 2) + '\n');
+    return;
+  }
+  const t = text();
+  if (t !== '') io.out(t.endsWith('\n') ? t : t + '\n');
+}
+
+/** Lines of aligned columns for text listings. */
+export function columns(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,86 @@
+import { Command, CommanderError } from 'commander';
+import { MsiteError, toMsiteError, UsageError } from '../core/errors.js';
+import { processIo, type Io } from './context.js';
+import { registerObjectCommands } from './commands/objectCommands.js';
+import { registerTypeCommands } from './commands/typeCommands.js';
+import { registerVobCommands } from './commands/vobCommands.js';
+import { registerDemoCommand } from './commands/demoCommand.js';
+
+/** Builds the `msite` program; commands write through `io` so the demo and tests can run them in-process. */
+export function buildProgram(io: Io): Command {
+  const program = new Command('msite')
+    .description('multi-site replication for versioned object bases')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
+  registerVobCommands(program, io);
+  registerTypeCommands(program, io);
+  registerObjectCommands(program, io);
+  registerDemoCommand(program, io);
+  for (const cmd of program.commands) {
+    cmd
+      .option('--home <dir>', 'site home (default $MSITE_HOME, else ~/.msite)')
+      .option('--debug', 'show stack traces on failure')
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
+  }
+  return program;
+}
+
+/** Long option names MultiSite writes with one dash, or differently, mapped to ours. */
+const ALIASES: Record<string, string> = { invob: 'vob', obsolete_replica: 'obsolete-replica' };
+
+/**
+ * MultiSite spells long options with one dash (`-export`, `-since X`, `-invob V`). Commander reads
+ * `-export` as a bundle of short flags, so rewrite each single-dash word that names a long option
+ * of the command to its `--` form before parsing.
+ */
+export function normalizeArgs(program: Command, argv: readonly string[]): string[] {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const cmd = program.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
+  if (!cmd) return [...argv];
+  const longs = new Set(cmd.options.map((o) => o.long?.slice(2)).filter((l): l is string => Boolean(l)));
+  let seenSeparator = false;
+  return argv.map((arg) => {
+    if (arg === '--') seenSeparator = true;
+    if (seenSeparator) return arg;
+    const m = /^--?([A-Za-z][A-Za-z0-9_-]+)(=.*)?$/.exec(arg);
+    if (!m) return arg;
+    const word = ALIASES[m[1]!] ?? m[1]!;
+    const candidates = [word, word.replace(/_/g, '-')];
+    const long = candidates.find((c) => longs.has(c));
+    if (arg.startsWith('--') && long === undefined) return arg;
+    if (long === undefined) return arg;
+    return `--${long}${m[2] ?? ''}`;
+  });
+}
+
+/**
+ * Runs `msite` with `argv` (without node and script) and returns the exit status: 0 success,
+ * 1 failure, 2 usage. Every failure is one line on stderr: `msite: error: <what>: <why> (<hint>)`.
+ */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  const debug = argv.includes('--debug') || argv.includes('-debug');
+  try {
+    await program.parseAsync(normalizeArgs(program, argv), { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const message = err.message.replace(/^error: /, '');
+      io.err(`msite: error: ${message} (see msite help${commandName(argv)})\n`);
+      return 2;
+    }
+    const e: MsiteError = toMsiteError(err);
+    io.err(`msite: error: ${e instanceof UsageError || e.code !== 'EINTERNAL' ? e.toLine() : `internal error: ${e.message}`}\n`);
+    if (debug && err instanceof Error && err.stack) io.err(err.stack + '\n');
+    return e.exitCode;
+  }
+}
+
+function commandName(argv: readonly string[]): string {
+  const name = argv.find((a) => !a.startsWith('-'));
+  return name ? ` ${name}` : '';
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+
+declare const brand: unique symbol;
+/** A nominal type: a `T` that only the named constructor functions produce. */
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+/** A globally unique object id (UUID). Names are local to a replica; OIDs never differ. */
+export type Oid = Brand<string, 'Oid'>;
+/** The OID of a replica object; the origin of every op it makes. */
+export type ReplicaOid = Brand<string, 'ReplicaOid'>;
+/** The OID a VOB family shares across all its replicas. */
+export type FamilyOid = Brand<string, 'FamilyOid'>;
+/** Position of an op in its origin replica's oplog: 1, 2, 3... with no gaps. */
+export type OplogId = Brand<number, 'OplogId'>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function newOid(): Oid {
+  return randomUUID() as Oid;
+}
+
+export function isOid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Casts a stored or received string to an OID after checking its form. */
+export function asOid<T extends Oid | ReplicaOid | FamilyOid = Oid>(value: string): T {
+  if (!UUID.test(value)) throw new TypeError(`not an OID: ${value}`);
+  return value as T;
+}
+
+export function asOplogId(value: number): OplogId {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`not an oplog id: ${value}`);
+  return value as OplogId;
+}

@@ -1,0 +1,108 @@
+import { InvalidInputError, StateError } from '../../core/errors.js';
+import { newOid } from '../../core/ids.js';
+import type { ConfigSpec } from '../configSpec.js';
+import { applyLocal } from '../ops/applyOp.js';
+import { branchPath, checkoutsOfElement, getBranch, latestVersion, typeByName, versionId } from '../queries.js';
+import { findBranch, resolvePath } from '../resolvePath.js';
+import type { BranchRow } from '../rows.js';
+import type { Vob } from '../vob.js';
+
+export interface CheckoutOptions {
+  /** Default true; an unreserved checkout does not stop others checking in first. */
+  reserved?: boolean;
+  /** Allow an unreserved checkout of a branch another replica masters (checkin still needs it). */
+  nmaster?: boolean;
+  comment?: string;
+  config?: ConfigSpec;
+}
+
+/**
+ * Checks out the branch a path leads to: the branch of the version the config spec selects (making
+ * the rule's `-mkbranch` branch first when it has one), or the branch a version-extended name gives.
+ * Only the latest version of a branch can be checked out.
+ */
+export function checkout(vob: Vob, path: string, options: CheckoutOptions = {}): { branch: string } {
+  return vob.transaction(() => {
+    const r = resolvePath(vob, path, options.config);
+    if (r.checkout) throw new StateError(`"${r.path}" is already checked out at this replica`, { hint: 'check it in or uncheckout it first' });
+    let branch: BranchRow | undefined = r.branch;
+    if (r.extended === 'element') throw new InvalidInputError(`cannot check out "${path}": name a branch or version, or give a plain path`);
+    if (!branch || (!r.version && r.extended !== 'branch')) {
+      throw new StateError(`cannot check out "${r.path}": the config spec selects no version of it`);
+    }
+    if (r.rule?.mkbranch && r.version) {
+      const brtype = typeByName(vob, 'brtype', r.rule.mkbranch);
+      const existing = brtype && findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] });
+      if (existing) {
+        branch = existing;
+      } else {
+        mkbranchAt(vob, r.rule.mkbranch, r.version.oid, options.comment);
+        branch = findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] })!;
+      }
+    } else if (r.version && r.version.number !== branch.last_number) {
+      throw new StateError(`cannot check out "${r.path}@@${versionId(vob, r.version)}": it is not the latest version on its branch`, {
+        hint: `check out ${r.path}@@${branchPath(vob, branch)}/LATEST, or branch from it`,
+      });
+    }
+    const reserved = options.reserved ?? true;
+    applyLocal(vob, 'checkout', { checkout: newOid(), branch: branch.oid, reserved, nmaster: options.nmaster ?? false, comment: options.comment ?? '' });
+    return { branch: branchPath(vob, branch) };
+  });
+}
+
+function mkbranchAt(vob: Vob, brtypeName: string, from: string, comment?: string): void {
+  const brtype = typeByName(vob, 'brtype', brtypeName);
+  if (!brtype) throw new StateError(`brtype not found: "${brtypeName}" (named by -mkbranch in the config spec)`);
+  applyLocal(vob, 'mkbranch', { branch: newOid(), brtype: brtype.oid, from: from as never, version: newOid(), comment: comment ?? '' });
+}
+
+function myCheckout(vob: Vob, path: string, config?: ConfigSpec) {
+  const r = resolvePath(vob, path, config);
+  const co = checkoutsOfElement(vob, r.element.oid, vob.self)[0];
+  if (!co) throw new StateError(`"${r.path}" is not checked out at this replica`, { hint: `check it out first (msite checkout ${r.path})` });
+  return { r, co, branch: getBranch(vob, co.branch)! };
+}
+
+export interface CheckinOptions {
+  /** New file contents; without it the new version keeps its predecessor's bytes. */
+  content?: Uint8Array;
+  comment?: string;
+  config?: ConfigSpec;
+}
+
+/** Checks in this replica's checkout of the element at `path`; returns the new version's id (`/main/3`). */
+export function checkin(vob: Vob, path: string, options: CheckinOptions = {}): { version: string; path: string } {
+  return vob.transaction(() => {
+    const { r, co, branch } = myCheckout(vob, path, options.config);
+    let content: string | null = null;
+    if (r.element.kind === 'file') {
+      content = options.content ? vob.pool.put(options.content) : latestVersion(vob, branch).content;
+    } else if (options.content) {
+      throw new InvalidInputError(`"${r.path}" is a directory: it has no content to check in`);
+    }
+    const number = branch.last_number + 1;
+    applyLocal(vob, 'checkin', { checkout: co.oid, version: newOid(), number, content, comment: options.comment ?? co.comment });
+    return { version: `${branchPath(vob, branch)}/${number}`, path: r.path };
+  });
+}
+
+/** Cancels this replica's checkout of the element at `path`. */
+export function uncheckout(vob: Vob, path: string, options: { config?: ConfigSpec } = {}): void {
+  vob.transaction(() => {
+    const { co } = myCheckout(vob, path, options.config);
+    applyLocal(vob, 'uncheckout', { checkout: co.oid });
+  });
+}
+
+/** Creates a branch of type `brtype` at the version `path` selects. */
+export function mkbranch(vob: Vob, brtypeName: string, path: string, options: { comment?: string; config?: ConfigSpec } = {}): { branch: string } {
+  return vob.transaction(() => {
+    const r = resolvePath(vob, path, options.config);
+    if (!r.version) throw new StateError(`cannot branch "${r.path}": no version of it is selected`);
+    const brtype = typeByName(vob, 'brtype', brtypeName);
+    if (!brtype) throw new StateError(`brtype not found: "${brtypeName}"`, { hint: 'create it with mkbrtype' });
+    const branch = newOid();
+    applyLocal(vob, 'mkbranch', { branch, brtype: brtype.oid, from: r.version.oid, version: newOid(), comment: options.comment ?? '' });
+    return { branch: branchPath(vob, getBranch(vob, branch)!) };
+  });
+}

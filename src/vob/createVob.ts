@@ -1,0 +1,67 @@
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Clock } from '../core/clock.js';
+import { newOid, type FamilyOid, type Oid, type ReplicaOid } from '../core/ids.js';
+import { assertObjectName } from './names.js';
+import { applyLocal } from './ops/applyOp.js';
+import { Vob } from './vob.js';
+
+export interface CreateVobOptions {
+  tag: string;
+  /** Name of the first replica; MultiSite calls it `original` until an administrator renames it. */
+  replicaName?: string;
+  /** Host the replica lives on; defaults to this machine's name. */
+  host?: string;
+  clock?: Clock;
+  synchronous?: 'full' | 'normal';
+}
+
+/** Element types every VOB starts with, and the kind of element each is for. */
+const PREDEFINED_ELTYPES = [
+  ['file', 'file'],
+  ['text_file', 'file'],
+  ['directory', 'directory'],
+] as const;
+
+/**
+ * Creates a new VOB family with its first replica in `dir`: the replica object, the predefined
+ * element types, the `main` branch type and the root directory, each made by its op (so the oplog
+ * tells the whole story from id 1). On failure the half-made directory is removed.
+ */
+export function createVob(dir: string, options: CreateVobOptions): Vob {
+  const replicaName = options.replicaName ?? 'original';
+  assertObjectName(replicaName, 'replica');
+  const vob = Vob.createStorage(dir, { clock: options.clock, synchronous: options.synchronous });
+  try {
+    vob.transaction(() => {
+      const self = newOid() as unknown as ReplicaOid;
+      vob.setMeta('family', newOid() as unknown as FamilyOid);
+      vob.setMeta('self', self);
+      vob.setMeta('tag', options.tag);
+      applyLocal(vob, 'mkreplica', { replica: self, name: replicaName, host: options.host ?? hostname() });
+      const eltypes = new Map<string, Oid>();
+      for (const [name, elkind] of PREDEFINED_ELTYPES) {
+        const type = newOid();
+        applyLocal(vob, 'mktype', { type, kind: 'eltype', name, elkind, comment: 'predefined element type' });
+        eltypes.set(name, type);
+      }
+      const main = newOid();
+      applyLocal(vob, 'mktype', { type: main, kind: 'brtype', name: 'main', comment: 'predefined branch type' });
+      vob.setMeta('main_brtype', main);
+      applyLocal(vob, 'mkelem', {
+        element: newOid(),
+        kind: 'directory',
+        eltype: eltypes.get('directory')!,
+        branch: newOid(),
+        version: newOid(),
+        parentCheckout: null,
+        name: '.',
+      });
+    });
+  } catch (err) {
+    vob.close();
+    rmSync(vob.dir, { recursive: true, force: true });
+    throw err;
+  }
+  return vob;
+}

@@ -1,0 +1,77 @@
+import { pack, unpack } from 'msgpackr';
+import { InvalidInputError, StateError } from '../../core/errors.js';
+import type { OplogId, ReplicaOid } from '../../core/ids.js';
+import { replicaName } from '../queries.js';
+import type { Vob } from '../vob.js';
+import type { OpDefinition } from './defineOp.js';
+import { isOpKind, OPS, type OpInput, type OpKind } from './registry.js';
+
+/** One oplog entry: a change, where it was made, its place in that replica's oplog, and when. */
+export interface OplogEntry {
+  origin: ReplicaOid;
+  id: OplogId;
+  kind: OpKind;
+  data: unknown;
+  at: number;
+}
+
+/** The highest oplog id from `origin` this replica has applied (its own epoch row). */
+export function actualOf(vob: Vob, origin: string): number {
+  return (vob.q('SELECT id FROM epoch WHERE replica = ? AND origin = ?').pluck().get(vob.self, origin) as number | undefined) ?? 0;
+}
+
+/**
+ * Makes a change at this replica: validates and applies op `kind` and appends its oplog entry with
+ * the next dense id, in one transaction (a savepoint inside a caller's transaction). The one write
+ * path for local commands.
+ */
+export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>): OplogEntry {
+  return vob.transaction(() => {
+    const origin = vob.self;
+    const entry: OplogEntry = { origin, id: (actualOf(vob, origin) + 1) as OplogId, kind, data, at: vob.clock.now() };
+    run(vob, entry, false);
+    return entry;
+  });
+}
+
+/**
+ * Applies an entry made at another replica, through the same op functions. Its id must be the next
+ * one from its origin; the caller (import) skips what is already applied and orders the rest.
+ */
+export function applyImported(vob: Vob, entry: OplogEntry): void {
+  vob.transaction(() => {
+    const expected = actualOf(vob, entry.origin) + 1;
+    if (entry.id !== expected) {
+      throw new StateError(
+        `op ${entry.id} from ${replicaName(vob, entry.origin)} cannot apply: this replica has ${expected - 1} from it`,
+        { data: { origin: entry.origin, id: entry.id, actual: expected - 1 } },
+      );
+    }
+    run(vob, entry, true);
+  });
+}
+
+function run(vob: Vob, entry: OplogEntry, imported: boolean): void {
+  if (!isOpKind(entry.kind)) throw new InvalidInputError(`unknown op kind "${String(entry.kind)}"`);
+  const def = OPS[entry.kind] as unknown as OpDefinition;
+  const parsed = def.schema.safeParse(entry.data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidInputError(`malformed ${entry.kind} op: ${issue ? `${issue.path.join('.') || 'data'}: ${issue.message}` : 'invalid data'}`);
+  }
+  def.apply({ vob, origin: entry.origin, at: entry.at, imported }, parsed.data);
+  vob
+    .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
+    .run(entry.origin, entry.id, entry.kind, pack(parsed.data), entry.at);
+  vob
+    .q('INSERT INTO epoch (replica, origin, id) VALUES (?, ?, ?) ON CONFLICT (replica, origin) DO UPDATE SET id = excluded.id')
+    .run(vob.self, entry.origin, entry.id);
+}
+
+/** Oplog entries in local application order (which is causal), optionally from `seq` on. */
+export function readOplog(vob: Vob, options: { sinceAt?: number } = {}): (OplogEntry & { seq: number; discarded: string | null })[] {
+  const rows = vob
+    .q('SELECT seq, origin, id, kind, data, at, discarded FROM oplog WHERE at >= ? ORDER BY seq')
+    .all(options.sinceAt ?? 0) as { seq: number; origin: ReplicaOid; id: OplogId; kind: OpKind; data: Buffer; at: number; discarded: string | null }[];
+  return rows.map((r) => ({ ...r, data: unpack(r.data) }));
+}

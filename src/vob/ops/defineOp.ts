@@ -1,0 +1,28 @@
+import type { z } from 'zod';
+import type { ReplicaOid } from '../../core/ids.js';
+import type { Vob } from '../vob.js';
+
+/** What an op's apply function knows besides its data: where and when the change was made. */
+export interface OpContext {
+  readonly vob: Vob;
+  /** The replica that made the change; every mastership check is against it. */
+  readonly origin: ReplicaOid;
+  readonly at: number;
+  /** True when the op came from another replica in a packet, false when made here. */
+  readonly imported: boolean;
+}
+
+/**
+ * One op kind: the schema its data must match and the function that validates it against the VOB
+ * and applies it. The apply function throws (an MsiteError) to refuse; it runs inside the
+ * transaction that also appends the oplog entry, so a refusal leaves nothing behind.
+ */
+export interface OpDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  readonly schema: S;
+  apply(ctx: OpContext, data: z.infer<S>): void;
+}
+
+export function defineOp<K extends string, S extends z.ZodType>(def: OpDefinition<K, S>): OpDefinition<K, S> {
+  return def;
+}

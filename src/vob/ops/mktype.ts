@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { AlreadyExistsError } from '../../core/errors.js';
+import { assertObjectName } from '../names.js';
+import { getType, typeByName } from '../queries.js';
+import { TYPE_KINDS, VALUE_TYPES } from '../rows.js';
+import { defineOp } from './defineOp.js';
+import { oid } from './schemas.js';
+
+/** Creates a type object (brtype, lbtype, attype, hltype, eltype); its creator masters it. */
+export const mktypeOp = defineOp({
+  kind: 'mktype',
+  schema: z.object({
+    type: oid,
+    kind: z.enum(TYPE_KINDS),
+    name: z.string(),
+    shared: z.boolean().default(false),
+    comment: z.string().default(''),
+    vtype: z.enum(VALUE_TYPES).nullable().default(null),
+    pbranch: z.boolean().default(false),
+    elkind: z.enum(['file', 'directory']).nullable().default(null),
+  }),
+  apply(ctx, d) {
+    assertObjectName(d.name, d.kind);
+    if (getType(ctx.vob, d.type)) throw new AlreadyExistsError(d.kind, d.name, { data: { oid: d.type } });
+    if (typeByName(ctx.vob, d.kind, d.name)) {
+      throw new AlreadyExistsError(d.kind, d.name, { hint: `choose another name, or see lstype --kind ${d.kind}` });
+    }
+    ctx.vob
+      .q(
+        `INSERT INTO type (oid, kind, name, master, creator, shared, vtype, pbranch, elkind, comment, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(d.type, d.kind, d.name, ctx.origin, ctx.origin, d.shared ? 1 : 0, d.vtype, d.pbranch ? 1 : 0, d.elkind, d.comment, ctx.at);
+  },
+});

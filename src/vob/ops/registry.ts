@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import { checkinOp } from './checkin.js';
+import { checkoutOp } from './checkout.js';
+import { chmasterOp } from './chmaster.js';
+import { lockOp, unlockOp } from './lock.js';
+import { mkattrOp } from './mkattr.js';
+import { mkbranchOp } from './mkbranch.js';
+import { mkelemOp } from './mkelem.js';
+import { mkhlinkOp } from './mkhlink.js';
+import { mklabelOp, rmlabelOp } from './mklabel.js';
+import { mkreplicaOp } from './mkreplica.js';
+import { mktypeOp } from './mktype.js';
+import { renameOp } from './rename.js';
+import { rmtypeOp } from './rmtype.js';
+import { uncheckoutOp } from './uncheckout.js';
+
+/** Every op kind, by name: the only ways a VOB changes. */
+export const OPS = {
+  mkreplica: mkreplicaOp,
+  mktype: mktypeOp,
+  rename: renameOp,
+  rmtype: rmtypeOp,
+  lock: lockOp,
+  unlock: unlockOp,
+  mkelem: mkelemOp,
+  checkout: checkoutOp,
+  uncheckout: uncheckoutOp,
+  checkin: checkinOp,
+  mkbranch: mkbranchOp,
+  mklabel: mklabelOp,
+  rmlabel: rmlabelOp,
+  mkattr: mkattrOp,
+  mkhlink: mkhlinkOp,
+  chmaster: chmasterOp,
+} as const;
+
+export type OpKind = keyof typeof OPS;
+/** The data of an op of kind K, as its schema accepts it (defaults optional). */
+export type OpInput<K extends OpKind> = z.input<(typeof OPS)[K]['schema']>;
+export type OpData<K extends OpKind> = z.output<(typeof OPS)[K]['schema']>;
+/** An op as a discriminated union on `kind`. */
+export type Op = { [K in OpKind]: { kind: K; data: OpData<K> } }[OpKind];
+
+export function isOpKind(value: string): value is OpKind {
+  return Object.hasOwn(OPS, value);
+}

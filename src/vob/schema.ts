@@ -1,0 +1,176 @@
+import type { Database } from 'better-sqlite3';
+import { StorageError } from '../core/errors.js';
+
+/**
+ * The VOB database schema as an ordered list of migrations. `PRAGMA user_version` holds the number
+ * of migrations applied; opening a VOB applies the missing ones in one transaction, and refuses a
+ * VOB written by a newer msite rather than guess at tables it does not know.
+ *
+ * OIDs are stored as text and tables keyed by them are WITHOUT ROWID, so the OID index is the table.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE replica (
+    oid TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    host TEXT NOT NULL,
+    master TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    public_key TEXT,
+    comment TEXT NOT NULL DEFAULT '',
+    lock TEXT,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE type (
+    oid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    master TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    shared INTEGER NOT NULL DEFAULT 0,
+    vtype TEXT,
+    pbranch INTEGER NOT NULL DEFAULT 0,
+    elkind TEXT,
+    comment TEXT NOT NULL DEFAULT '',
+    lock TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (kind, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE element (
+    oid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    eltype TEXT NOT NULL,
+    master TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE branch (
+    oid TEXT PRIMARY KEY,
+    element TEXT NOT NULL,
+    brtype TEXT NOT NULL,
+    parent_version TEXT,
+    master TEXT,
+    last_number INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX branch_element ON branch (element, brtype);
+  CREATE INDEX branch_brtype ON branch (brtype);
+
+  CREATE TABLE version (
+    oid TEXT PRIMARY KEY,
+    branch TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    content TEXT,
+    creator TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX version_branch ON version (branch, number);
+
+  CREATE TABLE dirent (
+    version TEXT NOT NULL,
+    name TEXT NOT NULL,
+    element TEXT NOT NULL,
+    PRIMARY KEY (version, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX dirent_element ON dirent (element);
+
+  CREATE TABLE label (
+    lbtype TEXT NOT NULL,
+    element TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (lbtype, element)
+  ) WITHOUT ROWID;
+  CREATE INDEX label_version ON label (version);
+
+  CREATE TABLE attribute (
+    oid TEXT PRIMARY KEY,
+    attype TEXT NOT NULL,
+    object TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (object, attype)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE hyperlink (
+    oid TEXT PRIMARY KEY,
+    hltype TEXT NOT NULL,
+    from_obj TEXT NOT NULL,
+    to_obj TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX hyperlink_from ON hyperlink (from_obj);
+  CREATE INDEX hyperlink_to ON hyperlink (to_obj);
+
+  CREATE TABLE checkout (
+    oid TEXT PRIMARY KEY,
+    branch TEXT NOT NULL,
+    replica TEXT NOT NULL,
+    reserved INTEGER NOT NULL,
+    nmaster INTEGER NOT NULL,
+    entries TEXT,
+    comment TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    UNIQUE (branch, replica)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE content (
+    sha TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    codec INTEGER NOT NULL,
+    data BLOB
+  ) WITHOUT ROWID;
+
+  CREATE TABLE oplog (
+    seq INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data BLOB NOT NULL,
+    at INTEGER NOT NULL,
+    discarded TEXT,
+    UNIQUE (origin, id)
+  );
+
+  CREATE TABLE epoch (
+    replica TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    PRIMARY KEY (replica, origin)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sync_record (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    replica TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    row TEXT NOT NULL,
+    packet TEXT
+  );
+  `,
+];
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings `db` to SCHEMA_VERSION. A fresh database gets every migration; an older one the missing
+ * ones; a newer one is refused with a StorageError, untouched.
+ */
+export function migrate(db: Database, dir: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StorageError(
+      `cannot open VOB ${dir}: its schema version ${current} is newer than this msite supports (${SCHEMA_VERSION})`,
+      { data: { dir, schemaVersion: current, supported: SCHEMA_VERSION }, hint: 'upgrade msite' },
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}

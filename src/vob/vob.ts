@@ -1,0 +1,155 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { systemClock, type Clock } from '../core/clock.js';
+import { StorageError } from '../core/errors.js';
+import type { FamilyOid, ReplicaOid } from '../core/ids.js';
+import { ContentPool } from './contentPool.js';
+import { migrate } from './schema.js';
+
+/** Marks a database as a VOB, so a stray SQLite file is never mistaken for one. */
+const MAGIC = 'msite-vob';
+export const DB_FILE = 'vob.db';
+export const POOL_DIR = 'pool';
+
+export interface VobOpenOptions {
+  clock?: Clock;
+  /**
+   * `full` (default) fsyncs every commit so it survives power loss; `normal` survives a crash of
+   * the process but not of the machine. Change it only for bulk loads you can redo.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+/**
+ * One VOB replica on disk: a directory with the SQLite database and the content pool. This class
+ * holds the open handles and the replica's identity; every change goes through `vob/ops`.
+ */
+export class Vob {
+  readonly db: Database;
+  readonly pool: ContentPool;
+  readonly clock: Clock;
+  private readonly statements = new Map<string, Statement>();
+  private metaCache = new Map<string, string>();
+
+  private constructor(
+    readonly dir: string,
+    db: Database,
+    clock: Clock,
+  ) {
+    this.db = db;
+    this.clock = clock;
+    this.pool = new ContentPool(db, join(dir, POOL_DIR));
+  }
+
+  /** Creates the storage directory and an empty database; the caller applies the first ops. */
+  static createStorage(dir: string, options: VobOpenOptions = {}): Vob {
+    const abs = resolve(dir);
+    if (existsSync(abs) && (!statSync(abs).isDirectory() || readdirSync(abs).length > 0)) {
+      throw new StorageError(`cannot create VOB at ${abs}: the path exists and is not an empty directory`, {
+        data: { dir: abs },
+        hint: 'choose a new storage directory',
+      });
+    }
+    mkdirSync(join(abs, POOL_DIR), { recursive: true });
+    const db = Vob.connect(abs, options);
+    migrate(db, abs);
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('magic', MAGIC);
+    return new Vob(abs, db, options.clock ?? systemClock);
+  }
+
+  /** Opens an existing VOB, migrating an older schema; refuses anything that is not a VOB. */
+  static open(dir: string, options: VobOpenOptions = {}): Vob {
+    const abs = resolve(dir);
+    const file = join(abs, DB_FILE);
+    if (!existsSync(file)) {
+      throw new StorageError(`not a VOB: ${abs}`, {
+        data: { dir: abs },
+        hint: `no ${DB_FILE} there; give a VOB storage directory or a registered tag`,
+      });
+    }
+    let db: Database;
+    try {
+      db = Vob.connect(abs, options);
+      const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+      const magic = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'magic'").pluck().get() as string | undefined) : undefined;
+      if (magic !== MAGIC) {
+        db.close();
+        throw new StorageError(`not a VOB: ${abs}`, { data: { dir: abs }, hint: `${DB_FILE} there is not a VOB database` });
+      }
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw new StorageError(`not a VOB: ${abs}: ${(err as Error).message}`, { data: { dir: abs }, cause: err });
+    }
+    try {
+      migrate(db, abs);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Vob(abs, db, options.clock ?? systemClock);
+  }
+
+  private static connect(dir: string, options: VobOpenOptions): Database {
+    const db = new BetterSqlite3(join(dir, DB_FILE));
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = OFF');
+    // Another process (an import, the daemon) may hold the write lock briefly; wait instead of failing.
+    db.pragma('busy_timeout = 10000');
+    return db;
+  }
+
+  /** A prepared statement, cached for the life of the handle. */
+  q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Runs `fn` in one SQLite transaction (a savepoint when nested). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  meta(key: string): string | undefined {
+    if (this.metaCache.has(key)) return this.metaCache.get(key);
+    const value = this.q('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+    if (value !== undefined) this.metaCache.set(key, value);
+    return value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    // A rolled-back transaction would leave the cache wrong; drop it rather than trust it.
+    this.metaCache.delete(key);
+  }
+
+  /** This replica's OID: the origin of every op made here. */
+  get self(): ReplicaOid {
+    return this.requireMeta('self') as ReplicaOid;
+  }
+
+  get family(): FamilyOid {
+    return this.requireMeta('family') as FamilyOid;
+  }
+
+  /** The VOB tag used in messages (MultiSite names the VOB by its tag). */
+  get tag(): string {
+    return this.meta('tag') ?? this.dir;
+  }
+
+  private requireMeta(key: string): string {
+    const v = this.meta(key);
+    if (v === undefined) throw new StorageError(`VOB ${this.dir} is incomplete: no ${key} recorded`, { hint: 'recreate it' });
+    return v;
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+}
