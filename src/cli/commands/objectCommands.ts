@@ -146,7 +146,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       withVob(opts, (vob) => {
         const rows = ls(vob, dir, configSpec(opts));
         emit(io, opts, rows, () =>
-          columns(rows.map((r) => [`${r.path}${r.kind === 'directory' ? '/' : ''}@@${r.checkedOut ? 'CHECKEDOUT' : (r.version ?? '')}`, r.checkedOut ? `from ${r.version}` : '', r.rule ? `Rule: ${r.rule}` : 'no version selected'])),
+          columns(rows.map((r) => [`${r.path}@@${r.checkedOut ? 'CHECKEDOUT' : (r.version ?? '')}`, r.checkedOut ? `from ${r.version}` : '', r.rule ? `Rule: ${r.rule}` : 'no version selected'])),
         );
       });
     });
