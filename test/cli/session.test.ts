@@ -103,7 +103,7 @@ describe('a scripted VOB session through the CLI', () => {
   });
 
   it('lsvob and lstype list what was made', () => {
-    expect(json(['lsvob'], { home })).toEqual([expect.objectContaining({ tag: '/vobs/t', replica: 'original' })]);
+    expect(JSON.parse(ok(['lsvob', '--json', '--home', home]).stdout)).toEqual([expect.objectContaining({ tag: '/vobs/t', replica: 'original' })]);
     expect(json<{ name: string }[]>(['lstype', '--kind', 'brtype'], { home }).map((t) => t.name)).toEqual(['dev', 'main']);
     expect(json<{ name: string }[]>(['lstype', '-kind', 'eltype'], { home }).map((t) => t.name)).toEqual(['directory', 'file', 'text_file']);
   });

@@ -21,14 +21,14 @@ export function tempDir(prefix = 'msite-test-'): string {
   return dir;
 }
 
-/** Runs the real `msite` executable (the built CLI) in a child process. */
+/** Runs the real `msite` executable (the built CLI) in a child process; `home` goes in $MSITE_HOME. */
 export function msite(args: readonly string[], options: { home?: string; env?: Record<string, string>; cwd?: string } = {}): RunResult {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   delete env.MSITE_HOME;
   delete env.MSITE_VOB;
+  if (options.home) env.MSITE_HOME = options.home;
   if (options.env) Object.assign(env, options.env);
-  const argv = options.home ? [...args, '--home', options.home] : [...args];
-  const r = spawnSync(process.execPath, [BIN, ...argv], { env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { env, cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
 }
