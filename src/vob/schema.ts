@@ -151,6 +151,32 @@ const MIGRATIONS: readonly string[] = [
     packet TEXT
   );
   `,
+  // 2: replication state: facts other replicas reported, name conflicts met on import, sender
+  // incarnations, and the requires row of each export (for recoverpacket).
+  `
+  CREATE TABLE fact (
+    replica TEXT PRIMARY KEY,
+    row TEXT NOT NULL,
+    at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE conflict (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    oid TEXT NOT NULL,
+    original_name TEXT NOT NULL,
+    local_name TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+
+  CREATE TABLE incarnation (
+    replica TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  ALTER TABLE sync_record ADD COLUMN requires TEXT;
+  `,
 ];
 
 /** The schema version this build writes and reads. */
