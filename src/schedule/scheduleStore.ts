@@ -1,0 +1,421 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { isoTime, systemClock, type Clock } from '../core/clock.js';
+import { NotFoundError, StateError, StorageError } from '../core/errors.js';
+import { defaultAcl, parseAcl, printAcl, requireAccess, type AccessLevel, type AclEntry } from './acl.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { DefinitionError, type DefinitionProblem } from './definitionError.js';
+import { withFileLock, type FileLockOptions } from './fileLock.js';
+import { lineOf } from './itemSource.js';
+import { refersTo, type JobDefinition, type LastCompletionInfo, type TaskDefinition } from './model.js';
+import { parseDefinition } from './parse.js';
+import { isPredefinedTask, predefinedJobs, predefinedTasks } from './predefined.js';
+import { canonicalJobText, printDefinition } from './print.js';
+import { validateDefinition } from './validate.js';
+
+/**
+ * A site's scheduler state in one directory (`<site home>/schedule`): the job definitions, the custom
+ * tasks (the predefined ones always come from code), the ACL, and per job its run state and
+ * LastCompletionInfo.
+ *
+ * Everything lives in one file, `schedule.json`, replaced atomically (temp file, fsync, rename, fsync
+ * dir), so jobs and their state always change together and a reader never sees half a change. Jobs,
+ * tasks and ACL are kept in their text formats inside it, so an unmodified job prints back exactly as it
+ * was set. Writers (the CLI, the daemon) take `schedule.lock` and re-read the file under it before they
+ * modify anything; readers need no lock.
+ */
+
+export interface ScheduleStoreOptions {
+  /** Stamps definition and completion times. Default: the system clock. */
+  clock?: Clock;
+  /** The user given Full access in a new store's ACL. Default: the current OS user. */
+  owner?: string;
+  lock?: Omit<FileLockOptions, 'clock'>;
+}
+
+/** What the scheduler keeps about one job besides its definition. Times are ms since the epoch. */
+export interface JobRunState {
+  /** When the job's present definition was set: the start of the window for missed runs. */
+  definedAt?: number;
+  /** The scheduled start the runner last ran (see `dueStart`). */
+  lastScheduledStart?: number;
+  running?: { processId: number; started: number };
+  lastCompletion?: LastCompletionInfo;
+}
+
+export interface StartRecord {
+  processId: number;
+  started: number;
+  /** The scheduled start this run serves; absent for `--run` on demand. */
+  scheduledFor?: number;
+}
+
+export interface CompletionRecord {
+  processId: number;
+  started: number;
+  ended: number;
+  exitStatus: number;
+  messages?: string;
+}
+
+export interface ScheduleSnapshot {
+  /** With their LastCompletionInfo. */
+  jobs: JobDefinition[];
+  /** Predefined, then custom. */
+  tasks: TaskDefinition[];
+  acl: AclEntry[];
+}
+
+export interface ActingUser {
+  /** When given, the ACL must grant this user the access the operation needs. */
+  user?: string;
+}
+
+const completionSchema = z.object({
+  processId: z.number().int().optional(),
+  started: z.string().optional(),
+  ended: z.string().optional(),
+  exitStatus: z.number().int().optional(),
+  messages: z.string().optional(),
+});
+const runStateSchema = z.object({
+  definedAt: z.number().optional(),
+  lastScheduledStart: z.number().optional(),
+  running: z.object({ processId: z.number().int(), started: z.number() }).optional(),
+  lastCompletion: completionSchema.optional(),
+});
+const fileSchema = z.object({
+  format: z.literal(1),
+  jobs: z.string(),
+  tasks: z.string(),
+  acl: z.string(),
+  nextJobId: z.number().int().positive(),
+  state: z.record(z.string().regex(/^\d+$/), runStateSchema),
+});
+type StoreFile = z.infer<typeof fileSchema>;
+
+interface Loaded {
+  jobs: JobDefinition[];
+  customTasks: TaskDefinition[];
+  acl: AclEntry[];
+  nextJobId: number;
+  state: Map<number, JobRunState>;
+}
+
+/** Custom tasks get ids from here up, clear of the standard tasks' range, as in ClearCase. */
+const FIRST_CUSTOM_TASK_ID = 101;
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env['USER'] ?? 'root';
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const READ_ONLY_KEYS = ['created', 'lastModified', 'nextRunTime', 'lastCompletion'] as const;
+
+export class ScheduleStore {
+  static readonly FILE = 'schedule.json';
+  static readonly LOCK = 'schedule.lock';
+
+  readonly file: string;
+  private readonly lockFile: string;
+  private readonly clock: Clock;
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: ScheduleStoreOptions,
+  ) {
+    this.file = path.join(dir, ScheduleStore.FILE);
+    this.lockFile = path.join(dir, ScheduleStore.LOCK);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Opens the store in `dir`, creating the directory and a fresh store (predefined tasks and disabled
+   * predefined jobs, default ACL) when there is none.
+   */
+  static open(dir: string, options: ScheduleStoreOptions = {}): ScheduleStore {
+    fs.mkdirSync(dir, { recursive: true });
+    const store = new ScheduleStore(dir, options);
+    if (!fs.existsSync(store.file)) {
+      store.locked(() => {
+        if (fs.existsSync(store.file)) return;
+        const jobs = predefinedJobs();
+        const now = store.clock.now();
+        store.write({
+          jobs,
+          customTasks: [],
+          acl: defaultAcl(options.owner ?? currentUser()),
+          nextJobId: Math.max(...jobs.map((j) => j.id ?? 0)) + 1,
+          state: new Map(jobs.map((j) => [j.id!, { definedAt: now }])),
+        });
+      });
+    }
+    return store;
+  }
+
+  /** Every job (with its LastCompletionInfo), every task, and the ACL. */
+  get(): ScheduleSnapshot {
+    const loaded = this.load();
+    return { jobs: this.withState(loaded), tasks: [...predefinedTasks(), ...loaded.customTasks], acl: loaded.acl };
+  }
+
+  getJobs(): JobDefinition[] {
+    return this.withState(this.load());
+  }
+
+  /**
+   * One job, by id (`17`, "17") or by name (`Sync Export Force ALL`, quotes optional).
+   *
+   * @throws NotFoundError
+   */
+  getJob(idOrName: number | string): JobDefinition {
+    const loaded = this.load();
+    const job = this.find(loaded.jobs, idOrName);
+    return this.withState({ ...loaded, jobs: [job] })[0]!;
+  }
+
+  getTasks(): TaskDefinition[] {
+    return [...predefinedTasks(), ...this.load().customTasks];
+  }
+
+  getAcl(): AclEntry[] {
+    return this.load().acl;
+  }
+
+  getRunState(jobId: number): JobRunState {
+    return this.load().state.get(jobId) ?? {};
+  }
+
+  /** @throws ScheduleAccessError unless the ACL grants `user` at least `level`. */
+  requireAccess(user: string, level: AccessLevel): void {
+    requireAccess(this.load().acl, user, level);
+  }
+
+  /**
+   * Replaces the whole job definition with the jobs in `text` (ClearCase's `schedule -set`). Tasks in the
+   * text are added to the registry, or replace the custom task with their id (or name). Everything is
+   * validated first; on any problem nothing changes. Jobs without Job.Id get new ids, never reused. The
+   * read-only fields (LastCompletionInfo, Created, LastModified, NextRunTime) of the text are ignored:
+   * the store's own are kept.
+   *
+   * @returns the jobs as stored.
+   * @throws DefinitionError with the lines at fault; ScheduleAccessError when `user` lacks Change.
+   */
+  set(text: string, options: ActingUser & { file?: string } = {}): JobDefinition[] {
+    return this.locked(() => {
+      const cur = this.load();
+      if (options.user !== undefined) requireAccess(cur.acl, options.user, 'change');
+      const def = parseDefinition(text, options.file === undefined ? {} : { file: options.file });
+      const registry = [...predefinedTasks(), ...cur.customTasks];
+      validateDefinition(def, { tasks: registry, ...(options.file === undefined ? {} : { file: options.file }) });
+
+      const problems: DefinitionProblem[] = [];
+      const predefined = predefinedTasks();
+      const customTasks = [...cur.customTasks];
+      let nextTaskId = Math.max(FIRST_CUSTOM_TASK_ID, ...customTasks.map((t) => (t.id ?? 0) + 1));
+      for (const task of def.tasks) {
+        if (isPredefinedTask(task)) {
+          // Restating a predefined task (as `-get -tasks` prints it) is harmless; changing it is not.
+          const same = predefined.some(
+            (p) => p.name === task.name && p.pathname === task.pathname && (task.id === undefined || task.id === p.id),
+          );
+          if (!same) {
+            const which = task.id ?? `"${task.name}"`;
+            problems.push({ line: lineOf(task), message: `task ${which} is predefined and cannot be redefined` });
+          }
+          continue;
+        }
+        const at = customTasks.findIndex((t) => (task.id !== undefined ? t.id === task.id : t.name === task.name));
+        const stored = task.id !== undefined ? task : { ...task, id: at >= 0 ? customTasks[at]!.id! : nextTaskId++ };
+        if (at >= 0) customTasks[at] = stored;
+        else customTasks.push(stored);
+        nextTaskId = Math.max(nextTaskId, stored.id! + 1);
+      }
+      if (problems.length > 0) throw new DefinitionError(problems, options.file);
+
+      let nextJobId = Math.max(cur.nextJobId, ...def.jobs.map((j) => (j.id ?? 0) + 1));
+      const jobs = def.jobs.map((job) => {
+        let stored = job;
+        if (READ_ONLY_KEYS.some((k) => job[k] !== undefined)) {
+          stored = { ...job };
+          for (const k of READ_ONLY_KEYS) delete stored[k];
+        }
+        return stored.id === undefined ? { ...stored, id: nextJobId++ } : stored;
+      });
+
+      const before = new Map(cur.jobs.map((j) => [j.id!, canonicalJobText(j)]));
+      const now = this.clock.now();
+      const state = new Map<number, JobRunState>();
+      for (const job of jobs) {
+        const prev = cur.state.get(job.id!) ?? {};
+        const changed = before.get(job.id!) !== canonicalJobText(job);
+        state.set(job.id!, changed ? { ...prev, definedAt: now } : prev);
+      }
+      this.write({ ...cur, jobs, customTasks, nextJobId, state });
+      return this.withState({ ...cur, jobs, state });
+    });
+  }
+
+  /**
+   * Deletes one job.
+   *
+   * @throws NotFoundError; StateError when a Sequential job runs after it; ScheduleAccessError.
+   */
+  deleteJob(idOrName: number | string, options: ActingUser = {}): JobDefinition {
+    return this.locked(() => {
+      const cur = this.load();
+      if (options.user !== undefined) requireAccess(cur.acl, options.user, 'change');
+      const job = this.find(cur.jobs, idOrName);
+      this.refuseIfFollowed(cur.jobs, job, 'delete');
+      const state = new Map(cur.state);
+      state.delete(job.id!);
+      this.write({ ...cur, jobs: cur.jobs.filter((j) => j !== job), state });
+      return job;
+    });
+  }
+
+  /** Marks a job as running (the runner calls this when it starts the task). */
+  recordStart(jobId: number, start: StartRecord): void {
+    this.locked(() => {
+      const cur = this.load();
+      this.find(cur.jobs, jobId);
+      const prev = cur.state.get(jobId) ?? {};
+      const next: JobRunState = { ...prev, running: { processId: start.processId, started: start.started } };
+      if (start.scheduledFor !== undefined) next.lastScheduledStart = start.scheduledFor;
+      this.write({ ...cur, state: new Map(cur.state).set(jobId, next) });
+    });
+  }
+
+  /**
+   * Records how a run ended as the job's LastCompletionInfo. A job with DeleteWhenCompleted: TRUE is
+   * deleted now, unless a Sequential job still runs after it (that one is then kept waiting for it).
+   *
+   * @throws NotFoundError when the job was deleted meanwhile.
+   */
+  recordCompletion(jobId: number, record: CompletionRecord): { deleted: boolean } {
+    return this.locked(() => {
+      const cur = this.load();
+      const job = this.find(cur.jobs, jobId);
+      const state = new Map(cur.state);
+      const followed = cur.jobs.some((j) => j.schedule.kind === 'Sequential' && refersTo(j.schedule.followsJob, job));
+      if (job.deleteWhenCompleted === true && !followed) {
+        state.delete(jobId);
+        this.write({ ...cur, jobs: cur.jobs.filter((j) => j !== job), state });
+        return { deleted: true };
+      }
+      const { running: _running, ...prev } = cur.state.get(jobId) ?? {};
+      const lastCompletion: LastCompletionInfo = withoutUndefined({
+        processId: record.processId,
+        started: isoTime(record.started),
+        ended: isoTime(record.ended),
+        exitStatus: record.exitStatus,
+        messages: record.messages,
+      });
+      state.set(jobId, { ...prev, lastCompletion });
+      this.write({ ...cur, state });
+      return { deleted: false };
+    });
+  }
+
+  /**
+   * Replaces the ACL.
+   *
+   * @throws DefinitionError for a bad entry; ScheduleAccessError when `user` lacks Full access.
+   */
+  setAcl(text: string, options: ActingUser & { file?: string } = {}): AclEntry[] {
+    return this.locked(() => {
+      const cur = this.load();
+      if (options.user !== undefined) requireAccess(cur.acl, options.user, 'full');
+      const acl = parseAcl(text, options.file);
+      this.write({ ...cur, acl });
+      return acl;
+    });
+  }
+
+  private find(jobs: readonly JobDefinition[], idOrName: number | string): JobDefinition {
+    const text = String(idOrName).trim();
+    const byId = typeof idOrName === 'number' || /^\d+$/.test(text);
+    const name = text.replace(/^"(.*)"$/, '$1');
+    const job = jobs.find((j) => (byId ? j.id === Number(text) : j.name === name));
+    if (!job) throw new NotFoundError('scheduled job', text, { hint: 'list the jobs with msite schedule --get' });
+    return job;
+  }
+
+  private refuseIfFollowed(jobs: readonly JobDefinition[], job: JobDefinition, verb: string): void {
+    const follower = jobs.find((j) => j.schedule.kind === 'Sequential' && refersTo(j.schedule.followsJob, job));
+    if (follower) {
+      throw new StateError(
+        `cannot ${verb} job ${job.id} "${job.name}": job ${follower.id} "${follower.name}" runs after it (Sequential)`,
+        { data: { job: job.id, follower: follower.id }, hint: 'delete or reschedule that job first' },
+      );
+    }
+  }
+
+  private withState(loaded: Pick<Loaded, 'jobs' | 'state'>): JobDefinition[] {
+    return loaded.jobs.map((job) => {
+      const info = loaded.state.get(job.id!)?.lastCompletion;
+      return info ? { ...job, lastCompletion: info } : job;
+    });
+  }
+
+  private locked<T>(fn: () => T): T {
+    return withFileLock(this.lockFile, fn, this.options.lock ?? {});
+  }
+
+  private load(): Loaded {
+    let raw: string;
+    try {
+      raw = fs.readFileSync(this.file, 'utf8');
+    } catch (cause) {
+      throw new StorageError(`schedule store unreadable: ${this.file}: ${(cause as Error).message}`, { cause });
+    }
+    let file: StoreFile;
+    try {
+      file = fileSchema.parse(JSON.parse(raw));
+    } catch (cause) {
+      throw new StorageError(`schedule store unreadable: ${this.file}: not a schedule store of this version`, {
+        cause,
+        hint: 'restore it from a backup, or remove it to start from the predefined jobs',
+      });
+    }
+    let jobs: JobDefinition[];
+    let customTasks: TaskDefinition[];
+    let acl: AclEntry[];
+    try {
+      jobs = parseDefinition(file.jobs, { file: 'jobs' }).jobs;
+      customTasks = parseDefinition(file.tasks, { file: 'tasks' }).tasks;
+      acl = parseAcl(file.acl, 'acl');
+    } catch (cause) {
+      // Only an edit by hand gets here: everything written was validated first.
+      throw new StorageError(`schedule store unreadable: ${this.file}: ${(cause as Error).message}`, {
+        cause,
+        hint: 'correct that part of the file, or restore it from a backup',
+      });
+    }
+    const state = new Map(
+      Object.entries(file.state).map(([id, s]) => [Number(id), withoutUndefined(s) as JobRunState]),
+    );
+    return { jobs, customTasks, acl, nextJobId: file.nextJobId, state };
+  }
+
+  private write(data: Loaded): void {
+    const file: StoreFile = {
+      format: 1,
+      jobs: printDefinition({ jobs: data.jobs }),
+      tasks: printDefinition({ tasks: data.customTasks }),
+      acl: printAcl(data.acl),
+      nextJobId: data.nextJobId,
+      state: Object.fromEntries([...data.state].sort(([a], [b]) => a - b).map(([id, s]) => [String(id), s])),
+    };
+    writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
+  }
+}

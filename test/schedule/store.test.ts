@@ -1,0 +1,272 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { IoError, NotFoundError, StateError } from '../../src/core/errors.js';
+import { DefinitionError } from '../../src/schedule/definitionError.js';
+import { ScheduleAccessError } from '../../src/schedule/scheduleAccessError.js';
+import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
+import { printDefinition, printJob, taskNameLookup } from '../../src/schedule/print.js';
+import { isEnabled } from '../../src/schedule/recurrence.js';
+import { fixture, seedBlocks } from './fixtures.js';
+
+const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
+let dir: string;
+let clock: ManualClock;
+
+function open(): ScheduleStore {
+  return ScheduleStore.open(dir, { clock, owner: 'admin', lock: { timeoutMs: 200 } });
+}
+
+/** The seed's jobs without job 19, whose name job 20 repeats. */
+function seedSet(): string {
+  return `${seedBlocks()
+    .filter((b) => !b.includes('Job.Id: 19'))
+    .join('\n\n')}\n`;
+}
+
+beforeEach(() => {
+  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'msite-')), 'schedule');
+  clock = new ManualClock(T0);
+});
+afterEach(() => {
+  fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+});
+
+describe('ScheduleStore', () => {
+  it('starts with the predefined tasks, the disabled predefined jobs and the default ACL', () => {
+    const store = open();
+    const { jobs, tasks, acl } = store.get();
+    expect(tasks.map((t) => [t.id, t.name, t.pathname])).toEqual([
+      [13, 'MultiSite Sync Export', 'sync_export_list'],
+      [14, 'MultiSite Sync Receive', 'sync_receive'],
+    ]);
+    expect(jobs.map((j) => [j.id, j.name, j.args, isEnabled(j)])).toEqual([
+      [10, 'Daily MultiSite Export', '-all', false],
+      [11, 'Daily MultiSite Shipping Poll', '-poll', false],
+      [12, 'Daily MultiSite Receive', undefined, false],
+    ]);
+    expect(acl).toEqual([
+      { principal: { everyone: true }, access: 'read' },
+      { principal: { user: 'admin' }, access: 'full' },
+    ]);
+    expect(store.getRunState(10)).toEqual({ definedAt: T0 });
+    expect(fs.readdirSync(dir)).toEqual(['schedule.json']);
+  });
+
+  it('keeps a set definition across instances and prints every job back byte-identically', () => {
+    const text = seedSet();
+    const stored = open().set(text, { user: 'admin' });
+    expect(stored.map((j) => j.id)).toEqual([17, 18, 20, 15]);
+    const again = open();
+    expect(printDefinition({ jobs: again.getJobs() })).toBe(text);
+    expect(printJob(again.getJob(20))).toBe(seedBlocks()[3]);
+    expect(again.getJob('Sync Import ALL').id).toBe(15);
+    expect(again.getJob('"Sync Import ALL"').id).toBe(15);
+    expect(again.getJob('17').name).toBe('Sync Export Force ALL');
+    expect(() => again.getJob(10)).toThrow(NotFoundError);
+    expect(() => again.getJob('Nope')).toThrow('scheduled job not found: "Nope"');
+    expect(again.getRunState(20)).toEqual({ definedAt: T0 });
+  });
+
+  it.each([
+    ['a bad time', seedSet().replace('21:00:00', '25:00:00'), 'line 21: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00:00"'],
+    ['a duplicate name', `${seedSet()}\n${fixture('seed-job-19.txt')}`, 'line 56: duplicate Job.Name "Shipping Server Poll" (first at line 29): job names must be unique'],
+    ['an unknown task', seedSet().replace('Job.Task: 14', 'Job.Task: 77'), 'line 51: Job.Task 77 names no known task (known: 13 "MultiSite Sync Export", 14 "MultiSite Sync Receive", 101 "Nightly Backup")'],
+    ['a missing Job.End', seedSet().replace(/Job\.End\n$/, ''), 'line 42: Job.Begin has no Job.End'],
+    ['a redefined predefined task', `Task.Begin\nTask.Id: 13\nTask.Name: "MultiSite Sync Export"\nTask.Pathname: /bin/false\nTask.End\n${seedSet()}`, 'line 1: task 13 is predefined and cannot be redefined'],
+  ])('refuses %s and changes nothing', (_what, text, message) => {
+    const store = open();
+    store.set(fixture('all-kinds.txt'));
+    const before = fs.readFileSync(store.file);
+    let caught: unknown;
+    try {
+      store.set(text);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(DefinitionError);
+    expect((caught as DefinitionError).message).toBe(message);
+    expect(fs.readFileSync(store.file)).toEqual(before);
+    expect(fs.readdirSync(dir)).toEqual(['schedule.json']);
+  });
+
+  it('assigns ids to new jobs and custom tasks, never reusing a job id', () => {
+    const store = open();
+    store.set(seedSet());
+    const job = (name: string): string =>
+      `Job.Begin\nJob.Name: "${name}"\nJob.Schedule.Daily.Frequency: 1\nJob.Schedule.FirstStartTime: 05:00:00\nJob.Task: "Cleanup"\nJob.End\n`;
+    const task = 'Task.Begin\nTask.Name: "Cleanup"\nTask.Pathname: /usr/local/bin/cleanup\nTask.End\n';
+    const first = store.set(`${task}${job('New')}`);
+    expect(first.map((j) => [j.id, j.name])).toEqual([[21, 'New']]);
+    expect(store.getTasks().map((t) => t.id)).toEqual([13, 14, 101]);
+    expect(printJob(first[0]!)).toContain('Job.Id: 21\n');
+    store.deleteJob(21);
+    const second = store.set(job('Newer'));
+    expect(second.map((j) => j.id)).toEqual([22]);
+    // The task stays registered; restating it (as -get -tasks prints it) keeps its id.
+    store.set(`Task.Begin\nTask.Id: 101\nTask.Name: "Cleanup"\nTask.Pathname: /opt/cleanup\nTask.End\n${job('Newer')}`);
+    expect(store.getTasks().map((t) => [t.id, t.pathname])).toEqual([
+      [13, 'sync_export_list'],
+      [14, 'sync_receive'],
+      [101, '/opt/cleanup'],
+    ]);
+  });
+
+  it('records starts and completions, shown as LastCompletionInfo and kept across instances', () => {
+    const store = open();
+    store.set(seedSet());
+    store.recordStart(20, { processId: 4242, started: T0, scheduledFor: T0 });
+    expect(open().getRunState(20)).toEqual({ definedAt: T0, lastScheduledStart: T0, running: { processId: 4242, started: T0 } });
+    expect(store.recordCompletion(20, { processId: 4242, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' })).toEqual({
+      deleted: false,
+    });
+    const job = open().getJob(20);
+    expect(job.lastCompletion).toEqual({
+      processId: 4242,
+      started: '2024-01-15T12:00:00.000Z',
+      ended: '2024-01-15T12:00:07.000Z',
+      exitStatus: 0,
+      messages: '2 orders sent',
+    });
+    expect(printJob(job, { annotateTasks: taskNameLookup(store.getTasks()) }).split('\n').slice(-11)).toEqual([
+      'Job.Task: 13',
+      '# Job.Task: "MultiSite Sync Export"',
+      'Job.Args: -quiet 1 -poll',
+      'Job.LastCompletionInfo.ProcessId: 4242',
+      'Job.LastCompletionInfo.Started: 2024-01-15T12:00:00.000Z',
+      'Job.LastCompletionInfo.Ended: 2024-01-15T12:00:07.000Z',
+      'Job.LastCompletionInfo.ExitStatus: 0',
+      'Job.LastCompletionInfo.Messages.Begin:',
+      '2 orders sent',
+      'Job.LastCompletionInfo.Messages.End:',
+      'Job.End',
+    ]);
+    expect(open().getRunState(20).running).toBeUndefined();
+    expect(() => store.recordCompletion(99, { processId: 1, started: T0, ended: T0, exitStatus: 0 })).toThrow(NotFoundError);
+  });
+
+  it('setting the -get output back ignores read-only fields and keeps the state of unchanged jobs', () => {
+    const store = open();
+    store.set(seedSet());
+    store.recordCompletion(17, { processId: 7, started: T0, ended: T0 + 1000, exitStatus: 1 });
+    const edited = printDefinition({ jobs: store.getJobs() }).replace('Job.Args: -quiet 1 -poll', 'Job.Args: -quiet 2 -poll');
+    clock.advance(60_000);
+    store.set(edited.replace('Job.LastCompletionInfo.ExitStatus: 1', 'Job.LastCompletionInfo.ExitStatus: 0'));
+    expect(store.getJob(17).lastCompletion?.exitStatus).toBe(1);
+    expect(store.getRunState(17).definedAt).toBe(T0);
+    expect(store.getRunState(20).definedAt).toBe(T0 + 60_000);
+    expect(store.getJob(20).args).toBe('-quiet 2 -poll');
+    // Unchanged jobs without completion info still print as first set.
+    expect(printJob(store.getJob(15))).toBe(seedBlocks()[4]);
+  });
+
+  it('deletes a job that is DeleteWhenCompleted once it completes', () => {
+    const store = open();
+    store.set(fixture('all-kinds.txt'));
+    expect(store.recordCompletion(33, { processId: 9, started: T0, ended: T0, exitStatus: 0 })).toEqual({ deleted: true });
+    expect(() => open().getJob(33)).toThrow(NotFoundError);
+    expect(open().getRunState(33)).toEqual({});
+  });
+
+  it('deletes jobs, but not one a Sequential job runs after', () => {
+    const store = open();
+    store.set(fixture('all-kinds.txt'));
+    expect(() => store.deleteJob('Month End Export')).toThrow(StateError);
+    expect(() => store.deleteJob(31)).toThrow(
+      'cannot delete job 31 "Month End Export": job 32 "Receive After Export" runs after it (Sequential)',
+    );
+    expect(store.deleteJob(32).name).toBe('Receive After Export');
+    expect(store.deleteJob(31).id).toBe(31);
+    expect(open().getJobs().map((j) => j.id)).toEqual([30, 33, 34]);
+    expect(() => store.deleteJob(31)).toThrow(NotFoundError);
+  });
+
+  it('enforces the ACL: Read may look, Change may set, Full may change the ACL', () => {
+    const store = open();
+    store.setAcl('# scheduler ACL\nEveryone: Read\nUser:admin: Full\nUser:ops: Change\n', { user: 'admin' });
+    expect(open().getAcl()).toEqual([
+      { principal: { everyone: true }, access: 'read' },
+      { principal: { user: 'admin' }, access: 'full' },
+      { principal: { user: 'ops' }, access: 'change' },
+    ]);
+    const before = fs.readFileSync(store.file);
+    expect(() => store.set(seedSet(), { user: 'guest' })).toThrow(ScheduleAccessError);
+    expect(() => store.set(seedSet(), { user: 'guest' })).toThrow(
+      'scheduler access refused: user "guest" has Read access in the scheduler ACL, Change is required',
+    );
+    expect(() => store.deleteJob(10, { user: 'guest' })).toThrow(ScheduleAccessError);
+    expect(() => store.setAcl('Everyone: Full\n', { user: 'ops' })).toThrow(
+      'scheduler access refused: user "ops" has Change access in the scheduler ACL, Full is required',
+    );
+    expect(fs.readFileSync(store.file)).toEqual(before);
+    expect(() => store.requireAccess('guest', 'read')).not.toThrow();
+    store.set(seedSet(), { user: 'ops' });
+    expect(store.getJobs()).toHaveLength(4);
+
+    store.setAcl('User:admin: Full\n', { user: 'admin' });
+    let caught: unknown;
+    try {
+      store.requireAccess('guest', 'read');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ScheduleAccessError);
+    expect((caught as ScheduleAccessError).code).toBe('EACCESS');
+    expect((caught as ScheduleAccessError).toLine()).toBe(
+      'scheduler access refused: user "guest" has no access in the scheduler ACL, Read is required (ask a user with Full access to grant Read in the scheduler ACL)',
+    );
+    expect(() => store.setAcl('Everyone: Read\nEveryone: Full\nUser:x: Sometimes\n')).toThrow(
+      'line 2: Everyone given twice (first at line 1) (and 1 more)',
+    );
+  });
+
+  it('re-reads under the lock: two instances do not lose each other’s changes', () => {
+    const daemon = open();
+    const cli = open();
+    daemon.set(seedSet());
+    cli.recordCompletion(17, { processId: 1, started: T0, ended: T0, exitStatus: 0 });
+    daemon.recordStart(20, { processId: 2, started: T0 });
+    expect(open().getJob(17).lastCompletion?.processId).toBe(1);
+    expect(open().getRunState(20).running?.processId).toBe(2);
+  });
+
+  it('waits for a held lock, gives up with a transient error, and breaks a dead holder’s lock', () => {
+    const store = open();
+    const lock = path.join(dir, ScheduleStore.LOCK);
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now(), token: 'other' }));
+    const before = fs.readFileSync(store.file);
+    let caught: unknown;
+    try {
+      store.set(seedSet());
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(IoError);
+    expect((caught as IoError).transient).toBe(true);
+    expect((caught as IoError).message).toBe(`lock not acquired: ${lock} is held by process ${process.pid}`);
+    expect(fs.readFileSync(store.file)).toEqual(before);
+
+    // A process that no longer exists holds it: broken at once.
+    fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now(), token: 'dead' }));
+    expect(store.set(seedSet())).toHaveLength(4);
+    expect(fs.existsSync(lock)).toBe(false);
+
+    // An old lock is stale even when its holder seems alive.
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() - 3_600_000, token: 'old' }));
+    store.deleteJob(15);
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  it('refuses a store file it cannot read', () => {
+    const store = open();
+    fs.writeFileSync(store.file, '{"format": 2}');
+    expect(() => store.get()).toThrow(`schedule store unreadable: ${store.file}: not a schedule store of this version`);
+    const edited = { format: 1, jobs: 'Job.Begin\nJob.Id: x\n', tasks: '', acl: '', nextJobId: 1, state: {} };
+    fs.writeFileSync(store.file, JSON.stringify(edited));
+    expect(() => store.getJobs()).toThrow(
+      `schedule store unreadable: ${store.file}: jobs: line 1: Job.Begin has no Job.End`,
+    );
+  });
+});
