@@ -4,6 +4,7 @@ import { processIo, type Io } from './context.js';
 import { registerObjectCommands } from './commands/objectCommands.js';
 import { registerTypeCommands } from './commands/typeCommands.js';
 import { registerVobCommands } from './commands/vobCommands.js';
+import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
 
 /** Builds the `msite` program; commands write through `io` so the demo and tests can run them in-process. */
@@ -17,6 +18,7 @@ export function buildProgram(io: Io): Command {
   registerVobCommands(program, io);
   registerTypeCommands(program, io);
   registerObjectCommands(program, io);
+  registerReplicationCommands(program, io);
   registerDemoCommand(program, io);
   for (const cmd of program.commands) {
     cmd

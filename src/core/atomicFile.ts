@@ -7,10 +7,10 @@ let counter = 0;
  * Writes `data` to `path` so that no reader ever sees half a file and a crash leaves either the old
  * file or the new one: write a temp file beside it, fsync, rename over, fsync the directory.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;

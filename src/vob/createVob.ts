@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { newOid, type FamilyOid, type Oid, type ReplicaOid } from '../core/ids.js';
+import type { NamePolicy } from './nameConflicts.js';
 import { assertObjectName } from './names.js';
 import { applyLocal } from './ops/applyOp.js';
 import { Vob } from './vob.js';
@@ -14,6 +15,10 @@ export interface CreateVobOptions {
   host?: string;
   clock?: Clock;
   synchronous?: 'full' | 'normal';
+  /** The replica's public key, carried by its replica object so siblings can check its packets. */
+  publicKey?: string;
+  /** How the family settles name clashes on import (default `rename`, as MultiSite). */
+  namePolicy?: NamePolicy;
 }
 
 /** Element types every VOB starts with, and the kind of element each is for. */
@@ -38,7 +43,9 @@ export function createVob(dir: string, options: CreateVobOptions): Vob {
       vob.setMeta('family', newOid() as unknown as FamilyOid);
       vob.setMeta('self', self);
       vob.setMeta('tag', options.tag);
-      applyLocal(vob, 'mkreplica', { replica: self, name: replicaName, host: options.host ?? hostname() });
+      vob.setMeta('name_policy', options.namePolicy ?? 'rename');
+      vob.setMeta('incarnation', String(vob.clock.now()));
+      applyLocal(vob, 'mkreplica', { replica: self, name: replicaName, host: options.host ?? hostname(), publicKey: options.publicKey ?? null });
       const eltypes = new Map<string, Oid>();
       for (const [name, elkind] of PREDEFINED_ELTYPES) {
         const type = newOid();

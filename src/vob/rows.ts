@@ -26,6 +26,8 @@ export interface ReplicaRow {
   comment: string;
   lock: LockState;
   created_at: number;
+  /** Set when rmreplica removed the replica; its object stays so epoch rows keep a name. */
+  removed: 0 | 1;
 }
 
 export interface TypeRow {

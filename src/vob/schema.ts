@@ -176,6 +176,7 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
 
   ALTER TABLE sync_record ADD COLUMN requires TEXT;
+  ALTER TABLE replica ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 

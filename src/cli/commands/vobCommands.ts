@@ -1,6 +1,7 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Vob } from '../../vob/vob.js';
-import { createVob } from '../../vob/createVob.js';
+import { mkvob } from '../../replication/mkvob.js';
+import { NAME_POLICIES, type NamePolicy } from '../../vob/nameConflicts.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, commonOptions, emit, siteHome, type Io } from '../context.js';
 
@@ -12,16 +13,17 @@ export function registerVobCommands(program: Command, io: Io): void {
     .requiredOption('--tag <tag>', 'the VOB tag, e.g. /vobs/dev')
     .option('--replica <name>', 'name of the first replica', 'original')
     .option('--host <host>', 'host the replica lives on (default this machine)')
+    .addOption(new Option('--name-policy <policy>', 'how imports settle two objects with one name').choices([...NAME_POLICIES]).default('rename'))
     .option('--json', 'print the result as JSON')
     .argument('<storage-dir>', 'new, empty directory for the VOB')
     .action((dir: string, _o, cmd: Command) => {
-      const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & { tag: string; replica: string; host?: string };
+      const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & { tag: string; replica: string; host?: string; namePolicy: NamePolicy };
       const home = siteHome(opts);
       if (home.registry().some((e) => e.tag === opts.tag)) {
         // Refuse before creating anything so a taken tag leaves no storage behind.
         home.register(opts.tag, dir);
       }
-      const vob = createVob(dir, { tag: opts.tag, replicaName: opts.replica, host: opts.host });
+      const vob = mkvob(dir, { tag: opts.tag, replicaName: opts.replica, host: opts.host, namePolicy: opts.namePolicy });
       try {
         home.register(opts.tag, vob.dir);
         emit(io, opts, { tag: opts.tag, path: vob.dir, family: vob.family, replica: replicaName(vob, vob.self) }, () =>

@@ -1,5 +1,5 @@
 import { pack, unpack } from 'msgpackr';
-import { InvalidInputError, StateError } from '../../core/errors.js';
+import { InvalidInputError, MsiteError, StateError } from '../../core/errors.js';
 import type { OplogId, ReplicaOid } from '../../core/ids.js';
 import { replicaName } from '../queries.js';
 import type { Vob } from '../vob.js';
@@ -34,12 +34,18 @@ export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>
   });
 }
 
+/** What importing one entry did here. */
+export type ImportOutcome = { status: 'applied' } | { status: 'discarded'; reason: string };
+
 /**
  * Applies an entry made at another replica, through the same op functions. Its id must be the next
  * one from its origin; the caller (import) skips what is already applied and orders the rest.
+ * An entry that cannot apply here (its object was removed here, its origin was not master) is
+ * recorded as discarded with the reason, keeping the origin's ids dense; only a transient failure
+ * (I/O) is thrown, so the caller can keep the whole packet for later.
  */
-export function applyImported(vob: Vob, entry: OplogEntry): void {
-  vob.transaction(() => {
+export function applyImported(vob: Vob, entry: OplogEntry, options: { warn?: (message: string) => void } = {}): ImportOutcome {
+  return vob.transaction(() => {
     const expected = actualOf(vob, entry.origin) + 1;
     if (entry.id !== expected) {
       throw new StateError(
@@ -47,11 +53,28 @@ export function applyImported(vob: Vob, entry: OplogEntry): void {
         { data: { origin: entry.origin, id: entry.id, actual: expected - 1 } },
       );
     }
-    run(vob, entry, true);
+    try {
+      vob.transaction(() => run(vob, entry, true, options.warn));
+      return { status: 'applied' } as const;
+    } catch (err) {
+      if (!(err instanceof MsiteError) || err.transient) throw err;
+      const reason = err.toLine();
+      vob
+        .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(entry.origin, entry.id, String(entry.kind), pack(entry.data), entry.at, reason);
+      setActual(vob, entry.origin, entry.id);
+      return { status: 'discarded', reason } as const;
+    }
   });
 }
 
-function run(vob: Vob, entry: OplogEntry, imported: boolean): void {
+function setActual(vob: Vob, origin: string, id: number): void {
+  vob
+    .q('INSERT INTO epoch (replica, origin, id) VALUES (?, ?, ?) ON CONFLICT (replica, origin) DO UPDATE SET id = excluded.id')
+    .run(vob.self, origin, id);
+}
+
+function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: string) => void): void {
   if (!isOpKind(entry.kind)) throw new InvalidInputError(`unknown op kind "${String(entry.kind)}"`);
   const def = OPS[entry.kind] as unknown as OpDefinition;
   const parsed = def.schema.safeParse(entry.data);
@@ -59,13 +82,11 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean): void {
     const issue = parsed.error.issues[0];
     throw new InvalidInputError(`malformed ${entry.kind} op: ${issue ? `${issue.path.join('.') || 'data'}: ${issue.message}` : 'invalid data'}`);
   }
-  def.apply({ vob, origin: entry.origin, at: entry.at, imported }, parsed.data);
+  def.apply({ vob, origin: entry.origin, at: entry.at, imported, warn }, parsed.data);
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
     .run(entry.origin, entry.id, entry.kind, pack(parsed.data), entry.at);
-  vob
-    .q('INSERT INTO epoch (replica, origin, id) VALUES (?, ?, ?) ON CONFLICT (replica, origin) DO UPDATE SET id = excluded.id')
-    .run(vob.self, entry.origin, entry.id);
+  setActual(vob, entry.origin, entry.id);
 }
 
 /** Oplog entries in local application order (which is causal), optionally from `seq` on. */

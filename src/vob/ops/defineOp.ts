@@ -10,6 +10,8 @@ export interface OpContext {
   readonly at: number;
   /** True when the op came from another replica in a packet, false when made here. */
   readonly imported: boolean;
+  /** Receives warnings an import must show (automatic renames); unset for local ops. */
+  readonly warn?: (message: string) => void;
 }
 
 /**

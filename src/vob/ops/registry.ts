@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { checkinOp } from './checkin.js';
 import { checkoutOp } from './checkout.js';
+import { chreplicaOp } from './chreplica.js';
 import { chmasterOp } from './chmaster.js';
 import { lockOp, unlockOp } from './lock.js';
 import { mkattrOp } from './mkattr.js';
@@ -11,6 +12,7 @@ import { mklabelOp, rmlabelOp } from './mklabel.js';
 import { mkreplicaOp } from './mkreplica.js';
 import { mktypeOp } from './mktype.js';
 import { renameOp } from './rename.js';
+import { rmreplicaOp } from './rmreplica.js';
 import { rmtypeOp } from './rmtype.js';
 import { uncheckoutOp } from './uncheckout.js';
 
@@ -32,6 +34,8 @@ export const OPS = {
   mkattr: mkattrOp,
   mkhlink: mkhlinkOp,
   chmaster: chmasterOp,
+  chreplica: chreplicaOp,
+  rmreplica: rmreplicaOp,
 } as const;
 
 export type OpKind = keyof typeof OPS;

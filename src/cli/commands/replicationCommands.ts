@@ -1,0 +1,238 @@
+import { Command } from 'commander';
+import { InvalidInputError, MsiteError, UsageError } from '../../core/errors.js';
+import { parseDateTime } from '../../core/parseDateTime.js';
+import { parseSize } from '../../core/parseSize.js';
+import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
+import { exportUpdate } from '../../replication/exportUpdate.js';
+import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
+import { describePacket } from '../../replication/describePacket.js';
+import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
+import { exportReplica, importReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
+import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
+import { replicaName } from '../../vob/queries.js';
+import { columns, commonOptions, emit, siteHome, withVob, type CommonOptions, type Io } from '../context.js';
+
+type Opts<T> = CommonOptions & T;
+
+function vobCommand(program: Command, name: string, description: string): Command {
+  return program.command(name).description(description).option('--vob <vob>', 'VOB tag or storage directory');
+}
+
+function refuseShipping(opts: { ship?: boolean; fship?: boolean; receive?: boolean }): void {
+  const which = opts.ship ? '--ship' : opts.fship ? '--fship' : opts.receive ? '--receive' : undefined;
+  if (which) {
+    throw new UsageError(`${which} needs the shipping server and storage bays, which this msite does not have yet`, {
+      hint: 'use --out DIR and carry the packets yourself',
+    });
+  }
+}
+
+function outcomeLine(vob: string, o: PacketOutcome): string {
+  switch (o.result) {
+    case 'applied':
+      return `Applied ${o.path}: ${o.applied} op${o.applied === 1 ? '' : 's'} applied, ${o.skipped} already here${o.discarded ? `, ${o.discarded} discarded` : ''}.`;
+    case 'already-applied':
+      return `${o.path}: already applied; nothing to do.`;
+    case 'deferred':
+      return `Sync. packet ${o.path} was not applied to VOB ${vob} - packet depends on changes not yet received: ${o.reason}.`;
+    default:
+      return `Sync. packet ${o.path} was not applied to VOB ${vob}: ${o.reason}.`;
+  }
+}
+
+/** MultiSite's replication verbs: replicas, packets, epochs, mastership. */
+export function registerReplicationCommands(program: Command, io: Io): void {
+  vobCommand(program, 'mkreplica', 'create replicas: export a creation packet, or import one as a new replica')
+    .option('--export', 'create replica objects and write their creation packets')
+    .option('--import', 'make a new replica from a creation packet')
+    .option('--out <path>', 'export: packet file or directory')
+    .option('--ship', 'export through the shipping server')
+    .option('--fship', 'export through the shipping server, now')
+    .option('--workdir <dir>', 'accepted for compatibility; packets are built in memory')
+    .option('--tag <tag>', 'import: tag to register the new replica under')
+    .option('-c, --comment <text>', 'comment', '')
+    .option('--json', 'print the result as JSON')
+    .argument('<args...>', 'export: HOST:REPLICA...; import: STORAGE_DIR PACKET')
+    .action((args: string[], _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; tag?: string; comment: string }>;
+      if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
+      if (opts.export) {
+        refuseShipping(opts);
+        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        const specs = args.map(parseReplicaSpec);
+        withVob(opts, (vob) => {
+          const packets = exportReplica(vob, specs, { out: opts.out!, comment: opts.comment });
+          emit(io, opts, { packets }, () => packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'));
+        });
+        return;
+      }
+      if (!opts.tag) throw new UsageError('--import needs --tag TAG');
+      if (args.length !== 2) throw new UsageError('--import takes STORAGE_DIR PACKET');
+      const home = siteHome(opts);
+      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, args[0]!);
+      const vob = importReplica(args[0]!, args[1]!, { tag: opts.tag });
+      try {
+        home.register(opts.tag, vob.dir);
+        const name = replicaName(vob, vob.self);
+        emit(io, opts, { tag: opts.tag, path: vob.dir, replica: name, family: vob.family }, () => `Created replica "${name}" of VOB family ${vob.family} at ${vob.dir}, tag "${opts.tag}".`);
+      } finally {
+        vob.close();
+      }
+    });
+
+  vobCommand(program, 'lsreplica', 'list the replicas of the VOB family')
+    .option('--long', 'with master, host, public key and whether removed')
+    .option('--json', 'print the result as JSON')
+    .action((_o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ long?: boolean }>;
+      withVob(opts, (vob) => {
+        const rows = lsreplica(vob);
+        emit(io, opts, rows, () =>
+          columns(rows.map((r) => [`replica:${r.name}${r.self ? ' (this replica)' : ''}`, r.host, ...(opts.long ? [`master ${r.master}`, r.removed ? 'removed' : ''] : [])])),
+        );
+      });
+    });
+
+  vobCommand(program, 'chreplica', "change a replica's host (at the replica object's master)")
+    .requiredOption('--host <host>', 'the new host')
+    .argument('<replica>')
+    .action((replica: string, _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ host: string }>;
+      withVob(opts, (vob) => {
+        chreplica(vob, replica, opts.host);
+        emit(io, opts, null, () => `Changed the host of ${replica} to "${opts.host}".`);
+      }, [replica]);
+    });
+
+  vobCommand(program, 'rmreplica', 'remove a sibling replica (at its master; it must master nothing)')
+    .argument('<replica>')
+    .action((replica: string, _o, c: Command) => {
+      const opts = commonOptions(c);
+      withVob(opts, (vob) => {
+        rmreplica(vob, replica);
+        emit(io, opts, null, () => `Removed ${replica}.`);
+      }, [replica]);
+    });
+
+  vobCommand(program, 'syncreplica', 'export update packets to siblings, or import packets')
+    .option('--export', 'write packets with what the named replicas lack')
+    .option('--import', 'apply packets')
+    .option('--out <path>', 'export: packet file, or directory for MultiSite-named packets')
+    .option('--ship', 'export through the shipping server')
+    .option('--fship', 'export through the shipping server, now')
+    .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)')
+    .option('--limit <n>', 'export: at most N fragments this run')
+    .option('--sclass <class>', 'storage class (with --ship)')
+    .option('--receive', 'import: every packet in the incoming storage bays')
+    .option('--diagnose', 'import: say what each packet lacks; apply nothing')
+    .option('-c, --comment <text>', 'comment', '')
+    .option('--json', 'print the result as JSON')
+    .argument('[args...]', 'export: REPLICA...; import: PACKET-OR-DIR...')
+    .action((args: string[], _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{
+        export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; maxsize?: string; limit?: string; receive?: boolean; diagnose?: boolean; comment: string;
+      }>;
+      if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
+      refuseShipping(opts);
+      if (opts.export) {
+        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        if (args.length === 0) throw new UsageError('name the replicas to export to');
+        const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
+        withVob(opts, (vob) => {
+          const r = exportUpdate(vob, args, { out: opts.out!, maxsize: opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize'), limit, comment: opts.comment });
+          for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
+          emit(io, opts, r, () => (r.upToDate ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.` : r.packets.map((p) => `Wrote ${p}`).join('\n') + `\n${r.opCount} ops for ${r.targets.join(', ')}.`));
+        }, args);
+        return;
+      }
+      if (args.length === 0) throw new UsageError('name packets or directories to import');
+      withVob(opts, (vob) => {
+        const outcomes = importPackets(vob, args, { diagnose: opts.diagnose, warn: (m) => io.err(`msite: warning: ${m}\n`) });
+        if (outcomes.length === 0) throw new InvalidInputError(`no packets in ${args.join(', ')}`);
+        emit(io, opts, outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })), () =>
+          outcomes.map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o))).join('\n'),
+        );
+        const failed = outcomes.filter((o) => o.result !== 'applied' && o.result !== 'already-applied');
+        if (failed.length && !opts.diagnose) {
+          throw new MsiteError('ENOTAPPLIED', `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`, {
+            hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
+            data: { packets: failed.map((f) => f.path) },
+          });
+        }
+      });
+    });
+
+  vobCommand(program, 'lspacket', 'describe packets: kind, family, origin, targets, ranges, and whether importable here')
+    .option('--long', 'also ranges, requires, sender row, incarnation and format')
+    .option('--dump', 'also every op in the packet')
+    .option('--json', 'print the result as JSON')
+    .argument('<packets...>')
+    .action((packets: string[], _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ long?: boolean; dump?: boolean }>;
+      withVob(opts, (vob) => {
+        const files = expandPacketPaths(packets);
+        const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
+        emit(io, opts, rows.map((r) => r.json), () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'));
+      });
+    });
+
+  vobCommand(program, 'lsepoch', 'show the epoch matrix: the actual row and the estimates of siblings')
+    .option('--json', 'print the result as JSON')
+    .argument('[replicas...]')
+    .action((replicas: string[], _o, c: Command) => {
+      const opts = commonOptions(c);
+      withVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+    });
+
+  vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
+    .option('--force', 'do not ask for confirmation')
+    .option('--actual', "ask the sibling's daemon for its actual row (needs its address)")
+    .option('--raise-only', 'with --actual: never lower an entry')
+    .argument('<replica>')
+    .argument('[assignments...]', 'ORIGIN=ID...')
+    .action((replica: string, assignments: string[], _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ force?: boolean; actual?: boolean }>;
+      if (opts.actual) throw new UsageError('chepoch --actual needs the sibling site\'s daemon, which this msite cannot reach yet', { hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...' });
+      if (!opts.force && !process.stdin.isTTY) throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
+      withVob(opts, (vob) => {
+        const r = chepoch(vob, replica, assignments);
+        emit(io, opts, r, () => 'Epoch row successfully set.');
+      }, [replica]);
+    });
+
+  vobCommand(program, 'recoverpacket', 'resend what was sent to a replica since a time (resets its estimate)')
+    .requiredOption('--since <time>', 'date-time of the oldest packet to resend')
+    .argument('<replica>')
+    .action((replica: string, _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ since: string }>;
+      const since = parseDateTime(opts.since, '--since time');
+      withVob(opts, (vob) => {
+        const r = recoverpacket(vob, replica, since);
+        emit(io, opts, r, () => `Estimate for ${replica} reset to the row of the export at ${new Date(r.exportedAt).toISOString()}; the next export resends what followed.`);
+      }, [replica]);
+    });
+
+  vobCommand(program, 'lsmaster', 'list objects and their master replicas')
+    .option('--json', 'print the result as JSON')
+    .argument('[replica]', 'only objects this replica masters')
+    .action((replica: string | undefined, _o, c: Command) => {
+      const opts = commonOptions(c);
+      withVob(opts, (vob) => {
+        const rows = lsmaster(vob, replica);
+        emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
+      });
+    });
+
+  vobCommand(program, 'lsconflict', 'list name conflicts met on import and the names given here')
+    .option('--json', 'print the result as JSON')
+    .action((_o, c: Command) => {
+      const opts = commonOptions(c);
+      withVob(opts, (vob) => {
+        const rows = lsconflict(vob);
+        emit(io, opts, rows, () => columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])));
+      });
+    });
+
+}
+

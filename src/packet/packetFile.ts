@@ -1,0 +1,326 @@
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { InvalidInputError, IoError, MsiteError } from '../core/errors.js';
+import { decodePacketBody, encodePacketBody, sha256Hex } from './packetBody.js';
+import { PacketError } from './packetError.js';
+import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
+import { PACKET_FORMAT, type PacketBody, type PacketHeader, type PacketHeaderInput, type WireOp } from './packetTypes.js';
+import { SIGNATURE_LENGTH, sign, verify } from './replicaKeys.js';
+
+export { isPacketFileName, packetFileName, parsePacketFileName, type PacketFileNameParts } from './packetNames.js';
+
+/**
+ * File layout, all integers big-endian:
+ *
+ *   offset 0   8 bytes  magic "MSITEPKT"
+ *          8   u16      format major
+ *         10   u16      format minor
+ *         12   u32      header length H
+ *         16   H bytes  header, UTF-8 JSON (PacketHeader)
+ *     16 + H   u16      signature length (64)
+ *     18 + H   64 bytes Ed25519 signature of bytes [0, 16 + H) by the origin replica
+ *     82 + H   body     bodyLength bytes (packetBody.ts), ending the file
+ *
+ * The header carries the body's length and SHA-256, so the signature covers the body too, and the
+ * header can be read (and trusted once verified) without reading the body.
+ */
+export const PACKET_MAGIC = Buffer.from('MSITEPKT', 'latin1');
+const PREFIX_LENGTH = 16;
+/** A header longer than this is damage, not a header (real ones are a few KB). */
+export const MAX_HEADER_LENGTH = 16 * 1024 * 1024;
+/** What readPacketHeader reads first; one read covers the header of any ordinary packet. */
+const FIRST_READ = 64 * 1024;
+
+const RESEND = 'ask the sender to resend it';
+
+/** What readPacketHeaderInfo tells besides the header: the format and where the body lies. */
+export interface PacketHeaderInfo {
+  header: PacketHeader;
+  format: { major: number; minor: number };
+  /** Offset of the body in the file; the file should be bodyOffset + header.bodyLength bytes. */
+  bodyOffset: number;
+  fileLength: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Writing
+
+/**
+ * Encodes and writes atomically (temp name in the same directory, fsync, rename): magic + format
+ * version + header + signature + body. Returns the header as written, with opCount, bodyLength and
+ * bodySha256 filled in. Throws InvalidInputError for a header or body that breaks the format (with
+ * nothing written), IoError when the file cannot be written.
+ */
+export function writePacket(path: string, header: PacketHeaderInput, body: PacketBody, privateKeyPem: string): PacketHeader {
+  const input = packetHeaderInputSchema.safeParse(header);
+  if (!input.success) throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(input.error)}`, { data: { path } });
+  checkRanges(body.ops, input.data.ranges, (why) => new InvalidInputError(`cannot write packet ${path}: ${why}`, { data: { path } }));
+  const stored = encodeWithContext(path, body);
+  const full: PacketHeader = { ...input.data, opCount: body.ops.length, bodySha256: sha256Hex(stored), bodyLength: stored.length };
+  let json: string;
+  try {
+    json = JSON.stringify(full);
+  } catch (err) {
+    throw new InvalidInputError(`cannot write packet ${path}: header cannot be written as JSON (${(err as Error).message})`, { cause: err, data: { path } });
+  }
+  // What a reader will see must pass the reader's check (JSON turns NaN into null, drops undefined...).
+  const reread = packetHeaderSchema.safeParse(JSON.parse(json));
+  if (!reread.success) throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(reread.error)} once written as JSON`, { data: { path } });
+  const headerBytes = Buffer.from(json, 'utf8');
+  if (headerBytes.length > MAX_HEADER_LENGTH) {
+    throw new InvalidInputError(`cannot write packet ${path}: its header is ${headerBytes.length} bytes, over the ${MAX_HEADER_LENGTH}-byte limit`, { data: { path } });
+  }
+  const signedLength = PREFIX_LENGTH + headerBytes.length;
+  const file = Buffer.allocUnsafe(signedLength + 2 + SIGNATURE_LENGTH + stored.length);
+  PACKET_MAGIC.copy(file, 0);
+  file.writeUInt16BE(PACKET_FORMAT.major, 8);
+  file.writeUInt16BE(PACKET_FORMAT.minor, 10);
+  file.writeUInt32BE(headerBytes.length, 12);
+  headerBytes.copy(file, PREFIX_LENGTH);
+  const signature = sign(privateKeyPem, file.subarray(0, signedLength));
+  file.writeUInt16BE(signature.length, signedLength);
+  file.set(signature, signedLength + 2);
+  file.set(stored, signedLength + 2 + signature.length);
+  try {
+    writeFileAtomic(path, file);
+  } catch (err) {
+    throw ioError(`cannot write packet ${path}`, path, err);
+  }
+  return reread.data;
+}
+
+function encodeWithContext(path: string, body: PacketBody): Buffer {
+  try {
+    return encodePacketBody(body);
+  } catch (err) {
+    if (err instanceof MsiteError) throw new InvalidInputError(`cannot write packet ${path}: ${err.message}`, { cause: err, data: { path } });
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading the header
+
+/** Reads and checks magic, format version and header syntax only, never the body (fast, for lspacket and dependency sorting). */
+export function readPacketHeader(path: string): PacketHeader {
+  return readPacketHeaderInfo(path).header;
+}
+
+/** readPacketHeader, plus the format version and where the body should be. Reads only the first bytes. */
+export function readPacketHeaderInfo(path: string): PacketHeaderInfo {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw ioError(`cannot read packet ${path}`, path, err);
+  }
+  try {
+    const fileLength = fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.min(fileLength, FIRST_READ));
+    readFully(fd, buf, 0);
+    const need = PREFIX_LENGTH + (buf.length >= PREFIX_LENGTH ? buf.readUInt32BE(12) : 0);
+    if (need > buf.length && need <= fileLength && need <= PREFIX_LENGTH + MAX_HEADER_LENGTH) {
+      const more = Buffer.allocUnsafe(need);
+      buf.copy(more);
+      readFully(fd, more, buf.length);
+      buf = more;
+    }
+    const { header, format, signedLength } = parseHeader(path, buf, fileLength);
+    return { header, format, bodyOffset: signedLength + 2 + SIGNATURE_LENGTH, fileLength };
+  } catch (err) {
+    if (err instanceof MsiteError) throw err;
+    throw ioError(`cannot read packet ${path}`, path, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, buf: Buffer, from: number): void {
+  let off = from;
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  if (off < buf.length) buf.fill(0, off); // the file shrank under us; the length checks refuse it
+}
+
+interface ParsedHeader {
+  header: PacketHeader;
+  format: { major: number; minor: number };
+  /** Bytes covered by the signature: the prefix and the header. */
+  signedLength: number;
+}
+
+/** Checks magic, format and header in `buf` (at least the first 16 + H bytes of a file of `fileLength`). */
+function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeader {
+  const magicSeen = Math.min(PACKET_MAGIC.length, fileLength);
+  if (!buf.subarray(0, magicSeen).equals(PACKET_MAGIC.subarray(0, magicSeen))) {
+    throw new PacketError('not-a-packet', path, `${path} is not a sync. packet: it does not start with "${PACKET_MAGIC.toString('latin1')}"`, {
+      hint: 'only files written by msite syncreplica or mkreplica are packets',
+    });
+  }
+  if (fileLength < PREFIX_LENGTH) throw truncated(path, fileLength, PREFIX_LENGTH, 'its format prefix');
+  const major = buf.readUInt16BE(8);
+  const minor = buf.readUInt16BE(10);
+  if (major !== PACKET_FORMAT.major) {
+    const relation = major > PACKET_FORMAT.major ? 'newer' : 'older';
+    throw new PacketError('format-version', path, `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x)`, {
+      data: { major, minor },
+      hint: relation === 'newer' ? 'upgrade msite here, or have the sender export with the older format' : 'have the sender export it again',
+    });
+  }
+  const headerLength = buf.readUInt32BE(12);
+  if (headerLength > MAX_HEADER_LENGTH) {
+    throw new PacketError('malformed', path, `Cannot read header of packet ${path}: its header length ${headerLength} is over the ${MAX_HEADER_LENGTH}-byte limit`, {
+      data: { headerLength },
+      hint: RESEND,
+    });
+  }
+  const signedLength = PREFIX_LENGTH + headerLength;
+  if (fileLength < signedLength) throw truncated(path, fileLength, signedLength, 'its header');
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(buf.subarray(PREFIX_LENGTH, signedLength)));
+  } catch {
+    throw new PacketError('malformed', path, `Cannot read header of packet ${path}: the header is not valid UTF-8 JSON`, { hint: RESEND });
+  }
+  const parsed = packetHeaderSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PacketError('malformed', path, `Cannot read header of packet ${path}: header ${firstIssue(parsed.error)}`, { hint: RESEND });
+  }
+  return { header: parsed.data, format: { major, minor }, signedLength };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// ---------------------------------------------------------------------------------------------------
+// Reading and verifying the whole packet
+
+/**
+ * Reads the whole packet and verifies it: format, header, signature (publicKeyFor(origin) returns
+ * the origin's public key, or undefined for an unknown signer), body length and SHA-256; returns the
+ * verified header. Does not decode the body. Throws PacketError on any failure, IoError when the
+ * file cannot be read.
+ */
+export function verifyPacket(path: string, publicKeyFor: (origin: string) => string | undefined): PacketHeader {
+  return loadVerified(path, publicKeyFor).header;
+}
+
+/**
+ * Reads everything and verifies: format, header schema, signature (publicKeyFor(originOid) returns
+ * the origin's public key, or undefined for an unknown signer), body length and SHA-256, then
+ * decompresses and decodes the body. Throws PacketError on any failure (IoError when the file cannot
+ * be read at all). The signature is checked before the body length, so a changed header is reported
+ * as a bad signature and a cut-off body as truncation.
+ */
+export function readPacket(path: string, publicKeyFor: (origin: string) => string | undefined): { header: PacketHeader; body: PacketBody } {
+  const { header, body: stored } = loadVerified(path, publicKeyFor);
+  let body: PacketBody;
+  try {
+    body = decodePacketBody(stored);
+  } catch (err) {
+    if (!(err instanceof MsiteError)) throw err;
+    throw new PacketError('malformed', path, `packet ${path} has a body this msite cannot decode: ${err.message}`, {
+      cause: err,
+      hint: 'the sender wrote a damaged packet; report it with the packet attached',
+    });
+  }
+  const bad = (why: string) => new PacketError('malformed', path, `packet ${path} is inconsistent: ${why}`, { hint: 'the sender wrote a damaged packet; report it with the packet attached' });
+  if (body.ops.length !== header.opCount) throw bad(`its header says ${header.opCount} ops, its body has ${body.ops.length}`);
+  checkRanges(body.ops, header.ranges, bad);
+  if (header.kind === 'creation' && !body.creation) throw bad('it is a creation packet without a VOB');
+  if (header.kind === 'update' && body.creation) throw bad('it is an update packet carrying a VOB');
+  return { header, body };
+}
+
+function loadVerified(path: string, publicKeyFor: (origin: string) => string | undefined): { header: PacketHeader; body: Buffer } {
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch (err) {
+    throw ioError(`cannot read packet ${path}`, path, err);
+  }
+  const { header, signedLength } = parseHeader(path, file, file.length);
+  if (file.length < signedLength + 2) throw truncated(path, file.length, signedLength + 2, 'its signature');
+  const signatureLength = file.readUInt16BE(signedLength);
+  if (signatureLength !== SIGNATURE_LENGTH) {
+    throw new PacketError('signature', path, `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`, {
+      data: { origin: header.origin },
+      hint: `do not import it; ${RESEND}`,
+    });
+  }
+  const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
+  if (file.length < bodyOffset) throw truncated(path, file.length, bodyOffset, 'its signature');
+  const signer = `${header.originName} (${header.origin})`;
+  const publicKey = publicKeyFor(header.origin);
+  if (publicKey === undefined) {
+    throw new PacketError('unknown-signer', path, `packet ${path} is signed by an unknown replica ${header.origin} (${header.originName})`, {
+      data: { origin: header.origin, originName: header.originName },
+      hint: 'import the packets that introduce that replica first, or check that the packet belongs to this VOB family',
+    });
+  }
+  let good: boolean;
+  try {
+    good = verify(publicKey, file.subarray(0, signedLength), file.subarray(signedLength + 2, bodyOffset));
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    throw new PacketError('signature', path, `packet ${path} cannot be verified: the public key recorded here for replica ${signer} is not an Ed25519 key`, {
+      cause: err,
+      data: { origin: header.origin },
+      hint: "repair that replica object's key",
+    });
+  }
+  if (!good) {
+    throw new PacketError('signature', path, `packet ${path} has a bad signature: it was not signed by replica ${signer}, or its header was changed in transit`, {
+      data: { origin: header.origin },
+      hint: `do not import it; ${RESEND}`,
+    });
+  }
+  const expectedLength = bodyOffset + header.bodyLength;
+  if (file.length < expectedLength) throw truncated(path, file.length, expectedLength, 'its body');
+  if (file.length > expectedLength) {
+    throw new PacketError('malformed', path, `packet ${path} has ${file.length - expectedLength} unexpected bytes after its body`, {
+      data: { length: file.length, expected: expectedLength },
+      hint: RESEND,
+    });
+  }
+  const body = file.subarray(bodyOffset);
+  const sha = sha256Hex(body);
+  if (sha !== header.bodySha256) {
+    throw new PacketError('checksum', path, `packet ${path} is damaged: body checksum mismatch`, {
+      data: { expected: header.bodySha256, actual: sha },
+      hint: `it was changed or truncated in transit; ${RESEND}`,
+    });
+  }
+  return { header, body };
+}
+
+function truncated(path: string, length: number, needed: number, what: string): PacketError {
+  return new PacketError('truncated', path, `packet ${path} is truncated: it has ${length} bytes, ${what} needs ${needed}`, {
+    data: { length, needed },
+    hint: `it was cut short in transit or is still being copied; ${RESEND}`,
+  });
+}
+
+/** Every op must lie in its origin's range; an op outside would slip past import's duplicate checks. */
+function checkRanges<E extends Error>(ops: readonly WireOp[], ranges: Record<string, [number, number]>, fail: (why: string) => E): void {
+  for (const op of ops) {
+    const r = Object.hasOwn(ranges, op.origin) ? ranges[op.origin] : undefined;
+    if (!r) throw fail(`op ${op.id} from ${op.origin} has no range in the header`);
+    if (op.id < r[0] || op.id > r[1]) throw fail(`op ${op.id} from ${op.origin} is outside its header range ${r[0]}-${r[1]}`);
+  }
+}
+
+const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'ETIMEDOUT']);
+
+function ioError(what: string, path: string, err: unknown): IoError {
+  const e = err as NodeJS.ErrnoException;
+  const sysCode = e.code;
+  const why = sysCode === 'ENOENT' ? 'no such file or directory' : sysCode === 'EISDIR' ? 'it is a directory' : sysCode === 'EACCES' ? 'permission denied' : e.message;
+  return new IoError(`${what}: ${why}`, {
+    cause: err,
+    data: { path, sysCode },
+    persistence: sysCode !== undefined && TRANSIENT.has(sysCode) ? 'transient' : 'permanent',
+  });
+}

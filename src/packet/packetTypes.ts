@@ -1,0 +1,102 @@
+/**
+ * The shapes of a packet: the header anyone can read without the body (lspacket, dependency sorting)
+ * and the body (ops + content). The byte layout is in packetFile.ts, the body encoding in packetBody.ts.
+ */
+
+/** Version of the file layout and body encoding. A reader refuses a newer major and accepts a newer minor. */
+export const PACKET_FORMAT = { major: 1, minor: 0 } as const;
+
+export type PacketKind = 'update' | 'creation';
+
+/** Oplog ids by origin replica OID. */
+export type EpochRow = Record<string, number>;
+
+/** A replica's reported actual row and when it was reported. */
+export interface ReplicaFact {
+  row: EpochRow;
+  at: number;
+}
+
+export interface PacketHeader {
+  kind: PacketKind;
+  /** VOB family OID. */
+  family: string;
+  /** Logical packet OID, shared by all fragments. */
+  packet: string;
+  /** Exporting replica OID; the packet is signed with its key. */
+  origin: string;
+  originName: string;
+  targets: { oid: string; name: string }[];
+  /** Per-sender packet sequence number. */
+  sequence: number;
+  /** 1-based: fragment 2 of 3. */
+  fragment: { index: number; count: number };
+  /** What the target must already have applied, per origin. */
+  requires: EpochRow;
+  /** The sender's actual row at export. */
+  senderRow: EpochRow;
+  /** Replica OID -> newest reported actual row. */
+  facts: Record<string, ReplicaFact>;
+  /** Origin OID -> [first, last] oplog ids in the body (inclusive); every op of the body lies in its origin's range. */
+  ranges: Record<string, [number, number]>;
+  /** Number of ops in the body (computed by writePacket). */
+  opCount: number;
+  /** Hex SHA-256 of the stored (compressed) body bytes (computed by writePacket). */
+  bodySha256: string;
+  /** Stored body bytes (computed by writePacket). */
+  bodyLength: number;
+  /** Ms since epoch. */
+  createdAt: number;
+  comment: string;
+  /** Sender's recovery incarnation (ms timestamp or counter). */
+  incarnation: number;
+  /** Room for later header fields (e.g. restore requests). */
+  extra?: Record<string, unknown>;
+}
+
+/** What writePacket is given: the header without the fields it computes from the body. */
+export type PacketHeaderInput = Omit<PacketHeader, 'bodySha256' | 'bodyLength' | 'opCount'>;
+
+/**
+ * One oplog entry on the wire. `id` is a positive integer, `at` an integer (ms since epoch).
+ * `data` is any msgpack value (objects, arrays, strings, numbers, booleans, null, Uint8Array...);
+ * byte strings come back as Buffers (a Uint8Array), and an object key `__proto__` comes back as
+ * `__proto_` (msgpackr's guard against prototype pollution).
+ */
+export interface WireOp {
+  origin: string;
+  id: number;
+  kind: string;
+  data: unknown;
+  at: number;
+}
+
+/** A file version's content, named by the hex SHA-256 of `bytes` (writePacket checks it). */
+export interface PacketBlob {
+  sha: string;
+  bytes: Uint8Array;
+  /**
+   * Optional similarity key, e.g. the element or branch OID: blobs with the same group are stored
+   * next to each other, in the given order, so the compressor finds what consecutive versions share.
+   * Not stored; blobs without one are ordered by content. Read blobs never have it.
+   */
+  group?: string;
+}
+
+/** A creation packet's file: `sha` is its name (the pool's), not checked against `bytes`. */
+export interface PacketFile {
+  sha: string;
+  bytes: Uint8Array;
+}
+
+export interface PacketBody {
+  /** In the caller's order (the sender's application order, which is causal); kept exactly. */
+  ops: WireOp[];
+  /**
+   * Content the ops need (file versions by SHA-256). Stored once per SHA and reordered so similar
+   * content is adjacent: a read body has each SHA once, in stored order, not the caller's.
+   */
+  blobs: PacketBlob[];
+  /** Creation packets only: the whole VOB. Files keep their order. */
+  creation?: { database: Uint8Array; files: PacketFile[] };
+}

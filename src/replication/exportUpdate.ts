@@ -1,0 +1,180 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { unpack } from 'msgpackr';
+import { InvalidInputError } from '../core/errors.js';
+import { newOid } from '../core/ids.js';
+import { packetFileName, writePacket } from '../packet/packetFile.js';
+import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
+import { getReplica, getVersion, replicaByName } from '../vob/queries.js';
+import type { ReplicaRow } from '../vob/rows.js';
+import type { Vob } from '../vob/vob.js';
+import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
+import { currentFacts } from './facts.js';
+import { readPrivateKey } from './replicaKey.js';
+
+export interface ExportOptions {
+  /** A directory (packets get MultiSite names there) or a file path (one packet, no fragments). */
+  out: string;
+  /** Bytes per fragment, for directory output. A single version is never split: a bigger one makes an oversized fragment. */
+  maxsize?: number;
+  /** At most this many fragments this run; the rest go next time. */
+  limit?: number;
+  comment?: string;
+}
+
+export interface ExportResult {
+  packets: string[];
+  targets: string[];
+  opCount: number;
+  /** True when every target already had everything: no packet was written. */
+  upToDate: boolean;
+  warnings: string[];
+}
+
+interface OplogRow {
+  seq: number;
+  origin: string;
+  id: number;
+  kind: string;
+  data: Buffer;
+  at: number;
+}
+
+/** Resolves `NAME`, `replica:NAME` or `NAME@VOB` to sibling replica rows; refuses self-only targets. */
+export function resolveTargets(vob: Vob, selectors: readonly string[], warnings: string[]): ReplicaRow[] {
+  const targets: ReplicaRow[] = [];
+  for (const s of selectors) {
+    const name = s.replace(/^replica:/, '').replace(/@.*$/, '');
+    const r = replicaByName(vob, name);
+    if (!r || r.removed) throw new InvalidInputError(`unknown replica "${name}"`, { hint: 'see msite lsreplica' });
+    if (r.oid === vob.self) {
+      warnings.push('A replica cannot update itself');
+      continue;
+    }
+    if (!targets.some((t) => t.oid === r.oid)) targets.push(r);
+  }
+  if (targets.length === 0) throw new InvalidInputError('A replica cannot update itself', { hint: 'name a sibling replica' });
+  return targets;
+}
+
+/** Ops with `floor[origin] < id`, for every origin, in this replica's application order (causal). */
+function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
+  const rows: OplogRow[] = [];
+  const st = vob.q('SELECT seq, origin, id, kind, data, at FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
+  for (const [origin, top] of Object.entries(actual)) {
+    if ((floor[origin] ?? 0) < top) rows.push(...(st.all(origin, floor[origin] ?? 0) as OplogRow[]));
+  }
+  return rows.sort((a, b) => a.seq - b.seq);
+}
+
+interface Fragment {
+  ops: WireOp[];
+  blobs: Map<string, PacketBlob>;
+  bytes: number;
+}
+
+/**
+ * `syncreplica -export`: writes an update packet (or fragments of one) holding every op the targets
+ * lack by this replica's epoch matrix, from every origin (so hubs forward), then records the export
+ * and raises the targets' estimates optimistically, as MultiSite does. Packets are written before
+ * the estimates move, so a crash between the two only means a resend.
+ */
+export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
+  const warnings: string[] = [];
+  const targets = resolveTargets(vob, selectors, warnings);
+  const actual = actualRow(vob);
+  const requires = minRow(targets.map((t) => restrict(epochRow(vob, t.oid), actual)));
+  for (const o of Object.keys(actual)) requires[o] ??= 0;
+  const targetNames = targets.map((t) => t.name);
+  if (covers(requires, actual)) return { packets: [], targets: targetNames, opCount: 0, upToDate: true, warnings };
+
+  const toDir = existsSync(options.out) && statSync(options.out).isDirectory();
+  if (!toDir && options.maxsize !== undefined) warnings.push('-maxsize is ignored with -out FILE: the packet is written whole');
+  const maxsize = toDir ? options.maxsize : undefined;
+
+  const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
+  for (const row of opsAbove(vob, requires, actual)) {
+    const data = unpack(row.data) as Record<string, unknown>;
+    const op: WireOp = { origin: row.origin, id: row.id, kind: row.kind, data, at: row.at };
+    let size = row.data.length + 64;
+    const sha = row.kind === 'checkin' && typeof data.content === 'string' ? data.content : undefined;
+    let blob: Uint8Array | undefined;
+    let current = fragments[fragments.length - 1]!;
+    if (sha && !current.blobs.has(sha)) {
+      blob = vob.pool.get(sha);
+      size += blob.length;
+    }
+    if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
+      current = { ops: [], blobs: new Map(), bytes: 0 };
+      fragments.push(current);
+      if (sha && !blob) {
+        blob = vob.pool.get(sha);
+        size += blob.length;
+      }
+    }
+    if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
+    current.ops.push(op);
+    // Grouping a file's versions together lets the compressor find what consecutive versions share.
+    if (sha && blob) current.blobs.set(sha, { sha, bytes: blob, group: getVersion(vob, String(data.version))?.branch });
+    current.bytes += size;
+  }
+
+  const limit = Math.min(fragments.length, options.limit ?? fragments.length);
+  const privateKey = readPrivateKey(vob);
+  const self = getReplica(vob, vob.self)!;
+  const packetOid = newOid();
+  const now = vob.clock.now();
+  const facts = currentFacts(vob, now);
+  let seq = Number(vob.meta('packet_seq') ?? '0');
+  const reached: EpochRow = { ...requires };
+  const written: string[] = [];
+  let opCount = 0;
+  for (let k = 0; k < limit; k++) {
+    const fragment = fragments[k]!;
+    const ranges: Record<string, [number, number]> = {};
+    for (const op of fragment.ops) {
+      const r = ranges[op.origin];
+      ranges[op.origin] = r ? [r[0], op.id] : [op.id, op.id];
+    }
+    const header: Omit<PacketHeader, 'bodySha256' | 'bodyLength' | 'opCount'> = {
+      kind: 'update',
+      family: vob.family,
+      packet: packetOid,
+      origin: vob.self,
+      originName: self.name,
+      targets: targets.map((t) => ({ oid: t.oid, name: t.name })),
+      sequence: ++seq,
+      fragment: { index: k + 1, count: fragments.length },
+      requires: { ...reached },
+      senderRow: actual,
+      facts,
+      ranges,
+      createdAt: now,
+      comment: options.comment ?? '',
+      incarnation: Number(vob.meta('incarnation') ?? '0'),
+    };
+    const body: PacketBody = { ops: fragment.ops, blobs: [...fragment.blobs.values()] };
+    const path = toDir ? join(options.out, packetFileName('update', self.name, now, seq)) : options.out;
+    writePacket(path, header, body, privateKey);
+    written.push(path);
+    opCount += fragment.ops.length;
+    for (const [origin, [, last]] of Object.entries(ranges)) reached[origin] = Math.max(reached[origin] ?? 0, last);
+  }
+
+  vob.transaction(() => {
+    vob.setMeta('packet_seq', String(seq));
+    for (const t of targets) {
+      vob
+        .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, ?, ?)")
+        .run(t.oid, now, JSON.stringify(reached), JSON.stringify(requires), written.join(' '));
+      raiseEstimate(vob, t.oid, reached);
+    }
+  });
+  if (limit < fragments.length) warnings.push(`-limit ${limit}: ${fragments.length - limit} fragment(s) left for the next export`);
+  return { packets: written, targets: targetNames, opCount, upToDate: false, warnings };
+}
+
+function restrict(row: EpochRow, to: EpochRow): EpochRow {
+  return Object.fromEntries(Object.keys(to).map((o) => [o, Math.min(row[o] ?? 0, to[o]!)]));
+}
+

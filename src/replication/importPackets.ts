@@ -1,0 +1,194 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { MsiteError, StateError } from '../core/errors.js';
+import type { OplogId, ReplicaOid } from '../core/ids.js';
+import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
+import type { PacketHeader } from '../packet/packetTypes.js';
+import { applyImported } from '../vob/ops/applyOp.js';
+import type { OpKind } from '../vob/ops/registry.js';
+import { getReplica, replicaName } from '../vob/queries.js';
+import type { Vob } from '../vob/vob.js';
+import { actualRow, raiseEstimate, type EpochRow } from './epochs.js';
+import { learnFacts } from './facts.js';
+
+/**
+ * What an import can do with a packet here:
+ * - importable: everything it needs is applied; its new ops can apply now
+ * - already-applied: every op in it is applied here (re-import is a no-op)
+ * - deferred: it needs ops this replica has not applied yet; left in place for a later import
+ * - not-applicable: addressed to no replica here; left in place
+ * - refused: damaged, forged, from another family or an old incarnation; left in place
+ */
+export const PACKET_STATES = ['importable', 'already-applied', 'deferred', 'not-applicable', 'refused'] as const;
+export type PacketState = (typeof PACKET_STATES)[number];
+
+export interface PacketAssessment {
+  path: string;
+  state: PacketState;
+  reason: string | undefined;
+  header: PacketHeader | undefined;
+}
+
+export interface PacketOutcome extends PacketAssessment {
+  /** `applied` once its ops went in; otherwise the state it was left in. */
+  result: 'applied' | Exclude<PacketState, 'importable'>;
+  applied: number;
+  skipped: number;
+  discarded: number;
+  warnings: string[];
+}
+
+function lack(vob: Vob, requires: EpochRow, actual: EpochRow): string | undefined {
+  const missing = Object.entries(requires)
+    .filter(([o, id]) => (actual[o] ?? 0) < id)
+    .map(([o, id]) => `requires ops up to ${id} from ${replicaName(vob, o)}; this replica has ${actual[o] ?? 0}`);
+  return missing.length ? missing.join('; ') : undefined;
+}
+
+/**
+ * Decides from the header alone what importing `path` would do here. Import and lspacket both use
+ * this one test, so lspacket's "importable" always agrees with what syncreplica does.
+ */
+export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRow(vob)): PacketAssessment {
+  let header: PacketHeader;
+  try {
+    header = readPacketHeader(path);
+  } catch (err) {
+    return { path, state: 'refused', reason: err instanceof MsiteError ? err.message : String(err), header: undefined };
+  }
+  const refuse = (reason: string): PacketAssessment => ({ path, state: 'refused', reason, header });
+  if (header.family !== vob.family) return refuse(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
+  if (header.kind === 'creation') return refuse('this is a replica-creation packet: import it with msite mkreplica --import');
+  if (!header.targets.some((t) => t.oid === vob.self)) {
+    return {
+      path,
+      state: 'not-applicable',
+      reason: `Packet is not applicable to any local replicas (it is for ${header.targets.map((t) => t.name).join(', ')})`,
+      header,
+    };
+  }
+  const sender = getReplica(vob, header.origin);
+  if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
+  const known = vob.q('SELECT value FROM incarnation WHERE replica = ?').pluck().get(header.origin) as number | undefined;
+  if (known !== undefined && header.incarnation < known) {
+    return refuse(`Replica incarnation for "${sender.name}" is old: ${new Date(header.incarnation).toISOString()} should be ${new Date(known).toISOString()}`);
+  }
+  const allApplied = Object.entries(header.ranges).every(([o, [, last]]) => (actual[o] ?? 0) >= last);
+  if (allApplied) return { path, state: 'already-applied', reason: 'already applied: every op in it is applied here', header };
+  const missing = lack(vob, header.requires, actual);
+  if (missing) return { path, state: 'deferred', reason: missing, header };
+  return { path, state: 'importable', reason: undefined, header };
+}
+
+/** Packet files named on the command line: files as given, directories expanded to the packets in them. */
+export function expandPacketPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (existsSync(p) && statSync(p).isDirectory()) {
+      for (const name of readdirSync(p).sort()) if (isPacketFileName(name)) out.push(join(p, name));
+    } else {
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+  const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
+  return vob.transaction(() => {
+    for (const blob of body.blobs) {
+      const sha = vob.pool.put(blob.bytes);
+      if (sha !== blob.sha) throw new StateError(`packet ${a.path} carries content whose hash is not its name (${blob.sha})`);
+    }
+    const actual = actualRow(vob);
+    let applied = 0;
+    let skipped = 0;
+    let discarded = 0;
+    for (const op of body.ops) {
+      const have = actual[op.origin] ?? 0;
+      if (op.id <= have) {
+        skipped++;
+        continue;
+      }
+      const outcome = applyImported(vob, { origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: op.data, at: op.at }, { warn });
+      actual[op.origin] = op.id;
+      if (outcome.status === 'applied') applied++;
+      else {
+        discarded++;
+        warn(`op ${op.id} from ${replicaName(vob, op.origin)} (${op.kind}) was discarded: ${outcome.reason}`);
+      }
+    }
+    raiseEstimate(vob, header.origin, header.senderRow);
+    learnFacts(vob, header.facts);
+    vob
+      .q('INSERT INTO incarnation (replica, value) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET value = max(value, excluded.value)')
+      .run(header.origin, header.incarnation);
+    vob
+      .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('import', ?, ?, ?, ?, ?)")
+      .run(header.origin, vob.clock.now(), JSON.stringify(actual), JSON.stringify(header.requires), basename(a.path));
+    return { applied, skipped, discarded };
+  });
+}
+
+/** Import order: by sender, then its sequence number (fragments of one packet are in sequence). */
+function bySenderSequence(a: PacketAssessment, b: PacketAssessment): number {
+  const ha = a.header;
+  const hb = b.header;
+  if (!ha || !hb) return 0;
+  if (ha.origin !== hb.origin) return ha.origin < hb.origin ? -1 : 1;
+  return ha.sequence - hb.sequence || ha.fragment.index - hb.fragment.index;
+}
+
+export interface ImportOptions {
+  /** Only say what each packet lacks; apply nothing. */
+  diagnose?: boolean;
+  /** Receives warnings as they happen (automatic renames, discarded ops). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * `syncreplica -import`: applies what can apply of the given packets, in dependency order, looping
+ * until a pass applies nothing, so packets given in any order all go in. Each packet is verified
+ * whole (checksum, signature) before it touches the VOB and applies in one transaction; packets that
+ * wait for others, or are refused, are left where they are with the reason.
+ */
+export function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): PacketOutcome[] {
+  const outcomes = new Map<string, PacketOutcome>();
+  const files = expandPacketPaths(paths);
+  const settle = (a: PacketAssessment, result: PacketOutcome['result'], extra: Partial<PacketOutcome> = {}) =>
+    outcomes.set(a.path, { ...a, result, applied: 0, skipped: 0, discarded: 0, warnings: [], ...extra });
+
+  let pending = files.map((f) => assessPacket(vob, f));
+  if (options.diagnose) {
+    for (const a of pending) settle(a, a.state === 'importable' ? 'deferred' : a.state, a.state === 'importable' ? { reason: 'importable: everything it needs is applied here' } : {});
+    return files.map((f) => outcomes.get(f)!);
+  }
+  for (let progress = true; progress; ) {
+    progress = false;
+    const actual = actualRow(vob);
+    const next: PacketAssessment[] = [];
+    for (const a0 of pending.sort(bySenderSequence)) {
+      const a = a0.header ? assessPacket(vob, a0.path, actual) : a0;
+      if (a.state !== 'importable') {
+        next.push(a);
+        continue;
+      }
+      const warnings: string[] = [];
+      try {
+        const counts = applyPacket(vob, a, (m) => {
+          warnings.push(m);
+          options.warn?.(m);
+        });
+        settle(a, 'applied', { ...counts, warnings });
+        progress = true;
+        Object.assign(actual, actualRow(vob));
+      } catch (err) {
+        if (err instanceof MsiteError && !err.transient) settle(a, 'refused', { reason: err.message, state: 'refused' });
+        else throw err;
+      }
+    }
+    pending = next;
+  }
+  for (const a of pending) settle(a, a.state === 'importable' ? 'deferred' : a.state);
+  return files.map((f) => outcomes.get(f)!);
+}

@@ -1,0 +1,110 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
+import { family, site, type Site } from '../helpers/sites.js';
+import { snapshot } from '../helpers/snapshot.js';
+
+describe('packets that must be refused leave the VOB unchanged and the packet in place', () => {
+  const root = tempDir();
+  let boston: Site;
+  let bangalore: Site;
+  let packet: string;
+  let original: Buffer;
+  const vobDir = () => join(root, 'bangalore.vob');
+
+  beforeAll(() => {
+    const sites = family(root, ['boston_hub', 'sanfran_hub', 'bangalore']);
+    boston = sites[0]!;
+    bangalore = sites[2]!;
+    boston.run('mklbtype', 'A', 'B', 'C');
+    packet = boston.exportTo('bangalore')[0]!;
+    original = readFileSync(packet!);
+  });
+
+  function expectRefused(path: string, reason: RegExp): void {
+    const before = snapshot(vobDir());
+    const bytes = readFileSync(path);
+    const r = bangalore.try('syncreplica', '--import', path);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(reason);
+    expect(r.stderr).toMatch(/^msite: error: 1 of 1 packet was not applied/);
+    expect(snapshot(vobDir())).toEqual(before);
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  }
+
+  function variant(name: string, bytes: Buffer): string {
+    const dir = join(root, 'variants');
+    mkdirSync(dir, { recursive: true });
+    const p = join(dir, `${name}_${basename(packet)}`);
+    writeFileSync(p, bytes);
+    return p;
+  }
+
+  it('one flipped byte anywhere', () => {
+    const positions = new Set([0, 5, 9, 13, 20, 60, Math.floor(original.length / 3), Math.floor(original.length / 2), original.length - 70, original.length - 1]);
+    for (const pos of positions) {
+      const bytes = Buffer.from(original);
+      bytes[pos] = bytes[pos]! ^ 0x20;
+      expectRefused(variant(`flip${pos}`, bytes), /was not applied to VOB \/vobs\/dev: .*(packet|damaged|signature|checksum|header|truncated)/i);
+    }
+  });
+
+  it('a truncated file', () => {
+    for (const len of [0, 10, Math.floor(original.length / 2), original.length - 1]) {
+      expectRefused(variant(`trunc${len}`, original.subarray(0, len)), /was not applied/);
+    }
+  });
+
+  it("another family's packet", () => {
+    const other = site(root, 'elsewhere');
+    other.run('mkvob', '--tag', '/vobs/other', '--replica', 'bangalore', join(root, 'other.vob'));
+    const dir = join(root, 'other-creation');
+    mkdirSync(dir);
+    other.json('mkreplica', '--export', '--out', dir, 'h:boston_hub');
+    other.run('mklbtype', 'X');
+    const [p] = other.exportTo('boston_hub');
+    expectRefused(p!, /packet belongs to VOB family [0-9a-f-]+, not to this VOB's family/);
+  });
+
+  it('an unknown signer', () => {
+    const db = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
+    const key = db.prepare("SELECT public_key FROM replica WHERE name = 'boston_hub'").pluck().get() as string;
+    db.prepare("UPDATE replica SET public_key = NULL WHERE name = 'boston_hub'").run();
+    db.close();
+    try {
+      expectRefused(variant('unsigned', original), /signed by replica boston_hub .* unknown here/);
+    } finally {
+      const db2 = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
+      db2.prepare("UPDATE replica SET public_key = ? WHERE name = 'boston_hub'").run(key);
+      db2.close();
+    }
+  });
+
+  it('a packet for another replica', () => {
+    const [p] = boston.exportTo('sanfran_hub');
+    expectRefused(p!, /Packet is not applicable to any local replicas \(it is for sanfran_hub\)/);
+  });
+
+  it('an older incarnation', () => {
+    const db = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
+    const bostonOid = db.prepare("SELECT oid FROM replica WHERE name = 'boston_hub'").pluck().get() as string;
+    db.prepare('INSERT OR REPLACE INTO incarnation (replica, value) VALUES (?, ?)').run(bostonOid, Date.now() + 86_400_000);
+    db.close();
+    try {
+      expectRefused(variant('old', original), /Replica incarnation for "boston_hub" is old/);
+    } finally {
+      const db2 = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
+      db2.prepare('DELETE FROM incarnation WHERE replica = ?').run(bostonOid);
+      db2.close();
+    }
+  });
+
+  it('after all that, the untouched packet applies', () => {
+    const copy = variant('good', original);
+    bangalore.run('syncreplica', '--import', copy);
+    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(['A', 'B', 'C']);
+  });
+});
+
