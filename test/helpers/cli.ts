@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/msite.js');
+export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/msite.js');
 
 export interface RunResult {
   status: number;
