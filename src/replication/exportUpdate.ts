@@ -11,6 +11,8 @@ import type { Vob } from '../vob/vob.js';
 import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
 import { currentFacts } from './facts.js';
 import { readPrivateKey } from './replicaKey.js';
+import { restoringFrom } from './restoreReplica.js';
+import { gracePeriod, healEstimates } from './selfHealing.js';
 
 export interface ExportOptions {
   /** A directory (packets get MultiSite names there) or a file path (one packet, no fragments). */
@@ -82,11 +84,26 @@ interface Fragment {
 export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
   const warnings: string[] = [];
   const targets = resolveTargets(vob, selectors, warnings);
+  vob.transaction(() => healEstimates(vob, targets.map((t) => t.oid)));
   const actual = actualRow(vob);
   const requires = minRow(targets.map((t) => restrict(epochRow(vob, t.oid), actual)));
   for (const o of Object.keys(actual)) requires[o] ??= 0;
   const targetNames = targets.map((t) => t.name);
-  if (covers(requires, actual)) return { packets: [], targets: targetNames, opCount: 0, upToDate: true, warnings };
+  const restoring = restoringFrom(vob);
+  const acks: Record<string, number> = {};
+  for (const t of targets) {
+    const due = vob.meta(`ack_restore:${t.oid}`);
+    if (due !== undefined) acks[t.oid] = Number(due);
+  }
+  const now = vob.clock.now();
+  const lastExport = vob.q("SELECT max(at) FROM sync_record WHERE kind = 'export' AND replica = ?").pluck();
+  // With nothing to send, a status packet (facts only) still goes while a restore needs telling, and
+  // at least once per grace period, so a sibling notices a lost last packet (self-healing).
+  const statusDue =
+    restoring.length > 0 ||
+    Object.keys(acks).length > 0 ||
+    targets.some((t) => ((lastExport.get(t.oid) as number | null) ?? -Infinity) + gracePeriod(vob) <= now);
+  if (covers(requires, actual) && !statusDue) return { packets: [], targets: targetNames, opCount: 0, upToDate: true, warnings };
 
   const toDir = existsSync(options.out) && statSync(options.out).isDirectory();
   if (!toDir && options.maxsize !== undefined) warnings.push('-maxsize is ignored with -out FILE: the packet is written whole');
@@ -123,7 +140,10 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const privateKey = readPrivateKey(vob);
   const self = getReplica(vob, vob.self)!;
   const packetOid = newOid();
-  const now = vob.clock.now();
+  const extra = {
+    ...(restoring.length ? { restoreRequest: true } : {}),
+    ...(Object.keys(acks).length ? { ackRestore: acks } : {}),
+  };
   const facts = currentFacts(vob, now);
   let seq = Number(vob.meta('packet_seq') ?? '0');
   const reached: EpochRow = { ...requires };
@@ -152,6 +172,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       createdAt: now,
       comment: options.comment ?? '',
       incarnation: Number(vob.meta('incarnation') ?? '0'),
+      ...(Object.keys(extra).length ? { extra } : {}),
     };
     const body: PacketBody = { ops: fragment.ops, blobs: [...fragment.blobs.values()] };
     const path = toDir ? join(options.out, packetFileName('update', self.name, now, seq)) : options.out;
@@ -164,6 +185,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   vob.transaction(() => {
     vob.setMeta('packet_seq', String(seq));
     for (const t of targets) {
+      vob.deleteMeta(`ack_restore:${t.oid}`);
       vob
         .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, ?, ?)")
         .run(t.oid, now, JSON.stringify(reached), JSON.stringify(requires), written.join(' '));

@@ -3,13 +3,14 @@ import { basename, join } from 'node:path';
 import { MsiteError, StateError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
+import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
 import { applyImported } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
-import { actualRow, raiseEstimate, type EpochRow } from './epochs.js';
-import { learnFacts } from './facts.js';
+import { actualRow, type EpochRow } from './epochs.js';
+import { learnFromHeader } from './learnFromHeader.js';
 
 /**
  * What an import can do with a packet here:
@@ -69,6 +70,12 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
   }
   const sender = getReplica(vob, header.origin);
   if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
+  try {
+    verifyPacketHeader(path, () => sender.public_key ?? undefined);
+  } catch (err) {
+    if (!(err instanceof MsiteError) || err.transient) throw err;
+    return refuse(err.message);
+  }
   const known = vob.q('SELECT value FROM incarnation WHERE replica = ?').pluck().get(header.origin) as number | undefined;
   if (known !== undefined && header.incarnation < known) {
     return refuse(`Replica incarnation for "${sender.name}" is old: ${new Date(header.incarnation).toISOString()} should be ${new Date(known).toISOString()}`);
@@ -118,11 +125,7 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
         warn(`op ${op.id} from ${replicaName(vob, op.origin)} (${op.kind}) was discarded: ${outcome.reason}`);
       }
     }
-    raiseEstimate(vob, header.origin, header.senderRow);
-    learnFacts(vob, header.facts);
-    vob
-      .q('INSERT INTO incarnation (replica, value) VALUES (?, ?) ON CONFLICT (replica) DO UPDATE SET value = max(value, excluded.value)')
-      .run(header.origin, header.incarnation);
+    learnFromHeader(vob, header);
     vob
       .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('import', ?, ?, ?, ?, ?)")
       .run(header.origin, vob.clock.now(), JSON.stringify(actual), JSON.stringify(header.requires), basename(a.path));
@@ -189,6 +192,11 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
     }
     pending = next;
   }
-  for (const a of pending) settle(a, a.state === 'importable' ? 'deferred' : a.state);
+  for (const a of pending) {
+    // A packet that waits (or brought nothing new) still teaches its facts and rows: that is how a
+    // lost packet is noticed (self-healing) and how a restore request is heard.
+    if (a.header && (a.state === 'deferred' || a.state === 'already-applied')) learnFromHeader(vob, a.header);
+    settle(a, a.state === 'importable' ? 'deferred' : a.state);
+  }
   return files.map((f) => outcomes.get(f)!);
 }

@@ -128,6 +128,11 @@ export class Vob {
     this.metaCache.delete(key);
   }
 
+  deleteMeta(key: string): void {
+    this.q('DELETE FROM meta WHERE key = ?').run(key);
+    this.metaCache.delete(key);
+  }
+
   /** This replica's OID: the origin of every op made here. */
   get self(): ReplicaOid {
     return this.requireMeta('self') as ReplicaOid;

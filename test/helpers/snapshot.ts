@@ -11,3 +11,14 @@ export function snapshot(vobDir: string): Record<string, unknown[]> {
     db.close();
   }
 }
+
+/**
+ * The VOB's content: every table but the replication bookkeeping that reading a packet's header may
+ * update (facts, estimates of siblings, incarnations, sync records, meta), with the own epoch row.
+ */
+export function vobContent(vobDir: string): Record<string, unknown[]> {
+  const all = snapshot(vobDir);
+  const self = (all.meta as { key: string; value: string }[]).find((m) => m.key === 'self')!.value;
+  const { fact: _f, incarnation: _i, sync_record: _s, meta: _m, epoch, ...rest } = all;
+  return { ...rest, epoch: (epoch as { replica: string }[]).filter((e) => e.replica === self) };
+}

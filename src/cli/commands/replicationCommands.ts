@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { InvalidInputError, MsiteError, UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
+import { parseDuration } from '../../core/parseDuration.js';
 import { parseSize } from '../../core/parseSize.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import { exportUpdate } from '../../replication/exportUpdate.js';
@@ -9,6 +10,7 @@ import { describePacket } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
 import { exportReplica, importReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
+import { restorereplica } from '../../replication/restoreReplica.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, commonOptions, emit, siteHome, withVob, type CommonOptions, type Io } from '../context.js';
 
@@ -93,15 +95,37 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'chreplica', "change a replica's host (at the replica object's master)")
-    .requiredOption('--host <host>', 'the new host')
-    .argument('<replica>')
-    .action((replica: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ host: string }>;
+  vobCommand(program, 'chreplica', "change a replica's host (at its master), or this replica's grace period for lost packets")
+    .option('--host <host>', 'the new host of REPLICA')
+    .option('--grace <duration>', 'this replica only: how long an export may go unacknowledged before it is resent (default 1d)')
+    .argument('[replica]')
+    .action((replica: string | undefined, _o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ host?: string; grace?: string }>;
+      if (!opts.host && opts.grace === undefined) throw new UsageError('give --host HOST REPLICA, or --grace DURATION');
+      if (opts.host && !replica) throw new UsageError('--host needs the REPLICA to change');
+      const grace = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
       withVob(opts, (vob) => {
-        chreplica(vob, replica, opts.host);
-        emit(io, opts, null, () => `Changed the host of ${replica} to "${opts.host}".`);
-      }, [replica]);
+        if (opts.host) chreplica(vob, replica!, opts.host);
+        if (grace !== undefined) vob.setMeta('grace_ms', String(grace));
+        emit(io, opts, null, () =>
+          [opts.host ? `Changed the host of ${replica} to "${opts.host}".` : '', grace !== undefined ? `Grace period for lost packets set to ${opts.grace}.` : ''].filter(Boolean).join('\n'),
+        );
+      }, replica ? [replica] : []);
+    });
+
+  vobCommand(program, 'restorereplica', 'after restoring this replica from backup: ask every sibling to resend what it lacks')
+    .option('--override', 'finish the restore now, without waiting for the remaining siblings')
+    .option('--json', 'print the result as JSON')
+    .action((_o, c: Command) => {
+      const opts = commonOptions(c) as Opts<{ override?: boolean }>;
+      withVob(opts, (vob) => {
+        const r = restorereplica(vob, { override: opts.override });
+        emit(io, opts, r, () =>
+          opts.override
+            ? 'Restore completed without waiting for the remaining siblings.'
+            : `Recovery incarnation is now ${new Date(r.incarnation).toISOString()}. Export to every sibling; waiting for ${r.waitingFor.join(', ')}.`,
+        );
+      });
     });
 
   vobCommand(program, 'rmreplica', 'remove a sibling replica (at its master; it must master nothing)')

@@ -27,6 +27,11 @@ export function actualOf(vob: Vob, origin: string): number {
  */
 export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>): OplogEntry {
   return vob.transaction(() => {
+    if (vob.meta('restoring')) {
+      throw new StateError(`replica ${vob.tag} is being restored: only imports may change it until every sibling has answered`, {
+        hint: 'import the siblings\' packets, or finish with restorereplica --override',
+      });
+    }
     const origin = vob.self;
     const entry: OplogEntry = { origin, id: (actualOf(vob, origin) + 1) as OplogId, kind, data, at: vob.clock.now() };
     run(vob, entry, false);
