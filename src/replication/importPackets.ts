@@ -59,6 +59,15 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
   }
   const refuse = (reason: string): PacketAssessment => ({ path, state: 'refused', reason, header });
   if (header.family !== vob.family) return refuse(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
+  // Verify the signature before trusting anything else the header says (targets, ranges, rows).
+  const sender = getReplica(vob, header.origin);
+  if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
+  try {
+    verifyPacketHeader(path, () => sender.public_key ?? undefined);
+  } catch (err) {
+    if (!(err instanceof MsiteError) || err.transient) throw err;
+    return refuse(err.message);
+  }
   if (header.kind === 'creation') return refuse('this is a replica-creation packet: import it with msite mkreplica --import');
   if (!header.targets.some((t) => t.oid === vob.self)) {
     return {
@@ -67,14 +76,6 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
       reason: `Packet is not applicable to any local replicas (it is for ${header.targets.map((t) => t.name).join(', ')})`,
       header,
     };
-  }
-  const sender = getReplica(vob, header.origin);
-  if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
-  try {
-    verifyPacketHeader(path, () => sender.public_key ?? undefined);
-  } catch (err) {
-    if (!(err instanceof MsiteError) || err.transient) throw err;
-    return refuse(err.message);
   }
   const known = vob.q('SELECT value FROM incarnation WHERE replica = ?').pluck().get(header.origin) as number | undefined;
   if (known !== undefined && header.incarnation < known) {

@@ -3,6 +3,9 @@ import { basename, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { readPacketHeaderInfo } from '../../src/packet/packetFile.js';
+import { importPackets } from '../../src/replication/importPackets.js';
+import { Vob } from '../../src/vob/vob.js';
 import { family, site, type Site } from '../helpers/sites.js';
 import { snapshot } from '../helpers/snapshot.js';
 
@@ -48,6 +51,28 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
       const bytes = Buffer.from(original);
       bytes[pos] = bytes[pos]! ^ 0x20;
       expectRefused(variant(`flip${pos}`, bytes), /was not applied to VOB \/vobs\/dev: .*(packet|damaged|signature|checksum|header|truncated)/i);
+    }
+  });
+
+  it('one flipped byte at every position of the header and signature, and across the body (in-process)', () => {
+    const info = readPacketHeaderInfo(packet);
+    const positions = [
+      ...Array.from({ length: info.bodyOffset }, (_, i) => i),
+      ...Array.from({ length: 64 }, (_, i) => info.bodyOffset + Math.floor(((original.length - info.bodyOffset) * i) / 64)),
+    ];
+    const vob = Vob.open(vobDir());
+    try {
+      const before = snapshot(vobDir());
+      for (const pos of positions) {
+        const bytes = Buffer.from(original);
+        bytes[pos] = bytes[pos]! ^ 0x01;
+        const p = variant('lib', bytes);
+        const [outcome] = importPackets(vob, [p]);
+        expect(outcome!.result === 'refused' || outcome!.result === 'not-applicable', `flip at ${pos}: ${outcome!.result} ${outcome!.reason}`).toBe(true);
+      }
+      expect(snapshot(vobDir())).toEqual(before);
+    } finally {
+      vob.close();
     }
   });
 
