@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { checkin, checkout, mkbranch, uncheckout } from '../../vob/commands/checkouts.js';
-import { chmaster, chmasterDefault } from '../../vob/commands/chmaster.js';
+import { chmaster, chmasterAll, chmasterDefault } from '../../vob/commands/chmaster.js';
 import { describe } from '../../vob/commands/describe.js';
 import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
@@ -199,10 +199,18 @@ export function registerObjectCommands(program: Command, io: Io): void {
 
   vobCommand(program, 'chmaster', 'give mastership of objects to another replica (run at the current master)')
     .option('--default', 'return branches to default mastership (they follow their branch type)')
-    .argument('<args...>', 'MASTER-REPLICA OBJECT..., or with --default BRANCH...')
+    .option('--all', 'with --obsolete-replica: everything the obsolete replica masters')
+    .option('--obsolete-replica <replica>', 'with --all: the retired or dead replica to take over from (run at the new master)')
+    .argument('<args...>', 'MASTER-REPLICA OBJECT..., or with --default BRANCH..., or with --all MASTER-REPLICA')
     .action((args: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ default?: boolean }>;
+      const opts = commonOptions(c) as Opts<{ default?: boolean; all?: boolean; obsoleteReplica?: string }>;
       withVob(opts, (vob) => {
+        if (opts.all || opts.obsoleteReplica) {
+          if (!opts.all || !opts.obsoleteReplica || args.length !== 1) throw new UsageError('use chmaster --all --obsolete-replica OLD MASTER');
+          const moved = chmasterAll(vob, opts.obsoleteReplica, args[0]!);
+          emit(io, opts, { moved: moved.length }, () => `Mastership of ${moved.length} object${moved.length === 1 ? '' : 's'} taken over from ${opts.obsoleteReplica} by ${args[0]}.`);
+          return;
+        }
         if (opts.default) {
           chmasterDefault(vob, args, { config: configSpec(opts) });
           emit(io, opts, null, () => args.map((a) => `Mastership of "${a}" returned to its branch type.`).join('\n'));

@@ -14,12 +14,21 @@ const TABLE = { type: 'type', replica: 'replica', element: 'element', branch: 'b
  */
 export const chmasterOp = defineOp({
   kind: 'chmaster',
-  schema: z.object({ object: oid, master: replicaOid.nullable() }),
+  schema: z.object({ object: oid, master: replicaOid.nullable(), obsoleteReplica: replicaOid.optional() }),
   apply(ctx, d) {
     const { vob } = ctx;
     const target = masteredObject(vob, d.object);
     if (target.oid !== d.object) throw new InvalidInputError('chmaster takes a branch, not a version');
-    requireMastership(ctx, 'chmaster', target.description, target.master);
+    if (d.obsoleteReplica) {
+      // Taking over from a retired or dead replica: the new master itself runs it, for objects the
+      // obsolete replica masters (chmaster --all --obsolete-replica).
+      if (target.master !== d.obsoleteReplica) requireMastership(ctx, 'chmaster', target.description, target.master);
+      if (d.master !== ctx.origin || d.obsoleteReplica === ctx.origin) {
+        throw new InvalidInputError('chmaster --all --obsolete-replica runs at the new master, for objects of another replica');
+      }
+    } else {
+      requireMastership(ctx, 'chmaster', target.description, target.master);
+    }
     if (d.master === null) {
       if (target.kind !== 'branch') throw new InvalidInputError('only a branch can return to default mastership');
     } else if (!getReplica(vob, d.master)) {
