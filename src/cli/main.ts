@@ -6,6 +6,8 @@ import { registerTypeCommands } from './commands/typeCommands.js';
 import { registerVobCommands } from './commands/vobCommands.js';
 import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
+import { registerScheduleCommands } from './commands/scheduleCommands.js';
+import { registerServeCommand } from './commands/serveCommand.js';
 
 /** Builds the `msite` program; commands write through `io` so the demo and tests can run them in-process. */
 export function buildProgram(io: Io): Command {
@@ -20,6 +22,8 @@ export function buildProgram(io: Io): Command {
   registerObjectCommands(program, io);
   registerReplicationCommands(program, io);
   registerDemoCommand(program, io);
+  registerScheduleCommands(program, io);
+  registerServeCommand(program, io);
   for (const cmd of program.commands) {
     cmd
       .option('--home <dir>', 'site home (default $MSITE_HOME, else ~/.msite)')

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import { IoError } from '../core/errors.js';
+import { processAlive } from './processAlive.js';
 
 /**
  * A lock between processes on one host (the CLI and the daemon), as a file created with O_EXCL.
@@ -40,15 +41,6 @@ function readLock(file: string): LockContent | undefined {
     // Unreadable or half-written: judged by the file's age below.
   }
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function isStale(file: string, staleMs: number, now: number): boolean {

@@ -1,10 +1,13 @@
 /**
- * The scheduler's definitions, recurrence and store: what `msite schedule` and the daemon's scheduler
- * are built on. Running tasks is not here.
+ * The scheduler: job and task definitions, recurrence, the store, and the runner that starts jobs at
+ * their times (`Scheduler`), for `msite schedule` and the site daemon.
  */
 export * from './model.js';
 export { DefinitionError, type DefinitionProblem } from './definitionError.js';
 export { ScheduleAccessError } from './scheduleAccessError.js';
+export { AmbiguousJobError } from './ambiguousJobError.js';
+export { splitArgs } from './splitArgs.js';
+export { processAlive } from './processAlive.js';
 export { parseDefinition, parseRef, type ParseOptions } from './parse.js';
 export {
   printDefinition,
@@ -60,5 +63,25 @@ export {
   type StartRecord,
   type CompletionRecord,
   type ActingUser,
+  runIsLive,
+  servedUntil,
 } from './scheduleStore.js';
 export { withFileLock, type FileLockOptions } from './fileLock.js';
+export {
+  Scheduler,
+  RUN_REASONS,
+  DEFAULT_NOTIFY_EVENTS,
+  UNKNOWN_EXIT_STATUS,
+  wantsNotification,
+  type SchedulerOptions,
+  type Run,
+  type RunReason,
+  type RunResult,
+  type EndEvent,
+  type Tick,
+} from './scheduler.js';
+export { childProcessSpawner, type Spawner, type SpawnOptions, type SpawnedProcess, type ProcessExit } from './spawner.js';
+export { Notifier, siteNotifier, DEFAULT_MAIL_PROGRAM, type Notification, type NotifierOptions, type NotifyOutcome } from './notifier.js';
+export { jobStatus, formatJobStatus, localTimeText, JOB_STATES, type JobState, type JobStatus } from './jobStatus.js';
+export { JobFailedError } from './jobFailedError.js';
+export { msiteInvocation, type CommandLine } from './msiteInvocation.js';

@@ -9,6 +9,8 @@ import { writeFileAtomic } from '../core/atomicFile.js';
 import { DefinitionError, type DefinitionProblem } from './definitionError.js';
 import { withFileLock, type FileLockOptions } from './fileLock.js';
 import { lineOf } from './itemSource.js';
+import { AmbiguousJobError } from './ambiguousJobError.js';
+import { processAlive } from './processAlive.js';
 import { refersTo, type JobDefinition, type LastCompletionInfo, type TaskDefinition } from './model.js';
 import { parseDefinition } from './parse.js';
 import { isPredefinedTask, predefinedJobs, predefinedTasks } from './predefined.js';
@@ -41,7 +43,11 @@ export interface JobRunState {
   definedAt?: number;
   /** The scheduled start the runner last ran (see `dueStart`). */
   lastScheduledStart?: number;
-  running?: { processId: number; started: number };
+  /**
+   * The run in progress: the task's process, and the process that started it and will record its end
+   * (the daemon, or a `schedule --run` in the foreground). Process id 0 while it is being started.
+   */
+  running?: { processId: number; started: number; runnerPid?: number };
   lastCompletion?: LastCompletionInfo;
 }
 
@@ -50,6 +56,8 @@ export interface StartRecord {
   started: number;
   /** The scheduled start this run serves; absent for `--run` on demand. */
   scheduledFor?: number;
+  /** The process that waits for the task and records its end. Default: this process. */
+  runnerPid?: number;
 }
 
 export interface CompletionRecord {
@@ -83,7 +91,7 @@ const completionSchema = z.object({
 const runStateSchema = z.object({
   definedAt: z.number().optional(),
   lastScheduledStart: z.number().optional(),
-  running: z.object({ processId: z.number().int(), started: z.number() }).optional(),
+  running: z.object({ processId: z.number().int(), started: z.number(), runnerPid: z.number().int().optional() }).optional(),
   lastCompletion: completionSchema.optional(),
 });
 const fileSchema = z.object({
@@ -117,6 +125,34 @@ function currentUser(): string {
 
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Whether a recorded run may still end and be recorded: its runner lives, or, when the runner died
+ * (a daemon killed hard), its task still runs, so starting another would overlap it.
+ */
+export function runIsLive(running: NonNullable<JobRunState['running']>): boolean {
+  if (running.runnerPid !== undefined && processAlive(running.runnerPid)) return true;
+  return processAlive(running.processId);
+}
+
+/**
+ * Where the window of starts not yet served begins: the later of the last scheduled start that ran and
+ * the time the job's present definition was set (starts before a definition never run). Undefined for
+ * a job with no state.
+ */
+export function servedUntil(state: JobRunState): number | undefined {
+  const times = [state.lastScheduledStart, state.definedAt].filter((t): t is number => t !== undefined);
+  return times.length === 0 ? undefined : Math.max(...times);
+}
+
+function startedState(prev: JobRunState, start: StartRecord): JobRunState {
+  const next: JobRunState = {
+    ...prev,
+    running: { processId: start.processId, started: start.started, runnerPid: start.runnerPid ?? process.pid },
+  };
+  if (start.scheduledFor !== undefined) next.lastScheduledStart = start.scheduledFor;
+  return next;
 }
 
 const READ_ONLY_KEYS = ['created', 'lastModified', 'nextRunTime', 'lastCompletion'] as const;
@@ -175,7 +211,7 @@ export class ScheduleStore {
   /**
    * One job, by id (`17`, "17") or by name (`Sync Export Force ALL`, quotes optional).
    *
-   * @throws NotFoundError
+   * @throws NotFoundError; AmbiguousJobError when several jobs have that name.
    */
   getJob(idOrName: number | string): JobDefinition {
     const loaded = this.load();
@@ -193,6 +229,11 @@ export class ScheduleStore {
 
   getRunState(jobId: number): JobRunState {
     return this.load().state.get(jobId) ?? {};
+  }
+
+  /** The run state of every job that has one, by job id. */
+  getRunStates(): Map<number, JobRunState> {
+    return this.load().state;
   }
 
   /** @throws ScheduleAccessError unless the ACL grants `user` at least `level`. */
@@ -283,15 +324,37 @@ export class ScheduleStore {
     });
   }
 
+  /**
+   * Claims the job for a run about to start, so that no two runs of one job ever overlap, also between
+   * processes (the daemon and a `schedule --run` in the foreground): under the lock, refuses when a
+   * live run holds the job, else records a run with process id 0 (then `recordStart` gives the id).
+   * A run left behind by a runner that died is replaced; reap it first with `recordCompletion` to keep
+   * what is known of it.
+   *
+   * @throws StateError when the job is running; NotFoundError.
+   */
+  claimRun(jobId: number, start: Omit<StartRecord, 'processId'>): void {
+    this.locked(() => {
+      const cur = this.load();
+      const job = this.find(cur.jobs, jobId);
+      const prev = cur.state.get(jobId) ?? {};
+      if (prev.running && runIsLive(prev.running)) {
+        throw new StateError(`job ${jobId} "${job.name}" is already running (process ${prev.running.processId})`, {
+          data: { job: jobId, processId: prev.running.processId },
+          hint: `wait for it with msite schedule --wait ${jobId}`,
+        });
+      }
+      this.write({ ...cur, state: new Map(cur.state).set(jobId, startedState(prev, { ...start, processId: 0 })) });
+    });
+  }
+
   /** Marks a job as running (the runner calls this when it starts the task). */
   recordStart(jobId: number, start: StartRecord): void {
     this.locked(() => {
       const cur = this.load();
       this.find(cur.jobs, jobId);
       const prev = cur.state.get(jobId) ?? {};
-      const next: JobRunState = { ...prev, running: { processId: start.processId, started: start.started } };
-      if (start.scheduledFor !== undefined) next.lastScheduledStart = start.scheduledFor;
-      this.write({ ...cur, state: new Map(cur.state).set(jobId, next) });
+      this.write({ ...cur, state: new Map(cur.state).set(jobId, startedState(prev, start)) });
     });
   }
 
@@ -345,7 +408,9 @@ export class ScheduleStore {
     const text = String(idOrName).trim();
     const byId = typeof idOrName === 'number' || /^\d+$/.test(text);
     const name = text.replace(/^"(.*)"$/, '$1');
-    const job = jobs.find((j) => (byId ? j.id === Number(text) : j.name === name));
+    const found = jobs.filter((j) => (byId ? j.id === Number(text) : j.name === name));
+    if (found.length > 1) throw new AmbiguousJobError(name, found.map((j) => j.id!));
+    const job = found[0];
     if (!job) throw new NotFoundError('scheduled job', text, { hint: 'list the jobs with msite schedule --get' });
     return job;
   }

@@ -3,6 +3,7 @@ import { lineOf } from './itemSource.js';
 import { formatRef, refersTo, type JobDefinition, type ScheduleDefinition, type TaskDefinition } from './model.js';
 import { parseDefinition } from './parse.js';
 import { predefinedTasks } from './predefined.js';
+import { splitArgs } from './splitArgs.js';
 
 export interface ValidateOptions {
   /** The task registry jobs may name, besides the definition's own tasks. Default: the predefined tasks. */
@@ -38,7 +39,8 @@ function duplicates<T>(
 }
 
 /**
- * Checks the rules between the items of a whole definition: unique task and job ids and names, every
+ * Checks the rules between the items of a whole definition: unique task ids and names, unique job ids
+ * (job names may repeat), Job.Args that split into words (quotes closed), every
  * `Job.Task` names a known task, every Sequential predecessor is a job of the set, and no chain of
  * Sequential jobs loops (such jobs could never start).
  *
@@ -60,9 +62,12 @@ export function validateDefinition(def: ScheduleDefinition, options: ValidateOpt
   duplicates(def.jobs, (j) => j.id, (j, first, id) => {
     at(j, 'Job.Id', `duplicate Job.Id ${id} ${firstAt(first, 'Job.Id')}`);
   });
-  duplicates(def.jobs, (j) => j.name, (j, first, name) => {
-    at(j, 'Job.Name', `duplicate Job.Name "${name}" ${firstAt(first, 'Job.Name')}: job names must be unique`);
-  });
+  // Job names may repeat: ClearCase identifies jobs by Id, and the MultiSite guide itself defines two
+  // "Shipping Server Poll" jobs. A reference by a shared name is refused where it is made instead.
+  for (const job of def.jobs) {
+    const words = job.args === undefined ? [] : splitArgs(job.args);
+    if (!Array.isArray(words)) at(job, 'Job.Args', `Job.Args cannot be split into arguments: ${words.error}`);
+  }
 
   const tasks = mergeTasks(options.tasks ?? predefinedTasks(), def.tasks);
   for (const job of def.jobs) {
@@ -76,10 +81,14 @@ export function validateDefinition(def: ScheduleDefinition, options: ValidateOpt
   for (const job of def.jobs) {
     if (job.schedule.kind !== 'Sequential') continue;
     const ref = job.schedule.followsJob;
-    const found = def.jobs.find((j) => refersTo(ref, j));
+    const matches = def.jobs.filter((j) => refersTo(ref, j));
+    const found = matches[0];
     const key = 'Job.Schedule.Sequential.FollowsJob';
     if (!found) at(job, key, `${key} ${formatRef(ref)} is no job in this definition`);
-    else if (found === job) at(job, key, 'a Sequential job cannot follow itself');
+    else if (matches.length > 1) {
+      const ids = matches.map((j) => j.id ?? '(new)').join(', ');
+      at(job, key, `${key} ${formatRef(ref)} names ${matches.length} jobs (Job.Id ${ids}): follow one by its Job.Id`);
+    } else if (found === job) at(job, key, 'a Sequential job cannot follow itself');
     else predecessor.set(job, found);
   }
   const reported = new Set<JobDefinition>();

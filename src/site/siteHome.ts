@@ -17,6 +17,26 @@ export type VobRegistration = z.infer<typeof registrySchema>[number];
 export class SiteHome {
   private constructor(readonly dir: string) {}
 
+  /** The scheduler's store directory. */
+  get scheduleDir(): string {
+    return join(this.dir, 'schedule');
+  }
+
+  /** shipping.conf; it need not exist (every setting then has its default). */
+  get shippingConfFile(): string {
+    return join(this.dir, 'shipping.conf');
+  }
+
+  /** Logs: the daemon's, sync_logs, undelivered notifications. */
+  get logDir(): string {
+    return join(this.dir, 'log');
+  }
+
+  /** Where the running daemon says where it listens (see daemonFile.ts). */
+  get daemonFile(): string {
+    return join(this.dir, 'daemon.json');
+  }
+
   /** `--home DIR`, else `$MSITE_HOME`, else `~/.msite`. The directory is made when first written. */
   static locate(home?: string): SiteHome {
     const dir = home ?? process.env.MSITE_HOME ?? join(homedir(), '.msite');

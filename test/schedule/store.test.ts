@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { IoError, NotFoundError, StateError } from '../../src/core/errors.js';
+import { AmbiguousJobError } from '../../src/schedule/ambiguousJobError.js';
 import { DefinitionError } from '../../src/schedule/definitionError.js';
 import { ScheduleAccessError } from '../../src/schedule/scheduleAccessError.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
@@ -19,11 +20,9 @@ function open(): ScheduleStore {
   return ScheduleStore.open(dir, { clock, owner: 'admin', lock: { timeoutMs: 200 } });
 }
 
-/** The seed's jobs without job 19, whose name job 20 repeats. */
+/** Every job of the seed, as one definition file (jobs 19 and 20 share a name). */
 function seedSet(): string {
-  return `${seedBlocks()
-    .filter((b) => !b.includes('Job.Id: 19'))
-    .join('\n\n')}\n`;
+  return fixture('seed-jobs.txt');
 }
 
 beforeEach(() => {
@@ -57,10 +56,12 @@ describe('ScheduleStore', () => {
 
   it('keeps a set definition across instances and prints every job back byte-identically', () => {
     const text = seedSet();
+    expect(text).toBe(`${seedBlocks().join('\n\n')}\n`);
     const stored = open().set(text, { user: 'admin' });
-    expect(stored.map((j) => j.id)).toEqual([17, 18, 20, 15]);
+    expect(stored.map((j) => j.id)).toEqual([17, 18, 19, 20, 15]);
     const again = open();
     expect(printDefinition({ jobs: again.getJobs() })).toBe(text);
+    expect(printJob(again.getJob(19))).toBe(seedBlocks()[2]);
     expect(printJob(again.getJob(20))).toBe(seedBlocks()[3]);
     expect(again.getJob('Sync Import ALL').id).toBe(15);
     expect(again.getJob('"Sync Import ALL"').id).toBe(15);
@@ -70,11 +71,31 @@ describe('ScheduleStore', () => {
     expect(again.getRunState(20)).toEqual({ definedAt: T0 });
   });
 
+  it('finds a job by a name only when no other job has it, else asks for the Id', () => {
+    const store = open();
+    store.set(seedSet());
+    let caught: unknown;
+    try {
+      store.getJob('Shipping Server Poll');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AmbiguousJobError);
+    expect((caught as AmbiguousJobError).code).toBe('EAMBIGUOUS');
+    expect((caught as AmbiguousJobError).toLine()).toBe(
+      'scheduled job name is ambiguous: "Shipping Server Poll" names jobs 19 and 20 (name the job by its Job.Id, e.g. 19)',
+    );
+    expect(() => store.deleteJob('"Shipping Server Poll"')).toThrow(AmbiguousJobError);
+    expect(store.getJobs()).toHaveLength(5);
+    expect(store.deleteJob(19).id).toBe(19);
+    expect(store.getJob('Shipping Server Poll').id).toBe(20);
+  });
+
   it.each([
     ['a bad time', seedSet().replace('21:00:00', '25:00:00'), 'line 21: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00:00"'],
-    ['a duplicate name', `${seedSet()}\n${fixture('seed-job-19.txt')}`, 'line 56: duplicate Job.Name "Shipping Server Poll" (first at line 29): job names must be unique'],
-    ['an unknown task', seedSet().replace('Job.Task: 14', 'Job.Task: 77'), 'line 51: Job.Task 77 names no known task (known: 13 "MultiSite Sync Export", 14 "MultiSite Sync Receive", 101 "Nightly Backup")'],
-    ['a missing Job.End', seedSet().replace(/Job\.End\n$/, ''), 'line 42: Job.Begin has no Job.End'],
+    ['a duplicate Id', `${seedSet()}\n${fixture('seed-job-19.txt')}`, 'line 68: duplicate Job.Id 19 (first at line 28)'],
+    ['an unknown task', seedSet().replace('Job.Task: 14', 'Job.Task: 77'), 'line 64: Job.Task 77 names no known task (known: 13 "MultiSite Sync Export", 14 "MultiSite Sync Receive", 101 "Nightly Backup")'],
+    ['a missing Job.End', seedSet().replace(/Job\.End\n$/, ''), 'line 55: Job.Begin has no Job.End'],
     ['a redefined predefined task', `Task.Begin\nTask.Id: 13\nTask.Name: "MultiSite Sync Export"\nTask.Pathname: /bin/false\nTask.End\n${seedSet()}`, 'line 1: task 13 is predefined and cannot be redefined'],
   ])('refuses %s and changes nothing', (_what, text, message) => {
     const store = open();
@@ -118,7 +139,11 @@ describe('ScheduleStore', () => {
     const store = open();
     store.set(seedSet());
     store.recordStart(20, { processId: 4242, started: T0, scheduledFor: T0 });
-    expect(open().getRunState(20)).toEqual({ definedAt: T0, lastScheduledStart: T0, running: { processId: 4242, started: T0 } });
+    expect(open().getRunState(20)).toEqual({
+      definedAt: T0,
+      lastScheduledStart: T0,
+      running: { processId: 4242, started: T0, runnerPid: process.pid },
+    });
     expect(store.recordCompletion(20, { processId: 4242, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' })).toEqual({
       deleted: false,
     });
@@ -147,6 +172,18 @@ describe('ScheduleStore', () => {
     expect(() => store.recordCompletion(99, { processId: 1, started: T0, ended: T0, exitStatus: 0 })).toThrow(NotFoundError);
   });
 
+  it('claims a job for one run at a time, also between processes, but not after its runner died', () => {
+    const store = open();
+    store.set(seedSet());
+    store.claimRun(20, { started: T0, scheduledFor: T0 });
+    expect(open().getRunState(20)).toMatchObject({ lastScheduledStart: T0, running: { processId: 0, runnerPid: process.pid } });
+    expect(() => open().claimRun(20, { started: T0 })).toThrow('job 20 "Shipping Server Poll" is already running (process 0)');
+    const dead = 2 ** 22 + 4321;
+    store.recordStart(20, { processId: dead, started: T0, runnerPid: dead });
+    expect(() => open().claimRun(20, { started: T0 + 1 })).not.toThrow();
+    expect(store.getRunState(20).running).toEqual({ processId: 0, started: T0 + 1, runnerPid: process.pid });
+  });
+
   it('setting the -get output back ignores read-only fields and keeps the state of unchanged jobs', () => {
     const store = open();
     store.set(seedSet());
@@ -156,8 +193,11 @@ describe('ScheduleStore', () => {
     store.set(edited.replace('Job.LastCompletionInfo.ExitStatus: 1', 'Job.LastCompletionInfo.ExitStatus: 0'));
     expect(store.getJob(17).lastCompletion?.exitStatus).toBe(1);
     expect(store.getRunState(17).definedAt).toBe(T0);
-    expect(store.getRunState(20).definedAt).toBe(T0 + 60_000);
-    expect(store.getJob(20).args).toBe('-quiet 2 -poll');
+    // Only the first "-quiet 1 -poll" (job 19's) was edited.
+    expect(store.getRunState(19).definedAt).toBe(T0 + 60_000);
+    expect(store.getJob(19).args).toBe('-quiet 2 -poll');
+    expect(store.getRunState(20).definedAt).toBe(T0);
+    expect(store.getJob(20).args).toBe('-quiet 1 -poll');
     // Unchanged jobs without completion info still print as first set.
     expect(printJob(store.getJob(15))).toBe(seedBlocks()[4]);
   });
@@ -203,7 +243,7 @@ describe('ScheduleStore', () => {
     expect(fs.readFileSync(store.file)).toEqual(before);
     expect(() => store.requireAccess('guest', 'read')).not.toThrow();
     store.set(seedSet(), { user: 'ops' });
-    expect(store.getJobs()).toHaveLength(4);
+    expect(store.getJobs()).toHaveLength(5);
 
     store.setAcl('User:admin: Full\n', { user: 'admin' });
     let caught: unknown;
@@ -250,7 +290,7 @@ describe('ScheduleStore', () => {
 
     // A process that no longer exists holds it: broken at once.
     fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now(), token: 'dead' }));
-    expect(store.set(seedSet())).toHaveLength(4);
+    expect(store.set(seedSet())).toHaveLength(5);
     expect(fs.existsSync(lock)).toBe(false);
 
     // An old lock is stale even when its holder seems alive.

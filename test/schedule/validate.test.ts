@@ -45,10 +45,11 @@ describe('a bad definition is refused with the line and the rule', () => {
     ['missing Task.End', 'Task.Begin\nTask.Name: "T"\nTask.Pathname: /bin/true\n', 'line 1: Task.Begin has no Task.End'],
     ['duplicate Job.Id', `${job('Job.Id: 5')}\n\n${job('Job.Id: 5').replace('"J"', '"K"')}`, 'line 14: duplicate Job.Id 5 (first at line 6)'],
     [
-      'duplicate name',
-      `${job()}\n${job()}`,
-      'line 8: duplicate Job.Name "J" (first at line 2): job names must be unique',
+      'Sequential predecessor named by a name two jobs share',
+      `${job('Job.Id: 1')}\n${job('Job.Id: 2')}\nJob.Begin\nJob.Name: "After"\nJob.Schedule.Sequential.FollowsJob: "J"\nJob.Task: 14\nJob.End`,
+      'line 17: Job.Schedule.Sequential.FollowsJob "J" names 2 jobs (Job.Id 1, 2): follow one by its Job.Id',
     ],
+    ['unclosed quote in Job.Args', job('Job.Args: -c "nightly run'), 'line 6: Job.Args cannot be split into arguments: unclosed " quote at character 4'],
     [
       'unknown task id',
       job().replace('Job.Task: 13', 'Job.Task: 99'),
@@ -140,17 +141,19 @@ describe('a bad definition is refused with the line and the rule', () => {
     expect(err.toLine()).toBe(`${err.message} (fix the definition and set it again; nothing was changed)`);
   });
 
-  it('validates the seed jobs as a set: its two "Shipping Server Poll" jobs clash', () => {
+  it('validates the seed jobs as one set: its two "Shipping Server Poll" jobs are two jobs (ids 19 and 20)', () => {
     const text = seedBlocks().join('\n');
     const def = parseDefinition(text);
     expect(def.jobs).toHaveLength(5);
-    const second = lineNumberOf(text, 'Job.Name: "Shipping Server Poll"', lineNumberOf(text, 'Job.Id: 20'));
-    const first = lineNumberOf(text, 'Job.Name: "Shipping Server Poll"');
-    expect(() => validateDefinition(def)).toThrow(
-      `line ${second}: duplicate Job.Name "Shipping Server Poll" (first at line ${first}): job names must be unique`,
-    );
-    // Without job 19 the seed is a valid definition.
-    expect(() => loadDefinition(seedBlocks().filter((b) => !b.includes('Job.Id: 19')).join('\n'))).not.toThrow();
+    expect(() => validateDefinition(def)).not.toThrow();
+    expect(def.jobs.filter((j) => j.name === 'Shipping Server Poll').map((j) => j.id)).toEqual([19, 20]);
+    expect(loadDefinition(fixture('seed-jobs.txt')).jobs.map((j) => j.id)).toEqual([17, 18, 19, 20, 15]);
+  });
+
+  it('still refuses a duplicate Job.Id, naming both lines', () => {
+    const text = `${fixture('seed-jobs.txt')}\n${fixture('seed-job-19.txt')}`;
+    const again = lineNumberOf(text, 'Job.Id: 19', lineNumberOf(text, 'Job.Id: 15'));
+    expect(() => loadDefinition(text)).toThrow(`line ${again}: duplicate Job.Id 19 (first at line ${lineNumberOf(text, 'Job.Id: 19')})`);
   });
 
   it('accepts tasks defined beside the jobs that name them', () => {
