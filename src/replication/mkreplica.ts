@@ -102,6 +102,8 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
         .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, '{}', ?)")
         .run(c.replica, now, JSON.stringify(actual), paths.join(' '));
       raiseEstimate(vob, c.replica, actual);
+      // What the new replica will have, as a fact that travels to the siblings: they need not resend it.
+      vob.q('INSERT OR REPLACE INTO fact (replica, row, at) VALUES (?, ?, ?)').run(c.replica, JSON.stringify(actual), now);
     }
   });
   return paths;
