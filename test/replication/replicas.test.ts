@@ -1,3 +1,5 @@
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
@@ -82,5 +84,27 @@ describe('replica objects, epochs and packets through the CLI', () => {
     expect(boston.json<{ name: string; removed: boolean }[]>('lsreplica').find((r) => r.name === 'bangalore')!.removed).toBe(true);
     sanfran.run('syncreplica', '--import', ...boston.exportTo('sf_hub'));
     expect(sanfran.json<{ master: string }>('describe', 'lbtype:BLR_TYPE').master).toBe('boston_hub');
+  });
+});
+
+describe('syncreplica --import --receive and lspacket read the incoming storage bays', () => {
+  it('applies what it can, deletes applied packets, keeps waiting ones', () => {
+    const root = tempDir();
+    const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
+    const incoming = join(bangalore.home, 'shipping', 'ms_ship', 'incoming');
+    mkdirSync(incoming, { recursive: true });
+    boston.run('mklbtype', 'R1');
+    const [p1] = boston.exportTo('bangalore');
+    boston.run('mklbtype', 'R2');
+    const [p2] = boston.exportTo('bangalore');
+    copyFileSync(p2!, join(incoming, basename(p2!)));
+    expect(bangalore.json<{ importable: boolean }[]>('lspacket').map((p) => p.importable)).toEqual([false]);
+    const waiting = bangalore.run('syncreplica', '--import', '--receive');
+    expect(waiting.stdout).toContain('packet depends on changes not yet received');
+    expect(readdirSync(incoming)).toHaveLength(1);
+    copyFileSync(p1!, join(incoming, basename(p1!)));
+    bangalore.run('syncreplica', '-import', '-receive');
+    expect(readdirSync(incoming)).toEqual([]);
+    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(['R1', 'R2']);
   });
 });

@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidInputError, MsiteError, UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
 import { parseSize } from '../../core/parseSize.js';
+import { incomingBays } from '../../shipping/incomingBays.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import { exportUpdate } from '../../replication/exportUpdate.js';
 import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
@@ -20,8 +22,8 @@ function vobCommand(program: Command, name: string, description: string): Comman
   return program.command(name).description(description).option('--vob <vob>', 'VOB tag or storage directory');
 }
 
-function refuseShipping(opts: { ship?: boolean; fship?: boolean; receive?: boolean }): void {
-  const which = opts.ship ? '--ship' : opts.fship ? '--fship' : opts.receive ? '--receive' : undefined;
+function refuseShipping(opts: { ship?: boolean; fship?: boolean }): void {
+  const which = opts.ship ? '--ship' : opts.fship ? '--fship' : undefined;
   if (which) {
     throw new UsageError(`${which} needs the shipping server and storage bays, which this msite does not have yet`, {
       hint: 'use --out DIR and carry the packets yourself',
@@ -154,7 +156,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[args...]', 'export: REPLICA...; import: PACKET-OR-DIR...')
     .action((args: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{
-        export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; maxsize?: string; limit?: string; receive?: boolean; diagnose?: boolean; comment: string;
+        export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; maxsize?: string; limit?: string; sclass?: string; receive?: boolean; diagnose?: boolean; comment: string;
       }>;
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       refuseShipping(opts);
@@ -170,14 +172,23 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         }, args);
         return;
       }
-      if (args.length === 0) throw new UsageError('name packets or directories to import');
+      if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
+      if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
+      const sources = opts.receive ? incomingBays(siteHome(opts).dir, opts.sclass) : args;
       withVob(opts, (vob) => {
-        const outcomes = importPackets(vob, args, { diagnose: opts.diagnose, warn: (m) => io.err(`msite: warning: ${m}\n`) });
-        if (outcomes.length === 0) throw new InvalidInputError(`no packets in ${args.join(', ')}`);
+        const outcomes = importPackets(vob, sources, { diagnose: opts.diagnose, warn: (m) => io.err(`msite: warning: ${m}\n`) });
+        if (outcomes.length === 0 && !opts.receive) throw new InvalidInputError(`no packets in ${args.join(', ')}`);
+        if (opts.receive && !opts.diagnose) {
+          // Fully applied packets leave the bay; waiting and refused ones stay for the next run.
+          for (const o of outcomes) if (o.result === 'applied' || o.result === 'already-applied') rmSync(o.path, { force: true });
+        }
         emit(io, opts, outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })), () =>
-          outcomes.map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o))).join('\n'),
+          outcomes.length === 0
+            ? 'No packets in the incoming storage bays.'
+            : outcomes.map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o))).join('\n'),
         );
-        const failed = outcomes.filter((o) => o.result !== 'applied' && o.result !== 'already-applied');
+        // With --receive, a packet waiting for another is normal; only refusals fail the run.
+        const failed = outcomes.filter((o) => (opts.receive ? o.result === 'refused' : o.result !== 'applied' && o.result !== 'already-applied'));
         if (failed.length && !opts.diagnose) {
           throw new MsiteError('ENOTAPPLIED', `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`, {
             hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
@@ -191,11 +202,11 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--long', 'also ranges, requires, sender row, incarnation and format')
     .option('--dump', 'also every op in the packet')
     .option('--json', 'print the result as JSON')
-    .argument('<packets...>')
+    .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
     .action((packets: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ long?: boolean; dump?: boolean }>;
       withVob(opts, (vob) => {
-        const files = expandPacketPaths(packets);
+        const files = expandPacketPaths(packets.length ? packets : incomingBays(siteHome(opts).dir));
         const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
         emit(io, opts, rows.map((r) => r.json), () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'));
       });
