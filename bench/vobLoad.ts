@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import BetterSqlite3 from 'better-sqlite3';
+import { checkin, checkout } from '../src/vob/commands/checkouts.js';
+import { mkelem } from '../src/vob/commands/elements.js';
+import { createVob } from '../src/vob/createVob.js';
+import { resolvePath } from '../src/vob/resolvePath.js';
+import { DB_FILE, Vob } from '../src/vob/vob.js';
+import type { History, HistoryStep } from './history.js';
+
+/**
+ * Creates a VOB with every directory and file element of the history (files get only their empty
+ * /main/0), so each history step is a checkout + checkin and the first step of a file is its /main/1,
+ * as git's first commit of the file is. One transaction: this is setup, not what is measured.
+ */
+export function setupVob(dir: string, history: History, tag: string): Vob {
+  const vob = createVob(dir, { tag, synchronous: 'full' });
+  vob.transaction(() => {
+    for (const d of history.dirs) mkelem(vob, d, { kind: 'directory', auto: true });
+    for (const p of history.paths) mkelem(vob, p, { kind: 'file', auto: true });
+  });
+  return vob;
+}
+
+function checkoutCheckin(vob: Vob, history: History, step: HistoryStep): void {
+  const path = history.paths[step.file]!;
+  checkout(vob, path);
+  checkin(vob, path, { content: step.content, comment: step.comment });
+}
+
+/** One durable transaction (one fsync'd commit) per checkout + checkin, as an interactive user gets. */
+export function loadDurable(vob: Vob, history: History, count: number): number {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const step = history.steps[i]!;
+    vob.transaction(() => checkoutCheckin(vob, history, step));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+export interface BulkResult {
+  seconds: number;
+  /** CPU time (user + system) of this process over the load: steadier than wall time on a busy machine. */
+  cpuSeconds: number;
+  /** Resident set size before the first batch, in bytes. */
+  rssBefore: number;
+  /** Highest resident set size seen after a batch, in bytes. */
+  peakRss: number;
+  /** Checkins per second over each tenth of the history: shows whether cost grows with the VOB. */
+  tenthRates: number[];
+}
+
+/** The bulk loader: `batch` checkout + checkin pairs per transaction, each call a savepoint inside it. */
+export function loadBulk(vob: Vob, history: History, batch: number): BulkResult {
+  const rssBefore = process.memoryUsage.rss();
+  let peakRss = rssBefore;
+  const steps = history.steps;
+  const tenth = Math.max(1, Math.ceil(steps.length / 10));
+  const tenthRates: number[] = [];
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  let tenthStart = start;
+  let tenthDone = 0;
+  for (let i = 0; i < steps.length; i += batch) {
+    // Batches never straddle a tenth boundary, so each tenth's rate covers exactly its versions.
+    const end = Math.min(i + batch, steps.length, (Math.floor(i / tenth) + 1) * tenth);
+    vob.transaction(() => {
+      for (let j = i; j < end; j++) checkoutCheckin(vob, history, steps[j]!);
+    });
+    tenthDone += end - i;
+    if (end % tenth === 0 || end === steps.length) {
+      const now = performance.now();
+      tenthRates.push(tenthDone / ((now - tenthStart) / 1000));
+      tenthStart = now;
+      tenthDone = 0;
+    }
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    i = end - batch; // the loop adds batch back: continue right after this (possibly short) batch
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBefore, peakRss, tenthRates };
+}
+
+/**
+ * Reopens the loaded VOB and checks it holds the history: one file version per step, and the last
+ * bytes of a few files equal what the history ended with. A benchmark of a loader that dropped data
+ * would be worthless, so this fails loudly.
+ */
+export function verifyVob(dir: string, history: History, sampleFiles: number[]): void {
+  const vob = Vob.open(dir);
+  try {
+    const fileVersions = vob.db
+      .prepare(
+        `SELECT COUNT(*) FROM version v JOIN branch b ON b.oid = v.branch JOIN element e ON e.oid = b.element
+         WHERE e.kind = 'file' AND v.number > 0`,
+      )
+      .pluck()
+      .get() as number;
+    if (fileVersions !== history.steps.length) throw new Error(`VOB has ${fileVersions} file versions, expected ${history.steps.length}`);
+    for (const file of sampleFiles) {
+      const expected = lastContent(history, file);
+      const r = resolvePath(vob, history.paths[file]!);
+      const actual = r.version?.content ? vob.pool.get(r.version.content) : undefined;
+      if (expected && (!actual || !actual.equals(expected))) throw new Error(`VOB content of ${history.paths[file]!} differs from the history`);
+    }
+  } finally {
+    vob.close();
+  }
+}
+
+export function lastContent(history: History, file: number): Buffer | undefined {
+  for (let i = history.steps.length - 1; i >= 0; i--) if (history.steps[i]!.file === file) return history.steps[i]!.content;
+  return undefined;
+}
+
+export interface TableUsage {
+  name: string;
+  /** Table or index, from sqlite_master. */
+  type: string;
+  pages: number;
+  bytes: number;
+  payload: number;
+  unused: number;
+  rows: number | undefined;
+}
+
+/** Where the database's bytes go, per table and index, from SQLite's dbstat virtual table. */
+export function tableUsage(dir: string): TableUsage[] {
+  const db = new BetterSqlite3(join(dir, DB_FILE), { readonly: true });
+  try {
+    const kinds = new Map(
+      (db.prepare('SELECT name, type FROM sqlite_master').all() as { name: string; type: string }[]).map((r) => [r.name, r.type]),
+    );
+    const rows = db
+      .prepare(
+        `SELECT name, COUNT(*) AS pages, SUM(pgsize) AS bytes, SUM(payload) AS payload, SUM(unused) AS unused
+         FROM dbstat GROUP BY name ORDER BY bytes DESC`,
+      )
+      .all() as { name: string; pages: number; bytes: number; payload: number; unused: number }[];
+    return rows.map((r) => {
+      const type = kinds.get(r.name) ?? (r.name.startsWith('sqlite_autoindex_') ? 'index' : 'other');
+      const rowCount = type === 'table' ? (db.prepare(`SELECT COUNT(*) FROM "${r.name}"`).pluck().get() as number) : undefined;
+      return { ...r, type, rows: rowCount };
+    });
+  } finally {
+    db.close();
+  }
+}
