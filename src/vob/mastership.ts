@@ -9,13 +9,14 @@ import type { Vob } from './vob.js';
  * Refuses `operation` unless the op's origin replica masters the object, in MultiSite's words:
  * the operation, this replica, the VOB, the object and its master.
  */
-export function requireMastership(ctx: OpContext, operation: string, object: string, master: ReplicaOid): void {
+export function requireMastership(ctx: OpContext, operation: string, object: string | (() => string), master: ReplicaOid): void {
   if (ctx.origin === master) return;
   throw new MastershipError({
     operation,
     replica: replicaName(ctx.vob, ctx.origin),
     vob: ctx.vob.tag,
-    object,
+    // Descriptions of branches walk the namespace: build them only for the refusal.
+    object: typeof object === 'function' ? object() : object,
     master: replicaName(ctx.vob, master),
   });
 }
@@ -51,11 +52,14 @@ export function masteredObject(vob: Vob, oid: string): MasteredObject {
   if (type) return { kind: 'type', oid, master: type.master, description: describeType(type) };
   const replica = getReplica(vob, oid);
   if (replica) return { kind: 'replica', oid, master: replica.master, description: `replica "${replica.name}"` };
+  // Element and branch descriptions walk the namespace, so they are computed only when read.
   const element = getElement(vob, oid);
-  if (element) return { kind: 'element', oid, master: element.master, description: `element "${elementPath(vob, element.oid)}"` };
+  if (element) {
+    return { kind: 'element', oid, master: element.master, get description() { return `element "${elementPath(vob, element.oid)}"`; } };
+  }
   const version = getVersion(vob, oid);
   const branch = getBranch(vob, version ? version.branch : oid);
-  if (branch) return { kind: 'branch', oid: branch.oid, master: branchMaster(vob, branch), description: describeBranch(vob, branch) };
+  if (branch) return { kind: 'branch', oid: branch.oid, master: branchMaster(vob, branch), get description() { return describeBranch(vob, branch); } };
   throw new NotFoundError('object', oid);
 }
 
@@ -69,5 +73,5 @@ export function requireInstanceMastership(ctx: OpContext, operation: string, typ
     return;
   }
   const target = masteredObject(ctx.vob, annotated);
-  requireMastership(ctx, operation, target.description, target.master);
+  requireMastership(ctx, operation, () => target.description, target.master);
 }

@@ -114,6 +114,14 @@ export function visibleEntries(vob: Vob, dir: ElementRow, path: string, spec: Co
   return dirEntries(vob, s.version.oid);
 }
 
+/** One name in a directory as the config spec shows it; reads one row, not the whole listing. */
+export function lookupEntry(vob: Vob, dir: ElementRow, path: string, spec: ConfigSpec, name: string): Oid | undefined {
+  const s = selectVersion(vob, dir, path, spec);
+  if (!s) throw new NotFoundError('version of directory', path, { hint: 'the config spec selects no version of it' });
+  if (s.checkout?.entries) return (JSON.parse(s.checkout.entries) as Record<string, Oid>)[name];
+  return vob.q('SELECT element FROM dirent WHERE version = ? AND name = ?').pluck().get(s.version.oid, name) as Oid | undefined;
+}
+
 /** Walks a normalized element path from the root through the config spec to its element. */
 export function lookupElement(vob: Vob, path: string, spec: ConfigSpec): ElementRow {
   let element = getElement(vob, rootElement(vob))!;
@@ -122,7 +130,7 @@ export function lookupElement(vob: Vob, path: string, spec: ConfigSpec): Element
   let walked = '';
   for (const part of parts) {
     if (element.kind !== 'directory') throw new NotFoundError('element', path, { hint: `"${walked}" is not a directory` });
-    const next = visibleEntries(vob, element, walked || '.', spec).get(part);
+    const next = lookupEntry(vob, element, walked || '.', spec, part);
     walked = walked ? `${walked}/${part}` : part;
     if (!next) throw new NotFoundError('element', path);
     element = getElement(vob, next)!;

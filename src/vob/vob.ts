@@ -10,6 +10,8 @@ import { migrate } from './schema.js';
 /** Marks a database as a VOB, so a stray SQLite file is never mistaken for one. */
 const MAGIC = 'msite-vob';
 export const DB_FILE = 'vob.db';
+/** Meta keys fixed for the life of an open handle, so safe to cache. */
+const IMMUTABLE_META = new Set(['family', 'self', 'tag', 'main_brtype', 'root', 'magic']);
 export const POOL_DIR = 'pool';
 
 export interface VobOpenOptions {
@@ -97,6 +99,8 @@ export class Vob {
     db.pragma('foreign_keys = OFF');
     // Another process (an import, the daemon) may hold the write lock briefly; wait instead of failing.
     db.pragma('busy_timeout = 10000');
+    // 64 MiB of page cache: large histories keep their indexes in memory.
+    db.pragma('cache_size = -65536');
     return db;
   }
 
@@ -110,15 +114,35 @@ export class Vob {
     return st;
   }
 
-  /** Runs `fn` in one SQLite transaction (a savepoint when nested). */
+  /**
+   * Runs `fn` in one SQLite transaction, or a savepoint when nested: all of it commits, or none.
+   * The outer transaction takes the write lock at once (BEGIN IMMEDIATE), so two processes writing
+   * one VOB wait for each other (busy_timeout) instead of failing midway.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const outer = !this.db.inTransaction;
+    this.q(outer ? 'BEGIN IMMEDIATE' : 'SAVEPOINT nested').run();
+    try {
+      const result = fn();
+      this.q(outer ? 'COMMIT' : 'RELEASE nested').run();
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) {
+        if (outer) this.q('ROLLBACK').run();
+        else {
+          this.q('ROLLBACK TO nested').run();
+          this.q('RELEASE nested').run();
+        }
+      }
+      throw err;
+    }
   }
 
   meta(key: string): string | undefined {
     if (this.metaCache.has(key)) return this.metaCache.get(key);
     const value = this.q('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
-    if (value !== undefined) this.metaCache.set(key, value);
+    // Only identity never changes under an open handle; other keys may be set by another process.
+    if (value !== undefined && IMMUTABLE_META.has(key)) this.metaCache.set(key, value);
     return value;
   }
 

@@ -28,7 +28,7 @@ export const checkinOp = defineOp({
     }
     const branch = getBranch(vob, co.branch)!;
     const element = getElement(vob, branch.element)!;
-    requireMastership(ctx, 'checkin', describeBranch(vob, branch), branchMaster(vob, branch));
+    requireMastership(ctx, 'checkin', () => describeBranch(vob, branch), branchMaster(vob, branch));
     if (getVersion(vob, d.version)) throw new AlreadyExistsError('version', d.version);
     if (d.number !== branch.last_number + 1) {
       throw new StateError(`version number ${d.number} does not follow ${branch.last_number} on ${describeBranch(vob, branch)}`);

@@ -27,7 +27,7 @@ export const checkoutOp = defineOp({
     const element = getElement(vob, branch.element)!;
     const brtype = getType(vob, branch.brtype)!;
     requireUnlocked(describeType(brtype), brtype.lock);
-    if (d.reserved || !d.nmaster) requireMastership(ctx, 'checkout', describeBranch(vob, branch), branchMaster(vob, branch));
+    if (d.reserved || !d.nmaster) requireMastership(ctx, 'checkout', () => describeBranch(vob, branch), branchMaster(vob, branch));
     const mine = vob
       .q('SELECT c.oid FROM checkout c JOIN branch b ON b.oid = c.branch WHERE b.element = ? AND c.replica = ?')
       .get(element.oid, ctx.origin);

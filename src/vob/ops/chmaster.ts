@@ -22,12 +22,12 @@ export const chmasterOp = defineOp({
     if (d.obsoleteReplica) {
       // Taking over from a retired or dead replica: the new master itself runs it, for objects the
       // obsolete replica masters (chmaster --all --obsolete-replica).
-      if (target.master !== d.obsoleteReplica) requireMastership(ctx, 'chmaster', target.description, target.master);
+      if (target.master !== d.obsoleteReplica) requireMastership(ctx, 'chmaster', () => target.description, target.master);
       if (d.master !== ctx.origin || d.obsoleteReplica === ctx.origin) {
         throw new InvalidInputError('chmaster --all --obsolete-replica runs at the new master, for objects of another replica');
       }
     } else {
-      requireMastership(ctx, 'chmaster', target.description, target.master);
+      requireMastership(ctx, 'chmaster', () => target.description, target.master);
     }
     if (d.master === null) {
       if (target.kind !== 'branch') throw new InvalidInputError('only a branch can return to default mastership');
