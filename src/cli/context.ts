@@ -86,3 +86,13 @@ export function columns(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
+
+/**
+ * A subcommand that works on one VOB: `--vob TAG|DIR` (MultiSite's `-invob`), and with `paths`,
+ * `--config FILE` for commands that resolve element paths.
+ */
+export function vobCommand(program: Command, name: string, description: string, options: { paths?: boolean } = {}): Command {
+  const cmd = program.command(name).description(description).option('--vob <vob>', 'VOB tag or storage directory');
+  if (options.paths) cmd.option('--config <file>', 'config spec selecting versions (default: CHECKEDOUT, then /main/LATEST)');
+  return cmd;
+}

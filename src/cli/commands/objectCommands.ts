@@ -8,22 +8,15 @@ import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
 import { cat, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
-import { columns, commonOptions, configSpec, emit, readInputFile, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, commonOptions, configSpec, emit, readInputFile, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 
 type Opts<T> = CommonOptions & T;
 
-function vobCommand(program: Command, name: string, description: string): Command {
-  return program
-    .command(name)
-    .description(description)
-    .option('--vob <vob>', 'VOB tag or storage directory')
-    .option('--config <file>', 'config spec selecting versions (default: CHECKEDOUT, then /main/LATEST)');
-}
 
 /** Commands on elements, versions, labels, attributes and hyperlinks, and their listings. */
 export function registerObjectCommands(program: Command, io: Io): void {
   for (const kind of ['mkdir', 'mkelem'] as const) {
-    const cmd = vobCommand(program, kind, kind === 'mkdir' ? 'create a directory element' : 'create a file element')
+    const cmd = vobCommand(program, kind, kind === 'mkdir' ? 'create a directory element' : 'create a file element', { paths: true })
       .option('-c, --comment <text>', 'comment', '')
       .option('--auto', 'check the parent directory out and back in around the creation')
       .option('--master', 'make this replica master of the new main branch')
@@ -39,7 +32,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     });
   }
 
-  vobCommand(program, 'checkout', 'check out the branch a path selects')
+  vobCommand(program, 'checkout', 'check out the branch a path selects', { paths: true })
     .alias('co')
     .option('--unreserved', 'do not stop others from checking in first')
     .option('--nmaster', 'allow an unreserved checkout where this replica is not the branch master')
@@ -53,7 +46,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'checkin', 'check in a checkout as a new version')
+  vobCommand(program, 'checkin', 'check in a checkout as a new version', { paths: true })
     .alias('ci')
     .option('--from <file>', 'contents of the new version (default: unchanged)')
     .option('-c, --comment <text>', 'comment')
@@ -67,7 +60,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'uncheckout', 'cancel a checkout')
+  vobCommand(program, 'uncheckout', 'cancel a checkout', { paths: true })
     .alias('unco')
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
@@ -78,7 +71,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'mkbranch', 'create a branch at the version the config selects')
+  vobCommand(program, 'mkbranch', 'create a branch at the version the config selects', { paths: true })
     .option('-c, --comment <text>', 'comment', '')
     .argument('<brtype>')
     .argument('<path>')
@@ -90,7 +83,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'mklabel', 'attach a label to the version each path selects')
+  vobCommand(program, 'mklabel', 'attach a label to the version each path selects', { paths: true })
     .option('--replace', 'move the label if it is on another version of the element')
     .argument('<lbtype>')
     .argument('<paths...>')
@@ -102,7 +95,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'rmlabel', 'remove a label from the version each path selects')
+  vobCommand(program, 'rmlabel', 'remove a label from the version each path selects', { paths: true })
     .argument('<lbtype>')
     .argument('<paths...>')
     .action((lbtype: string, paths: string[], _o, c: Command) => {
@@ -113,7 +106,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'mkattr', 'attach an attribute to an object')
+  vobCommand(program, 'mkattr', 'attach an attribute to an object', { paths: true })
     .option('--replace', 'change the value if the object has one')
     .argument('<attype>')
     .argument('<value>')
@@ -126,7 +119,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       }, [object]);
     });
 
-  vobCommand(program, 'mkhlink', 'create a hyperlink between two objects')
+  vobCommand(program, 'mkhlink', 'create a hyperlink between two objects', { paths: true })
     .argument('<hltype>')
     .argument('<from>')
     .argument('<to>')
@@ -138,7 +131,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       }, [from, to]);
     });
 
-  vobCommand(program, 'ls', 'list a directory as the config spec shows it')
+  vobCommand(program, 'ls', 'list a directory as the config spec shows it', { paths: true })
     .option('--json', 'print the result as JSON')
     .argument('[dir]', 'directory path', '.')
     .action((dir: string, _o, c: Command) => {
@@ -151,14 +144,14 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'cat', 'print the exact bytes of a file version')
+  vobCommand(program, 'cat', 'print the exact bytes of a file version', { paths: true })
     .argument('<version-path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
       withVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
     });
 
-  vobCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels")
+  vobCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels", { paths: true })
     .option('--json', 'print the result as JSON')
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
@@ -169,7 +162,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'describe', 'describe an object: a type, replica, element, branch or version')
+  vobCommand(program, 'describe', 'describe an object: a type, replica, element, branch or version', { paths: true })
     .option('--json', 'print the result as JSON')
     .argument('<object>')
     .action((object: string, _o, c: Command) => {
@@ -185,7 +178,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       }, [object]);
     });
 
-  vobCommand(program, 'lshistory', 'the history of changes from the oplog, with export and import records')
+  vobCommand(program, 'lshistory', 'the history of changes from the oplog, with export and import records', { paths: true })
     .option('--since <time>', 'only changes at or after this time')
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
@@ -197,7 +190,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'chmaster', 'give mastership of objects to another replica (run at the current master)')
+  vobCommand(program, 'chmaster', 'give mastership of objects to another replica (run at the current master)', { paths: true })
     .option('--default', 'return branches to default mastership (they follow their branch type)')
     .option('--all', 'with --obsolete-replica: everything the obsolete replica masters')
     .option('--obsolete-replica <replica>', 'with --all: the retired or dead replica to take over from (run at the new master)')

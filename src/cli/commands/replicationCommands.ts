@@ -14,13 +14,9 @@ import { exportReplica, importReplica, parseReplicaSpec } from '../../replicatio
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 
 type Opts<T> = CommonOptions & T;
-
-function vobCommand(program: Command, name: string, description: string): Command {
-  return program.command(name).description(description).option('--vob <vob>', 'VOB tag or storage directory');
-}
 
 function refuseShipping(opts: { ship?: boolean; fship?: boolean }): void {
   const which = opts.ship ? '--ship' : opts.fship ? '--fship' : undefined;
