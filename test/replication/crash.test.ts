@@ -13,7 +13,7 @@ function opsFrom(vobDir: string, replicaName: string): number {
   const db = new BetterSqlite3(join(vobDir, 'vob.db'), { readonly: true });
   try {
     return db
-      .prepare('SELECT count(*) FROM oplog o JOIN replica r ON r.oid = o.origin WHERE r.name = ?')
+      .prepare('SELECT count(*) FROM oplog o JOIN replica_index x ON x.idx = o.origin JOIN replica r ON r.oid = x.oid WHERE r.name = ?')
       .pluck()
       .get(replicaName) as number;
   } finally {

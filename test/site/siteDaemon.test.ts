@@ -68,7 +68,7 @@ describe('msite serve', () => {
     expect(info).toMatchObject({ pid: daemon.child.pid, port: daemon.port });
 
     // Set while the daemon runs: it notices the change and runs the job at its time, 2–3 s from now.
-    const start = Math.ceil((Date.now() + 2_000) / 1000) * 1000;
+    const start = Math.ceil((Date.now() + 4_000) / 1000) * 1000;
     const { date, time } = local(start);
     const def = [
       `Task.Begin\nTask.Name: "Note"\nTask.Pathname: ${task}\nTask.End\n`,
@@ -101,7 +101,7 @@ describe('msite serve', () => {
     expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', pid: daemon.child.pid, port: daemon.port });
 
     // Wait for the scheduled run through the API, then look with the CLI.
-    const deadline = Date.now() + 8_000;
+    const deadline = Date.now() + 30_000;
     let status: { lastCompletion: { exitStatus: number; messages: string; started: string } | null; state: string } | undefined;
     while (Date.now() < deadline) {
       status = JSON.parse((await api('GET', '/api/schedule/jobs/Soon/status')).text) as typeof status;

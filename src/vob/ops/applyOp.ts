@@ -66,7 +66,7 @@ export function applyImported(vob: Vob, entry: OplogEntry, options: { warn?: (me
       const reason = err.toLine();
       vob
         .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(entry.origin, entry.id, String(entry.kind), pack(entry.data), entry.at, reason);
+        .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), pack(entry.data), entry.at, reason);
       setActual(vob, entry.origin, entry.id);
       return { status: 'discarded', reason } as const;
     }
@@ -90,7 +90,7 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: st
   def.apply({ vob, origin: entry.origin, at: entry.at, imported, warn }, parsed.data);
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
-    .run(entry.origin, entry.id, entry.kind, pack(parsed.data), entry.at);
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, pack(parsed.data), entry.at);
   setActual(vob, entry.origin, entry.id);
 }
 
@@ -98,6 +98,6 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: st
 export function readOplog(vob: Vob, options: { sinceAt?: number } = {}): (OplogEntry & { seq: number; discarded: string | null })[] {
   const rows = vob
     .q('SELECT seq, origin, id, kind, data, at, discarded FROM oplog WHERE at >= ? ORDER BY seq')
-    .all(options.sinceAt ?? 0) as { seq: number; origin: ReplicaOid; id: OplogId; kind: OpKind; data: Buffer; at: number; discarded: string | null }[];
-  return rows.map((r) => ({ ...r, data: unpack(r.data) }));
+    .all(options.sinceAt ?? 0) as { seq: number; origin: number; id: OplogId; kind: OpKind; data: Buffer; at: number; discarded: string | null }[];
+  return rows.map((r) => ({ ...r, origin: vob.originOid(r.origin) as ReplicaOid, data: unpack(r.data) }));
 }

@@ -1,0 +1,28 @@
+import { cpSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../src/vob/schema.js';
+import { json, ok, tempDir } from '../helpers/cli.js';
+
+const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/vob-schema2');
+
+describe('schema migrations', () => {
+  it('a VOB written at schema 2 opens, migrates, keeps its history and goes on', () => {
+    const dir = tempDir();
+    const vob = join(dir, 'old.vob');
+    cpSync(FIXTURE, vob, { recursive: true });
+    const home = join(dir, 'home');
+    const history = json<{ id: number; kind: string; origin: string }[]>(['lshistory', '--vob', vob], { home });
+    expect(history.map((h) => h.id)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(history.every((h) => h.origin === 'boston_hub')).toBe(true);
+    expect(history.at(-1)!.kind).toBe('mklabel');
+    expect(ok(['cat', '--vob', vob, 'src/hello.txt@@REL1'], { home }).stdout).toBe('hello\n');
+    ok(['mklbtype', '--vob', vob, 'REL2'], { home });
+    expect(json<{ id: number }[]>(['lshistory', '--vob', vob], { home }).at(-1)!.id).toBe(17);
+    const db = new BetterSqlite3(join(vob, 'vob.db'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+});
