@@ -4,8 +4,9 @@ import { addExtension } from 'msgpackr';
  * Lossless packing of the random identifiers ops are full of: a canonical lowercase UUID string
  * (36 characters) travels as its 16 bytes, a lowercase hex string of 32 or more digits (a SHA-256
  * is 64) as its bytes, and both come back as the identical string. Random hex compresses poorly as
- * text (brotli spends over 4 bits a digit in mixed data); as bytes it costs exactly 4 with nothing to
- * model, so an update packet of checkins is about a fifth smaller and compresses about twice as fast.
+ * text (brotli spends well over 4 bits a digit in mixed data); as bytes it is 4 bits a digit with
+ * nothing left to model. Measured on 100,000 checkout + checkin pairs: 13% smaller packets (11.9 MB
+ * against 13.7 MB), for about 0.4 s more to decode.
  *
  * Registered as msgpackr extensions 0x10 and 0x11. msgpackr's extension table is process-wide;
  * nothing else packs these classes, so other msgpack data in msite never contains these types.
@@ -48,41 +49,56 @@ export function packedString(s: string): string | PackedUuid | PackedHex {
   return new PackedHex(s);
 }
 
-function hexToBytes(s: string): Buffer {
-  const out = Buffer.allocUnsafe(s.length === 36 ? 16 : s.length / 2);
-  let o = 0;
-  for (let i = 0; i < s.length; ) {
-    if (s.charCodeAt(i) === 45) {
+/** Where msgpackr lets an extension write its bytes in place (what its own Date extension uses). */
+type AllocateForWrite = (size: number) => { target: Uint8Array; position: number };
+
+/** Writes `text` (a UUID or hex string) as the msgpack ext `type` straight into msgpackr's buffer. */
+function writeHexExt(text: string, type: number, allocate: AllocateForWrite): void {
+  const dashed = type === EXT_UUID;
+  const n = dashed ? 16 : text.length / 2;
+  const head = n === 16 ? 2 : n < 0x100 ? 3 : 4;
+  const { target, position } = allocate(head + n);
+  let p = position;
+  if (n === 16) target[p++] = 0xd8; // fixext 16
+  else if (n < 0x100) {
+    target[p++] = 0xc7; // ext 8
+    target[p++] = n;
+  } else {
+    target[p++] = 0xc8; // ext 16
+    target[p++] = n >> 8;
+    target[p++] = n & 0xff;
+  }
+  target[p++] = type;
+  for (let i = 0; i < text.length; ) {
+    if (dashed && text.charCodeAt(i) === 45) {
       i++;
       continue;
     }
-    out[o++] = (NIBBLE[s.charCodeAt(i)]! << 4) | NIBBLE[s.charCodeAt(i + 1)]!;
+    target[p++] = (NIBBLE[text.charCodeAt(i)]! << 4) | NIBBLE[text.charCodeAt(i + 1)]!;
     i += 2;
   }
-  return out;
 }
 
 function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('hex');
 }
 
-addExtension({
-  Class: PackedUuid,
-  type: EXT_UUID,
-  pack: (value: PackedUuid) => hexToBytes(value.text),
-  unpack(bytes: Uint8Array): string {
-    if (bytes.length !== 16) throw new Error(`a packed UUID has 16 bytes, not ${bytes.length}`);
-    const h = bytesToHex(bytes);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  },
-});
+function unpackUuid(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new Error(`a packed UUID has 16 bytes, not ${bytes.length}`);
+  const h = bytesToHex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
-addExtension({
-  Class: PackedHex,
-  type: EXT_HEX,
-  pack: (value: PackedHex) => hexToBytes(value.text),
-  unpack(bytes: Uint8Array): string {
-    if (bytes.length < 16) throw new Error(`a packed hex string has at least 16 bytes, not ${bytes.length}`);
-    return bytesToHex(bytes);
-  },
-});
+function unpackHex(bytes: Uint8Array): string {
+  if (bytes.length < 16) throw new Error(`a packed hex string has at least 16 bytes, not ${bytes.length}`);
+  return bytesToHex(bytes);
+}
+
+function register(Class: typeof PackedUuid | typeof PackedHex, type: number, unpack: (bytes: Uint8Array) => string): void {
+  const pack = (value: PackedUuid | PackedHex, allocateForWrite: AllocateForWrite): void => writeHexExt(value.text, type, allocateForWrite);
+  // msgpackr's typings name only pack(value); it also passes allocateForWrite, as its own Date extension uses.
+  addExtension({ Class, type, pack, unpack } as unknown as Parameters<typeof addExtension>[0]);
+}
+
+register(PackedUuid, EXT_UUID, unpackUuid);
+register(PackedHex, EXT_HEX, unpackHex);

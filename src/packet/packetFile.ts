@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, IoError, MsiteError } from '../core/errors.js';
 import { decodePacketBody, encodePacketBody, sha256Hex } from './packetBody.js';
@@ -54,8 +55,8 @@ export interface PacketHeaderInfo {
 export function writePacket(path: string, header: PacketHeaderInput, body: PacketBody, privateKeyPem: string): PacketHeader {
   const input = packetHeaderInputSchema.safeParse(header);
   if (!input.success) throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(input.error)}`, { data: { path } });
-  checkRanges(body.ops, input.data.ranges, (why) => new InvalidInputError(`cannot write packet ${path}: ${why}`, { data: { path } }));
   const stored = encodeWithContext(path, body);
+  checkRanges(body.ops, input.data.ranges, (why) => new InvalidInputError(`cannot write packet ${path}: ${why}`, { data: { path } }));
   const full: PacketHeader = { ...input.data, opCount: body.ops.length, bodySha256: sha256Hex(stored), bodyLength: stored.length };
   let json: string;
   try {
@@ -108,6 +109,14 @@ export function readPacketHeader(path: string): PacketHeader {
 
 /** readPacketHeader, plus the format version and where the body should be. Reads only the first bytes. */
 export function readPacketHeaderInfo(path: string): PacketHeaderInfo {
+  return openPacket(path, (fd, fileLength) => {
+    const { header, format, signedLength } = parseHeader(path, readHead(fd, fileLength), fileLength);
+    return { header, format, bodyOffset: signedLength + 2 + SIGNATURE_LENGTH, fileLength };
+  });
+}
+
+/** Runs `use` on the open file; fs failures become IoErrors naming the packet. */
+function openPacket<T>(path: string, use: (fd: number, fileLength: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -115,18 +124,7 @@ export function readPacketHeaderInfo(path: string): PacketHeaderInfo {
     throw ioError(`cannot read packet ${path}`, path, err);
   }
   try {
-    const fileLength = fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.min(fileLength, FIRST_READ));
-    readFully(fd, buf, 0);
-    const need = PREFIX_LENGTH + (buf.length >= PREFIX_LENGTH ? buf.readUInt32BE(12) : 0);
-    if (need > buf.length && need <= fileLength && need <= PREFIX_LENGTH + MAX_HEADER_LENGTH) {
-      const more = Buffer.allocUnsafe(need);
-      buf.copy(more);
-      readFully(fd, more, buf.length);
-      buf = more;
-    }
-    const { header, format, signedLength } = parseHeader(path, buf, fileLength);
-    return { header, format, bodyOffset: signedLength + 2 + SIGNATURE_LENGTH, fileLength };
+    return use(fd, fstatSync(fd).size);
   } catch (err) {
     if (err instanceof MsiteError) throw err;
     throw ioError(`cannot read packet ${path}`, path, err);
@@ -135,14 +133,26 @@ export function readPacketHeaderInfo(path: string): PacketHeaderInfo {
   }
 }
 
-function readFully(fd: number, buf: Buffer, from: number): void {
-  let off = from;
-  while (off < buf.length) {
-    const n = readSync(fd, buf, off, buf.length - off, off);
+/** The file's first bytes: the prefix, the header and the signature, as far as the file has them. */
+function readHead(fd: number, fileLength: number): Buffer {
+  const first = readAt(fd, 0, Math.min(fileLength, FIRST_READ));
+  if (first.length < PREFIX_LENGTH) return first;
+  const headerLength = first.readUInt32BE(12);
+  if (headerLength > MAX_HEADER_LENGTH) return first; // parseHeader refuses it
+  const need = Math.min(fileLength, PREFIX_LENGTH + headerLength + 2 + SIGNATURE_LENGTH);
+  return need <= first.length ? first : readAt(fd, 0, need);
+}
+
+/** `length` bytes from `position`; fewer if the file ends first (it shrank since fstat). */
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const n = readSync(fd, buf, off, length - off, position + off);
     if (n === 0) break;
     off += n;
   }
-  if (off < buf.length) buf.fill(0, off); // the file shrank under us; the length checks refuse it
+  return off < length ? buf.subarray(0, off) : buf;
 }
 
 interface ParsedHeader {
@@ -234,24 +244,58 @@ export function readPacket(path: string, publicKeyFor: (origin: string) => strin
   return { header, body };
 }
 
+/**
+ * Checks everything but the body's encoding, reading the head, then (only when the signature and the
+ * length are right) the body, into a buffer of its exact size.
+ */
 function loadVerified(path: string, publicKeyFor: (origin: string) => string | undefined): { header: PacketHeader; body: Buffer } {
-  let file: Buffer;
-  try {
-    file = readFileSync(path);
-  } catch (err) {
-    throw ioError(`cannot read packet ${path}`, path, err);
-  }
-  const { header, signedLength } = parseHeader(path, file, file.length);
-  if (file.length < signedLength + 2) throw truncated(path, file.length, signedLength + 2, 'its signature');
-  const signatureLength = file.readUInt16BE(signedLength);
-  if (signatureLength !== SIGNATURE_LENGTH) {
-    throw new PacketError('signature', path, `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`, {
-      data: { origin: header.origin },
-      hint: `do not import it; ${RESEND}`,
-    });
-  }
-  const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
-  if (file.length < bodyOffset) throw truncated(path, file.length, bodyOffset, 'its signature');
+  return openPacket(path, (fd, fileLength) => {
+    const head = readHead(fd, fileLength);
+    const { header, signedLength } = parseHeader(path, head, fileLength);
+    if (fileLength < signedLength + 2) throw truncated(path, fileLength, signedLength + 2, 'its signature');
+    const signatureLength = head.readUInt16BE(signedLength);
+    if (signatureLength !== SIGNATURE_LENGTH) {
+      throw new PacketError('signature', path, `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`, {
+        data: { origin: header.origin },
+        hint: `do not import it; ${RESEND}`,
+      });
+    }
+    const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
+    if (fileLength < bodyOffset) throw truncated(path, fileLength, bodyOffset, 'its signature');
+    verifySignature(path, header, publicKeyFor, head.subarray(0, signedLength), head.subarray(signedLength + 2, bodyOffset));
+    const expectedLength = bodyOffset + header.bodyLength;
+    if (fileLength < expectedLength) throw truncated(path, fileLength, expectedLength, 'its body');
+    if (fileLength > expectedLength) {
+      throw new PacketError('malformed', path, `packet ${path} has ${fileLength - expectedLength} unexpected bytes after its body`, {
+        data: { length: fileLength, expected: expectedLength },
+        hint: RESEND,
+      });
+    }
+    if (header.bodyLength > bufferConstants.MAX_LENGTH) {
+      throw new PacketError('malformed', path, `packet ${path} has a body of ${header.bodyLength} bytes, more than msite reads (${bufferConstants.MAX_LENGTH})`, {
+        hint: 'have the sender split the export into fragments (-maxsize)',
+      });
+    }
+    const body = readAt(fd, bodyOffset, header.bodyLength);
+    if (body.length < header.bodyLength) throw truncated(path, bodyOffset + body.length, expectedLength, 'its body');
+    const sha = sha256Hex(body);
+    if (sha !== header.bodySha256) {
+      throw new PacketError('checksum', path, `packet ${path} is damaged: body checksum mismatch`, {
+        data: { expected: header.bodySha256, actual: sha },
+        hint: `it was changed or truncated in transit; ${RESEND}`,
+      });
+    }
+    return { header, body };
+  });
+}
+
+function verifySignature(
+  path: string,
+  header: PacketHeader,
+  publicKeyFor: (origin: string) => string | undefined,
+  signed: Uint8Array,
+  signature: Uint8Array,
+): void {
   const signer = `${header.originName} (${header.origin})`;
   const publicKey = publicKeyFor(header.origin);
   if (publicKey === undefined) {
@@ -262,7 +306,7 @@ function loadVerified(path: string, publicKeyFor: (origin: string) => string | u
   }
   let good: boolean;
   try {
-    good = verify(publicKey, file.subarray(0, signedLength), file.subarray(signedLength + 2, bodyOffset));
+    good = verify(publicKey, signed, signature);
   } catch (err) {
     if (!(err instanceof InvalidInputError)) throw err;
     throw new PacketError('signature', path, `packet ${path} cannot be verified: the public key recorded here for replica ${signer} is not an Ed25519 key`, {
@@ -277,23 +321,6 @@ function loadVerified(path: string, publicKeyFor: (origin: string) => string | u
       hint: `do not import it; ${RESEND}`,
     });
   }
-  const expectedLength = bodyOffset + header.bodyLength;
-  if (file.length < expectedLength) throw truncated(path, file.length, expectedLength, 'its body');
-  if (file.length > expectedLength) {
-    throw new PacketError('malformed', path, `packet ${path} has ${file.length - expectedLength} unexpected bytes after its body`, {
-      data: { length: file.length, expected: expectedLength },
-      hint: RESEND,
-    });
-  }
-  const body = file.subarray(bodyOffset);
-  const sha = sha256Hex(body);
-  if (sha !== header.bodySha256) {
-    throw new PacketError('checksum', path, `packet ${path} is damaged: body checksum mismatch`, {
-      data: { expected: header.bodySha256, actual: sha },
-      hint: `it was changed or truncated in transit; ${RESEND}`,
-    });
-  }
-  return { header, body };
 }
 
 function truncated(path: string, length: number, needed: number, what: string): PacketError {

@@ -37,7 +37,33 @@ export function verify(publicKey: string, data: Uint8Array, signature: Uint8Arra
   return cryptoVerify(null, data, key, signature);
 }
 
+/**
+ * Parsed keys by their text: parsing a PEM costs about ten times the signature itself, and a
+ * process signs and checks with the same few keys over and over. Bounded, oldest out first.
+ */
+const privateKeys = new Map<string, KeyObject>();
+const publicKeys = new Map<string, KeyObject>();
+const CACHED_KEYS = 64;
+
+function cached(cache: Map<string, KeyObject>, text: string, parse: (text: string) => KeyObject): KeyObject {
+  let key = cache.get(text);
+  if (key === undefined) {
+    key = parse(text);
+    if (cache.size >= CACHED_KEYS) cache.delete(cache.keys().next().value!);
+    cache.set(text, key);
+  }
+  return key;
+}
+
 function privateKeyObject(pem: string): KeyObject {
+  return cached(privateKeys, pem, parsePrivateKey);
+}
+
+function publicKeyObject(publicKey: string): KeyObject {
+  return cached(publicKeys, publicKey, parsePublicKey);
+}
+
+function parsePrivateKey(pem: string): KeyObject {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
@@ -45,14 +71,14 @@ function privateKeyObject(pem: string): KeyObject {
     throw new InvalidInputError('the replica signing key is not a private key in PEM form', { cause: err, hint: 'restore the key file from backup' });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new InvalidInputError(`the replica signing key is a ${key.asymmetricKeyType ?? 'symmetric'} key, not Ed25519`, { hint: 'restore the key file from backup' });
+    throw new InvalidInputError(`the replica signing key is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, { hint: 'restore the key file from backup' });
   }
   return key;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
-function publicKeyObject(publicKey: string): KeyObject {
+function parsePublicKey(publicKey: string): KeyObject {
   let key: KeyObject | undefined;
   if (BASE64.test(publicKey)) {
     try {
