@@ -18,7 +18,9 @@ export type LockState = 'locked' | 'obsolete' | null;
 
 export interface ReplicaRow {
   oid: ReplicaOid;
+  /** The name here; `desired` is the name its master gave it (they differ after a name clash). */
   name: string;
+  desired: string;
   host: string;
   master: ReplicaOid;
   creator: ReplicaOid;
@@ -33,7 +35,9 @@ export interface ReplicaRow {
 export interface TypeRow {
   oid: Oid;
   kind: TypeKind;
+  /** The name here; `desired` is the name its master gave it (they differ after a name clash). */
   name: string;
+  desired: string;
   master: ReplicaOid;
   creator: ReplicaOid;
   shared: 0 | 1;

@@ -198,6 +198,14 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE oplog;
   ALTER TABLE oplog_v3 RENAME TO oplog;
   `,
+  // 4: the name each type and replica object was given by its master (its desired name), kept
+  // beside its local name, so a name freed by a rename or removal can be settled again.
+  `
+  ALTER TABLE type ADD COLUMN desired TEXT;
+  UPDATE type SET desired = coalesce((SELECT c.original_name FROM conflict c WHERE c.oid = type.oid ORDER BY c.seq DESC LIMIT 1), name);
+  ALTER TABLE replica ADD COLUMN desired TEXT;
+  UPDATE replica SET desired = coalesce((SELECT c.original_name FROM conflict c WHERE c.oid = replica.oid ORDER BY c.seq DESC LIMIT 1), name);
+  `,
 ];
 
 /** The schema version this build writes and reads. */

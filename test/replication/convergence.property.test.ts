@@ -179,7 +179,7 @@ describe('convergence under loss, duplication and reordering (property)', () => 
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 25 },
+      { numRuns: Number(process.env.MSITE_PROPERTY_RUNS ?? 40) },
     );
   });
 });

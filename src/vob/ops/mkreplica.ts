@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AlreadyExistsError } from '../../core/errors.js';
-import { claimName } from '../nameConflicts.js';
+import { placeholderName, settleNames } from '../nameConflicts.js';
 import { assertObjectName } from '../names.js';
 import { getReplica, replicaByName } from '../queries.js';
 import { defineOp } from './defineOp.js';
@@ -19,13 +19,12 @@ export const mkreplicaOp = defineOp({
   apply(ctx, d) {
     assertObjectName(d.name, 'replica');
     if (getReplica(ctx.vob, d.replica)) throw new AlreadyExistsError('replica', d.name, { data: { oid: d.replica } });
-    let name = d.name;
-    if (replicaByName(ctx.vob, d.name)) {
-      if (!ctx.imported) throw new AlreadyExistsError('replica', d.name, { hint: `Replica ${d.name} already exists` });
-      name = claimName(ctx, { kind: 'replica', oid: d.replica, name: d.name, creator: ctx.origin, createdAt: ctx.at });
+    if (replicaByName(ctx.vob, d.name) && !ctx.imported) {
+      throw new AlreadyExistsError('replica', d.name, { hint: `Replica ${d.name} already exists` });
     }
     ctx.vob
-      .q('INSERT INTO replica (oid, name, host, master, creator, public_key, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(d.replica, name, d.host, ctx.origin, ctx.origin, d.publicKey, d.comment, ctx.at);
+      .q('INSERT INTO replica (oid, name, desired, host, master, creator, public_key, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(d.replica, placeholderName(d.replica), d.name, d.host, ctx.origin, ctx.origin, d.publicKey, d.comment, ctx.at);
+    settleNames(ctx, 'replica', [d.name]);
   },
 });

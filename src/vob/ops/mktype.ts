@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AlreadyExistsError } from '../../core/errors.js';
-import { claimName } from '../nameConflicts.js';
+import { placeholderName, settleNames } from '../nameConflicts.js';
 import { assertObjectName } from '../names.js';
 import { getType, typeByName } from '../queries.js';
 import { TYPE_KINDS, VALUE_TYPES } from '../rows.js';
@@ -23,16 +23,15 @@ export const mktypeOp = defineOp({
   apply(ctx, d) {
     assertObjectName(d.name, d.kind);
     if (getType(ctx.vob, d.type)) throw new AlreadyExistsError(d.kind, d.name, { data: { oid: d.type } });
-    let name = d.name;
-    if (typeByName(ctx.vob, d.kind, d.name)) {
-      if (!ctx.imported) throw new AlreadyExistsError(d.kind, d.name, { hint: `choose another name, or see lstype --kind ${d.kind}` });
-      name = claimName(ctx, { kind: d.kind, oid: d.type, name: d.name, creator: ctx.origin, createdAt: ctx.at });
+    if (typeByName(ctx.vob, d.kind, d.name) && !ctx.imported) {
+      throw new AlreadyExistsError(d.kind, d.name, { hint: `choose another name, or see lstype --kind ${d.kind}` });
     }
     ctx.vob
       .q(
-        `INSERT INTO type (oid, kind, name, master, creator, shared, vtype, pbranch, elkind, comment, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO type (oid, kind, name, desired, master, creator, shared, vtype, pbranch, elkind, comment, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(d.type, d.kind, name, ctx.origin, ctx.origin, d.shared ? 1 : 0, d.vtype, d.pbranch ? 1 : 0, d.elkind, d.comment, ctx.at);
+      .run(d.type, d.kind, placeholderName(d.type), d.name, ctx.origin, ctx.origin, d.shared ? 1 : 0, d.vtype, d.pbranch ? 1 : 0, d.elkind, d.comment, ctx.at);
+    settleNames(ctx, d.kind, [d.name]);
   },
 });

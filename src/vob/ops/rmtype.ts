@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError, StateError } from '../../core/errors.js';
 import { describeType, requireMastership, requireUnlocked } from '../mastership.js';
+import { settleNames } from '../nameConflicts.js';
 import { getType } from '../queries.js';
 import { defineOp } from './defineOp.js';
 import { oid } from './schemas.js';
@@ -39,5 +40,7 @@ export const rmtypeOp = defineOp({
     if (count > 0) ctx.vob.q(REMOVE_INSTANCES[type.kind]!).run(type.oid);
     ctx.vob.q('DELETE FROM attribute WHERE object = ?').run(type.oid);
     ctx.vob.q('DELETE FROM type WHERE oid = ?').run(type.oid);
+    // Under the converge policy the freed name goes to the next object that wants it.
+    settleNames(ctx, type.kind, [type.desired]);
   },
 });
