@@ -3,7 +3,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { InvalidInputError } from '../core/errors.js';
-import { packedString } from './hexStrings.js';
+import { packedString, packStrings } from '../core/packedStrings.js';
 import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.js';
 
 /**
@@ -31,7 +31,7 @@ export const BODY_COMPRESSION = { quality: 3, lgwin: 24 } as const;
  *        adjacent. Their SHA-256 is not stored but recomputed on read.
  *   c:   creation packets only: { d: database length, f: [name, length][] }; the database, then the
  *        files, follow the blobs.
- * Lowercase UUIDs and long lowercase hex strings anywhere in op data travel as bytes (hexStrings.ts).
+ * Lowercase UUIDs and long lowercase hex strings anywhere in op data travel as bytes (core/packedStrings.ts).
  * Bulk bytes live outside msgpack so they are copied once, into a buffer of the exact final size.
  */
 interface Meta {
@@ -128,7 +128,7 @@ function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
       index.set(op.origin, i);
       lastId.push(0);
     }
-    entries.push([i, op.id - lastId[i]!, op.kind, toWire(op.data), op.at - lastAt]);
+    entries.push([i, op.id - lastId[i]!, op.kind, packStrings(op.data), op.at - lastAt]);
     lastId[i] = op.id;
     lastAt = op.at;
     if (entries.length === OPS_PER_CHUNK) {
@@ -150,28 +150,6 @@ function checkOp(op: WireOp, n: number): void {
   }
 }
 
-/**
- * A copy of op data in which UUID and hex strings are marked to travel as bytes. Plain objects and
- * arrays are copied; anything else (bytes, dates, class instances) goes to msgpackr as it is.
- */
-function toWire(value: unknown): unknown {
-  if (typeof value === 'string') return packedString(value);
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = toWire(value[i]);
-    return out;
-  }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const v = toWire((value as Record<string, unknown>)[key]);
-    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[key] = v;
-  }
-  return out;
-}
 
 /**
  * Blob contents, each SHA once, in the order that compresses best: consecutive versions of a file

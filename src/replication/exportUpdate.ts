@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { unpack } from 'msgpackr';
 import { InvalidInputError } from '../core/errors.js';
 import { newOid } from '../core/ids.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
+import { decodeOpData } from '../vob/ops/applyOp.js';
 import { getReplica, getVersion, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -113,7 +113,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
 
   const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
   for (const row of opsAbove(vob, requires, actual)) {
-    const data = unpack(row.data) as Record<string, unknown>;
+    const data = decodeOpData(row.kind, row.data) as Record<string, unknown>;
     const op: WireOp = { origin: row.origin, id: row.id, kind: row.kind, data, at: row.at };
     let size = row.data.length + 64;
     const sha = row.kind === 'checkin' && typeof data.content === 'string' ? data.content : undefined;

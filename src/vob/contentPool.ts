@@ -6,6 +6,11 @@ import type { Database, Statement } from 'better-sqlite3';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StorageError } from '../core/errors.js';
 
+/** The table key of a SHA-256 given in hex: its 32 bytes. */
+function key(sha: string): Buffer {
+  return Buffer.from(sha, 'hex');
+}
+
 /** How a blob is stored: as given, or raw-deflated. */
 const CODEC = { raw: 0, deflate: 1 } as const;
 
@@ -43,19 +48,19 @@ export class ContentPool {
   /** Stores `bytes` (if new) and returns their SHA-256. Call inside the transaction that refers to it. */
   put(bytes: Uint8Array): string {
     const sha = ContentPool.hash(bytes);
-    if (this.has.get(sha)) return sha;
+    if (this.has.get(key(sha))) return sha;
     this.putWithHash(sha, bytes);
     return sha;
   }
 
   /** Stores bytes whose hash the caller already checked (imports verify before they apply). */
   putWithHash(sha: string, bytes: Uint8Array): void {
-    if (this.has.get(sha)) return;
+    if (this.has.get(key(sha))) return;
     const deflated = bytes.length > 32 ? deflateRawSync(bytes) : undefined;
     const codec = deflated && deflated.length < bytes.length ? CODEC.deflate : CODEC.raw;
     const stored = codec === CODEC.deflate ? deflated! : bytes;
     if (stored.length <= INLINE_LIMIT) {
-      this.insert.run(sha, bytes.length, codec, stored);
+      this.insert.run(key(sha), bytes.length, codec, stored);
       return;
     }
     const file = this.pathOf(sha);
@@ -63,16 +68,16 @@ export class ContentPool {
       mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true });
       writeFileAtomic(file, stored);
     }
-    this.insert.run(sha, bytes.length, codec, null);
+    this.insert.run(key(sha), bytes.length, codec, null);
   }
 
   contains(sha: string): boolean {
-    return Boolean(this.has.get(sha));
+    return Boolean(this.has.get(key(sha)));
   }
 
   /** The exact bytes stored under `sha`, verified against it. */
   get(sha: string): Buffer {
-    const row = this.select.get(sha) as { size: number; codec: number; data: Buffer | null } | undefined;
+    const row = this.select.get(key(sha)) as { size: number; codec: number; data: Buffer | null } | undefined;
     if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
     const stored = row.data ?? readFileSync(this.pathOf(sha));
     const bytes = row.codec === CODEC.deflate ? inflateRawSync(stored) : stored;

@@ -206,6 +206,18 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE replica ADD COLUMN desired TEXT;
   UPDATE replica SET desired = coalesce((SELECT c.original_name FROM conflict c WHERE c.oid = replica.oid ORDER BY c.seq DESC LIMIT 1), name);
   `,
+  // 5: content is keyed by the 32 bytes of its SHA-256 rather than 64 hex digits.
+  `
+  CREATE TABLE content_v5 (
+    sha BLOB PRIMARY KEY,
+    size INTEGER NOT NULL,
+    codec INTEGER NOT NULL,
+    data BLOB
+  ) WITHOUT ROWID;
+  INSERT INTO content_v5 (sha, size, codec, data) SELECT unhex(sha), size, codec, data FROM content;
+  DROP TABLE content;
+  ALTER TABLE content_v5 RENAME TO content;
+  `,
 ];
 
 /** The schema version this build writes and reads. */

@@ -80,7 +80,7 @@ describe('bad input gets one clear error line and changes nothing', () => {
     const before = snapshot(newer);
     const r = msite(['ls', '--vob', 'newer'], { home });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^msite: error: cannot open VOB .*newer.vob: its schema version 99 is newer than this msite supports \(4\) \(upgrade msite\)\n$/);
+    expect(r.stderr).toMatch(/^msite: error: cannot open VOB .*newer.vob: its schema version 99 is newer than this msite supports \(5\) \(upgrade msite\)\n$/);
     expect(snapshot(newer)).toEqual(before);
   });
 

@@ -1,4 +1,5 @@
 import { pack, unpack } from 'msgpackr';
+import { packStrings } from '../../core/packedStrings.js';
 import { InvalidInputError, MsiteError, StateError } from '../../core/errors.js';
 import type { OplogId, ReplicaOid } from '../../core/ids.js';
 import { replicaName } from '../queries.js';
@@ -13,6 +14,39 @@ export interface OplogEntry {
   kind: OpKind;
   data: unknown;
   at: number;
+}
+
+/**
+ * The order of each op kind's fields in the oplog: its schema's key order. Ops are stored as arrays
+ * in that order, so a field name is not repeated in every row; new fields go at the end, and
+ * existing ones are never reordered or removed.
+ */
+function fieldsOf(kind: string): string[] | undefined {
+  if (!isOpKind(kind)) return undefined;
+  const shape = (OPS[kind].schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+/**
+ * Op data as the oplog stores it: msgpack, OIDs and hashes as bytes, fields by position. Data that
+ * did not pass its schema (a discarded op, kept to forward) is stored whole, as a map.
+ */
+export function encodeOpData(kind: string, data: unknown, options: { validated: boolean }): Buffer {
+  const fields = options.validated ? fieldsOf(kind) : undefined;
+  if (!fields || typeof data !== 'object' || data === null) return pack(packStrings(data));
+  return pack(packStrings(fields.map((f) => (data as Record<string, unknown>)[f])));
+}
+
+/** Reads op data written by encodeOpData, or by older versions that stored a map. */
+export function decodeOpData(kind: string, stored: Uint8Array): unknown {
+  const value = unpack(stored) as unknown;
+  const fields = Array.isArray(value) ? fieldsOf(kind) : undefined;
+  if (!fields) return value;
+  const out: Record<string, unknown> = {};
+  fields.forEach((f, i) => {
+    if ((value as unknown[])[i] !== undefined) out[f] = (value as unknown[])[i];
+  });
+  return out;
 }
 
 /** The highest oplog id from `origin` this replica has applied (its own epoch row). */
@@ -66,7 +100,7 @@ export function applyImported(vob: Vob, entry: OplogEntry, options: { warn?: (me
       const reason = err.toLine();
       vob
         .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), pack(entry.data), entry.at, reason);
+        .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), encodeOpData(String(entry.kind), entry.data, { validated: false }), entry.at, reason);
       setActual(vob, entry.origin, entry.id);
       return { status: 'discarded', reason } as const;
     }
@@ -90,7 +124,7 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: st
   def.apply({ vob, origin: entry.origin, at: entry.at, imported, warn }, parsed.data);
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
-    .run(vob.originIndex(entry.origin), entry.id, entry.kind, pack(parsed.data), entry.at);
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed.data, { validated: true }), entry.at);
   setActual(vob, entry.origin, entry.id);
 }
 
@@ -99,5 +133,5 @@ export function readOplog(vob: Vob, options: { sinceAt?: number } = {}): (OplogE
   const rows = vob
     .q('SELECT seq, origin, id, kind, data, at, discarded FROM oplog WHERE at >= ? ORDER BY seq')
     .all(options.sinceAt ?? 0) as { seq: number; origin: number; id: OplogId; kind: OpKind; data: Buffer; at: number; discarded: string | null }[];
-  return rows.map((r) => ({ ...r, origin: vob.originOid(r.origin) as ReplicaOid, data: unpack(r.data) }));
+  return rows.map((r) => ({ ...r, origin: vob.originOid(r.origin) as ReplicaOid, data: decodeOpData(r.kind, r.data) }));
 }

@@ -10,6 +10,7 @@ import { addExtension } from 'msgpackr';
  *
  * Registered as msgpackr extensions 0x10 and 0x11. msgpackr's extension table is process-wide;
  * nothing else packs these classes, so other msgpack data in msite never contains these types.
+ * Packets and the oplog both use it.
  */
 export class PackedUuid {
   constructor(readonly text: string) {}
@@ -102,3 +103,27 @@ function register(Class: typeof PackedUuid | typeof PackedHex, type: number, unp
 
 register(PackedUuid, EXT_UUID, unpackUuid);
 register(PackedHex, EXT_HEX, unpackHex);
+
+/**
+ * A copy of `value` in which UUID and hex strings are marked to be packed as bytes. Plain objects
+ * and arrays are copied; anything else (bytes, dates, class instances) is kept as it is. Unpacking
+ * with msgpackr gives back the identical strings.
+ */
+export function packStrings(value: unknown): unknown {
+  if (typeof value === 'string') return packedString(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = packStrings(value[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = packStrings((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out;
+}
