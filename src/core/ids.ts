@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 
 declare const brand: unique symbol;
 /** A nominal type: a `T` that only the named constructor functions produce. */
@@ -15,8 +15,13 @@ export type OplogId = Brand<number, 'OplogId'>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * A new OID: a time-ordered UUID (version 7). Objects made together sit together in the database's
+ * OID-keyed tables, which keeps inserts cheap and pages full; 74 random bits keep OIDs from two
+ * replicas apart.
+ */
 export function newOid(): Oid {
-  return randomUUID() as Oid;
+  return uuidv7() as Oid;
 }
 
 export function isOid(value: string): boolean {
