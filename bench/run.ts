@@ -1,23 +1,56 @@
 /**
  * `npm run bench`: checkin rate and storage size of msite against `git fast-import` for the same
- * history of small text files. A script, not a test: it prints figures for this machine.
+ * history of small text files, then replication of that history to a new replica: one update
+ * packet against `git bundle create --all`, its import against `git clone --bare` of the bundle.
+ * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 1000] [--seed 1] [--only all|ours|git] [--keep]
+ *                          [--batch 1000] [--seed 1] [--only all|ours|git|load|replication] [--keep]
+ *
+ * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
+ * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { diskUsage, type DiskUsage } from './diskUsage.js';
+import { bundleCreate, cloneFromBundle } from './gitBundle.js';
 import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImport.js';
 import { createRng, generateHistory, type History } from './history.js';
-import { lastContent, loadBulk, loadDurable, setupVob, tableUsage, verifyVob } from './vobLoad.js';
+import {
+  addElements,
+  createBenchVob,
+  lastContent,
+  LOAD_SYNCHRONOUS,
+  loadBulk,
+  loadDurable,
+  setupVob,
+  tableUsage,
+  verifyVob,
+} from './vobLoad.js';
+import {
+  createSibling,
+  exportToSibling,
+  importIntoSibling,
+  replicaCounts,
+  SIBLING_SYNCHRONOUS,
+  type ExportFigures,
+  type ImportFigures,
+  type SiblingSetup,
+} from './vobReplication.js';
 
 const RATE_TARGET = 1.0; // ours/git checkins per second: at least as fast as git's bulk loader
 const BYTES_TARGET = 2.0; // ours/git apparent bytes: at most twice git's repository
+const EXPORT_TARGET = 1.0; // ours/git seconds: writing the packet faster than git bundle create
+const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clone of the bundle
+const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
+const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
+
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication'];
 
 interface Options {
   versions: number;
@@ -26,7 +59,7 @@ interface Options {
   durable: number;
   batch: number;
   seed: number;
-  only: 'all' | 'ours' | 'git';
+  only: Only;
   keep: boolean;
 }
 
@@ -50,8 +83,8 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, not "${text}"`);
     return n;
   };
-  const only = values.only;
-  if (only !== 'all' && only !== 'ours' && only !== 'git') throw new Error(`--only must be all, ours or git, not "${only}"`);
+  const only = ONLY.find((x) => x === values.only);
+  if (!only) throw new Error(`--only must be ${ONLY.join(', ')}, not "${values.only}"`);
   const o: Options = {
     versions: int('versions', values.versions, 1),
     files: int('files', values.files, 1),
@@ -67,11 +100,21 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
+const runsOurs = (o: Options): boolean => o.only !== 'git';
+const runsGit = (o: Options): boolean => o.only !== 'ours';
+/** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
+const showsLoad = (o: Options): boolean => o.only !== 'replication';
+const replicates = (o: Options): boolean => o.only !== 'load';
+
 // ---- formatting ----
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const fmtRate = (n: number): string => (n >= 100 ? fmtInt(n) : n.toFixed(1));
 const fmtSec = (s: number): string => `${s.toFixed(2)} s`;
+/** Seconds, or milliseconds when under a tenth of a second (the re-import). */
+const fmtTime = (s: number): string => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : fmtSec(s));
+/** Three decimals, or two significant digits for ratios too small for that (the re-import's). */
+const fmtRatio = (r: number): string => (r < 0.01 ? r.toPrecision(2) : r.toFixed(3));
 function fmtBytes(n: number): string {
   if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -80,6 +123,16 @@ function fmtBytes(n: number): string {
 const fmtUsage = (u: DiskUsage): string =>
   `apparent ${fmtBytes(u.apparent)} (${fmtInt(u.apparent)} B), allocated ${fmtBytes(u.allocated)} (${fmtInt(u.allocated)} B), ${u.files} files`;
 const line = (label: string, value: string): void => console.log(`  ${label.padEnd(44)} ${value}`);
+
+/** The comparison tables: one row per figure, msite's and git's, ours/git, the target, and whether it is met. */
+function tableHeader(): void {
+  console.log(`    ${''.padEnd(26)} ${'msite'.padStart(14)} ${'git'.padStart(14)} ${'ours/git'.padStart(9)} ${'target'.padStart(8)}  met`);
+}
+function row(label: string, a: string, b: string, ratio: number, target: string, met: boolean | undefined): void {
+  console.log(
+    `    ${label.padEnd(26)} ${a.padStart(14)} ${b.padStart(14)} ${fmtRatio(ratio).padStart(9)} ${target.padStart(8)}  ${met === undefined ? '' : met ? 'yes' : 'NO'}`,
+  );
+}
 
 function timed<T>(fn: () => T): [T, number] {
   const start = performance.now();
@@ -99,12 +152,16 @@ interface OursResult {
   durableRate: number | undefined;
   bulkRate: number;
   bytes: DiskUsage;
+  /** The bulk-loaded VOB (replica `origin`), kept for the replication part. */
+  dir: string;
+  /** Its sibling replica, made before the elements; undefined with `--only load`. */
+  sibling: SiblingSetup | undefined;
 }
 
 function benchOurs(o: Options, history: History, samples: number[], tmp: string): OursResult {
   console.log('msite (library API: checkout + checkin per version)');
   let durableRate: number | undefined;
-  if (o.durable > 0) {
+  if (showsLoad(o) && o.durable > 0) {
     const dir = join(tmp, 'vob-durable');
     const [vob, setupSeconds] = timed(() => setupVob(dir, history, 'bench-durable'));
     line(`setup: new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`, `${fmtSec(setupSeconds)} (not measured)`);
@@ -116,8 +173,17 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   }
 
   const dir = join(tmp, 'vob-bulk');
-  const [vob, setupSeconds] = timed(() => setupVob(dir, history, 'bench-bulk'));
-  line(`setup: another new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`, `${fmtSec(setupSeconds)} (not measured)`);
+  const [vob, createSeconds] = timed(() => createBenchVob(dir, 'bench-bulk'));
+  // The sibling exists before the elements, so the update packet carries their creation too.
+  const sibling = replicates(o) ? createSibling(vob, join(tmp, 'vob-sibling'), join(tmp, 'packets-creation')) : undefined;
+  const [, elementSeconds] = timed(() => addElements(vob, history));
+  line(`setup: another new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`, `${fmtSec(createSeconds + elementSeconds)} (not measured)`);
+  if (sibling) {
+    line(
+      'setup: sibling replica, before the elements',
+      `${fmtSec(sibling.seconds)} (mkreplica export + import, creation packet ${fmtBytes(sibling.creationBytes)}, not measured)`,
+    );
+  }
   const bulk = loadBulk(vob, history, o.batch);
   const [, closeSeconds] = timed(() => vob.close());
   const bulkRate = history.steps.length / bulk.seconds;
@@ -131,6 +197,13 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   line('VOB bytes per version (apparent)', `${fmtInt(bytes.apparent / history.steps.length)} B`);
 
   // Untimed: where the bytes are, and proof the VOB holds the history.
+  if (showsLoad(o)) printTableUsage(dir, history);
+  const [, verifySeconds] = timed(() => verifyVob(dir, history, samples));
+  line('verified: version count and final contents', `${fmtSec(verifySeconds)} (not measured)`);
+  return { durableRate, bulkRate, bytes, dir, sibling };
+}
+
+function printTableUsage(dir: string, history: History): void {
   console.log('  VOB database by table/index (dbstat):');
   console.log(`    ${'name'.padEnd(28)} ${'type'.padEnd(6)} ${'rows'.padStart(9)} ${'bytes'.padStart(12)} ${'share'.padStart(6)} ${'B/ver'.padStart(6)} ${'fill'.padStart(5)}`);
   const usage = tableUsage(dir);
@@ -144,14 +217,13 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
     );
   }
   console.log('    (B/ver: bytes per history version; fill: share of page bytes holding data)');
-  const [, verifySeconds] = timed(() => verifyVob(dir, history, samples));
-  line('verified: version count and final contents', `${fmtSec(verifySeconds)} (not measured)`);
-  return { durableRate, bulkRate, bytes };
 }
 
 interface GitResult {
   rate: number;
   bytes: DiskUsage;
+  /** The fast-imported repository, kept for the replication part. */
+  repo: string;
 }
 
 async function benchGit(history: History, samples: number[], tmp: string): Promise<GitResult> {
@@ -182,7 +254,96 @@ async function benchGit(history: History, samples: number[], tmp: string): Promi
     }
   });
   line('verified: commit count and final contents', `${fmtSec(verifySeconds)} (not measured)`);
-  return { rate, bytes };
+  return { rate, bytes, repo };
+}
+
+/** Checks a repository (bare or not) holds the history: commits on main and the last bytes of a few files. */
+function verifyGitRepo(repo: string, history: History, samples: number[]): void {
+  const commits = Number(git(repo, ['rev-list', '--count', 'main']).trim());
+  if (commits !== history.steps.length) throw new Error(`${repo} has ${commits} commits, expected ${history.steps.length}`);
+  for (const file of samples) {
+    const expected = lastContent(history, file);
+    const actual = execFileSync('git', ['cat-file', 'blob', `main:${history.paths[file]!}`], { cwd: repo, env: gitEnv() });
+    if (expected && !actual.equals(expected)) throw new Error(`content of ${history.paths[file]!} in ${repo} differs from the history`);
+  }
+}
+
+interface OursReplication {
+  export: ExportFigures;
+  import: ImportFigures;
+}
+
+/**
+ * Replication of the loaded history: one update packet for the sibling (made before the elements,
+ * so the packet carries every element creation and every checkin as ops), imported into the
+ * sibling, then imported again.
+ */
+function benchReplicationOurs(history: History, samples: number[], tmp: string, ours: OursResult): OursReplication {
+  console.log('msite replication (library API: exportUpdate, importPackets into the new sibling replica)');
+  const sibling = ours.sibling;
+  if (!sibling) throw new Error('no sibling replica was made before the load');
+  line('SQLite synchronous', `origin ${LOAD_SYNCHRONOUS} (bulk load, export), sibling ${SIBLING_SYNCHRONOUS} (import)`);
+  const rssBefore = process.resourceUsage().maxRSS * 1024;
+  const exp = exportToSibling(ours.dir, join(tmp, 'packets-update'));
+  line(
+    'export: one update packet, whole history',
+    `${fmtSec(exp.seconds)} (${fmtInt(exp.opCount)} ops in ${exp.packets.length} packet${exp.packets.length === 1 ? '' : 's'}, ` +
+      `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)})`,
+  );
+  line('packet bytes', `${fmtBytes(exp.bytes)} (${fmtInt(exp.bytes)} B), ${fmtInt(exp.bytes / history.steps.length)} B per version`);
+  const imp = importIntoSibling(sibling.dir, exp.packets);
+  line(
+    'import: importPackets into the sibling',
+    `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)})`,
+  );
+  line(
+    'maxRSS before / after export / after import',
+    `${fmtBytes(rssBefore)} / ${fmtBytes(exp.maxRssAfter)} / ${fmtBytes(imp.maxRssAfter)} (peak so far: grows when a call needs more)`,
+  );
+  line('re-import: the same packet again', `${fmtTime(imp.reimportSeconds)} (${imp.reimportResults.join(', ')})`);
+  line('close sibling (WAL checkpoint)', `${fmtSec(imp.closeSeconds)} (not measured)`);
+  line('sibling on disk', fmtUsage(diskUsage(sibling.dir)));
+  const [counts, verifySeconds] = timed(() => {
+    verifyVob(sibling.dir, history, samples);
+    const origin = replicaCounts(ours.dir);
+    const copy = replicaCounts(sibling.dir);
+    if (JSON.stringify(copy) !== JSON.stringify(origin)) throw new Error(`sibling has ${JSON.stringify(copy)}, origin ${JSON.stringify(origin)}`);
+    return origin;
+  });
+  line(
+    'verified: sibling = origin, final contents',
+    `${fmtInt(counts.versions)} versions, ${fmtInt(counts.elements)} elements, ${fmtInt(counts.oplog)} oplog entries in both; ` +
+      `${fmtSec(verifySeconds)} (not measured)`,
+  );
+  return { export: exp, import: imp };
+}
+
+interface GitReplication {
+  bundleSeconds: number;
+  bundleBytes: number;
+  cloneSeconds: number;
+}
+
+/** `git bundle create --all` of the fast-imported repository, then clones of that bundle (bare, compared; with checkout, shown). */
+function benchReplicationGit(history: History, samples: number[], tmp: string, repo: string): GitReplication {
+  console.log('git bundle + clone (of the fast-imported repository above; whole processes)');
+  const bundle = join(tmp, 'history.bundle');
+  const bundleSeconds = bundleCreate(repo, bundle);
+  const bundleBytes = statSync(bundle).size;
+  line('bundle create --all', fmtSec(bundleSeconds));
+  line('bundle bytes', `${fmtBytes(bundleBytes)} (${fmtInt(bundleBytes)} B), ${fmtInt(bundleBytes / history.steps.length)} B per version`);
+  const bare = join(tmp, 'clone-bare');
+  const cloneSeconds = cloneFromBundle(tmp, bundle, bare, { bare: true });
+  line('clone --bare --quiet from the bundle', fmtSec(cloneSeconds));
+  const work = join(tmp, 'clone-work');
+  const workSeconds = cloneFromBundle(tmp, bundle, work, { bare: false });
+  line('clone --quiet (with checkout), for reference', `${fmtSec(workSeconds)} (not compared)`);
+  const [, verifySeconds] = timed(() => {
+    verifyGitRepo(bare, history, samples);
+    verifyGitRepo(work, history, samples);
+  });
+  line('verified: both clones, commits and contents', `${fmtInt(history.steps.length)} commits; ${fmtSec(verifySeconds)} (not measured)`);
+  return { bundleSeconds, bundleBytes, cloneSeconds };
 }
 
 async function main(): Promise<void> {
@@ -204,25 +365,38 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'msite-bench-'));
   try {
     const samples = sampleFiles(history, o.seed);
-    const ours = o.only === 'git' ? undefined : benchOurs(o, history, samples, tmp);
-    const theirs = o.only === 'ours' ? undefined : await benchGit(history, samples, tmp);
+    const ours = runsOurs(o) ? benchOurs(o, history, samples, tmp) : undefined;
+    const theirs = runsGit(o) ? await benchGit(history, samples, tmp) : undefined;
+    const oursRepl = ours && replicates(o) ? benchReplicationOurs(history, samples, tmp, ours) : undefined;
+    const gitRepl = theirs && replicates(o) ? benchReplicationGit(history, samples, tmp, theirs.repo) : undefined;
 
-    if (ours && theirs) {
+    if (ours && theirs && showsLoad(o)) {
       console.log('comparison (bulk vs fast-import)');
       const rateRatio = ours.bulkRate / theirs.rate;
       const bytesRatio = ours.bytes.apparent / theirs.bytes.apparent;
       const allocRatio = ours.bytes.allocated / theirs.bytes.allocated;
-      console.log(`    ${''.padEnd(26)} ${'msite'.padStart(14)} ${'git'.padStart(14)} ${'ours/git'.padStart(9)} ${'target'.padStart(8)}  met`);
-      const row = (label: string, a: string, b: string, ratio: number, target: string, met: boolean | undefined): void =>
-        console.log(
-          `    ${label.padEnd(26)} ${a.padStart(14)} ${b.padStart(14)} ${ratio.toFixed(3).padStart(9)} ${target.padStart(8)}  ${met === undefined ? '' : met ? 'yes' : 'NO'}`,
-        );
+      tableHeader();
       row('versions per second', fmtRate(ours.bulkRate), fmtRate(theirs.rate), rateRatio, `>= ${RATE_TARGET.toFixed(1)}`, rateRatio >= RATE_TARGET);
       row('bytes on disk (apparent)', fmtInt(ours.bytes.apparent), fmtInt(theirs.bytes.apparent), bytesRatio, `<= ${BYTES_TARGET.toFixed(1)}`, bytesRatio <= BYTES_TARGET);
       row('bytes on disk (allocated)', fmtInt(ours.bytes.allocated), fmtInt(theirs.bytes.allocated), allocRatio, '(info)', undefined);
       if (ours.durableRate !== undefined) {
         row('durable versions/s vs git', fmtRate(ours.durableRate), fmtRate(theirs.rate), ours.durableRate / theirs.rate, '(info)', undefined);
       }
+    }
+    if (oursRepl && gitRepl) {
+      console.log('comparison (replication to a new replica: export vs bundle create, import vs clone --bare)');
+      const exp = oursRepl.export;
+      const imp = oursRepl.import;
+      const exportRatio = exp.seconds / gitRepl.bundleSeconds;
+      const importRatio = imp.seconds / gitRepl.cloneSeconds;
+      const packetRatio = exp.bytes / gitRepl.bundleBytes;
+      const reimportRatio = imp.reimportSeconds / imp.seconds;
+      tableHeader();
+      row('export time', fmtSec(exp.seconds), fmtSec(gitRepl.bundleSeconds), exportRatio, `< ${EXPORT_TARGET.toFixed(1)}`, exportRatio < EXPORT_TARGET);
+      row('import time', fmtSec(imp.seconds), fmtSec(gitRepl.cloneSeconds), importRatio, `< ${IMPORT_TARGET.toFixed(1)}`, importRatio < IMPORT_TARGET);
+      row('packet vs bundle bytes', fmtInt(exp.bytes), fmtInt(gitRepl.bundleBytes), packetRatio, `<= ${PACKET_TARGET.toFixed(1)}`, packetRatio <= PACKET_TARGET);
+      row('re-import vs our import *', fmtTime(imp.reimportSeconds), fmtTime(imp.seconds), reimportRatio, `< ${REIMPORT_TARGET}`, reimportRatio < REIMPORT_TARGET);
+      console.log('    (* both columns are msite: the re-import, then the first import; the ratio is re-import/import)');
     }
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);

@@ -1,24 +1,43 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
+import { mkvob } from '../src/replication/mkvob.js';
 import { checkin, checkout } from '../src/vob/commands/checkouts.js';
 import { mkelem } from '../src/vob/commands/elements.js';
-import { createVob } from '../src/vob/createVob.js';
 import { resolvePath } from '../src/vob/resolvePath.js';
 import { DB_FILE, Vob } from '../src/vob/vob.js';
 import type { History, HistoryStep } from './history.js';
 
 /**
- * Creates a VOB with every directory and file element of the history (files get only their empty
- * /main/0), so each history step is a checkout + checkin and the first step of a file is its /main/1,
- * as git's first commit of the file is. One transaction: this is setup, not what is measured.
+ * How the bench VOBs commit: `full` fsyncs every commit (the library's default). Printed with the
+ * figures, since the rates depend on it.
  */
-export function setupVob(dir: string, history: History, tag: string): Vob {
-  const vob = createVob(dir, { tag, synchronous: 'full' });
+export const LOAD_SYNCHRONOUS = 'full' as const;
+
+/**
+ * A new VOB family whose first replica, `origin`, has a signing key (mkvob), so it can make sibling
+ * replicas and sign update packets. Nothing else in it yet: see addElements.
+ */
+export function createBenchVob(dir: string, tag: string): Vob {
+  return mkvob(dir, { tag, replicaName: 'origin', synchronous: LOAD_SYNCHRONOUS });
+}
+
+/**
+ * Creates every directory and file element of the history (files get only their empty /main/0),
+ * so each history step is a checkout + checkin and the first step of a file is its /main/1, as
+ * git's first commit of the file is. One transaction: this is setup, not what is measured.
+ */
+export function addElements(vob: Vob, history: History): void {
   vob.transaction(() => {
     for (const d of history.dirs) mkelem(vob, d, { kind: 'directory', auto: true });
     for (const p of history.paths) mkelem(vob, p, { kind: 'file', auto: true });
   });
+}
+
+/** createBenchVob + addElements: a VOB ready for the history's checkouts and checkins. */
+export function setupVob(dir: string, history: History, tag: string): Vob {
+  const vob = createBenchVob(dir, tag);
+  addElements(vob, history);
   return vob;
 }
 

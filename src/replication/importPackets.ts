@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { MsiteError, StateError } from '../core/errors.js';
+import { MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
@@ -104,10 +104,8 @@ export function expandPacketPaths(paths: readonly string[]): string[] {
 function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
   const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
   return vob.transaction(() => {
-    for (const blob of body.blobs) {
-      const sha = vob.pool.put(blob.bytes);
-      if (sha !== blob.sha) throw new StateError(`packet ${a.path} carries content whose hash is not its name (${blob.sha})`);
-    }
+    // readPacket computed each blob's SHA-256 from its bytes; no need to hash them again.
+    for (const blob of body.blobs) vob.pool.putWithHash(blob.sha, blob.bytes);
     const actual = actualRow(vob);
     let applied = 0;
     let skipped = 0;

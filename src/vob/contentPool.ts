@@ -80,7 +80,10 @@ export class ContentPool {
     const row = this.select.get(key(sha)) as { size: number; codec: number; data: Buffer | null } | undefined;
     if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
     const stored = row.data ?? readFileSync(this.pathOf(sha));
-    const bytes = row.codec === CODEC.deflate ? inflateRawSync(stored) : stored;
+    let bytes = row.codec === CODEC.deflate ? inflateRawSync(stored) : stored;
+    // zlib hands back a view of a 16 KiB chunk; a caller holding many small blobs (an export)
+    // would hold a chunk each. Copy small results into buffers of their own size.
+    if (bytes.byteLength < bytes.buffer.byteLength / 2) bytes = Buffer.from(bytes);
     if (bytes.length !== row.size || ContentPool.hash(bytes) !== sha) {
       throw new StorageError(`content ${sha} in the pool is damaged`, { data: { sha }, hint: 'restore the VOB from backup' });
     }
