@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
+import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
@@ -116,7 +117,12 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
         skipped++;
         continue;
       }
-      const outcome = applyImported(vob, { origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: op.data, at: op.at }, { warn });
+      if (op.id !== have + 1) {
+        throw new PacketError('malformed', a.path, `packet ${a.path} skips ops: it holds op ${op.id} from ${replicaName(vob, op.origin)}, and this replica has ${have}`, {
+          hint: 'ask the sender to resend it',
+        });
+      }
+      const outcome = applyImported(vob, { origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: op.data, at: op.at }, { warn, nextChecked: true });
       actual[op.origin] = op.id;
       if (outcome.status === 'applied') applied++;
       else {

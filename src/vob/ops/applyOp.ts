@@ -83,8 +83,12 @@ export type ImportOutcome = { status: 'applied' } | { status: 'discarded'; reaso
  * recorded as discarded with the reason, keeping the origin's ids dense; only a transient failure
  * (I/O) is thrown, so the caller can keep the whole packet for later.
  */
-export function applyImported(vob: Vob, entry: OplogEntry, options: { warn?: (message: string) => void } = {}): ImportOutcome {
-  return vob.transaction(() => {
+export function applyImported(
+  vob: Vob,
+  entry: OplogEntry,
+  options: { warn?: (message: string) => void; /** The caller has checked the id is the next one. */ nextChecked?: boolean } = {},
+): ImportOutcome {
+  if (!options.nextChecked) {
     const expected = actualOf(vob, entry.origin) + 1;
     if (entry.id !== expected) {
       throw new StateError(
@@ -92,19 +96,20 @@ export function applyImported(vob: Vob, entry: OplogEntry, options: { warn?: (me
         { data: { origin: entry.origin, id: entry.id, actual: expected - 1 } },
       );
     }
-    try {
-      vob.transaction(() => run(vob, entry, true, options.warn));
-      return { status: 'applied' } as const;
-    } catch (err) {
-      if (!(err instanceof MsiteError) || err.transient) throw err;
-      const reason = err.toLine();
-      vob
-        .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), encodeOpData(String(entry.kind), entry.data, { validated: false }), entry.at, reason);
-      setActual(vob, entry.origin, entry.id);
-      return { status: 'discarded', reason } as const;
-    }
-  });
+  }
+  try {
+    // The op's own savepoint: a refusal takes back whatever the op had written.
+    vob.transaction(() => run(vob, entry, true, options.warn));
+    return { status: 'applied' };
+  } catch (err) {
+    if (!(err instanceof MsiteError) || err.transient) throw err;
+    const reason = err.toLine();
+    vob
+      .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), encodeOpData(String(entry.kind), entry.data, { validated: false }), entry.at, reason);
+    setActual(vob, entry.origin, entry.id);
+    return { status: 'discarded', reason };
+  }
 }
 
 function setActual(vob: Vob, origin: string, id: number): void {
