@@ -27,14 +27,3 @@ export function newOid(): Oid {
 export function isOid(value: string): boolean {
   return UUID.test(value);
 }
-
-/** Casts a stored or received string to an OID after checking its form. */
-export function asOid<T extends Oid | ReplicaOid | FamilyOid = Oid>(value: string): T {
-  if (!UUID.test(value)) throw new TypeError(`not an OID: ${value}`);
-  return value as T;
-}
-
-export function asOplogId(value: number): OplogId {
-  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`not an oplog id: ${value}`);
-  return value as OplogId;
-}

@@ -5,7 +5,7 @@ import { newOid } from '../core/ids.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
-import { getReplica, getVersion, replicaByName } from '../vob/queries.js';
+import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
@@ -112,29 +112,21 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const maxsize = toDir ? options.maxsize : undefined;
 
   const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
+  const branchOf = vob.q('SELECT branch FROM version WHERE oid = ?').pluck();
   for (const row of opsAbove(vob, requires, actual)) {
     const data = decodeOpData(row.kind, row.data) as Record<string, unknown>;
-    const op: WireOp = { origin: row.origin, id: row.id, kind: row.kind, data, at: row.at };
-    let size = row.data.length + 64;
     const sha = row.kind === 'checkin' && typeof data.content === 'string' ? data.content : undefined;
-    let blob: Uint8Array | undefined;
+    const blob = sha ? vob.pool.get(sha) : undefined;
+    const size = row.data.length + 64 + (blob?.length ?? 0);
     let current = fragments[fragments.length - 1]!;
-    if (sha && !current.blobs.has(sha)) {
-      blob = vob.pool.get(sha);
-      size += blob.length;
-    }
     if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
       current = { ops: [], blobs: new Map(), bytes: 0 };
       fragments.push(current);
-      if (sha && !blob) {
-        blob = vob.pool.get(sha);
-        size += blob.length;
-      }
     }
     if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
-    current.ops.push(op);
+    current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data, at: row.at });
     // Grouping a file's versions together lets the compressor find what consecutive versions share.
-    if (sha && blob) current.blobs.set(sha, { sha, bytes: blob, group: getVersion(vob, String(data.version))?.branch });
+    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: branchOf.get(String(data.version)) as string | undefined });
     current.bytes += size;
   }
 

@@ -119,10 +119,6 @@ export function elementPath(vob: Vob, element: Oid): string {
   return parts.length ? parts.join('/') : '.';
 }
 
-export function checkoutOf(vob: Vob, branch: Oid, replica: ReplicaOid): CheckoutRow | undefined {
-  return vob.q('SELECT * FROM checkout WHERE branch = ? AND replica = ?').get(branch, replica) as CheckoutRow | undefined;
-}
-
 export function getCheckout(vob: Vob, oid: string): CheckoutRow | undefined {
   return vob.q('SELECT * FROM checkout WHERE oid = ?').get(oid) as CheckoutRow | undefined;
 }

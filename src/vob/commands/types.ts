@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../core/errors.js';
 import { newOid } from '../../core/ids.js';
 import { applyLocal } from '../ops/applyOp.js';
-import { getReplica, replicaName, requireReplica, typeByName } from '../queries.js';
+import { replicaName, requireReplica, typeByName } from '../queries.js';
 import type { TypeKind, TypeRow, ValueType } from '../rows.js';
 import { parseKindSelector, resolveTypeSelector } from '../selectors.js';
 import type { Vob } from '../vob.js';
@@ -97,7 +97,3 @@ export function unlock(vob: Vob, selectors: readonly string[]): void {
   });
 }
 
-/** Name of this replica (for messages). */
-export function selfName(vob: Vob): string {
-  return getReplica(vob, vob.self)?.name ?? vob.self;
-}
