@@ -236,8 +236,11 @@ export function migrate(db: Database, dir: string): void {
     );
   }
   if (current === SCHEMA_VERSION) return;
+  // Take the write lock first and read the version again: another process may have migrated
+  // while this one waited.
   db.transaction(() => {
-    for (let v = current; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    const now = db.pragma('user_version', { simple: true }) as number;
+    for (let v = now; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  }).immediate();
 }

@@ -99,8 +99,9 @@ export class Vob {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = OFF');
-    // Another process (an import, the daemon) may hold the write lock briefly; wait instead of failing.
-    db.pragma('busy_timeout = 10000');
+    // Another process (an import, the daemon) may hold the write lock for a while; wait for it
+    // rather than fail. A minute covers the import of a large packet.
+    db.pragma('busy_timeout = 60000');
     // 64 MiB of page cache: large histories keep their indexes in memory.
     db.pragma('cache_size = -65536');
     return db;
