@@ -2,6 +2,7 @@ import { applyLocal } from '../vob/ops/applyOp.js';
 import { replicaName, requireReplica } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
+import { restoringFrom } from './restoreReplica.js';
 
 export interface ReplicaListing {
   oid: string;
@@ -11,6 +12,8 @@ export interface ReplicaListing {
   self: boolean;
   removed: boolean;
   publicKey: string | null;
+  /** This replica only, after restorereplica: the siblings it still waits for. */
+  restoringFrom?: string[];
 }
 
 function bare(selector: string): string {
@@ -28,6 +31,7 @@ export function lsreplica(vob: Vob): ReplicaListing[] {
     self: r.oid === vob.self,
     removed: r.removed === 1,
     publicKey: r.public_key,
+    ...(r.oid === vob.self && restoringFrom(vob).length ? { restoringFrom: restoringFrom(vob).map((o) => replicaName(vob, o)) } : {}),
   }));
 }
 

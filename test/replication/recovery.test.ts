@@ -53,6 +53,7 @@ describe('recovery', () => {
     expect(lbtypes(bangalore)).toEqual(['BEFORE_BACKUP']);
     expect(bangalore.json<{ waitingFor: string[] }>('restorereplica').waitingFor).toEqual(['boston_hub']);
     expect(bangalore.try('mklbtype', 'TOO_SOON').stderr).toMatch(/is being restored: only imports may change it/);
+    expect(bangalore.run('lsreplica', '--long').stdout).toMatch(/replica:bangalore \(this replica\) .* restoring: waiting for boston_hub/);
 
     boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub'));
     const stale = boston.try('syncreplica', '--import', ...old);
@@ -60,6 +61,7 @@ describe('recovery', () => {
 
     bangalore.run('syncreplica', '--import', ...boston.exportTo('bangalore'));
     expect(lbtypes(bangalore)).toEqual(['AFTER_BACKUP', 'BEFORE_BACKUP']);
+    expect(bangalore.json<{ restoringFrom?: string[] }[]>('lsreplica').every((r) => r.restoringFrom === undefined)).toBe(true);
     bangalore.run('mklbtype', 'NEW');
     boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub'));
     expect(lbtypes(boston)).toEqual(['AFTER_BACKUP', 'BEFORE_BACKUP', 'NEW']);

@@ -88,7 +88,13 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       withVob(opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
-          columns(rows.map((r) => [`replica:${r.name}${r.self ? ' (this replica)' : ''}`, r.host, ...(opts.long ? [`master ${r.master}`, r.removed ? 'removed' : ''] : [])])),
+          columns(
+            rows.map((r) => [
+              `replica:${r.name}${r.self ? ' (this replica)' : ''}`,
+              r.host,
+              ...(opts.long ? [`master ${r.master}`, r.removed ? 'removed' : r.restoringFrom ? `restoring: waiting for ${r.restoringFrom.join(', ')}` : ''] : []),
+            ]),
+          ),
         );
       });
     });
