@@ -49,7 +49,7 @@ export function family(root: string, names: readonly string[], options: { policy
     const dir = join(root, `${s.name}-creation`);
     mkdirSync(dir);
     const { packets } = first!.json<{ packets: string[] }>('mkreplica', '--export', '--out', dir, `${s.name}-host:${s.name}`);
-    s.run('mkreplica', '--import', '--tag', '/vobs/dev', join(root, `${s.name}.vob`), packets[0]!);
+    s.run('mkreplica', '-import', '-tag', '/vobs/dev', '-vob', join(root, `${s.name}.vob`), packets[0]!);
   }
   // Replicas made earlier learn of the later ones (their replica objects) from the first site.
   for (const s of rest) {

@@ -67,10 +67,12 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         return;
       }
       if (!opts.tag) throw new UsageError('--import needs --tag TAG');
-      if (args.length !== 2) throw new UsageError('--import takes STORAGE_DIR PACKET');
+      // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
+      const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
+      if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
       const home = siteHome(opts);
-      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, args[0]!);
-      const vob = importReplica(args[0]!, args[1]!, { tag: opts.tag });
+      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, storage);
+      const vob = importReplica(storage, packet, { tag: opts.tag });
       try {
         home.register(opts.tag, vob.dir);
         const name = replicaName(vob, vob.self);
