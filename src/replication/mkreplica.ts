@@ -11,7 +11,7 @@ import { DB_FILE, POOL_DIR, Vob } from '../vob/vob.js';
 import { assertObjectName } from '../vob/names.js';
 import { actualRow, raiseEstimate } from './epochs.js';
 import { currentFacts } from './facts.js';
-import { readPrivateKey, writePrivateKey } from './replicaKey.js';
+import { KEY_FILE, readPrivateKey, writePrivateKey } from './replicaKey.js';
 
 export interface NewReplicaSpec {
   host: string;
@@ -43,8 +43,8 @@ function poolFiles(vob: Vob): { sha: string; bytes: Uint8Array }[] {
  * packet holding the whole VOB (database and content pool), the family's replica objects with their
  * public keys, the epoch state, and the new replica's signing key. Returns the packet paths.
  *
- * The new replica's private key travels inside its creation packet: whoever holds that packet holds
- * the whole VOB anyway, so ship it as you would a backup.
+ * The new replica's private key travels inside its creation packet's signed body: whoever holds that
+ * packet holds the whole VOB anyway, so ship it as you would a backup.
  */
 export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], options: { out: string; comment?: string }): string[] {
   if (specs.length === 0) throw new InvalidInputError('name at least one HOST:REPLICA');
@@ -88,9 +88,10 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
         createdAt: now,
         comment: options.comment ?? '',
         incarnation: Number(vob.meta('incarnation') ?? '0'),
-        extra: { senderPublicKey: self.public_key, replicaKey: c.keys.privateKeyPem },
+        extra: { senderPublicKey: self.public_key },
       },
-      { ops: [], blobs: [], creation: { database, files } },
+      // The new replica's key rides in the signed, compressed body as one more file of the VOB.
+      { ops: [], blobs: [], creation: { database, files: [...files, { sha: KEY_FILE, bytes: Buffer.from(c.keys.privateKeyPem) }] } },
       privateKey,
     );
     paths.push(path);
@@ -119,10 +120,12 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   if (header.kind !== 'creation') throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, { hint: 'import it with syncreplica --import' });
   const target = header.targets[0]!;
   const senderKey = typeof header.extra?.senderPublicKey === 'string' ? header.extra.senderPublicKey : undefined;
-  const replicaKey = typeof header.extra?.replicaKey === 'string' ? header.extra.replicaKey : undefined;
-  if (!senderKey || !replicaKey) throw new InvalidInputError(`creation packet ${packetPath} lacks the keys it must carry`);
+  if (!senderKey) throw new InvalidInputError(`creation packet ${packetPath} does not name its signer's key`);
   const { body } = readPacket(packetPath, (origin) => (origin === header.origin ? senderKey : undefined));
   if (!body.creation) throw new InvalidInputError(`creation packet ${packetPath} holds no VOB`);
+  const keyFile = body.creation.files.find((f) => f.sha === KEY_FILE);
+  if (!keyFile) throw new InvalidInputError(`creation packet ${packetPath} lacks the new replica's key`);
+  const replicaKey = Buffer.from(keyFile.bytes).toString('utf8');
   const abs = resolve(dir);
   if (existsSync(abs) && (!statSync(abs).isDirectory() || readdirSync(abs).length > 0)) {
     throw new StorageError(`cannot create replica at ${abs}: the path exists and is not an empty directory`, { hint: 'choose a new storage directory' });
@@ -130,7 +133,8 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   mkdirSync(join(abs, POOL_DIR), { recursive: true });
   try {
     writeFileAtomic(join(abs, DB_FILE), body.creation.database);
-    for (const f of body.creation.files) {
+    // Only pool files (named by SHA-256) are written: no name from a packet becomes a path otherwise.
+    for (const f of body.creation.files.filter((file) => /^[0-9a-f]{64}$/.test(file.sha))) {
       mkdirSync(join(abs, POOL_DIR, f.sha.slice(0, 2)), { recursive: true });
       writeFileAtomic(join(abs, POOL_DIR, f.sha.slice(0, 2), f.sha), f.bytes);
     }
