@@ -68,6 +68,10 @@ export function normalizeArgs(program: Command, argv: readonly string[]): string
  */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return 2;
+  }
   const debug = argv.includes('--debug') || argv.includes('-debug');
   try {
     await program.parseAsync(normalizeArgs(program, argv), { from: 'user' });

@@ -103,6 +103,12 @@ describe('bad input gets one clear error line and changes nothing', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('no command at all prints the usage and exits 2', () => {
+    const r = msite([], { home });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: msite \[options\] \[command\]/);
+  });
+
   it('accepts both option spellings, and --opt=value', () => {
     ok(['mklbtype', '-c', 'one dash', '-invob', 'b', 'ONEDASH'], { home });
     expect(ok(['lstype', '-kind', 'lbtype', '-json', '-invob', 'b'], { home }).stdout).toContain('"ONEDASH"');
