@@ -45,11 +45,10 @@ const NOTIFY = script(
 );
 
 /**
- * The sync program the jobs run. Today a stand-in for `msite syncreplica` whose "VOB" is one file:
- * `syncreplica --export --out DIR` copies it into DIR, `syncreplica --import DIR` copies it back out,
- * failing with status 3 when there is no packet. When syncreplica exists, SYNC_PROGRAM becomes a
- * wrapper running `bin/msite.js "$@"`, the job arguments below gain the replica to export to, and
- * `siteContent` reads the element with `msite cat`; the rest of the test stays as it is.
+ * The sync program the jobs run: a stand-in with `msite syncreplica`'s command line whose "VOB" is
+ * one file, so this test is about the scheduler alone. `syncreplica --export --out DIR` copies it into
+ * DIR, `syncreplica --import DIR` copies it back out, failing with status 3 when there is no packet.
+ * syncJobs.test.ts runs the real `msite syncreplica` between two site homes.
  */
 const SYNC_PROGRAM = script(
   'fake-msite.sh',
