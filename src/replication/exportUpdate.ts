@@ -99,11 +99,13 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   }
   const now = vob.clock.now();
   const lastExport = vob.q("SELECT max(at) FROM sync_record WHERE kind = 'export' AND replica = ?").pluck();
-  // With nothing to send, a status packet (facts only) still goes while a restore needs telling, and
-  // at least once per grace period, so a sibling notices a lost last packet (self-healing).
+  // With nothing to send, a status packet (facts only) still goes while a restore needs telling,
+  // when a packet from the target waits here, and at least once per grace period, so a sibling
+  // notices a lost packet, even its last one (self-healing).
   const statusDue =
     restoring.length > 0 ||
     Object.keys(acks).length > 0 ||
+    targets.some((t) => vob.meta(`status_due:${t.oid}`) !== undefined) ||
     targets.some((t) => ((lastExport.get(t.oid) as number | null) ?? -Infinity) + gracePeriod(vob) <= now);
   if (covers(requires, actual) && !statusDue) return { packets: [], targets: targetNames, opCount: 0, upToDate: true, warnings };
 
@@ -180,6 +182,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
     vob.setMeta('packet_seq', String(seq));
     for (const t of targets) {
       vob.deleteMeta(`ack_restore:${t.oid}`);
+      vob.deleteMeta(`status_due:${t.oid}`);
       vob
         .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, ?, ?)")
         .run(t.oid, now, JSON.stringify(reached), JSON.stringify(requires), written.join(' '));

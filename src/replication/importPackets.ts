@@ -201,6 +201,9 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
     // A packet that waits (or brought nothing new) still teaches its facts and rows: that is how a
     // lost packet is noticed (self-healing) and how a restore request is heard.
     if (a.header && (a.state === 'deferred' || a.state === 'already-applied')) learnFromHeader(vob, a.header);
+    // A packet that waits on one that never came: tell its sender what this replica has, with the
+    // next export, so the sender can notice the loss (self-healing).
+    if (a.header && a.state === 'deferred') vob.setMeta(`status_due:${a.header.origin}`, '1');
     settle(a, a.state === 'importable' ? 'deferred' : a.state);
   }
   return files.map((f) => outcomes.get(f)!);

@@ -26,6 +26,24 @@ describe('recovery', () => {
     expect(lbtypes(bangalore)).toEqual(['AFTER', 'LOST']);
   });
 
+  it('a packet waiting here makes the next export a status packet, even within the grace period', () => {
+    const root = tempDir();
+    const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
+    boston.run('chreplica', '--grace', '0');
+    boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub')); // a recent export: no status packet due by time
+    expect(bangalore.exportTo('boston_hub')).toEqual([]);
+    boston.run('mklbtype', 'LOST');
+    for (const p of boston.exportTo('bangalore')) unlinkSync(p);
+    boston.run('mklbtype', 'AFTER');
+    const p2 = boston.exportTo('bangalore');
+    bangalore.try('syncreplica', '--import', ...p2);
+    const status = bangalore.exportTo('boston_hub');
+    expect(status).toHaveLength(1);
+    boston.run('syncreplica', '--import', ...status);
+    bangalore.run('syncreplica', '--import', ...boston.exportTo('bangalore'), ...p2);
+    expect(lbtypes(bangalore)).toEqual(['AFTER', 'LOST']);
+  });
+
   it('recoverpacket resets the estimate so the next export resends', () => {
     const root = tempDir();
     const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
