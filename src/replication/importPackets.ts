@@ -59,7 +59,10 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
     return { path, state: 'refused', reason: err instanceof MsiteError ? err.message : String(err), header: undefined };
   }
   const refuse = (reason: string): PacketAssessment => ({ path, state: 'refused', reason, header });
-  if (header.family !== vob.family) return refuse(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
+  // Packets for another VOB, or creation packets, are not this import's to judge (a bay holds
+  // packets for every VOB of the site): not applicable here, not refused.
+  const elsewhere = (reason: string): PacketAssessment => ({ path, state: 'not-applicable', reason, header });
+  if (header.family !== vob.family) return elsewhere(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
   // Verify the signature before trusting anything else the header says (targets, ranges, rows).
   const sender = getReplica(vob, header.origin);
   if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
@@ -69,14 +72,9 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
     if (!(err instanceof MsiteError) || err.transient) throw err;
     return refuse(err.message);
   }
-  if (header.kind === 'creation') return refuse('this is a replica-creation packet: import it with msite mkreplica --import');
+  if (header.kind === 'creation') return elsewhere('this is a replica-creation packet: import it with msite mkreplica --import');
   if (!header.targets.some((t) => t.oid === vob.self)) {
-    return {
-      path,
-      state: 'not-applicable',
-      reason: `Packet is not applicable to any local replicas (it is for ${header.targets.map((t) => t.name).join(', ')})`,
-      header,
-    };
+    return elsewhere(`Packet is not applicable to any local replicas (it is for ${header.targets.map((t) => t.name).join(', ')})`);
   }
   const known = vob.q('SELECT value FROM incarnation WHERE replica = ?').pluck().get(header.origin) as number | undefined;
   if (known !== undefined && header.incarnation < known) {

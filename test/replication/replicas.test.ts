@@ -103,8 +103,11 @@ describe('syncreplica --import --receive and lspacket read the incoming storage 
     expect(waiting.stdout).toContain('packet depends on changes not yet received');
     expect(readdirSync(incoming)).toHaveLength(1);
     copyFileSync(p1!, join(incoming, basename(p1!)));
+    // A creation packet in the bay is not an update to import: it stays, and does not fail the run.
+    const creation = readdirSync(join(root, 'bangalore-creation'))[0]!;
+    copyFileSync(join(root, 'bangalore-creation', creation), join(incoming, creation));
     bangalore.run('syncreplica', '-import', '-receive');
-    expect(readdirSync(incoming)).toEqual([]);
+    expect(readdirSync(incoming)).toEqual([creation]);
     expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(['R1', 'R2']);
   });
 });
