@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { MsiteError, StorageError, type MsiteErrorOptions } from '../core/errors.js';
+import { StorageError, type MsiteErrorOptions } from '../core/errors.js';
+import { LineProblemsError, type LineProblem } from '../core/lineProblemsError.js';
 
 /**
  * shipping.conf: a site's shipping settings, in MultiSite's format (one directive a line, `#` starts a
@@ -83,27 +84,14 @@ export interface ShippingConf {
   peers: Map<string, Peer>;
 }
 
-export interface ShippingConfProblem {
-  line: number;
-  message: string;
-}
+export type ShippingConfProblem = LineProblem;
 
 /** A shipping.conf that breaks a rule: "FILE: line N: <rule>"; `data.problems` lists them all. */
-export class ShippingConfError extends MsiteError {
+export class ShippingConfError extends LineProblemsError {
   static readonly code = 'ESHIPCONF';
-  readonly problems: readonly ShippingConfProblem[];
-  readonly line: number;
 
   constructor(problems: readonly ShippingConfProblem[], file: string, options: MsiteErrorOptions = {}) {
-    const first = problems[0] ?? { line: 0, message: 'empty problem list' };
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    super(ShippingConfError.code, `${file}: line ${first.line}: ${first.message}${more}`, {
-      hint: `correct the line in ${file}`,
-      ...options,
-      data: { file, line: first.line, problems: problems.map((p) => ({ ...p })), ...options.data },
-    });
-    this.problems = problems;
-    this.line = first.line;
+    super(ShippingConfError.code, problems, file, { hint: `correct the line in ${file}`, ...options });
   }
 }
 
