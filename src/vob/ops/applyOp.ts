@@ -60,6 +60,15 @@ export function actualOf(vob: Vob, origin: string): number {
  * path for local commands.
  */
 export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>): OplogEntry {
+  return applyLocalMany(vob, [{ kind, data }])[0]!;
+}
+
+/**
+ * Makes several changes at this replica as consecutive oplog entries, in one transaction: all of
+ * them, or none. Each op is validated and applied exactly as applyLocal does it; the epoch row is
+ * written once for the lot, which is what makes it the bulk path (importVersions).
+ */
+export function applyLocalMany(vob: Vob, ops: readonly { kind: OpKind; data: unknown }[]): OplogEntry[] {
   return vob.transaction(() => {
     if (vob.meta('restoring')) {
       throw new StateError(`replica ${vob.tag} is being restored: only imports may change it until every sibling has answered`, {
@@ -67,9 +76,15 @@ export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>
       });
     }
     const origin = vob.self;
-    const entry: OplogEntry = { origin, id: (actualOf(vob, origin) + 1) as OplogId, kind, data, at: vob.clock.now() };
-    run(vob, entry, false);
-    return entry;
+    let id = actualOf(vob, origin);
+    const entries: OplogEntry[] = [];
+    for (const op of ops) {
+      const entry: OplogEntry = { origin, id: ++id as OplogId, kind: op.kind, data: op.data, at: vob.clock.now() };
+      run(vob, entry, false);
+      entries.push(entry);
+    }
+    if (entries.length) setActual(vob, origin, id);
+    return entries;
   });
 }
 
@@ -99,7 +114,10 @@ export function applyImported(
   }
   try {
     // The op's own savepoint: a refusal takes back whatever the op had written.
-    vob.transaction(() => run(vob, entry, true, options.warn));
+    vob.transaction(() => {
+      run(vob, entry, true, options.warn);
+      setActual(vob, entry.origin, entry.id);
+    });
     return { status: 'applied' };
   } catch (err) {
     if (!(err instanceof MsiteError) || err.transient) throw err;
@@ -130,7 +148,6 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: st
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
     .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed.data, { validated: true }), entry.at);
-  setActual(vob, entry.origin, entry.id);
 }
 
 /** Oplog entries in local application order (which is causal), optionally from `seq` on. */
