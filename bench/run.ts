@@ -5,7 +5,7 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 1000] [--seed 1] [--only all|ours|git|load|replication] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication] [--keep]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
@@ -71,7 +71,7 @@ function parseOptions(argv: string[]): Options {
       files: { type: 'string', default: '1000' },
       dirs: { type: 'string', default: '50' },
       durable: { type: 'string', default: '2000' },
-      batch: { type: 'string', default: '1000' },
+      batch: { type: 'string', default: '10000' },
       seed: { type: 'string', default: '1' },
       only: { type: 'string', default: 'all' },
       keep: { type: 'boolean', default: false },
@@ -159,7 +159,7 @@ interface OursResult {
 }
 
 function benchOurs(o: Options, history: History, samples: number[], tmp: string): OursResult {
-  console.log('msite (library API: checkout + checkin per version)');
+  console.log('msite (library API: (a) checkout + checkin per version, (b) importVersions, one mkversion op per version)');
   let durableRate: number | undefined;
   if (showsLoad(o) && o.durable > 0) {
     const dir = join(tmp, 'vob-durable');
@@ -187,7 +187,7 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   const bulk = loadBulk(vob, history, o.batch);
   const [, closeSeconds] = timed(() => vob.close());
   const bulkRate = history.steps.length / bulk.seconds;
-  line(`(b) bulk: ${fmtInt(o.batch)} versions per txn`, `${fmtRate(bulkRate)} checkins/s (${fmtInt(history.steps.length)} versions in ${fmtSec(bulk.seconds)})`);
+  line(`(b) bulk: importVersions, ${fmtInt(o.batch)} per txn`, `${fmtRate(bulkRate)} checkins/s (${fmtInt(history.steps.length)} versions in ${fmtSec(bulk.seconds)})`);
   line('    CPU time of the bulk load (user + sys)', `${fmtSec(bulk.cpuSeconds)}, ${fmtInt((bulk.cpuSeconds * 1e6) / history.steps.length)} µs per version`);
   line('close (WAL checkpoint)', `${fmtSec(closeSeconds)} (not measured)`);
   line('rate per tenth of the history', bulk.tenthRates.map((r) => fmtRate(r)).join(' '));

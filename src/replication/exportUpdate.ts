@@ -5,6 +5,7 @@ import { newOid } from '../core/ids.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
+import { contentOf } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -117,7 +118,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const branchOf = vob.q('SELECT branch FROM version WHERE oid = ?').pluck();
   for (const row of opsAbove(vob, requires, actual)) {
     const data = decodeOpData(row.kind, row.data) as Record<string, unknown>;
-    const sha = row.kind === 'checkin' && typeof data.content === 'string' ? data.content : undefined;
+    const sha = contentOf(row.kind, data);
     const blob = sha ? vob.pool.get(sha) : undefined;
     const size = row.data.length + 64 + (blob?.length ?? 0);
     let current = fragments[fragments.length - 1]!;

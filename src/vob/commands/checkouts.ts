@@ -3,7 +3,7 @@ import { newOid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import { applyLocal } from '../ops/applyOp.js';
 import { branchPath, checkoutsOfElement, getBranch, latestVersion, typeByName, versionId } from '../queries.js';
-import { findBranch, resolvePath } from '../resolvePath.js';
+import { findBranch, resolvePath, type Resolved } from '../resolvePath.js';
 import type { BranchRow } from '../rows.js';
 import type { Vob } from '../vob.js';
 
@@ -23,31 +23,41 @@ export interface CheckoutOptions {
  */
 export function checkout(vob: Vob, path: string, options: CheckoutOptions = {}): { branch: string } {
   return vob.transaction(() => {
-    const r = resolvePath(vob, path, options.config);
-    if (r.checkout) throw new StateError(`"${r.path}" is already checked out at this replica`, { hint: 'check it in or uncheckout it first' });
-    let branch: BranchRow | undefined = r.branch;
-    if (r.extended === 'element') throw new InvalidInputError(`cannot check out "${path}": name a branch or version, or give a plain path`);
-    if (!branch || (!r.version && r.extended !== 'branch')) {
-      throw new StateError(`cannot check out "${r.path}": the config spec selects no version of it`);
-    }
-    if (r.rule?.mkbranch && r.version) {
-      const brtype = typeByName(vob, 'brtype', r.rule.mkbranch);
-      const existing = brtype && findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] });
-      if (existing) {
-        branch = existing;
-      } else {
-        mkbranchAt(vob, r.rule.mkbranch, r.version.oid, options.comment);
-        branch = findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] })!;
-      }
-    } else if (r.version && r.version.number !== branch.last_number) {
-      throw new StateError(`cannot check out "${r.path}@@${versionId(vob, r.version)}": it is not the latest version on its branch`, {
-        hint: `check out ${r.path}@@${branchPath(vob, branch)}/LATEST, or branch from it`,
-      });
-    }
+    const { branch } = branchToChange(vob, path, options);
     const reserved = options.reserved ?? true;
     applyLocal(vob, 'checkout', { checkout: newOid(), branch: branch.oid, reserved, nmaster: options.nmaster ?? false, comment: options.comment ?? '' });
     return { branch: branchPath(vob, branch) };
   });
+}
+
+/**
+ * The branch a new version of `path` goes on, as checkout chooses it: the branch of the version the
+ * config spec selects (made first when the rule has `-mkbranch`), or the branch a version-extended
+ * name gives. Refuses an element checked out here, and a version that is not its branch's latest.
+ */
+export function branchToChange(vob: Vob, path: string, options: { config?: ConfigSpec; comment?: string } = {}): { resolved: Resolved; branch: BranchRow } {
+  const r = resolvePath(vob, path, options.config);
+  if (r.checkout) throw new StateError(`"${r.path}" is already checked out at this replica`, { hint: 'check it in or uncheckout it first' });
+  let branch: BranchRow | undefined = r.branch;
+  if (r.extended === 'element') throw new InvalidInputError(`cannot check out "${path}": name a branch or version, or give a plain path`);
+  if (!branch || (!r.version && r.extended !== 'branch')) {
+    throw new StateError(`cannot check out "${r.path}": the config spec selects no version of it`);
+  }
+  if (r.rule?.mkbranch && r.version) {
+    const brtype = typeByName(vob, 'brtype', r.rule.mkbranch);
+    const existing = brtype && findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] });
+    if (existing) {
+      branch = existing;
+    } else {
+      mkbranchAt(vob, r.rule.mkbranch, r.version.oid, options.comment);
+      branch = findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] })!;
+    }
+  } else if (r.version && r.version.number !== branch.last_number) {
+    throw new StateError(`cannot check out "${r.path}@@${versionId(vob, r.version)}": it is not the latest version on its branch`, {
+      hint: `check out ${r.path}@@${branchPath(vob, branch)}/LATEST, or branch from it`,
+    });
+  }
+  return { resolved: r, branch };
 }
 
 function mkbranchAt(vob: Vob, brtypeName: string, from: string, comment?: string): void {

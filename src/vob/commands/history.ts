@@ -61,10 +61,12 @@ export function summarize(vob: Vob, entry: Pick<OplogEntry, 'kind' | 'data'>): s
         ? `checked out ${(d as OpData<'checkout'>).reserved ? 'reserved' : 'unreserved'} ${where}`
         : `cancelled a checkout`;
     }
-    case 'checkin': {
-      const x = d as OpData<'checkin'>;
+    case 'checkin':
+    case 'mkversion': {
+      const x = d as OpData<'checkin' | 'mkversion'>;
       const v = getVersion(vob, x.version);
-      return v ? `checked in "${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}"` : `checked in version ${x.number}`;
+      const word = entry.kind === 'checkin' ? 'checked in' : 'imported';
+      return v ? `${word} "${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}"` : `${word} version ${x.number}`;
     }
     case 'mkbranch': {
       const x = d as OpData<'mkbranch'>;

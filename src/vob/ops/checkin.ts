@@ -20,6 +20,7 @@ export const checkinOp = defineOp({
     content: sha256.nullable(),
     comment: z.string().default(''),
   }),
+  content: (d) => d.content,
   apply(ctx, d) {
     const { vob } = ctx;
     const co = getCheckout(vob, d.checkout);

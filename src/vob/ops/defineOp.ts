@@ -22,6 +22,11 @@ export interface OpContext {
 export interface OpDefinition<K extends string = string, S extends z.ZodType = z.ZodType> {
   readonly kind: K;
   readonly schema: S;
+  /**
+   * The SHA-256 of the pool content the op refers to, if any: an update packet carries those bytes
+   * beside the op, so the importer has them before the op applies.
+   */
+  readonly content?: (data: z.infer<S>) => string | null | undefined;
   apply(ctx: OpContext, data: z.infer<S>): void;
 }
 

@@ -10,6 +10,7 @@ import { mkelemOp } from './mkelem.js';
 import { mkhlinkOp } from './mkhlink.js';
 import { mklabelOp, rmlabelOp } from './mklabel.js';
 import { mkreplicaOp } from './mkreplica.js';
+import { mkversionOp } from './mkversion.js';
 import { mktypeOp } from './mktype.js';
 import { renameOp } from './rename.js';
 import { rmreplicaOp } from './rmreplica.js';
@@ -28,6 +29,7 @@ export const OPS = {
   checkout: checkoutOp,
   uncheckout: uncheckoutOp,
   checkin: checkinOp,
+  mkversion: mkversionOp,
   mkbranch: mkbranchOp,
   mklabel: mklabelOp,
   rmlabel: rmlabelOp,
@@ -47,4 +49,12 @@ export type Op = { [K in OpKind]: { kind: K; data: OpData<K> } }[OpKind];
 
 export function isOpKind(value: string): value is OpKind {
   return Object.hasOwn(OPS, value);
+}
+
+/** The pool content an op refers to (a checkin's or mkversion's bytes), if any: see OpDefinition.content. */
+export function contentOf(kind: string, data: unknown): string | undefined {
+  if (!isOpKind(kind)) return undefined;
+  const def = OPS[kind] as { content?: (d: unknown) => string | null | undefined };
+  const sha = def.content?.(data);
+  return typeof sha === 'string' ? sha : undefined;
 }
