@@ -132,11 +132,13 @@ export class Vob {
     try {
       const result = fn();
       this.q(outer ? 'COMMIT' : 'RELEASE nested').run();
+      if (outer) this.pool.transactionEnded();
       return result;
     } catch (err) {
       // Indexes handed out inside the rolled-back work may not exist any more.
       this.originIdx.clear();
       this.originOids.clear();
+      this.pool.transactionEnded();
       if (this.db.inTransaction) {
         if (outer) this.q('ROLLBACK').run();
         else {
