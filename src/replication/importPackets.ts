@@ -6,7 +6,7 @@ import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
-import { applyImported } from '../vob/ops/applyOp.js';
+import { applyImportedMany, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
@@ -104,11 +104,13 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
   const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
   return vob.transaction(() => {
     // readPacket computed each blob's SHA-256 from its bytes; no need to hash them again.
-    for (const blob of body.blobs) vob.pool.putWithHash(blob.sha, blob.bytes);
+    vob.pool.putManyWithHash(body.blobs);
     const actual = actualRow(vob);
     let applied = 0;
     let skipped = 0;
     let discarded = 0;
+    // The ops still to apply, each checked to be the next from its origin, then applied in runs.
+    const entries: OplogEntry[] = [];
     for (const op of body.ops) {
       const have = actual[op.origin] ?? 0;
       if (op.id <= have) {
@@ -120,14 +122,19 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
           hint: 'ask the sender to resend it',
         });
       }
-      const outcome = applyImported(vob, { origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: op.data, at: op.at }, { warn, nextChecked: true });
+      entries.push({ origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: op.data, at: op.at });
       actual[op.origin] = op.id;
-      if (outcome.status === 'applied') applied++;
-      else {
-        discarded++;
-        warn(`op ${op.id} from ${replicaName(vob, op.origin)} (${op.kind}) was discarded: ${outcome.reason}`);
-      }
     }
+    applyImportedMany(vob, entries, {
+      warn,
+      onOutcome(e, outcome) {
+        if (outcome.status === 'applied') applied++;
+        else {
+          discarded++;
+          warn(`op ${e.id} from ${replicaName(vob, e.origin)} (${e.kind}) was discarded: ${outcome.reason}`);
+        }
+      },
+    });
     learnFromHeader(vob, header);
     vob
       .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('import', ?, ?, ?, ?, ?)")

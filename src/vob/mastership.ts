@@ -9,7 +9,7 @@ import type { Vob } from './vob.js';
  * Refuses `operation` unless the op's origin replica masters the object, in MultiSite's words:
  * the operation, this replica, the VOB, the object and its master.
  */
-export function requireMastership(ctx: OpContext, operation: string, object: string | (() => string), master: ReplicaOid): void {
+export function requireMastership(ctx: Pick<OpContext, 'vob' | 'origin'>, operation: string, object: string | (() => string), master: ReplicaOid): void {
   if (ctx.origin === master) return;
   throw new MastershipError({
     operation,

@@ -77,15 +77,67 @@ export function applyLocalMany(vob: Vob, ops: readonly { kind: OpKind; data: unk
     }
     const origin = vob.self;
     let id = actualOf(vob, origin);
-    const entries: OplogEntry[] = [];
-    for (const op of ops) {
-      const entry: OplogEntry = { origin, id: ++id as OplogId, kind: op.kind, data: op.data, at: vob.clock.now() };
-      run(vob, entry, false);
-      entries.push(entry);
-    }
+    const entries: OplogEntry[] = ops.map((op) => ({ origin, id: ++id as OplogId, kind: op.kind, data: op.data, at: vob.clock.now() }));
+    // A refused run is applied again op by op, so the refusal thrown is the one op's own.
+    for (const run of runsOf(entries)) if (!applyRun(vob, run, false)) for (const entry of run) applyOne(vob, entry, false);
     if (entries.length) setActual(vob, origin, id);
     return entries;
   });
+}
+
+/** Longest stretches of consecutive entries of one kind that has applyRun (others alone), at most MAX_RUN long. */
+function* runsOf(entries: readonly OplogEntry[]): Generator<OplogEntry[]> {
+  let run: OplogEntry[] = [];
+  for (const entry of entries) {
+    const batchable = isOpKind(entry.kind) && OPS[entry.kind].applyRun !== undefined;
+    if (run.length && (!batchable || run[0]!.kind !== entry.kind || run.length === MAX_RUN)) {
+      yield run;
+      run = [];
+    }
+    if (batchable) run.push(entry);
+    else yield [entry];
+  }
+  if (run.length) yield run;
+}
+
+/**
+ * Ops applied together by applyRun at most. A run is one savepoint, so its size bounds the pages a
+ * refusal takes back; past a few thousand ops the saving per op no longer grows.
+ */
+export const MAX_RUN = 4096;
+
+/** The savepoint that throws to take a run back when one of its ops would be refused. */
+class RunRefused extends Error {}
+
+/**
+ * Applies a run of entries of one kind through the kind's applyRun, appending their oplog entries,
+ * in one savepoint. False (nothing written) when the run must go op by op instead: a single entry,
+ * a kind without applyRun, malformed data, or an op applyRun says would be refused.
+ */
+function applyRun(vob: Vob, entries: readonly OplogEntry[], imported: boolean): boolean {
+  const def = entries.length > 1 && isOpKind(entries[0]!.kind) ? (OPS[entries[0]!.kind] as unknown as OpDefinition) : undefined;
+  if (!def?.applyRun) return false;
+  const applyRunOf = def.applyRun;
+  try {
+    vob.transaction(() => {
+      const items = entries.map((e) => {
+        const parsed = def.schema.safeParse(e.data);
+        if (!parsed.success) throw new RunRefused();
+        return { origin: e.origin, at: e.at, data: parsed.data as unknown };
+      });
+      try {
+        applyRunOf({ vob, imported }, items);
+      } catch (err) {
+        if (err instanceof MsiteError && !err.transient) throw new RunRefused();
+        throw err;
+      }
+      entries.forEach((e, n) => appendOplog(vob, e, items[n]!.data));
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof RunRefused) return false;
+    throw err;
+  }
 }
 
 /** What importing one entry did here. */
@@ -115,7 +167,7 @@ export function applyImported(
   try {
     // The op's own savepoint: a refusal takes back whatever the op had written.
     vob.transaction(() => {
-      run(vob, entry, true, options.warn);
+      applyOne(vob, entry, true, options.warn);
       setActual(vob, entry.origin, entry.id);
     });
     return { status: 'applied' };
@@ -130,13 +182,40 @@ export function applyImported(
   }
 }
 
+/**
+ * Applies consecutive entries from other replicas, each the next from its origin, as applyImported
+ * would one by one: a run of one kind goes in at once through the kind's applyRun when none of it
+ * would be refused, and otherwise op by op, each refusal recorded as a discarded op.
+ */
+export function applyImportedMany(
+  vob: Vob,
+  entries: readonly OplogEntry[],
+  options: {
+    warn?: (message: string) => void;
+    /** Told of each entry's outcome, in order, as it happens (so warnings keep their order). */
+    onOutcome?: (entry: OplogEntry, outcome: ImportOutcome) => void;
+  } = {},
+): void {
+  const applied: ImportOutcome = { status: 'applied' };
+  for (const run of runsOf(entries)) {
+    if (applyRun(vob, run, true)) {
+      const last = new Map<string, number>();
+      for (const e of run) last.set(e.origin, e.id);
+      for (const [origin, id] of last) setActual(vob, origin, id);
+      for (const e of run) options.onOutcome?.(e, applied);
+    } else {
+      for (const e of run) options.onOutcome?.(e, applyImported(vob, e, { warn: options.warn, nextChecked: true }));
+    }
+  }
+}
+
 function setActual(vob: Vob, origin: string, id: number): void {
   vob
     .q('INSERT INTO epoch (replica, origin, id) VALUES (?, ?, ?) ON CONFLICT (replica, origin) DO UPDATE SET id = excluded.id')
     .run(vob.self, origin, id);
 }
 
-function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: string) => void): void {
+function applyOne(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: string) => void): void {
   if (!isOpKind(entry.kind)) throw new InvalidInputError(`unknown op kind "${String(entry.kind)}"`);
   const def = OPS[entry.kind] as unknown as OpDefinition;
   const parsed = def.schema.safeParse(entry.data);
@@ -145,9 +224,13 @@ function run(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (message: st
     throw new InvalidInputError(`malformed ${entry.kind} op: ${issue ? `${issue.path.join('.') || 'data'}: ${issue.message}` : 'invalid data'}`);
   }
   def.apply({ vob, origin: entry.origin, at: entry.at, imported, warn }, parsed.data);
+  appendOplog(vob, entry, parsed.data);
+}
+
+function appendOplog(vob: Vob, entry: OplogEntry, parsed: unknown): void {
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
-    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed.data, { validated: true }), entry.at);
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed, { validated: true }), entry.at);
 }
 
 /** Oplog entries in local application order (which is causal), optionally from `seq` on. */

@@ -14,6 +14,19 @@ export interface OpContext {
   readonly warn?: (message: string) => void;
 }
 
+/** What applyRun knows of the run besides each op's data: what OpContext says, but for each op. */
+export interface RunContext {
+  readonly vob: Vob;
+  readonly imported: boolean;
+}
+
+/** One op of a run: its data, where and when it was made. */
+export interface RunItem<D> {
+  readonly origin: ReplicaOid;
+  readonly at: number;
+  readonly data: D;
+}
+
 /**
  * One op kind: the schema its data must match and the function that validates it against the VOB
  * and applies it. The apply function throws (an MsiteError) to refuse; it runs inside the
@@ -28,6 +41,13 @@ export interface OpDefinition<K extends string = string, S extends z.ZodType = z
    */
   readonly content?: (data: z.infer<S>) => string | null | undefined;
   apply(ctx: OpContext, data: z.infer<S>): void;
+  /**
+   * Optional, for kinds that come by the thousand (a bulk import's versions): applies consecutive
+   * ops of this kind at once, with exactly the outcome of applying each in turn through `apply`.
+   * It throws (an MsiteError) when any of them would be refused; the caller then takes the run
+   * back and applies the ops one by one, so each refusal is met, worded and recorded on its own.
+   */
+  applyRun?(ctx: RunContext, items: readonly RunItem<z.infer<S>>[]): void;
 }
 
 export function defineOp<K extends string, S extends z.ZodType>(def: OpDefinition<K, S>): OpDefinition<K, S> {

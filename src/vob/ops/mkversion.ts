@@ -1,9 +1,69 @@
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError } from '../../core/errors.js';
+import type { ReplicaOid } from '../../core/ids.js';
 import { describeBranch, requireMastership, requireUnlocked } from '../mastership.js';
 import type { BranchRow, LockState } from '../rows.js';
+import type { Vob } from '../vob.js';
 import { defineOp } from './defineOp.js';
 import { oid, sha256 } from './schemas.js';
+
+const schema = z.object({
+  branch: oid,
+  version: oid,
+  number: z.number().int().positive(),
+  content: sha256,
+  comment: z.string().default(''),
+});
+type MkversionData = z.infer<typeof schema>;
+
+/** What a new version of a branch is checked against: the branch, with its element's kind and its type. */
+interface BranchState extends BranchRow {
+  element_kind: string;
+  brtype_master: ReplicaOid;
+  brtype_lock: LockState;
+  brtype_name: string;
+  /** A reserved checkout of the branch exists (at its master, the only place one can be). */
+  reserved: 0 | 1;
+}
+
+// One row for all of it: this op is the bulk path, and every look-up saved is paid per version.
+const BRANCH_STATE = `SELECT b.*, e.kind AS element_kind, t.master AS brtype_master, t.lock AS brtype_lock, t.name AS brtype_name,
+  EXISTS (SELECT 1 FROM checkout c WHERE c.branch = b.oid AND c.reserved = 1) AS reserved
+  FROM branch b JOIN element e ON e.oid = b.element JOIN type t ON t.oid = b.brtype WHERE b.oid = ?`;
+
+function branchState(vob: Vob, branch: string): BranchState {
+  const row = vob.q(BRANCH_STATE).get(branch) as BranchState | undefined;
+  if (!row) throw new NotFoundError('branch', branch);
+  return row;
+}
+
+/** Refuses `d` on branch `b` as it stands, in the words checkout and checkin use. */
+function check(vob: Vob, origin: ReplicaOid, b: BranchState, d: MkversionData): void {
+  if (b.element_kind !== 'file') throw new InvalidInputError('a directory version has entries: check the directory out and in');
+  requireUnlocked(`brtype "${b.brtype_name}"`, b.brtype_lock);
+  requireMastership({ vob, origin }, 'checkin', () => describeBranch(vob, b), b.master ?? b.brtype_master);
+  if (b.reserved) throw new StateError(`${describeBranch(vob, b)} has a reserved checkout`, { hint: 'check it in or uncheckout it first' });
+  if (d.number !== b.last_number + 1) {
+    throw new StateError(`version number ${d.number} does not follow ${b.last_number} on ${describeBranch(vob, b)}`);
+  }
+  if (!vob.pool.contains(d.content)) throw new StateError(`content ${d.content} is not in the pool`);
+}
+
+function insertVersion(vob: Vob, origin: ReplicaOid, at: number, d: MkversionData): void {
+  try {
+    vob
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(d.version, d.branch, d.number, d.content, origin, d.comment, at);
+  } catch (err) {
+    // The primary key checks the OID is new, rather than a look-up per version first.
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AlreadyExistsError('version', d.version);
+    throw err;
+  }
+}
+
+function setLastNumber(vob: Vob, branch: string, number: number): void {
+  vob.q('UPDATE branch SET last_number = ? WHERE oid = ?').run(number, branch);
+}
 
 /**
  * Adds the next version of a file branch in one step, without a checkout: what a bulk import of
@@ -14,53 +74,25 @@ import { oid, sha256 } from './schemas.js';
  */
 export const mkversionOp = defineOp({
   kind: 'mkversion',
-  schema: z.object({
-    branch: oid,
-    version: oid,
-    number: z.number().int().positive(),
-    content: sha256,
-    comment: z.string().default(''),
-  }),
+  schema,
   content: (d) => d.content,
   apply(ctx, d) {
+    check(ctx.vob, ctx.origin, branchState(ctx.vob, d.branch), d);
+    insertVersion(ctx.vob, ctx.origin, ctx.at, d);
+    setLastNumber(ctx.vob, d.branch, d.number);
+  },
+  // Each branch is read once and its number kept here between the run's versions; the same checks
+  // in the same order as apply, so the run is refused exactly when one of its ops would be.
+  applyRun(ctx, items) {
     const { vob } = ctx;
-    // One row for the branch, its element's kind and its type's master and lock: this op is the
-    // bulk path, and every lookup saved is paid per version.
-    const row = vob
-      .q(
-        `SELECT b.*, e.kind AS element_kind, t.master AS brtype_master, t.lock AS brtype_lock, t.name AS brtype_name
-         FROM branch b JOIN element e ON e.oid = b.element JOIN type t ON t.oid = b.brtype WHERE b.oid = ?`,
-      )
-      .get(d.branch) as (BranchRow & { element_kind: string; brtype_master: string; brtype_lock: LockState; brtype_name: string }) | undefined;
-    if (!row) throw new NotFoundError('branch', d.branch);
-    const branch: BranchRow = {
-      oid: row.oid,
-      element: row.element,
-      brtype: row.brtype,
-      parent_version: row.parent_version,
-      master: row.master,
-      last_number: row.last_number,
-      created_at: row.created_at,
-    };
-    if (row.element_kind !== 'file') throw new InvalidInputError('a directory version has entries: check the directory out and in');
-    requireUnlocked(`brtype "${row.brtype_name}"`, row.brtype_lock);
-    requireMastership(ctx, 'checkin', () => describeBranch(vob, branch), (branch.master ?? row.brtype_master) as never);
-    if (vob.q('SELECT 1 FROM checkout WHERE branch = ? AND reserved = 1').get(branch.oid)) {
-      throw new StateError(`${describeBranch(vob, branch)} has a reserved checkout`, { hint: 'check it in or uncheckout it first' });
+    const branches = new Map<string, BranchState>();
+    for (const { origin, data } of items) {
+      let b = branches.get(data.branch);
+      if (!b) branches.set(data.branch, (b = branchState(vob, data.branch)));
+      check(vob, origin, b, data);
+      b.last_number = data.number;
     }
-    if (d.number !== branch.last_number + 1) {
-      throw new StateError(`version number ${d.number} does not follow ${branch.last_number} on ${describeBranch(vob, branch)}`);
-    }
-    if (!vob.pool.contains(d.content)) throw new StateError(`content ${d.content} is not in the pool`);
-    try {
-      vob
-        .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(d.version, branch.oid, d.number, d.content, ctx.origin, d.comment, ctx.at);
-    } catch (err) {
-      // The primary key checks the OID is new, rather than a lookup per version first.
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AlreadyExistsError('version', d.version);
-      throw err;
-    }
-    vob.q('UPDATE branch SET last_number = ? WHERE oid = ?').run(d.number, branch.oid);
+    for (const { origin, at, data } of items) insertVersion(vob, origin, at, data);
+    for (const b of branches.values()) setLastNumber(vob, b.oid, b.last_number);
   },
 });
