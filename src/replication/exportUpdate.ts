@@ -63,13 +63,19 @@ export function resolveTargets(vob: Vob, selectors: readonly string[], warnings:
 /** Ops with `floor[origin] < id`, for every origin, in this replica's application order (causal). */
 function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
   const rows: OplogRow[] = [];
-  const st = vob.q('SELECT seq, origin, id, kind, data, at FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
+  const st = vob.q('SELECT seq, id, kind, data, at FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
+  let origins = 0;
   for (const [origin, top] of Object.entries(actual)) {
     if ((floor[origin] ?? 0) < top) {
-      for (const row of st.all(vob.originIndex(origin), floor[origin] ?? 0) as OplogRow[]) rows.push({ ...row, origin });
+      origins++;
+      for (const row of st.all(vob.originIndex(origin), floor[origin] ?? 0) as Omit<OplogRow, 'origin'>[]) {
+        (row as OplogRow).origin = origin;
+        rows.push(row as OplogRow);
+      }
     }
   }
-  return rows.sort((a, b) => a.seq - b.seq);
+  // One origin's ops are in its id order, which is their application order here.
+  return origins > 1 ? rows.sort((a, b) => a.seq - b.seq) : rows;
 }
 
 interface Fragment {
@@ -115,11 +121,14 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const maxsize = toDir ? options.maxsize : undefined;
 
   const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
-  const branchOf = vob.q('SELECT branch FROM version WHERE oid = ?').pluck();
-  for (const row of opsAbove(vob, requires, actual)) {
+  const ops = opsAbove(vob, requires, actual).map((row) => {
     const data = decodeOpData(row.kind, row.data) as Record<string, unknown>;
-    const sha = contentOf(row.kind, data);
-    const blob = sha ? vob.pool.get(sha) : undefined;
+    return { row, data, sha: contentOf(row.kind, data) };
+  });
+  const blobs = vob.pool.getMany(ops.flatMap((op) => (op.sha ? [op.sha] : [])));
+  const branchOf = vob.q('SELECT branch FROM version WHERE oid = ?').pluck();
+  for (const { row, data, sha } of ops) {
+    const blob = sha ? blobs.get(sha) : undefined;
     const size = row.data.length + 64 + (blob?.length ?? 0);
     let current = fragments[fragments.length - 1]!;
     if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
@@ -129,7 +138,10 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
     if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
     current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data, at: row.at });
     // Grouping a file's versions together lets the compressor find what consecutive versions share.
-    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: branchOf.get(String(data.version)) as string | undefined });
+    if (sha && blob && !current.blobs.has(sha)) {
+      const group = typeof data.branch === 'string' ? data.branch : (branchOf.get(String(data.version)) as string | undefined);
+      current.blobs.set(sha, { sha, bytes: blob, group });
+    }
     current.bytes += size;
   }
 
