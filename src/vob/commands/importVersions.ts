@@ -2,6 +2,7 @@ import { InvalidInputError, MsiteError } from '../../core/errors.js';
 import { newOid, type Oid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import { applyLocalMany } from '../ops/applyOp.js';
+import { ContentPool } from '../contentPool.js';
 import type { Vob } from '../vob.js';
 import { branchToChange } from './checkouts.js';
 
@@ -52,15 +53,18 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
     vob.transaction(() => {
       const seq = lastSeq.get() as number;
       if (seq !== seenSeq) branches.clear();
-      const ops = items.map((item) => {
+      // The batch's contents go in first, in key order (see ContentPool.putManyWithHash).
+      const contents = items.map((item) => ({ sha: ContentPool.hash(item.content), bytes: item.content }));
+      vob.pool.putManyWithHash(contents);
+      const ops = items.map((item, n) => {
         let target = branches.get(item.path);
         if (!target) {
           const { branch } = branchToChange(vob, item.path, { config: options.config, comment: item.comment });
           target = { branch: branch.oid, next: branch.last_number + 1 };
           branches.set(item.path, target);
         }
-        const content = vob.pool.put(item.content);
-        return { kind: 'mkversion' as const, data: { branch: target.branch, version: newOid(), number: target.next++, content, comment: item.comment ?? '' } };
+        const data = { branch: target.branch, version: newOid(), number: target.next++, content: contents[n]!.sha, comment: item.comment ?? '' };
+        return { kind: 'mkversion' as const, data };
       });
       applyLocalMany(vob, ops);
       seenSeq = lastSeq.get() as number;
