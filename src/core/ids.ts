@@ -13,7 +13,8 @@ export type FamilyOid = Brand<string, 'FamilyOid'>;
 /** Position of an op in its origin replica's oplog: 1, 2, 3... with no gaps. */
 export type OplogId = Brand<number, 'OplogId'>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A canonical lowercase UUID: the form of every OID. */
+export const OID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * A new OID: a time-ordered UUID (version 7). Objects made together sit together in the database's
@@ -25,5 +26,5 @@ export function newOid(): Oid {
 }
 
 export function isOid(value: string): boolean {
-  return UUID.test(value);
+  return OID_PATTERN.test(value);
 }
