@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: checkin rate and storage size of msite against `git fast-import` for the same
- * history of small text files, then replication of that history to a new replica: one update
+ * history of small text files (msite's bulk path, importVersions, against git's; an interactive
+ * checkout + checkin per version is shown beside it), then replication of that history to a new replica: one update
  * packet against `git bundle create --all`, its import against `git clone --bare` of the bundle.
  * A script, not a test: it prints figures for this machine.
  *

@@ -25,8 +25,8 @@ export function createBenchVob(dir: string, tag: string): Vob {
 
 /**
  * Creates every directory and file element of the history (files get only their empty /main/0),
- * so each history step is a checkout + checkin and the first step of a file is its /main/1, as
- * git's first commit of the file is. One transaction: this is setup, not what is measured.
+ * so each history step is a new version (a checkout + checkin, or one mkversion) and the first
+ * step of a file is its /main/1, as git's first commit of the file is. One transaction: this is setup, not what is measured.
  */
 export function addElements(vob: Vob, history: History): void {
   vob.transaction(() => {

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { InvalidInputError } from '../core/errors.js';
+import { sha256Hex } from '../core/sha256.js';
 import { packedString, packStrings } from '../core/packedStrings.js';
+import { RawMsgpack } from '../core/rawMsgpack.js';
 import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.js';
 
 /**
@@ -26,7 +27,8 @@ export const BODY_COMPRESSION = { quality: 3, lgwin: 24 } as const;
  * meta is a map:
  *   o:   origin OIDs, each once
  *   ops: chunks of up to OPS_PER_CHUNK ops, each a msgpack array packed on its own, carried as bytes;
- *        an op is [origin index, id - previous id from that origin, kind, data, at - previous op's at]
+ *        an op is [origin index, id - previous id from that origin, kind, data, at - previous op's at];
+ *        data given as RawMsgpack is written as its bytes (format 2; 1.x packed records)
  *   b:   blob lengths; the blobs are the first data bytes, each SHA once, ordered so similar content is
  *        adjacent. Their SHA-256 is not stored but recomputed on read.
  *   c:   creation packets only: { d: database length, f: [name, length][] }; the database, then the
@@ -42,11 +44,10 @@ interface Meta {
 }
 
 /**
- * msgpackr records: an object shape (its keys) is defined once per chunk and each object refers to
- * it, so op data does not repeat its field names (about 5% smaller, and faster). Definitions are
- * inline, so every chunk decodes on its own; a new Packr/Unpackr per chunk keeps no state between.
+ * Plain msgpack, no msgpackr records: op data may come pre-encoded (RawMsgpack, as the oplog stores
+ * it) and be written into a chunk as it is, which is safe only when neither side uses records.
  */
-const MSGPACK_OPTIONS = { useRecords: true, mapsAsObjects: true } as const;
+const MSGPACK_OPTIONS = { useRecords: false, mapsAsObjects: true } as const;
 /**
  * Ops per separately packed chunk: the wire copy of a chunk's data is garbage as soon as the chunk is
  * packed, instead of living (promoted and marked by the GC) until the whole body is packed.
@@ -55,9 +56,6 @@ const OPS_PER_CHUNK = 4096;
 /** Blobs are ordered by this many first bytes, then by the rest. */
 const SORT_KEY_BYTES = 64;
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Encoding
@@ -128,7 +126,7 @@ function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
       index.set(op.origin, i);
       lastId.push(0);
     }
-    entries.push([i, op.id - lastId[i]!, op.kind, packStrings(op.data), op.at - lastAt]);
+    entries.push([i, op.id - lastId[i]!, op.kind, op.data instanceof RawMsgpack ? op.data : packStrings(op.data), op.at - lastAt]);
     lastId[i] = op.id;
     lastAt = op.at;
     if (entries.length === OPS_PER_CHUNK) {
@@ -160,7 +158,9 @@ function checkOp(op: WireOp, n: number): void {
  */
 function orderBlobs(blobs: readonly PacketBlob[]): Uint8Array[] {
   const seen = new Set<string>();
-  const grouped: { group: string; n: number; bytes: Uint8Array }[] = [];
+  // Buckets in the given order within each group, then the groups sorted: the order of a stable
+  // sort by group, without comparing 100k group names pairwise.
+  const grouped = new Map<string, Uint8Array[]>();
   const loose: { key: string; bytes: Uint8Array }[] = [];
   for (let n = 0; n < blobs.length; n++) {
     const blob = blobs[n]!;
@@ -169,13 +169,16 @@ function orderBlobs(blobs: readonly PacketBlob[]): Uint8Array[] {
     const sha = sha256Hex(blob.bytes);
     if (sha !== blob.sha) throw new InvalidInputError(`blob ${n} is named ${String(blob.sha)} but its content's SHA-256 is ${sha}`);
     seen.add(sha);
-    if (typeof blob.group === 'string') grouped.push({ group: blob.group, n, bytes: blob.bytes });
-    else loose.push({ key: sortKey(blob.bytes), bytes: blob.bytes });
+    if (typeof blob.group === 'string') {
+      const bucket = grouped.get(blob.group);
+      if (bucket) bucket.push(blob.bytes);
+      else grouped.set(blob.group, [blob.bytes]);
+    } else loose.push({ key: sortKey(blob.bytes), bytes: blob.bytes });
   }
-  grouped.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.n - b.n));
   // Comparing short string keys in JS is several times faster than Buffer.compare on every pair.
   loose.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : Buffer.compare(a.bytes, b.bytes)));
-  const out = grouped.map((g) => g.bytes);
+  const out: Uint8Array[] = [];
+  for (const group of [...grouped.keys()].sort()) for (const bytes of grouped.get(group)!) out.push(bytes);
   for (const l of loose) out.push(l.bytes);
   return out;
 }

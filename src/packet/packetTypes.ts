@@ -3,8 +3,11 @@
  * and the body (ops + content). The byte layout is in packetFile.ts, the body encoding in packetBody.ts.
  */
 
-/** Version of the file layout and body encoding. A reader refuses a newer major and accepts a newer minor. */
-export const PACKET_FORMAT = { major: 1, minor: 0 } as const;
+/**
+ * Version of the file layout and body encoding. A reader refuses another major and accepts a newer
+ * minor. 2.0: plain msgpack op chunks, with op data as the oplog stores it (fields by position).
+ */
+export const PACKET_FORMAT = { major: 2, minor: 0 } as const;
 
 export type PacketKind = 'update' | 'creation';
 
@@ -61,7 +64,8 @@ export type PacketHeaderInput = Omit<PacketHeader, 'bodySha256' | 'bodyLength' |
  * One oplog entry on the wire. `id` is a positive integer, `at` an integer (ms since epoch).
  * `data` is any msgpack value (objects, arrays, strings, numbers, booleans, null, Uint8Array...);
  * byte strings come back as Buffers (a Uint8Array), and an object key `__proto__` comes back as
- * `__proto_` (msgpackr's guard against prototype pollution).
+ * `__proto_` (msgpackr's guard against prototype pollution). Data given as a RawMsgpack (bytes of
+ * one msgpack value) is written as those bytes and read back as the value they encode.
  */
 export interface WireOp {
   origin: string;

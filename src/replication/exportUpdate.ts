@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
+import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
-import { contentOf } from '../vob/ops/registry.js';
+import { contentOf, hasContent } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -41,6 +42,8 @@ interface OplogRow {
   kind: string;
   data: Buffer;
   at: number;
+  /** SHA-256 of the op's content, from schema 6 on. */
+  content: Buffer | null;
 }
 
 /** Resolves `NAME`, `replica:NAME` or `NAME@VOB` to sibling replica rows; refuses self-only targets. */
@@ -63,7 +66,7 @@ export function resolveTargets(vob: Vob, selectors: readonly string[], warnings:
 /** Ops with `floor[origin] < id`, for every origin, in this replica's application order (causal). */
 function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
   const rows: OplogRow[] = [];
-  const st = vob.q('SELECT seq, id, kind, data, at FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
+  const st = vob.q('SELECT seq, id, kind, data, at, content FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
   let origins = 0;
   for (const [origin, top] of Object.entries(actual)) {
     if ((floor[origin] ?? 0) < top) {
@@ -121,13 +124,14 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const maxsize = toDir ? options.maxsize : undefined;
 
   const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
+  // Op data goes out as the oplog stores it (RawMsgpack); only rows from before the oplog kept
+  // its content column are decoded, to find their content.
   const ops = opsAbove(vob, requires, actual).map((row) => {
-    const data = decodeOpData(row.kind, row.data) as Record<string, unknown>;
-    return { row, data, sha: contentOf(row.kind, data) };
+    const sha = row.content ? row.content.toString('hex') : hasContent(row.kind) ? contentOf(row.kind, decodeOpData(row.kind, row.data)) : undefined;
+    return { row, sha };
   });
   const blobs = vob.pool.getMany(ops.flatMap((op) => (op.sha ? [op.sha] : [])));
-  const branchOf = vob.q('SELECT branch FROM version WHERE oid = ?').pluck();
-  for (const { row, data, sha } of ops) {
+  for (const { row, sha } of ops) {
     const blob = sha ? blobs.get(sha) : undefined;
     const size = row.data.length + 64 + (blob?.length ?? 0);
     let current = fragments[fragments.length - 1]!;
@@ -136,12 +140,8 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       fragments.push(current);
     }
     if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
-    current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data, at: row.at });
-    // Grouping a file's versions together lets the compressor find what consecutive versions share.
-    if (sha && blob && !current.blobs.has(sha)) {
-      const group = typeof data.branch === 'string' ? data.branch : (branchOf.get(String(data.version)) as string | undefined);
-      current.blobs.set(sha, { sha, bytes: blob, group });
-    }
+    current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data: new RawMsgpack(row.data), at: row.at });
+    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob });
     current.bytes += size;
   }
 

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'better-sqlite3';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StorageError } from '../core/errors.js';
+import { sha256Hex } from '../core/sha256.js';
 
 /** The table key of a SHA-256 given in hex: its 32 bytes. */
 function key(sha: string): Buffer {
@@ -67,7 +67,7 @@ export class ContentPool {
   }
 
   static hash(bytes: Uint8Array): string {
-    return createHash('sha256').update(bytes).digest('hex');
+    return sha256Hex(bytes);
   }
 
   /** Stores `bytes` (if new) and returns their SHA-256. Call inside the transaction that refers to it. */
@@ -96,8 +96,10 @@ export class ContentPool {
    * (measured on 100k blobs of 240 bytes, commit included: 6.3-7.5 µs a blob in the given order, 5.2-5.6 µs sorted).
    */
   putManyWithHash(blobs: readonly { sha: string; bytes: Uint8Array }[]): void {
-    const sorted = [...blobs].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
-    for (const blob of sorted) this.putWithHash(blob.sha, blob.bytes);
+    // By the first 32 bits as a number, then the whole hex: a tenth of the string comparisons.
+    const prefix = Float64Array.from(blobs, (b) => parseInt(b.sha.slice(0, 8), 16));
+    const order = Array.from(blobs.keys()).sort((x, y) => prefix[x]! - prefix[y]! || (blobs[x]!.sha < blobs[y]!.sha ? -1 : blobs[x]!.sha > blobs[y]!.sha ? 1 : 0));
+    for (const n of order) this.putWithHash(blobs[n]!.sha, blobs[n]!.bytes);
   }
 
   private storeCompressed(sha: string, bytes: Uint8Array): void {

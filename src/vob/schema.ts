@@ -218,6 +218,11 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE content;
   ALTER TABLE content_v5 RENAME TO content;
   `,
+  // 6: the SHA-256 (32 bytes) of the content an op refers to, beside its data, so an export finds
+  // the blobs it must carry without decoding every op. Older rows keep NULL and are decoded.
+  `
+  ALTER TABLE oplog ADD COLUMN content BLOB;
+  `,
 ];
 
 /** The schema version this build writes and reads. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { PacketError, type PacketErrorReason } from '../../src/packet/packetError.js';
-import type { PacketBody, PacketHeaderInput, WireOp } from '../../src/packet/packetTypes.js';
+import { PACKET_FORMAT, type PacketBody, type PacketHeaderInput, type WireOp } from '../../src/packet/packetTypes.js';
 import { generateReplicaKeys, sign } from '../../src/packet/replicaKeys.js';
 
 /** A temp directory removed when the test file ends. */
@@ -138,7 +138,7 @@ export function craft(
   const headerBytes = Buffer.from(parts.headerJson, 'utf8');
   const prefix = Buffer.alloc(16 + headerBytes.length);
   prefix.write('MSITEPKT', 0, 'latin1');
-  prefix.writeUInt16BE(parts.major ?? 1, 8);
+  prefix.writeUInt16BE(parts.major ?? PACKET_FORMAT.major, 8);
   prefix.writeUInt16BE(parts.minor ?? 0, 10);
   prefix.writeUInt32BE(headerBytes.length, 12);
   headerBytes.copy(prefix, 16);

@@ -96,7 +96,7 @@ describe('writePacket and readPacket', () => {
     expect(file.readUInt16BE(headerEnd)).toBe(64);
     expect(file.length).toBe(bodyOffset + written.bodyLength);
     expect(readdirSync(sub)).toEqual(['sync_boston_hub_2026-11-22T095226Z_1_1']);
-    expect(readPacketHeaderInfo(path)).toEqual({ header: written, format: { major: 1, minor: 0 }, bodyOffset, fileLength: file.length });
+    expect(readPacketHeaderInfo(path)).toEqual({ header: written, format: { major: 2, minor: 0 }, bodyOffset, fileLength: file.length });
   });
 
   it('takes a similarity group per blob as a hint only: grouped blobs come back without it', () => {
@@ -342,20 +342,24 @@ describe('refusals', () => {
     expect(err.message).toMatch(/cannot be verified: the public key recorded here for replica boston_hub .* is not an Ed25519 key/);
   });
 
-  it('a newer major format is refused, a newer minor is read', () => {
+  it('another major format is refused, newer or older; a newer minor is read', () => {
     const { path } = smallPacket();
     const { header: h, body: b } = partsOf(path);
     const major = next();
-    craft(major, { headerJson: JSON.stringify(h), body: b, major: 2, minor: 0 });
+    craft(major, { headerJson: JSON.stringify(h), body: b, major: 3, minor: 0 });
     for (const read of [() => readPacketHeader(major), () => readPacket(major, keyFor)]) {
       const err = packetError(read);
       expect(err.reason).toBe('format-version');
-      expect(err.message).toBe(`Cannot read packet ${major}: packet format 2.0 is newer than this msite reads (1.x)`);
-      expect(err.data).toMatchObject({ major: 2, minor: 0 });
+      expect(err.message).toBe(`Cannot read packet ${major}: packet format 3.0 is newer than this msite reads (2.x)`);
+      expect(err.data).toMatchObject({ major: 3, minor: 0 });
     }
+    const old = next();
+    craft(old, { headerJson: JSON.stringify(h), body: b, major: 1, minor: 0 });
+    const older = packetError(() => readPacket(old, keyFor));
+    expect(older.toLine()).toBe(`Cannot read packet ${old}: packet format 1.0 is older than this msite reads (2.x) (have the sender export it again)`);
     const minor = next();
-    craft(minor, { headerJson: JSON.stringify({ ...h, someFieldOf1_7: { x: 1 } }), body: b, major: 1, minor: 7 });
-    expect(readPacketHeaderInfo(minor).format).toEqual({ major: 1, minor: 7 });
+    craft(minor, { headerJson: JSON.stringify({ ...h, someFieldOf2_7: { x: 1 } }), body: b, major: 2, minor: 7 });
+    expect(readPacketHeaderInfo(minor).format).toEqual({ major: 2, minor: 7 });
     expect(readPacket(minor, keyFor).header).toEqual(h);
   });
 
@@ -376,7 +380,7 @@ describe('refusals', () => {
     const huge = next();
     const prefix = Buffer.alloc(16);
     prefix.write('MSITEPKT', 0, 'latin1');
-    prefix.writeUInt16BE(1, 8);
+    prefix.writeUInt16BE(PACKET_FORMAT.major, 8);
     prefix.writeUInt32BE(MAX_HEADER_LENGTH + 1, 12);
     writeFileSync(huge, prefix);
     expect(reasonOf(() => readPacketHeader(huge))).toBe('malformed');

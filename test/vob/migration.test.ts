@@ -1,8 +1,14 @@
-import { cpSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { exportUpdate } from '../../src/replication/exportUpdate.js';
+import { importPackets } from '../../src/replication/importPackets.js';
+import { exportReplica, importReplica } from '../../src/replication/mkreplica.js';
+import { mkvob } from '../../src/replication/mkvob.js';
+import { mkelem } from '../../src/vob/commands/elements.js';
+import { resolvePath } from '../../src/vob/resolvePath.js';
 import { SCHEMA_VERSION } from '../../src/vob/schema.js';
 import { json, ok, tempDir } from '../helpers/cli.js';
 
@@ -24,5 +30,25 @@ describe('schema migrations', () => {
     const db = new BetterSqlite3(join(vob, 'vob.db'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
+  });
+
+  it('an export carries the content of ops written before the oplog named it (schema < 6)', () => {
+    const dir = tempDir();
+    const vob = mkvob(join(dir, 'a.vob'), { tag: 'a', replicaName: 'boston_hub' });
+    mkdirSync(join(dir, 'p'));
+    const [creation] = exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: join(dir, 'p') });
+    const sibling = importReplica(join(dir, 'b.vob'), creation!, { tag: 'b' });
+    try {
+      mkelem(vob, 'hello.txt', { auto: true, content: Buffer.from('hello\n') });
+      // What the migration leaves for rows it found: no content column.
+      vob.db.prepare('UPDATE oplog SET content = NULL').run();
+      const { packets } = exportUpdate(vob, ['sanfran_hub'], { out: join(dir, 'p') });
+      const [outcome] = importPackets(sibling, packets);
+      expect(outcome).toMatchObject({ result: 'applied', discarded: 0 });
+      expect(sibling.pool.get(resolvePath(sibling, 'hello.txt').version!.content!).toString()).toBe('hello\n');
+    } finally {
+      vob.close();
+      sibling.close();
+    }
   });
 });

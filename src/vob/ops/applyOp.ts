@@ -5,7 +5,7 @@ import type { OplogId, ReplicaOid } from '../../core/ids.js';
 import { replicaName } from '../queries.js';
 import type { Vob } from '../vob.js';
 import type { OpDefinition } from './defineOp.js';
-import { isOpKind, OPS, type OpInput, type OpKind } from './registry.js';
+import { contentOf, isOpKind, OPS, type OpInput, type OpKind } from './registry.js';
 
 /** One oplog entry: a change, where it was made, its place in that replica's oplog, and when. */
 export interface OplogEntry {
@@ -21,10 +21,15 @@ export interface OplogEntry {
  * in that order, so a field name is not repeated in every row; new fields go at the end, and
  * existing ones are never reordered or removed.
  */
+const FIELDS = new Map<string, string[] | undefined>(
+  Object.entries(OPS).map(([kind, def]) => {
+    const shape = (def.schema as unknown as { shape?: Record<string, unknown> }).shape;
+    return [kind, shape ? Object.keys(shape) : undefined];
+  }),
+);
+
 function fieldsOf(kind: string): string[] | undefined {
-  if (!isOpKind(kind)) return undefined;
-  const shape = (OPS[kind].schema as unknown as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : undefined;
+  return FIELDS.get(kind);
 }
 
 /**
@@ -39,7 +44,14 @@ export function encodeOpData(kind: string, data: unknown, options: { validated: 
 
 /** Reads op data written by encodeOpData, or by older versions that stored a map. */
 export function decodeOpData(kind: string, stored: Uint8Array): unknown {
-  const value = unpack(stored) as unknown;
+  return opDataFromStored(kind, unpack(stored) as unknown);
+}
+
+/**
+ * Op data from the decoded msgpack value encodeOpData wrote: fields by position back to an object
+ * (anything else, a discarded op's data, as it is). Update packets carry op data in this form.
+ */
+export function opDataFromStored(kind: string, value: unknown): unknown {
   const fields = Array.isArray(value) ? fieldsOf(kind) : undefined;
   if (!fields) return value;
   const out: Record<string, unknown> = {};
@@ -102,9 +114,11 @@ function* runsOf(entries: readonly OplogEntry[]): Generator<OplogEntry[]> {
 
 /**
  * Ops applied together by applyRun at most. A run is one savepoint, so its size bounds the pages a
- * refusal takes back; past a few thousand ops the saving per op no longer grows.
+ * refusal takes back and then does again op by op; a run reads each branch it touches once, so
+ * longer runs read less (measured on 100k versions of 1,000 files: a quarter of the branch reads
+ * at 16k a run against 4k).
  */
-export const MAX_RUN = 4096;
+export const MAX_RUN = 16_384;
 
 /** The savepoint that throws to take a run back when one of its ops would be refused. */
 class RunRefused extends Error {}
@@ -175,8 +189,16 @@ export function applyImported(
     if (!(err instanceof MsiteError) || err.transient) throw err;
     const reason = err.toLine();
     vob
-      .q('INSERT INTO oplog (origin, id, kind, data, at, discarded) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(vob.originIndex(entry.origin), entry.id, String(entry.kind), encodeOpData(String(entry.kind), entry.data, { validated: false }), entry.at, reason);
+      .q('INSERT INTO oplog (origin, id, kind, data, at, discarded, content) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        vob.originIndex(entry.origin),
+        entry.id,
+        String(entry.kind),
+        encodeOpData(String(entry.kind), entry.data, { validated: false }),
+        entry.at,
+        reason,
+        contentKey(String(entry.kind), entry.data),
+      );
     setActual(vob, entry.origin, entry.id);
     return { status: 'discarded', reason };
   }
@@ -229,8 +251,14 @@ function applyOne(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (messag
 
 function appendOplog(vob: Vob, entry: OplogEntry, parsed: unknown): void {
   vob
-    .q('INSERT INTO oplog (origin, id, kind, data, at) VALUES (?, ?, ?, ?, ?)')
-    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed, { validated: true }), entry.at);
+    .q('INSERT INTO oplog (origin, id, kind, data, at, content) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed, { validated: true }), entry.at, contentKey(entry.kind, parsed));
+}
+
+/** The oplog's content column for an op: the 32 bytes of the SHA-256 it names, or null. */
+function contentKey(kind: string, data: unknown): Buffer | null {
+  const sha = contentOf(kind, data);
+  return sha !== undefined && /^[0-9a-f]{64}$/.test(sha) ? Buffer.from(sha, 'hex') : null;
 }
 
 /** Oplog entries in local application order (which is causal), optionally from `seq` on. */

@@ -51,9 +51,14 @@ export function isOpKind(value: string): value is OpKind {
   return Object.hasOwn(OPS, value);
 }
 
+/** Whether ops of `kind` can refer to pool content (checkin, mkversion): see OpDefinition.content. */
+export function hasContent(kind: string): boolean {
+  return isOpKind(kind) && (OPS[kind] as { content?: unknown }).content !== undefined;
+}
+
 /** The pool content an op refers to (a checkin's or mkversion's bytes), if any: see OpDefinition.content. */
 export function contentOf(kind: string, data: unknown): string | undefined {
-  if (!isOpKind(kind)) return undefined;
+  if (!isOpKind(kind) || typeof data !== 'object' || data === null) return undefined;
   const def = OPS[kind] as { content?: (d: unknown) => string | null | undefined };
   const sha = def.content?.(data);
   return typeof sha === 'string' ? sha : undefined;
