@@ -53,7 +53,7 @@ describe('importVersions, the bulk path', () => {
     const ops = readOplog(vob);
     expect(ops.slice(before).map((o) => o.kind)).toEqual(['mkversion', 'mkversion', 'mkversion']);
     expect(ops.map((o) => o.id)).toEqual(ops.map((_, i) => i + 1));
-    expect(lshistory(vob).at(-1)!.summary).toBe('imported "src/a.c@@/main/2"');
+    expect(lshistory(vob).at(-1)!.summary).toBe('created version "src/a.c@@/main/2"');
     expect(resolvePath(vob, 'src/a.c@@/main/1').version!.comment).toBe('first');
   });
 

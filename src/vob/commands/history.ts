@@ -65,7 +65,7 @@ export function summarize(vob: Vob, entry: Pick<OplogEntry, 'kind' | 'data'>): s
     case 'mkversion': {
       const x = d as OpData<'checkin' | 'mkversion'>;
       const v = getVersion(vob, x.version);
-      const word = entry.kind === 'checkin' ? 'checked in' : 'imported';
+      const word = entry.kind === 'checkin' ? 'checked in' : 'created version';
       return v ? `${word} "${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}"` : `${word} version ${x.number}`;
     }
     case 'mkbranch': {

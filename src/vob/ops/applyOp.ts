@@ -120,7 +120,7 @@ function* runsOf(entries: readonly OplogEntry[]): Generator<OplogEntry[]> {
  */
 export const MAX_RUN = 16_384;
 
-/** The savepoint that throws to take a run back when one of its ops would be refused. */
+/** Thrown inside a run's savepoint to take the run back when one of its ops would be refused. */
 class RunRefused extends Error {}
 
 /**
