@@ -66,14 +66,15 @@ export function resolveTargets(vob: Vob, selectors: readonly string[], warnings:
 /** Ops with `floor[origin] < id`, for every origin, in this replica's application order (causal). */
 function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
   const rows: OplogRow[] = [];
-  const st = vob.q('SELECT seq, id, kind, data, at, content FROM oplog WHERE origin = ? AND id > ? ORDER BY id');
+  // Raw rows made into objects here: a third faster than the driver's row objects, for an export
+  // that reads the whole oplog.
+  const st = vob.q('SELECT seq, id, kind, data, at, content FROM oplog WHERE origin = ? AND id > ? ORDER BY id').raw();
   let origins = 0;
   for (const [origin, top] of Object.entries(actual)) {
     if ((floor[origin] ?? 0) < top) {
       origins++;
-      for (const row of st.all(vob.originIndex(origin), floor[origin] ?? 0) as Omit<OplogRow, 'origin'>[]) {
-        (row as OplogRow).origin = origin;
-        rows.push(row as OplogRow);
+      for (const [seq, id, kind, data, at, content] of st.all(vob.originIndex(origin), floor[origin] ?? 0) as [number, number, string, Buffer, number, Buffer | null][]) {
+        rows.push({ seq, origin, id, kind, data, at, content });
       }
     }
   }
