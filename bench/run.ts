@@ -14,7 +14,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { diskUsage, type DiskUsage } from './diskUsage.js';
@@ -34,8 +35,6 @@ import {
 } from './vobLoad.js';
 import {
   createSibling,
-  exportToSibling,
-  importIntoSibling,
   replicaCounts,
   SIBLING_SYNCHRONOUS,
   type ExportFigures,
@@ -269,6 +268,22 @@ function verifyGitRepo(repo: string, history: History, samples: number[]): void 
   }
 }
 
+interface ChildFigures {
+  /** From the child's start to the step's call: node start-up and loading msite. */
+  startupSeconds: number;
+  /** The whole child process, as the parent saw it. */
+  processSeconds: number;
+}
+
+/** Runs one replication step in a fresh process (bench/replicationChild.ts) and returns its figures. */
+function inChild<T>(args: string[]): T & ChildFigures {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'replicationChild.js');
+  const start = performance.now();
+  const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  const processSeconds = (performance.now() - start) / 1000;
+  return { ...(JSON.parse(out) as T & { startupSeconds: number }), processSeconds };
+}
+
 interface OursReplication {
   export: ExportFigures;
   import: ImportFigures;
@@ -284,23 +299,22 @@ function benchReplicationOurs(history: History, samples: number[], tmp: string, 
   const sibling = ours.sibling;
   if (!sibling) throw new Error('no sibling replica was made before the load');
   line('SQLite synchronous', `origin ${LOAD_SYNCHRONOUS} (bulk load, export), sibling ${SIBLING_SYNCHRONOUS} (import)`);
-  const rssBefore = process.resourceUsage().maxRSS * 1024;
-  const exp = exportToSibling(ours.dir, join(tmp, 'packets-update'));
+  line('each step', 'in a fresh process, timed from the call to its return (node start-up and module loading shown apart)');
+  const exp = inChild<ExportFigures>(['export', ours.dir, join(tmp, 'packets-update')]);
   line(
     'export: one update packet, whole history',
     `${fmtSec(exp.seconds)} (${fmtInt(exp.opCount)} ops in ${exp.packets.length} packet${exp.packets.length === 1 ? '' : 's'}, ` +
       `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)})`,
   );
+  line('  whole process / start-up', `${fmtSec(exp.processSeconds)} / ${fmtSec(exp.startupSeconds)}`);
   line('packet bytes', `${fmtBytes(exp.bytes)} (${fmtInt(exp.bytes)} B), ${fmtInt(exp.bytes / history.steps.length)} B per version`);
-  const imp = importIntoSibling(sibling.dir, exp.packets);
+  const imp = inChild<ImportFigures>(['import', sibling.dir, ...exp.packets]);
   line(
     'import: importPackets into the sibling',
     `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)})`,
   );
-  line(
-    'maxRSS before / after export / after import',
-    `${fmtBytes(rssBefore)} / ${fmtBytes(exp.maxRssAfter)} / ${fmtBytes(imp.maxRssAfter)} (peak so far: grows when a call needs more)`,
-  );
+  line('  whole process, re-import too / start-up', `${fmtSec(imp.processSeconds)} / ${fmtSec(imp.startupSeconds)}`);
+  line('maxRSS of the export / import process', `${fmtBytes(exp.maxRssAfter)} / ${fmtBytes(imp.maxRssAfter)}`);
   line('re-import: the same packet again', `${fmtTime(imp.reimportSeconds)} (${imp.reimportResults.join(', ')})`);
   line('close sibling (WAL checkpoint)', `${fmtSec(imp.closeSeconds)} (not measured)`);
   line('sibling on disk', fmtUsage(diskUsage(sibling.dir)));
