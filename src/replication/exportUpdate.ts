@@ -6,7 +6,7 @@ import { newOid } from '../core/ids.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
-import { contentOf, hasContent } from '../vob/ops/registry.js';
+import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -142,7 +142,8 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
     }
     if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
     current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data: new RawMsgpack(row.data), at: row.at });
-    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob });
+    // A file's versions side by side let the compressor find what consecutive versions share.
+    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: storedContentGroup(row.kind, row.data) });
     current.bytes += size;
   }
 

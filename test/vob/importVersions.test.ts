@@ -12,6 +12,7 @@ import { mkelem } from '../../src/vob/commands/elements.js';
 import { lshistory } from '../../src/vob/commands/history.js';
 import { importVersions } from '../../src/vob/commands/importVersions.js';
 import { readOplog } from '../../src/vob/ops/applyOp.js';
+import { storedContentGroup } from '../../src/vob/ops/registry.js';
 import { resolvePath } from '../../src/vob/resolvePath.js';
 import type { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
@@ -95,6 +96,13 @@ describe('importVersions, the bulk path', () => {
       'Unable to perform operation "checkin" in replica "boston_hub" of VOB "v": Master replica of branch "src/a.c@@/main" is "sanfran_hub"',
     );
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('an mkversion names its branch first, where an export reads it without decoding the op', () => {
+    importVersions(vob, [{ path: 'src/a.c', content: bytes('a1') }]);
+    const branch = resolvePath(vob, 'src/a.c@@/main').branch!.oid;
+    const rows = vob.db.prepare('SELECT kind, data FROM oplog ORDER BY seq DESC LIMIT 2').all() as { kind: string; data: Buffer }[];
+    expect(rows.map((r) => storedContentGroup(r.kind, r.data))).toEqual([branch.replace(/-/g, ''), undefined]);
   });
 
   it('refuses a directory and bad batch sizes', () => {

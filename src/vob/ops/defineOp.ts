@@ -40,6 +40,11 @@ export interface OpDefinition<K extends string = string, S extends z.ZodType = z
    * beside the op, so the importer has them before the op applies.
    */
   readonly content?: (data: z.infer<S>) => string | null | undefined;
+  /**
+   * Its first field is the OID of what its content belongs to (mkversion: the branch), so an export
+   * can keep those blobs side by side for the compressor, reading that field alone.
+   */
+  readonly contentGroupFirst?: true;
   apply(ctx: OpContext, data: z.infer<S>): void;
   /**
    * Optional, for kinds that come by the thousand (a bulk import's versions): applies consecutive

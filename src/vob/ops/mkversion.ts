@@ -76,6 +76,7 @@ export const mkversionOp = defineOp({
   kind: 'mkversion',
   schema,
   content: (d) => d.content,
+  contentGroupFirst: true,
   apply(ctx, d) {
     check(ctx.vob, ctx.origin, branchState(ctx.vob, d.branch), d);
     insertVersion(ctx.vob, ctx.origin, ctx.at, d);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { EXT_UUID } from '../../core/packedStrings.js';
 import { checkinOp } from './checkin.js';
 import { checkoutOp } from './checkout.js';
 import { chreplicaOp } from './chreplica.js';
@@ -62,4 +63,17 @@ export function contentOf(kind: string, data: unknown): string | undefined {
   const def = OPS[kind] as { content?: (d: unknown) => string | null | undefined };
   const sha = def.content?.(data);
   return typeof sha === 'string' ? sha : undefined;
+}
+
+/**
+ * What the content of stored op data belongs to, for kinds that say their first field names it
+ * (OpDefinition.contentGroupFirst): that OID, read from the stored bytes without decoding the rest
+ * (an array whose first element is a packed UUID). Undefined otherwise.
+ */
+export function storedContentGroup(kind: string, stored: Uint8Array): string | undefined {
+  if (!isOpKind(kind) || !(OPS[kind] as { contentGroupFirst?: true }).contentGroupFirst) return undefined;
+  const arrayHeader = stored[0]! >= 0x90 && stored[0]! <= 0x9f;
+  // fixarray, then fixext16 (0xd8) of the packed-UUID type: 16 bytes of OID.
+  if (!arrayHeader || stored.length < 19 || stored[1] !== 0xd8 || stored[2] !== EXT_UUID) return undefined;
+  return Buffer.from(stored.buffer, stored.byteOffset + 3, 16).toString('hex');
 }
