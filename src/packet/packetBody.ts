@@ -26,9 +26,10 @@ export const BODY_COMPRESSION = { quality: 3, lgwin: 24 } as const;
  *   u32 big-endian M, then M bytes of msgpack meta, then the data bytes the meta lists, back to back.
  * meta is a map:
  *   o:   origin OIDs, each once
- *   ops: chunks of up to OPS_PER_CHUNK ops, each a msgpack array packed on its own, carried as bytes;
- *        an op is [origin index, id - previous id from that origin, kind, data, at - previous op's at];
- *        data given as RawMsgpack is written as its bytes (format 2; 1.x packed records)
+ *   ops: chunks of up to OPS_PER_CHUNK ops, each packed on its own and carried as bytes: [entries, data],
+ *        an entry [origin index, id - previous id from that origin, kind, at - previous op's at] per op,
+ *        and data the ops' data, each one msgpack value, back to back in one byte string (format 2;
+ *        1.x packed records, with the data inside each entry)
  *   b:   blob lengths; the blobs are the first data bytes, each SHA once, ordered so similar content is
  *        adjacent. Their SHA-256 is not stored but recomputed on read.
  *   c:   creation packets only: { d: database length, f: [name, length][] }; the database, then the
@@ -44,8 +45,9 @@ interface Meta {
 }
 
 /**
- * Plain msgpack, no msgpackr records: op data may come pre-encoded (RawMsgpack, as the oplog stores
- * it) and be written into a chunk as it is, which is safe only when neither side uses records.
+ * Plain msgpack, no msgpackr records: each op's data is its own bytes, given pre-encoded by the
+ * writer (RawMsgpack, as the oplog stores it) and kept apart by the reader, which a record (defined
+ * once, used by later values) would make mean something else.
  */
 const MSGPACK_OPTIONS = { useRecords: false, mapsAsObjects: true } as const;
 /**
@@ -110,13 +112,24 @@ export function encodePacketBody(body: PacketBody): Buffer {
   });
 }
 
-/** Encodes ops in their given order, in chunks, filling `origins` with the origin table. */
+/**
+ * Encodes ops in their given order, in chunks, filling `origins` with the origin table. A chunk is
+ * [entries, data]: an entry [origin index, id delta, kind, at delta] per op, and data, the ops' data
+ * encodings back to back as one byte string (pre-encoded data, RawMsgpack, as given).
+ */
 function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
   const index = new Map<string, number>();
   const lastId: number[] = [];
   let lastAt = 0;
   const chunks: Uint8Array[] = [];
+  const packr = new Packr(MSGPACK_OPTIONS);
   let entries: unknown[][] = [];
+  let data: Uint8Array[] = [];
+  const flush = (): void => {
+    chunks.push(new Packr(MSGPACK_OPTIONS).pack([entries, Buffer.concat(data)]));
+    entries = [];
+    data = [];
+  };
   for (let n = 0; n < ops.length; n++) {
     const op = ops[n]!;
     checkOp(op, n);
@@ -126,15 +139,13 @@ function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
       index.set(op.origin, i);
       lastId.push(0);
     }
-    entries.push([i, op.id - lastId[i]!, op.kind, op.data instanceof RawMsgpack ? op.data : packStrings(op.data), op.at - lastAt]);
+    entries.push([i, op.id - lastId[i]!, op.kind, op.at - lastAt]);
+    data.push(op.data instanceof RawMsgpack ? op.data.bytes : packr.pack(packStrings(op.data)));
     lastId[i] = op.id;
     lastAt = op.at;
-    if (entries.length === OPS_PER_CHUNK) {
-      chunks.push(new Packr(MSGPACK_OPTIONS).pack(entries));
-      entries = [];
-    }
+    if (entries.length === OPS_PER_CHUNK) flush();
   }
-  if (entries.length > 0) chunks.push(new Packr(MSGPACK_OPTIONS).pack(entries));
+  if (entries.length > 0) flush();
   return chunks;
 }
 
@@ -213,10 +224,16 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
   if (!Array.isArray(b) || !b.every(isLength)) throw new InvalidInputError('its blob table is not a list of lengths');
 
   const entries: unknown[] = [];
+  const datas: { value: unknown; encoded: Uint8Array }[] = [];
   for (const [k, chunk] of (ops as Uint8Array[]).entries()) {
     const part = unpackOrFail(chunk, `its op chunk ${k}`);
-    if (!Array.isArray(part)) throw new InvalidInputError(`its op chunk ${k} is not a list`);
-    for (const e of part) entries.push(e);
+    if (!Array.isArray(part) || part.length !== 2 || !Array.isArray(part[0]) || !(part[1] instanceof Uint8Array)) {
+      throw new InvalidInputError(`its op chunk ${k} is not a list of entries and their data`);
+    }
+    const values = unpackData(part[1] as Uint8Array, k);
+    if (values.length !== part[0].length) throw new InvalidInputError(`its op chunk ${k} has ${part[0].length} ops and data for ${values.length}`);
+    for (const e of part[0] as unknown[]) entries.push(e);
+    for (const v of values) datas.push(v);
   }
 
   let at = metaEnd;
@@ -230,7 +247,7 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
     const bytes = take(length);
     return { sha: sha256Hex(bytes), bytes };
   });
-  const body: PacketBody = { ops: decodeOps(entries, o as string[]), blobs };
+  const body: PacketBody = { ops: decodeOps(entries, datas, o as string[]), blobs };
   if (c !== undefined) {
     if (!isRecord(c) || !isLength(c.d) || !Array.isArray(c.f)) throw new InvalidInputError('its creation table is not a database and files');
     const database = take(c.d);
@@ -254,14 +271,34 @@ function unpackOrFail(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function decodeOps(entries: unknown[], origins: string[]): WireOp[] {
+/**
+ * A chunk's op data: each value with the exact bytes it was read from. Data using msgpackr records
+ * is refused: this format never writes them, and a record defined by one op's bytes would change
+ * what another's mean once they are kept apart.
+ */
+function unpackData(bytes: Uint8Array, k: number): { value: unknown; encoded: Uint8Array }[] {
+  const out: { value: unknown; encoded: Uint8Array }[] = [];
+  if (bytes.length === 0) return out;
+  const structures: object[] = [];
+  try {
+    new Unpackr({ ...MSGPACK_OPTIONS, structures }).unpackMultiple(bytes, (value: unknown, start?: number, end?: number) => {
+      out.push({ value, encoded: bytes.subarray(start, end) });
+    });
+  } catch (err) {
+    throw new InvalidInputError(`the op data of its op chunk ${k} is not valid msgpack (${(err as Error).message})`, { cause: err });
+  }
+  if (structures.length > 0) throw new InvalidInputError(`the op data of its op chunk ${k} uses msgpack records, which this format never writes`);
+  return out;
+}
+
+function decodeOps(entries: unknown[], datas: { value: unknown; encoded: Uint8Array }[], origins: string[]): WireOp[] {
   const lastId = new Array<number>(origins.length).fill(0);
   let lastAt = 0;
   const ops = new Array<WireOp>(entries.length);
   for (let n = 0; n < entries.length; n++) {
     const e = entries[n];
-    if (!Array.isArray(e) || e.length !== 5) throw new InvalidInputError(`op ${n} is not a 5-element entry`);
-    const [i, idDelta, kind, data, atDelta] = e as [unknown, unknown, unknown, unknown, unknown];
+    if (!Array.isArray(e) || e.length !== 4) throw new InvalidInputError(`op ${n} is not a 4-element entry`);
+    const [i, idDelta, kind, atDelta] = e as [unknown, unknown, unknown, unknown];
     if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= origins.length) throw new InvalidInputError(`op ${n} names no origin`);
     if (typeof idDelta !== 'number' || typeof atDelta !== 'number') throw new InvalidInputError(`op ${n} has a non-numeric id or time`);
     const id = lastId[i]! + idDelta;
@@ -269,7 +306,7 @@ function decodeOps(entries: unknown[], origins: string[]): WireOp[] {
     if (!Number.isSafeInteger(id) || id < 1) throw new InvalidInputError(`op ${n} has id ${id}`);
     if (!Number.isSafeInteger(at) || at < 0) throw new InvalidInputError(`op ${n} has time ${at}`);
     if (typeof kind !== 'string' || kind === '') throw new InvalidInputError(`op ${n} has no kind`);
-    ops[n] = { origin: origins[i]!, id, kind, data, at };
+    ops[n] = { origin: origins[i]!, id, kind, data: datas[n]!.value, at, encoded: datas[n]!.encoded };
     lastId[i] = id;
     lastAt = at;
   }

@@ -73,6 +73,8 @@ export interface WireOp {
   kind: string;
   data: unknown;
   at: number;
+  /** Read ops only: the exact bytes `data` was decoded from (one msgpack value, no records). */
+  encoded?: Uint8Array;
 }
 
 /** A file version's content, named by the hex SHA-256 of `bytes` (writePacket checks it). */

@@ -6,7 +6,7 @@ import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
-import { applyImportedMany, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
+import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
@@ -122,7 +122,14 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
           hint: 'ask the sender to resend it',
         });
       }
-      entries.push({ origin: op.origin as ReplicaOid, id: op.id as OplogId, kind: op.kind as OpKind, data: opDataFromStored(op.kind, op.data), at: op.at });
+      entries.push({
+        origin: op.origin as ReplicaOid,
+        id: op.id as OplogId,
+        kind: op.kind as OpKind,
+        data: opDataFromStored(op.kind, op.data),
+        at: op.at,
+        ...(op.encoded && isPositional(op.kind, op.data) ? { stored: op.encoded } : {}),
+      });
       actual[op.origin] = op.id;
     }
     applyImportedMany(vob, entries, {

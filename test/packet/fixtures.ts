@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { unpack } from 'msgpackr';
+import { afterAll, expect } from 'vitest';
 import { PacketError, type PacketErrorReason } from '../../src/packet/packetError.js';
 import { PACKET_FORMAT, type PacketBody, type PacketHeaderInput, type WireOp } from '../../src/packet/packetTypes.js';
 import { generateReplicaKeys, sign } from '../../src/packet/replicaKeys.js';
@@ -110,6 +111,20 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
+}
+
+/**
+ * Ops as read, for comparing with the ops written: each read op's `encoded` must decode on its own
+ * to its data (what a reader that keeps those bytes relies on), and is then left out.
+ */
+export function readOps(ops: WireOp[]): unknown {
+  return plain(
+    ops.map(({ encoded, ...op }) => {
+      if (!encoded) throw new Error(`read op ${op.id} has no encoded data`);
+      expect(plain(unpack(encoded))).toEqual(plain(op.data));
+      return op;
+    }),
+  );
 }
 
 export function hex(bytes: Uint8Array): string {

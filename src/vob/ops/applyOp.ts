@@ -14,6 +14,11 @@ export interface OplogEntry {
   kind: OpKind;
   data: unknown;
   at: number;
+  /**
+   * Imported ops: the bytes the origin's oplog holds for `data`, fields by position. Stored as they
+   * are when the parsed data is field for field what they hold, instead of being encoded again.
+   */
+  stored?: Uint8Array;
 }
 
 /**
@@ -45,6 +50,11 @@ export function encodeOpData(kind: string, data: unknown, options: { validated: 
 /** Reads op data written by encodeOpData, or by older versions that stored a map. */
 export function decodeOpData(kind: string, stored: Uint8Array): unknown {
   return opDataFromStored(kind, unpack(stored) as unknown);
+}
+
+/** Whether `value` (decoded op data) holds exactly one element per field of `kind`, by position. */
+export function isPositional(kind: string, value: unknown): boolean {
+  return Array.isArray(value) && value.length === fieldsOf(kind)?.length;
 }
 
 /**
@@ -250,9 +260,18 @@ function applyOne(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (messag
 }
 
 function appendOplog(vob: Vob, entry: OplogEntry, parsed: unknown): void {
+  const data = entry.stored && sameFields(entry.kind, parsed, entry.data) ? entry.stored : encodeOpData(entry.kind, parsed, { validated: true });
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at, content) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(vob.originIndex(entry.origin), entry.id, entry.kind, encodeOpData(entry.kind, parsed, { validated: true }), entry.at, contentKey(entry.kind, parsed));
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, data, entry.at, contentKey(entry.kind, parsed));
+}
+
+/** Parsed data equal, field for field, to the data it was parsed from (no default filled in, nothing changed). */
+function sameFields(kind: string, parsed: unknown, data: unknown): boolean {
+  const fields = fieldsOf(kind);
+  if (!fields || typeof parsed !== 'object' || parsed === null || typeof data !== 'object' || data === null) return false;
+  for (const f of fields) if ((parsed as Record<string, unknown>)[f] !== (data as Record<string, unknown>)[f]) return false;
+  return true;
 }
 
 /** The oplog's content column for an op: the 32 bytes of the SHA-256 it names, or null. */
