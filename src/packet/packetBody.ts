@@ -58,7 +58,6 @@ const OPS_PER_CHUNK = 4096;
 /** Blobs are ordered by this many first bytes, then by the rest. */
 const SORT_KEY_BYTES = 64;
 
-
 // ---------------------------------------------------------------------------------------------------
 // Encoding
 
