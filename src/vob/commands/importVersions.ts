@@ -82,7 +82,6 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
     }
     if (items.length) apply(items);
   } catch (err) {
-    seenSeq = undefined;
     if (err instanceof MsiteError) err.data.imported ??= done;
     throw err;
   }
