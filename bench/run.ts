@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { diskUsage, type DiskUsage } from './diskUsage.js';
 import { bundleCreate, cloneFromBundle } from './gitBundle.js';
 import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImport.js';
+import { settleDisk } from './settle.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -165,6 +166,7 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
     const dir = join(tmp, 'vob-durable');
     const [vob, setupSeconds] = timed(() => setupVob(dir, history, 'bench-durable'));
     line(`setup: new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`, `${fmtSec(setupSeconds)} (not measured)`);
+    settleDisk();
     const seconds = loadDurable(vob, history, o.durable);
     vob.close();
     durableRate = o.durable / seconds;
@@ -184,6 +186,7 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
       `${fmtSec(sibling.seconds)} (mkreplica export + import, creation packet ${fmtBytes(sibling.creationBytes)}, not measured)`,
     );
   }
+  settleDisk();
   const bulk = loadBulk(vob, history, o.batch);
   const [, closeSeconds] = timed(() => vob.close());
   const bulkRate = history.steps.length / bulk.seconds;
@@ -235,6 +238,7 @@ async function benchGit(history: History, samples: number[], tmp: string): Promi
     git(tmp, ['init', '-q', '-b', 'main', repo]);
   });
   line('setup: git init', `${fmtSec(initSeconds)} (not measured)`);
+  settleDisk();
   const { seconds } = await runFastImport(repo, stream);
   const rate = history.steps.length / seconds;
   line('fast-import (whole process)', `${fmtRate(rate)} commits/s (${fmtInt(history.steps.length)} commits in ${fmtSec(seconds)})`);
@@ -278,6 +282,7 @@ interface ChildFigures {
 /** Runs one replication step in a fresh process (bench/replicationChild.ts) and returns its figures. */
 function inChild<T>(args: string[]): T & ChildFigures {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'replicationChild.js');
+  settleDisk();
   const start = performance.now();
   const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
   const processSeconds = (performance.now() - start) / 1000;
@@ -299,7 +304,7 @@ function benchReplicationOurs(history: History, samples: number[], tmp: string, 
   const sibling = ours.sibling;
   if (!sibling) throw new Error('no sibling replica was made before the load');
   line('SQLite synchronous', `origin ${LOAD_SYNCHRONOUS} (bulk load, export), sibling ${SIBLING_SYNCHRONOUS} (import)`);
-  line('each step', 'in a fresh process, timed from the call to its return (node start-up and module loading shown apart)');
+  line('each step', 'in a fresh process, timed from the call to its return (node start-up and module loading shown apart), after a sync, as every timed step');
   const exp = inChild<ExportFigures>(['export', ours.dir, join(tmp, 'packets-update')]);
   line(
     'export: one update packet, whole history',
@@ -343,14 +348,17 @@ interface GitReplication {
 function benchReplicationGit(history: History, samples: number[], tmp: string, repo: string): GitReplication {
   console.log('git bundle + clone (of the fast-imported repository above; whole processes)');
   const bundle = join(tmp, 'history.bundle');
+  settleDisk();
   const bundleSeconds = bundleCreate(repo, bundle);
   const bundleBytes = statSync(bundle).size;
   line('bundle create --all', fmtSec(bundleSeconds));
   line('bundle bytes', `${fmtBytes(bundleBytes)} (${fmtInt(bundleBytes)} B), ${fmtInt(bundleBytes / history.steps.length)} B per version`);
   const bare = join(tmp, 'clone-bare');
+  settleDisk();
   const cloneSeconds = cloneFromBundle(tmp, bundle, bare, { bare: true });
   line('clone --bare --quiet from the bundle', fmtSec(cloneSeconds));
   const work = join(tmp, 'clone-work');
+  settleDisk();
   const workSeconds = cloneFromBundle(tmp, bundle, work, { bare: false });
   line('clone --quiet (with checkout), for reference', `${fmtSec(workSeconds)} (not compared)`);
   const [, verifySeconds] = timed(() => {
