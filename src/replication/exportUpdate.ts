@@ -9,6 +9,7 @@ import { decodeOpData } from '../vob/ops/applyOp.js';
 import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
+import { scanOplogAbove, type OplogRun } from '../vob/oplogScan.js';
 import type { Vob } from '../vob/vob.js';
 import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
 import { currentFacts } from './facts.js';
@@ -35,17 +36,6 @@ export interface ExportResult {
   warnings: string[];
 }
 
-interface OplogRow {
-  seq: number;
-  origin: string;
-  id: number;
-  kind: string;
-  data: Buffer;
-  at: number;
-  /** SHA-256 of the op's content, from schema 6 on. */
-  content: Buffer | null;
-}
-
 /** Resolves `NAME`, `replica:NAME` or `NAME@VOB` to sibling replica rows; refuses self-only targets. */
 export function resolveTargets(vob: Vob, selectors: readonly string[], warnings: string[]): ReplicaRow[] {
   const targets: ReplicaRow[] = [];
@@ -61,25 +51,6 @@ export function resolveTargets(vob: Vob, selectors: readonly string[], warnings:
   }
   if (targets.length === 0) throw new InvalidInputError('A replica cannot update itself', { hint: 'name a sibling replica' });
   return targets;
-}
-
-/** Ops with `floor[origin] < id`, for every origin, in this replica's application order (causal). */
-function opsAbove(vob: Vob, floor: EpochRow, actual: EpochRow): OplogRow[] {
-  const rows: OplogRow[] = [];
-  // Raw rows made into objects here: a third faster than the driver's row objects, for an export
-  // that reads the whole oplog.
-  const st = vob.q('SELECT seq, id, kind, data, at, content FROM oplog WHERE origin = ? AND id > ? ORDER BY id').raw();
-  let origins = 0;
-  for (const [origin, top] of Object.entries(actual)) {
-    if ((floor[origin] ?? 0) < top) {
-      origins++;
-      for (const [seq, id, kind, data, at, content] of st.all(vob.originIndex(origin), floor[origin] ?? 0) as [number, number, string, Buffer, number, Buffer | null][]) {
-        rows.push({ seq, origin, id, kind, data, at, content });
-      }
-    }
-  }
-  // One origin's ops are in its id order, which is their application order here.
-  return origins > 1 ? rows.sort((a, b) => a.seq - b.seq) : rows;
 }
 
 interface Fragment {
@@ -125,26 +96,37 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const maxsize = toDir ? options.maxsize : undefined;
 
   const fragments: Fragment[] = [{ ops: [], blobs: new Map(), bytes: 0 }];
-  // Op data goes out as the oplog stores it (RawMsgpack); only rows from before the oplog kept
-  // its content column are decoded, to find their content.
-  const ops = opsAbove(vob, requires, actual).map((row) => {
-    const sha = row.content ? row.content.toString('hex') : hasContent(row.kind) ? contentOf(row.kind, decodeOpData(row.kind, row.data)) : undefined;
-    return { row, sha };
-  });
-  const blobs = vob.pool.getMany(ops.flatMap((op) => (op.sha ? [op.sha] : [])));
-  for (const { row, sha } of ops) {
-    const blob = sha ? blobs.get(sha) : undefined;
-    const size = row.data.length + 64 + (blob?.length ?? 0);
-    let current = fragments[fragments.length - 1]!;
-    if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
-      current = { ops: [], blobs: new Map(), bytes: 0 };
-      fragments.push(current);
+  // Op data goes out as the oplog stores it (RawMsgpack), read in runs (scanOplogAbove); only rows
+  // from before the oplog kept its content column are decoded, to find their content.
+  const floors: EpochRow = {};
+  for (const [origin, top] of Object.entries(actual)) if ((requires[origin] ?? 0) < top) floors[origin] = requires[origin] ?? 0;
+  const runs = [...scanOplogAbove(vob, floors)];
+  const wanted: string[] = [];
+  for (const run of runs) {
+    for (let i = 0; i < run.seq.length; i++) {
+      if (run.content[i] === undefined && hasContent(run.kind[i]!)) run.content[i] = contentOf(run.kind[i]!, decodeOpData(run.kind[i]!, opData(run, i)));
+      const sha = run.content[i];
+      if (sha !== undefined) wanted.push(sha);
     }
-    if (maxsize !== undefined && size > maxsize) warnings.push(`op ${row.id} from ${row.origin} is larger than -maxsize: its fragment is oversized`);
-    current.ops.push({ origin: row.origin, id: row.id, kind: row.kind, data: new RawMsgpack(row.data), at: row.at });
-    // A file's versions side by side let the compressor find what consecutive versions share.
-    if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: storedContentGroup(row.kind, row.data) });
-    current.bytes += size;
+  }
+  const blobs = vob.pool.getMany(wanted);
+  for (const run of runs) {
+    for (let i = 0; i < run.seq.length; i++) {
+      const data = opData(run, i);
+      const sha = run.content[i];
+      const blob = sha ? blobs.get(sha) : undefined;
+      const size = data.length + 64 + (blob?.length ?? 0);
+      let current = fragments[fragments.length - 1]!;
+      if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
+        current = { ops: [], blobs: new Map(), bytes: 0 };
+        fragments.push(current);
+      }
+      if (maxsize !== undefined && size > maxsize) warnings.push(`op ${run.id[i]} from ${run.origin[i]} is larger than -maxsize: its fragment is oversized`);
+      current.ops.push({ origin: run.origin[i]!, id: run.id[i]!, kind: run.kind[i]!, data: new RawMsgpack(data), at: run.at[i]! });
+      // A file's versions side by side let the compressor find what consecutive versions share.
+      if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: storedContentGroup(run.kind[i]!, data) });
+      current.bytes += size;
+    }
   }
 
   const limit = Math.min(fragments.length, options.limit ?? fragments.length);
@@ -206,6 +188,11 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   });
   if (limit < fragments.length) warnings.push(`-limit ${limit}: ${fragments.length - limit} fragment(s) left for the next export`);
   return { packets: written, targets: targetNames, opCount, upToDate: false, warnings };
+}
+
+/** Entry `i`'s stored data, a view into the run's bytes. */
+function opData(run: OplogRun, i: number): Buffer {
+  return run.data.subarray(i === 0 ? 0 : run.dataEnd[i - 1], run.dataEnd[i]);
 }
 
 function restrict(row: EpochRow, to: EpochRow): EpochRow {

@@ -5,6 +5,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StorageError } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
+import { concatenated } from './bulkColumns.js';
 
 /** The table key of a SHA-256 given in hex: its 32 bytes. */
 function key(sha: string): Buffer {
@@ -19,6 +20,37 @@ interface StoredRow {
   size: number;
   codec: number;
   data: Buffer | null;
+}
+
+/**
+ * Lowercase hex strings of one length (SHA-256s), sorted: by their first 32 bits as numbers in a
+ * typed array, which sorts natively, then by whole strings where those tie. A quarter of what
+ * Array.prototype.sort costs on 100k SHAs (20 ms against 80).
+ */
+export function sortedHex(values: Set<string> | readonly string[]): string[] {
+  const all = [...values];
+  const n = all.length;
+  // Each number holds a prefix above the value's index; 53 bits hold both for up to 2^21 values,
+  // and fewer prefix bits for more (ties are ordered by the pass below either way).
+  const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const prefixBits = Math.min(32, 53 - indexBits);
+  const scale = 2 ** indexBits;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Math.floor(parseInt(all[i]!.slice(0, 8), 16) / 2 ** (32 - prefixBits)) * scale + i;
+  keys.sort();
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = all[keys[i]! % scale]!;
+  // Insertion sort on the nearly sorted result: it only moves values whose prefixes tied.
+  for (let i = 1; i < n; i++) {
+    const v = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && out[j]! > v) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = v;
+  }
+  return out;
 }
 
 /** How a blob is stored: as given, or raw-deflated. */
@@ -63,7 +95,12 @@ export class ContentPool {
     this.insert = db.prepare('INSERT OR IGNORE INTO content (sha, size, codec, data) VALUES (?, ?, ?, ?)');
     this.select = db.prepare('SELECT size, codec, data FROM content WHERE sha = ?');
     this.has = db.prepare('SELECT 1 FROM content WHERE sha = ?').pluck();
-    this.range = db.prepare('SELECT codec, data FROM content WHERE sha >= ? AND sha <= ? LIMIT ?').raw();
+    this.range = db
+      .prepare(
+        `SELECT ${concatenated('sha')}, json_group_array(codec), json_group_array(length(data)), ${concatenated('data')}
+         FROM (SELECT sha, codec, data FROM content WHERE sha >= ? AND sha <= ? ORDER BY sha LIMIT ?)`,
+      )
+      .raw();
   }
 
   static hash(bytes: Uint8Array): string {
@@ -136,23 +173,37 @@ export class ContentPool {
    * The bytes of many blobs, each verified as get does. An export reads thousands, and a look-up
    * each costs several times what reading the same rows in key order does (measured on 100k blobs
    * of 240 bytes: 6-7 µs a look-up, 1.6 µs a row in key order), so the wanted SHAs are sorted and
-   * read a range at a time. A row is known by the hash of its bytes, which verifies it too; the
-   * range reads at most SCAN_SLACK rows per wanted one, and whatever it did not find (a blob in a
-   * file, a sparse range, a damaged row) is read by get, which says what is wrong with it.
+   * read a range at a time, each range as one value per column (bulkColumns.ts). The range reads at
+   * most SCAN_SLACK rows per wanted one, and whatever it did not find (a blob in a file, a sparse
+   * range, a row whose bytes do not hash to its key) is read by get, which says what is wrong with it.
    */
   getMany(shas: Iterable<string>): Map<string, Buffer> {
-    const wanted = [...new Set(shas)].sort();
+    const want = new Set(shas);
+    const wanted = sortedHex(want);
     const out = new Map<string, Buffer>();
-    const want = new Set(wanted);
     for (let i = 0; i < wanted.length; i += SCAN_CHUNK) {
-      const chunk = wanted.slice(i, i + SCAN_CHUNK);
-      if (chunk.length < SCAN_CHUNK / 4) break; // too few left to be worth a range
-      const rows = this.range.all(key(chunk[0]!), key(chunk[chunk.length - 1]!), chunk.length * SCAN_SLACK) as [number, Buffer | null][];
-      for (const [codec, data] of rows) {
-        if (data === null) continue;
-        const bytes = this.decode(codec, data);
-        const sha = ContentPool.hash(bytes);
-        if (want.has(sha)) out.set(sha, bytes);
+      const last = Math.min(i + SCAN_CHUNK, wanted.length) - 1;
+      if (last - i + 1 < SCAN_CHUNK / 4) break; // too few left to be worth a range
+      const [keys, codecJson, lengthJson, data] = this.range.get(key(wanted[i]!), key(wanted[last]!), (last - i + 1) * SCAN_SLACK) as [
+        Buffer | null,
+        string,
+        string,
+        Buffer | null,
+      ];
+      if (!keys) continue;
+      const hex = keys.toString('hex');
+      const codecs = JSON.parse(codecJson) as number[];
+      const lengths = JSON.parse(lengthJson) as (number | null)[];
+      let at = 0;
+      for (let r = 0; r < codecs.length; r++) {
+        const length = lengths[r];
+        if (length === null || length === undefined || !data) continue; // in a file
+        const stored = data.subarray(at, at + length);
+        at += length;
+        const sha = hex.slice(64 * r, 64 * r + 64);
+        if (!want.has(sha)) continue;
+        const bytes = this.decode(codecs[r]!, stored);
+        if (ContentPool.hash(bytes) === sha) out.set(sha, bytes);
       }
     }
     for (const sha of wanted) if (!out.has(sha)) out.set(sha, this.get(sha));
@@ -160,11 +211,11 @@ export class ContentPool {
   }
 
   private decode(codec: number, stored: Buffer): Buffer {
-    let bytes = codec === CODEC.deflate ? inflateRawSync(stored) : stored;
+    if (codec !== CODEC.deflate) return stored;
+    const bytes = inflateRawSync(stored);
     // zlib hands back a view of a 16 KiB chunk; a caller holding many small blobs (an export)
     // would hold a chunk each. Copy small results into buffers of their own size.
-    if (bytes.byteLength < bytes.buffer.byteLength / 2) bytes = Buffer.from(bytes);
-    return bytes;
+    return bytes.byteLength < bytes.buffer.byteLength / 2 ? Buffer.from(bytes) : bytes;
   }
 
   private read(sha: string, row: StoredRow | undefined): Buffer {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkvob } from '../../src/replication/mkvob.js';
-import { COMPRESS_MIN, ContentPool, INLINE_LIMIT } from '../../src/vob/contentPool.js';
+import { COMPRESS_MIN, ContentPool, INLINE_LIMIT, sortedHex } from '../../src/vob/contentPool.js';
 import type { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -48,6 +49,17 @@ describe('the content pool', () => {
     expect(() => vob.pool.getMany([...shas, missing])).toThrow(`content ${missing} is missing from the pool`);
     vob.db.prepare('UPDATE content SET data = ? WHERE sha = ?').run(Buffer.from('tampered'), Buffer.from(shas[300]!, 'hex'));
     expect(() => vob.pool.getMany(shas)).toThrow(`content ${shas[300]} in the pool is damaged`);
+  });
+
+  it('sortedHex sorts as Array.prototype.sort does, tied prefixes included', () => {
+    const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+    // Shared 8-digit prefixes make the typed-array keys tie.
+    const tied = fc.tuple(fc.constantFrom('00000000', 'ffffffff', '12345678'), hex).map(([p, h]) => p + h.slice(8));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(hex, tied), { maxLength: 300 }), (values) => {
+        expect(sortedHex(values)).toEqual([...values].sort());
+      }),
+    );
   });
 
   it('forgets what a rolled-back transaction stored', () => {
