@@ -77,10 +77,15 @@ export interface WireOp {
   encoded?: Uint8Array;
 }
 
-/** A file version's content, named by the hex SHA-256 of `bytes` (writePacket checks it). */
+/** A file version's content, named by the hex SHA-256 of `bytes` (writePacket checks it unless `verified`). */
 export interface PacketBlob {
   sha: string;
   bytes: Uint8Array;
+  /**
+   * The caller has checked that `sha` is the SHA-256 of `bytes` (an export's blobs come from the
+   * content pool, which verifies every blob it reads), so writePacket need not hash them again.
+   */
+  verified?: boolean;
   /**
    * Optional similarity key, e.g. the element or branch OID: blobs with the same group are stored
    * next to each other, in the given order, so the compressor finds what consecutive versions share.

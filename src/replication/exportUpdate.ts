@@ -124,7 +124,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       if (maxsize !== undefined && size > maxsize) warnings.push(`op ${run.id[i]} from ${run.origin[i]} is larger than -maxsize: its fragment is oversized`);
       current.ops.push({ origin: run.origin[i]!, id: run.id[i]!, kind: run.kind[i]!, data: new RawMsgpack(data), at: run.at[i]! });
       // A file's versions side by side let the compressor find what consecutive versions share.
-      if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, group: storedContentGroup(run.kind[i]!, data) });
+      if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, verified: true, group: storedContentGroup(run.kind[i]!, data) });
       current.bytes += size;
     }
   }
