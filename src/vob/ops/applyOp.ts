@@ -207,7 +207,7 @@ export function applyImported(
         encodeOpData(String(entry.kind), entry.data, { validated: false }),
         entry.at,
         reason,
-        contentKey(String(entry.kind), entry.data),
+        contentKey(String(entry.kind), entry.data, { validated: false }),
       );
     setActual(vob, entry.origin, entry.id);
     return { status: 'discarded', reason };
@@ -263,7 +263,7 @@ function appendOplog(vob: Vob, entry: OplogEntry, parsed: unknown): void {
   const data = entry.stored && sameFields(entry.kind, parsed, entry.data) ? entry.stored : encodeOpData(entry.kind, parsed, { validated: true });
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at, content) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(vob.originIndex(entry.origin), entry.id, entry.kind, data, entry.at, contentKey(entry.kind, parsed));
+    .run(vob.originIndex(entry.origin), entry.id, entry.kind, data, entry.at, contentKey(entry.kind, parsed, { validated: true }));
 }
 
 /** Parsed data equal, field for field, to the data it was parsed from (no default filled in, nothing changed). */
@@ -274,10 +274,15 @@ function sameFields(kind: string, parsed: unknown, data: unknown): boolean {
   return true;
 }
 
-/** The oplog's content column for an op: the 32 bytes of the SHA-256 it names, or null. */
-function contentKey(kind: string, data: unknown): Buffer | null {
+/**
+ * The oplog's content column for an op: the 32 bytes of the SHA-256 it names, or null. Data that
+ * passed its kind's schema names a well-formed SHA-256 already; only a discarded op's raw data is
+ * checked here.
+ */
+function contentKey(kind: string, data: unknown, options: { validated: boolean }): Buffer | null {
   const sha = contentOf(kind, data);
-  return sha !== undefined && /^[0-9a-f]{64}$/.test(sha) ? Buffer.from(sha, 'hex') : null;
+  if (sha === undefined) return null;
+  return options.validated || /^[0-9a-f]{64}$/.test(sha) ? Buffer.from(sha, 'hex') : null;
 }
 
 /** Oplog entries in local application order (which is causal), optionally from `seq` on. */
