@@ -6,13 +6,15 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication] [--repeat 3] [--keep]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
+ * --repeat: each replication step (export, import, bundle create, clone) runs this many times, each
+ * on a fresh copy of its input, and is compared by its median.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +63,7 @@ interface Options {
   batch: number;
   seed: number;
   only: Only;
+  repeat: number;
   keep: boolean;
 }
 
@@ -75,6 +78,7 @@ function parseOptions(argv: string[]): Options {
       batch: { type: 'string', default: '10000' },
       seed: { type: 'string', default: '1' },
       only: { type: 'string', default: 'all' },
+      repeat: { type: 'string', default: '3' },
       keep: { type: 'boolean', default: false },
     },
     strict: true,
@@ -94,6 +98,7 @@ function parseOptions(argv: string[]): Options {
     batch: int('batch', values.batch, 1),
     seed: int('seed', values.seed, 0),
     only,
+    repeat: int('repeat', values.repeat, 1),
     keep: values.keep,
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
@@ -133,6 +138,13 @@ function row(label: string, a: string, b: string, ratio: number, target: string,
   console.log(
     `    ${label.padEnd(26)} ${a.padStart(14)} ${b.padStart(14)} ${fmtRatio(ratio).padStart(9)} ${target.padStart(8)}  ${met === undefined ? '' : met ? 'yes' : 'NO'}`,
   );
+}
+
+/** The run whose `seconds` is the median (the lower middle one for an even count), and every run's time. */
+function medianRun<T extends { seconds: number }>(runs: readonly T[]): { run: T; all: string } {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  const run = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { run, all: runs.length > 1 ? `, median of ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s` : '' };
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -299,34 +311,51 @@ interface OursReplication {
  * so the packet carries every element creation and every checkin as ops), imported into the
  * sibling, then imported again.
  */
-function benchReplicationOurs(history: History, samples: number[], tmp: string, ours: OursResult): OursReplication {
+function benchReplicationOurs(o: Options, history: History, samples: number[], tmp: string, ours: OursResult): OursReplication {
   console.log('msite replication (library API: exportUpdate, importPackets into the new sibling replica)');
   const sibling = ours.sibling;
   if (!sibling) throw new Error('no sibling replica was made before the load');
   line('SQLite synchronous', `origin ${LOAD_SYNCHRONOUS} (bulk load, export), sibling ${SIBLING_SYNCHRONOUS} (import)`);
   line('each step', 'in a fresh process, timed from the call to its return (node start-up and module loading shown apart), after a sync, as every timed step');
-  const exp = inChild<ExportFigures>(['export', ours.dir, join(tmp, 'packets-update')]);
+  // An export records itself at the origin (the sibling's estimate rises), so each run exports
+  // from a copy of the loaded origin, made untimed; every run writes the same packet.
+  const exports: (ExportFigures & ChildFigures)[] = [];
+  for (let r = 1; r <= o.repeat; r++) {
+    const origin = join(tmp, `origin-run${r}`);
+    cpSync(ours.dir, origin, { recursive: true });
+    exports.push(inChild<ExportFigures>(['export', origin, join(tmp, `packets-update-run${r}`)]));
+    rmSync(origin, { recursive: true, force: true });
+  }
+  const { run: exp, all: exportRuns } = medianRun(exports);
   line(
     'export: one update packet, whole history',
     `${fmtSec(exp.seconds)} (${fmtInt(exp.opCount)} ops in ${exp.packets.length} packet${exp.packets.length === 1 ? '' : 's'}, ` +
-      `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)})`,
+      `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)}${exportRuns})`,
   );
   line('  whole process / start-up', `${fmtSec(exp.processSeconds)} / ${fmtSec(exp.startupSeconds)}`);
   line('packet bytes', `${fmtBytes(exp.bytes)} (${fmtInt(exp.bytes)} B), ${fmtInt(exp.bytes / history.steps.length)} B per version`);
-  const imp = inChild<ImportFigures>(['import', sibling.dir, ...exp.packets]);
+  // Each run imports into a copy of the new sibling; the last copy is kept and verified.
+  const imports: (ImportFigures & ChildFigures)[] = [];
+  const importedDir = join(tmp, 'vob-sibling-imported');
+  for (let r = 1; r <= o.repeat; r++) {
+    rmSync(importedDir, { recursive: true, force: true });
+    cpSync(sibling.dir, importedDir, { recursive: true });
+    imports.push(inChild<ImportFigures>(['import', importedDir, ...exp.packets]));
+  }
+  const { run: imp, all: importRuns } = medianRun(imports);
   line(
     'import: importPackets into the sibling',
-    `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)})`,
+    `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)}${importRuns})`,
   );
   line('  whole process, re-import too / start-up', `${fmtSec(imp.processSeconds)} / ${fmtSec(imp.startupSeconds)}`);
   line('maxRSS of the export / import process', `${fmtBytes(exp.maxRssAfter)} / ${fmtBytes(imp.maxRssAfter)}`);
   line('re-import: the same packet again', `${fmtTime(imp.reimportSeconds)} (${imp.reimportResults.join(', ')})`);
   line('close sibling (WAL checkpoint)', `${fmtSec(imp.closeSeconds)} (not measured)`);
-  line('sibling on disk', fmtUsage(diskUsage(sibling.dir)));
+  line('sibling on disk', fmtUsage(diskUsage(importedDir)));
   const [counts, verifySeconds] = timed(() => {
-    verifyVob(sibling.dir, history, samples);
+    verifyVob(importedDir, history, samples);
     const origin = replicaCounts(ours.dir);
-    const copy = replicaCounts(sibling.dir);
+    const copy = replicaCounts(importedDir);
     if (JSON.stringify(copy) !== JSON.stringify(origin)) throw new Error(`sibling has ${JSON.stringify(copy)}, origin ${JSON.stringify(origin)}`);
     return origin;
   });
@@ -345,18 +374,28 @@ interface GitReplication {
 }
 
 /** `git bundle create --all` of the fast-imported repository, then clones of that bundle (bare, compared; with checkout, shown). */
-function benchReplicationGit(history: History, samples: number[], tmp: string, repo: string): GitReplication {
+function benchReplicationGit(o: Options, history: History, samples: number[], tmp: string, repo: string): GitReplication {
   console.log('git bundle + clone (of the fast-imported repository above; whole processes)');
   const bundle = join(tmp, 'history.bundle');
-  settleDisk();
-  const bundleSeconds = bundleCreate(repo, bundle);
+  const bundles: { seconds: number }[] = [];
+  for (let r = 1; r <= o.repeat; r++) {
+    rmSync(bundle, { force: true });
+    settleDisk();
+    bundles.push({ seconds: bundleCreate(repo, bundle) });
+  }
+  const { run: bundled, all: bundleRuns } = medianRun(bundles);
   const bundleBytes = statSync(bundle).size;
-  line('bundle create --all', fmtSec(bundleSeconds));
+  line('bundle create --all', `${fmtSec(bundled.seconds)}${bundleRuns ? ` (${bundleRuns.slice(2)})` : ''}`);
   line('bundle bytes', `${fmtBytes(bundleBytes)} (${fmtInt(bundleBytes)} B), ${fmtInt(bundleBytes / history.steps.length)} B per version`);
   const bare = join(tmp, 'clone-bare');
-  settleDisk();
-  const cloneSeconds = cloneFromBundle(tmp, bundle, bare, { bare: true });
-  line('clone --bare --quiet from the bundle', fmtSec(cloneSeconds));
+  const clones: { seconds: number }[] = [];
+  for (let r = 1; r <= o.repeat; r++) {
+    rmSync(bare, { recursive: true, force: true });
+    settleDisk();
+    clones.push({ seconds: cloneFromBundle(tmp, bundle, bare, { bare: true }) });
+  }
+  const { run: cloned, all: cloneRuns } = medianRun(clones);
+  line('clone --bare --quiet from the bundle', `${fmtSec(cloned.seconds)}${cloneRuns ? ` (${cloneRuns.slice(2)})` : ''}`);
   const work = join(tmp, 'clone-work');
   settleDisk();
   const workSeconds = cloneFromBundle(tmp, bundle, work, { bare: false });
@@ -366,7 +405,7 @@ function benchReplicationGit(history: History, samples: number[], tmp: string, r
     verifyGitRepo(work, history, samples);
   });
   line('verified: both clones, commits and contents', `${fmtInt(history.steps.length)} commits; ${fmtSec(verifySeconds)} (not measured)`);
-  return { bundleSeconds, bundleBytes, cloneSeconds };
+  return { bundleSeconds: bundled.seconds, bundleBytes, cloneSeconds: cloned.seconds };
 }
 
 async function main(): Promise<void> {
@@ -390,8 +429,8 @@ async function main(): Promise<void> {
     const samples = sampleFiles(history, o.seed);
     const ours = runsOurs(o) ? benchOurs(o, history, samples, tmp) : undefined;
     const theirs = runsGit(o) ? await benchGit(history, samples, tmp) : undefined;
-    const oursRepl = ours && replicates(o) ? benchReplicationOurs(history, samples, tmp, ours) : undefined;
-    const gitRepl = theirs && replicates(o) ? benchReplicationGit(history, samples, tmp, theirs.repo) : undefined;
+    const oursRepl = ours && replicates(o) ? benchReplicationOurs(o, history, samples, tmp, ours) : undefined;
+    const gitRepl = theirs && replicates(o) ? benchReplicationGit(o, history, samples, tmp, theirs.repo) : undefined;
 
     if (ours && theirs && showsLoad(o)) {
       console.log('comparison (bulk vs fast-import)');
@@ -407,7 +446,7 @@ async function main(): Promise<void> {
       }
     }
     if (oursRepl && gitRepl) {
-      console.log('comparison (replication to a new replica: export vs bundle create, import vs clone --bare)');
+      console.log(`comparison (replication to a new replica: export vs bundle create, import vs clone --bare${o.repeat > 1 ? `; medians of ${o.repeat} runs` : ''})`);
       const exp = oursRepl.export;
       const imp = oursRepl.import;
       const exportRatio = exp.seconds / gitRepl.bundleSeconds;
