@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
 import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
+import type { ProgressListener } from '../core/progress.js';
 import { packetFileName, writePacket } from '../packet/packetFile.js';
 import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
@@ -25,6 +26,8 @@ export interface ExportOptions {
   /** At most this many fragments this run; the rest go next time. */
   limit?: number;
   comment?: string;
+  /** Told how many ops are read, then how many fragments are written (the CLI shows it on a TTY). */
+  onProgress?: ProgressListener;
 }
 
 export interface ExportResult {
@@ -100,7 +103,17 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   // from before the oplog kept its content column are decoded, to find their content.
   const floors: EpochRow = {};
   for (const [origin, top] of Object.entries(actual)) if ((requires[origin] ?? 0) < top) floors[origin] = requires[origin] ?? 0;
-  const runs = [...scanOplogAbove(vob, floors)];
+  // Ids are dense per origin, so the ops to read are known before reading them.
+  const total = Object.entries(floors).reduce((n, [origin, floor]) => n + actual[origin]! - floor, 0);
+  const progress = options.onProgress ?? (() => {});
+  const runs: OplogRun[] = [];
+  let read = 0;
+  progress({ step: 'reading ops', done: 0, total, unit: 'ops' });
+  for (const run of scanOplogAbove(vob, floors)) {
+    runs.push(run);
+    read += run.seq.length;
+    progress({ step: 'reading ops', done: read, total, unit: 'ops' });
+  }
   const wanted: string[] = [];
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
@@ -109,7 +122,9 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       if (sha !== undefined) wanted.push(sha);
     }
   }
+  if (wanted.length) progress({ step: 'reading content', done: 0, total: wanted.length, unit: 'blobs' });
   const blobs = vob.pool.getMany(wanted);
+  if (wanted.length) progress({ step: 'reading content', done: wanted.length, total: wanted.length, unit: 'blobs' });
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
       const data = opData(run, i);
@@ -143,6 +158,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const written: string[] = [];
   let opCount = 0;
   for (let k = 0; k < limit; k++) {
+    progress({ step: 'writing packets', done: k, total: limit, unit: 'packets' });
     const fragment = fragments[k]!;
     const ranges: Record<string, [number, number]> = {};
     for (const op of fragment.ops) {
@@ -174,6 +190,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
     opCount += fragment.ops.length;
     for (const [origin, [, last]] of Object.entries(ranges)) reached[origin] = Math.max(reached[origin] ?? 0, last);
   }
+  progress({ step: 'writing packets', done: limit, total: limit, unit: 'packets' });
 
   vob.transaction(() => {
     vob.setMeta('packet_seq', String(seq));

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
+import type { ProgressListener } from '../core/progress.js';
 import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
@@ -100,7 +101,18 @@ export function expandPacketPaths(paths: readonly string[]): string[] {
   return out;
 }
 
-function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+/** Ops applied between two progress reports: often enough for a person, rarely enough to cost nothing. */
+const PROGRESS_EVERY = 1024;
+
+function applyPacket(
+  vob: Vob,
+  a: PacketAssessment,
+  warn: (m: string) => void,
+  onProgress: ProgressListener | undefined,
+): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+  const step = `applying ${basename(a.path)}`;
+  const total = a.header?.opCount ?? 0;
+  onProgress?.({ step, done: 0, total, unit: 'ops' });
   const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
   return vob.transaction(() => {
     // readPacket computed each blob's SHA-256 from its bytes; no need to hash them again.
@@ -140,6 +152,8 @@ function applyPacket(vob: Vob, a: PacketAssessment, warn: (m: string) => void): 
           discarded++;
           warn(`op ${e.id} from ${replicaName(vob, e.origin)} (${e.kind}) was discarded: ${outcome.reason}`);
         }
+        const done = skipped + applied + discarded;
+        if (onProgress && (done % PROGRESS_EVERY === 0 || done === total)) onProgress({ step, done, total, unit: 'ops' });
       },
     });
     learnFromHeader(vob, header);
@@ -164,6 +178,8 @@ export interface ImportOptions {
   diagnose?: boolean;
   /** Receives warnings as they happen (automatic renames, discarded ops). */
   warn?: (message: string) => void;
+  /** Told, packet by packet, how many of its ops are applied (the CLI shows it on a TTY). */
+  onProgress?: ProgressListener;
 }
 
 /**
@@ -195,10 +211,15 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
       }
       const warnings: string[] = [];
       try {
-        const counts = applyPacket(vob, a, (m) => {
-          warnings.push(m);
-          options.warn?.(m);
-        });
+        const counts = applyPacket(
+          vob,
+          a,
+          (m) => {
+            warnings.push(m);
+            options.warn?.(m);
+          },
+          options.onProgress,
+        );
         settle(a, 'applied', { ...counts, warnings });
         progress = true;
         Object.assign(actual, actualRow(vob));

@@ -6,7 +6,7 @@ import { parseDuration } from '../../core/parseDuration.js';
 import { parseSize } from '../../core/parseSize.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
-import { exportUpdate } from '../../replication/exportUpdate.js';
+import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
 import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
 import { describePacket } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
@@ -15,6 +15,7 @@ import { chreplica, lsreplica, rmreplica } from '../../replication/replicaComman
 import { restorereplica } from '../../replication/restoreReplica.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { progressLine } from '../progressLine.js';
 
 type Opts<T> = CommonOptions & T;
 
@@ -169,8 +170,15 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         if (args.length === 0) throw new UsageError('name the replicas to export to');
         const limit = opts.limit === undefined ? undefined : Number(opts.limit);
         if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
+        const maxsize = opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize');
         withVob(opts, (vob) => {
-          const r = exportUpdate(vob, args, { out: opts.out!, maxsize: opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize'), limit, comment: opts.comment });
+          const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+          let r: ExportResult;
+          try {
+            r = exportUpdate(vob, args, { out: opts.out!, maxsize, limit, comment: opts.comment, onProgress: line.listener });
+          } finally {
+            line.end();
+          }
           for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
           emit(io, opts, r, () => (r.upToDate ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.` : r.packets.map((p) => `Wrote ${p}`).join('\n') + `\n${r.opCount} ops for ${r.targets.join(', ')}.`));
         }, args);
@@ -180,7 +188,20 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
       const sources = opts.receive ? incomingBays(siteHome(opts).dir, opts.sclass) : args;
       withVob(opts, (vob) => {
-        const outcomes = importPackets(vob, sources, { diagnose: opts.diagnose, warn: (m) => io.err(`msite: warning: ${m}\n`) });
+        const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+        let outcomes: PacketOutcome[];
+        try {
+          outcomes = importPackets(vob, sources, {
+            diagnose: opts.diagnose,
+            warn: (m) => {
+              line.clear();
+              io.err(`msite: warning: ${m}\n`);
+            },
+            onProgress: line.listener,
+          });
+        } finally {
+          line.end();
+        }
         if (outcomes.length === 0 && !opts.receive) throw new InvalidInputError(`no packets in ${args.join(', ')}`);
         if (opts.receive && !opts.diagnose) {
           // Fully applied packets leave the bay; waiting and refused ones stay for the next run.
