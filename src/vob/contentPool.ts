@@ -23,34 +23,34 @@ interface StoredRow {
 }
 
 /**
- * Lowercase hex strings of one length (SHA-256s), sorted: by their first 32 bits as numbers in a
- * typed array, which sorts natively, then by whole strings where those tie. A quarter of what
- * Array.prototype.sort costs on 100k SHAs (20 ms against 80).
+ * The indices of `keys` (lowercase hex strings of one length: SHA-256s) in the order that sorts
+ * them: by their first 32 bits as numbers in a typed array, which sorts natively, then by whole
+ * strings where those tie. A quarter of what Array.prototype.sort with a comparator costs on 100k
+ * SHAs (20 ms against 80).
  */
-export function sortedHex(values: Set<string> | readonly string[]): string[] {
-  const all = [...values];
-  const n = all.length;
-  // Each number holds a prefix above the value's index; 53 bits hold both for up to 2^21 values,
-  // and fewer prefix bits for more (ties are ordered by the pass below either way).
+export function hexOrder(keys: readonly string[]): number[] {
+  const n = keys.length;
+  // Each number holds a prefix above the key's index; 53 bits hold both for up to 2^21 keys, and
+  // fewer prefix bits for more (ties are ordered by the pass below either way).
   const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
   const prefixBits = Math.min(32, 53 - indexBits);
   const scale = 2 ** indexBits;
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = Math.floor(parseInt(all[i]!.slice(0, 8), 16) / 2 ** (32 - prefixBits)) * scale + i;
-  keys.sort();
-  const out = new Array<string>(n);
-  for (let i = 0; i < n; i++) out[i] = all[keys[i]! % scale]!;
-  // Insertion sort on the nearly sorted result: it only moves values whose prefixes tied.
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) packed[i] = Math.floor(parseInt(keys[i]!.slice(0, 8), 16) / 2 ** (32 - prefixBits)) * scale + i;
+  packed.sort();
+  const order = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = packed[i]! % scale;
+  // Insertion sort on the nearly sorted order: it only moves keys whose prefixes tied.
   for (let i = 1; i < n; i++) {
-    const v = out[i]!;
+    const v = order[i]!;
     let j = i - 1;
-    while (j >= 0 && out[j]! > v) {
-      out[j + 1] = out[j]!;
+    while (j >= 0 && keys[order[j]!]! > keys[v]!) {
+      order[j + 1] = order[j]!;
       j--;
     }
-    out[j + 1] = v;
+    order[j + 1] = v;
   }
-  return out;
+  return order;
 }
 
 /** How a blob is stored: as given, or raw-deflated. */
@@ -133,10 +133,7 @@ export class ContentPool {
    * (measured on 100k blobs of 240 bytes, commit included: 6.3-7.5 µs a blob in the given order, 5.2-5.6 µs sorted).
    */
   putManyWithHash(blobs: readonly { sha: string; bytes: Uint8Array }[]): void {
-    // By the first 32 bits as a number, then the whole hex: a tenth of the string comparisons.
-    const prefix = Float64Array.from(blobs, (b) => parseInt(b.sha.slice(0, 8), 16));
-    const order = Array.from(blobs.keys()).sort((x, y) => prefix[x]! - prefix[y]! || (blobs[x]!.sha < blobs[y]!.sha ? -1 : blobs[x]!.sha > blobs[y]!.sha ? 1 : 0));
-    for (const n of order) this.putWithHash(blobs[n]!.sha, blobs[n]!.bytes);
+    for (const n of hexOrder(blobs.map((b) => b.sha))) this.putWithHash(blobs[n]!.sha, blobs[n]!.bytes);
   }
 
   private storeCompressed(sha: string, bytes: Uint8Array): void {
@@ -179,7 +176,8 @@ export class ContentPool {
    */
   getMany(shas: Iterable<string>): Map<string, Buffer> {
     const want = new Set(shas);
-    const wanted = sortedHex(want);
+    const unique = [...want];
+    const wanted = hexOrder(unique).map((n) => unique[n]!);
     const out = new Map<string, Buffer>();
     for (let i = 0; i < wanted.length; i += SCAN_CHUNK) {
       const last = Math.min(i + SCAN_CHUNK, wanted.length) - 1;
