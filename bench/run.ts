@@ -144,7 +144,7 @@ function row(label: string, a: string, b: string, ratio: number, target: string,
 function medianRun<T extends { seconds: number }>(runs: readonly T[]): { run: T; all: string } {
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
   const run = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return { run, all: runs.length > 1 ? `, median of ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s` : '' };
+  return { run, all: runs.length > 1 ? `median of ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s` : '' };
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -330,7 +330,7 @@ function benchReplicationOurs(o: Options, history: History, samples: number[], t
   line(
     'export: one update packet, whole history',
     `${fmtSec(exp.seconds)} (${fmtInt(exp.opCount)} ops in ${exp.packets.length} packet${exp.packets.length === 1 ? '' : 's'}, ` +
-      `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)}${exportRuns})`,
+      `${fmtInt(exp.opCount / exp.seconds)} ops/s, CPU ${fmtSec(exp.cpuSeconds)}${exportRuns && `, ${exportRuns}`})`,
   );
   line('  whole process / start-up', `${fmtSec(exp.processSeconds)} / ${fmtSec(exp.startupSeconds)}`);
   line('packet bytes', `${fmtBytes(exp.bytes)} (${fmtInt(exp.bytes)} B), ${fmtInt(exp.bytes / history.steps.length)} B per version`);
@@ -345,7 +345,7 @@ function benchReplicationOurs(o: Options, history: History, samples: number[], t
   const { run: imp, all: importRuns } = medianRun(imports);
   line(
     'import: importPackets into the sibling',
-    `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)}${importRuns})`,
+    `${fmtSec(imp.seconds)} (${fmtInt(imp.applied)} ops applied, ${fmtInt(imp.applied / imp.seconds)} ops/s, CPU ${fmtSec(imp.cpuSeconds)}${importRuns && `, ${importRuns}`})`,
   );
   line('  whole process, re-import too / start-up', `${fmtSec(imp.processSeconds)} / ${fmtSec(imp.startupSeconds)}`);
   line('maxRSS of the export / import process', `${fmtBytes(exp.maxRssAfter)} / ${fmtBytes(imp.maxRssAfter)}`);
@@ -385,7 +385,7 @@ function benchReplicationGit(o: Options, history: History, samples: number[], tm
   }
   const { run: bundled, all: bundleRuns } = medianRun(bundles);
   const bundleBytes = statSync(bundle).size;
-  line('bundle create --all', `${fmtSec(bundled.seconds)}${bundleRuns ? ` (${bundleRuns.slice(2)})` : ''}`);
+  line('bundle create --all', `${fmtSec(bundled.seconds)}${bundleRuns && ` (${bundleRuns})`}`);
   line('bundle bytes', `${fmtBytes(bundleBytes)} (${fmtInt(bundleBytes)} B), ${fmtInt(bundleBytes / history.steps.length)} B per version`);
   const bare = join(tmp, 'clone-bare');
   const clones: { seconds: number }[] = [];
@@ -395,7 +395,7 @@ function benchReplicationGit(o: Options, history: History, samples: number[], tm
     clones.push({ seconds: cloneFromBundle(tmp, bundle, bare, { bare: true }) });
   }
   const { run: cloned, all: cloneRuns } = medianRun(clones);
-  line('clone --bare --quiet from the bundle', `${fmtSec(cloned.seconds)}${cloneRuns ? ` (${cloneRuns.slice(2)})` : ''}`);
+  line('clone --bare --quiet from the bundle', `${fmtSec(cloned.seconds)}${cloneRuns && ` (${cloneRuns})`}`);
   const work = join(tmp, 'clone-work');
   settleDisk();
   const workSeconds = cloneFromBundle(tmp, bundle, work, { bare: false });

@@ -10,7 +10,7 @@ import { decodeOpData } from '../vob/ops/applyOp.js';
 import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
-import { scanOplogAbove, type OplogRun } from '../vob/oplogScan.js';
+import { oplogRunData, scanOplogAbove, type OplogRun } from '../vob/oplogScan.js';
 import type { Vob } from '../vob/vob.js';
 import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
 import { currentFacts } from './facts.js';
@@ -117,7 +117,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const wanted: string[] = [];
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
-      if (run.content[i] === undefined && hasContent(run.kind[i]!)) run.content[i] = contentOf(run.kind[i]!, decodeOpData(run.kind[i]!, opData(run, i)));
+      if (run.content[i] === undefined && hasContent(run.kind[i]!)) run.content[i] = contentOf(run.kind[i]!, decodeOpData(run.kind[i]!, oplogRunData(run, i)));
       const sha = run.content[i];
       if (sha !== undefined) wanted.push(sha);
     }
@@ -127,7 +127,7 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   if (wanted.length) progress({ step: 'reading content', done: wanted.length, total: wanted.length, unit: 'blobs' });
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
-      const data = opData(run, i);
+      const data = oplogRunData(run, i);
       const sha = run.content[i];
       const blob = sha ? blobs.get(sha) : undefined;
       const size = data.length + 64 + (blob?.length ?? 0);
@@ -205,11 +205,6 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   });
   if (limit < fragments.length) warnings.push(`-limit ${limit}: ${fragments.length - limit} fragment(s) left for the next export`);
   return { packets: written, targets: targetNames, opCount, upToDate: false, warnings };
-}
-
-/** Entry `i`'s stored data, a view into the run's bytes. */
-function opData(run: OplogRun, i: number): Buffer {
-  return run.data.subarray(i === 0 ? 0 : run.dataEnd[i - 1], run.dataEnd[i]);
 }
 
 function restrict(row: EpochRow, to: EpochRow): EpochRow {

@@ -10,7 +10,7 @@ export const SCAN_BATCH = 4096;
 
 /**
  * Consecutive oplog entries in columns: entry `i` is `seq[i]`, `origin[i]`, ... Its stored data is
- * `data.subarray(dataEnd[i - 1] ?? 0, dataEnd[i])`, as the oplog keeps it (op data encoding).
+ * oplogRunData(run, i), as the oplog keeps it (op data encoding).
  */
 export interface OplogRun {
   seq: number[];
@@ -31,6 +31,11 @@ export interface OplogRun {
 }
 
 const NO_CONTENT = '0'.repeat(64);
+
+/** Entry `i`'s stored data: a view into the run's bytes. */
+export function oplogRunData(run: OplogRun, i: number): Buffer {
+  return run.data.subarray(i === 0 ? 0 : run.dataEnd[i - 1], run.dataEnd[i]);
+}
 
 /**
  * The oplog entries with `id > floors[origin]`, for each origin `floors` names (others are left

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkvob } from '../../src/replication/mkvob.js';
 import { concatenated } from '../../src/vob/bulkColumns.js';
-import { SCAN_BATCH, scanOplogAbove, type OplogRun } from '../../src/vob/oplogScan.js';
+import { oplogRunData, SCAN_BATCH, scanOplogAbove, type OplogRun } from '../../src/vob/oplogScan.js';
 import type { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -59,7 +59,7 @@ describe('bulk reads', () => {
         id: run.id[i],
         kind: run.kind[i],
         at: run.at[i],
-        data: run.data.subarray(i === 0 ? 0 : run.dataEnd[i - 1], run.dataEnd[i]).toString('hex'),
+        data: oplogRunData(run, i).toString('hex'),
         content: run.content[i],
       })),
     );
