@@ -34,10 +34,7 @@ export function buildFastImportStream(history: History): Buffer {
   const committer = 'Bench <bench@example.invalid>';
   history.steps.forEach((step, i) => {
     const msg = Buffer.from(step.comment);
-    const header =
-      `commit refs/heads/main\n` +
-      `committer ${committer} ${EPOCH + i} +0000\n` +
-      `data ${msg.length}\n`;
+    const header = `commit refs/heads/main\n` + `committer ${committer} ${EPOCH + i} +0000\n` + `data ${msg.length}\n`;
     parts.push(Buffer.from(header), msg);
     parts.push(Buffer.from(`\nM 100644 inline ${history.paths[step.file]!}\ndata ${step.content.length}\n`), step.content);
     parts.push(Buffer.from('\n'));

@@ -182,7 +182,10 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
     const seconds = loadDurable(vob, history, o.durable);
     vob.close();
     durableRate = o.durable / seconds;
-    line(`(a) durable: 1 txn (fsync) per version`, `${fmtRate(durableRate)} checkins/s (${fmtInt(o.durable)} versions in ${fmtSec(seconds)})`);
+    line(
+      `(a) durable: 1 txn (fsync) per version`,
+      `${fmtRate(durableRate)} checkins/s (${fmtInt(o.durable)} versions in ${fmtSec(seconds)})`,
+    );
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -191,7 +194,10 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   // The sibling exists before the elements, so the update packet carries their creation too.
   const sibling = replicates(o) ? createSibling(vob, join(tmp, 'vob-sibling'), join(tmp, 'packets-creation')) : undefined;
   const [, elementSeconds] = timed(() => addElements(vob, history));
-  line(`setup: another new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`, `${fmtSec(createSeconds + elementSeconds)} (not measured)`);
+  line(
+    `setup: another new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`,
+    `${fmtSec(createSeconds + elementSeconds)} (not measured)`,
+  );
   if (sibling) {
     line(
       'setup: sibling replica, before the elements',
@@ -202,8 +208,14 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   const bulk = loadBulk(vob, history, o.batch);
   const [, closeSeconds] = timed(() => vob.close());
   const bulkRate = history.steps.length / bulk.seconds;
-  line(`(b) bulk: importVersions, ${fmtInt(o.batch)} per txn`, `${fmtRate(bulkRate)} checkins/s (${fmtInt(history.steps.length)} versions in ${fmtSec(bulk.seconds)})`);
-  line('    CPU time of the bulk load (user + sys)', `${fmtSec(bulk.cpuSeconds)}, ${fmtInt((bulk.cpuSeconds * 1e6) / history.steps.length)} µs per version`);
+  line(
+    `(b) bulk: importVersions, ${fmtInt(o.batch)} per txn`,
+    `${fmtRate(bulkRate)} checkins/s (${fmtInt(history.steps.length)} versions in ${fmtSec(bulk.seconds)})`,
+  );
+  line(
+    '    CPU time of the bulk load (user + sys)',
+    `${fmtSec(bulk.cpuSeconds)}, ${fmtInt((bulk.cpuSeconds * 1e6) / history.steps.length)} µs per version`,
+  );
   line('close (WAL checkpoint)', `${fmtSec(closeSeconds)} (not measured)`);
   line('rate per tenth of the history', bulk.tenthRates.map((r) => fmtRate(r)).join(' '));
   line('RSS before bulk load / peak during it', `${fmtBytes(bulk.rssBefore)} / ${fmtBytes(bulk.peakRss)} (sampled per txn)`);
@@ -220,7 +232,9 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
 
 function printTableUsage(dir: string, history: History): void {
   console.log('  VOB database by table/index (dbstat):');
-  console.log(`    ${'name'.padEnd(28)} ${'type'.padEnd(6)} ${'rows'.padStart(9)} ${'bytes'.padStart(12)} ${'share'.padStart(6)} ${'B/ver'.padStart(6)} ${'fill'.padStart(5)}`);
+  console.log(
+    `    ${'name'.padEnd(28)} ${'type'.padEnd(6)} ${'rows'.padStart(9)} ${'bytes'.padStart(12)} ${'share'.padStart(6)} ${'B/ver'.padStart(6)} ${'fill'.padStart(5)}`,
+  );
   const usage = tableUsage(dir);
   const dbBytes = usage.reduce((n, u) => n + u.bytes, 0);
   for (const u of usage) {
@@ -296,7 +310,11 @@ function inChild<T>(args: string[]): T & ChildFigures {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'replicationChild.js');
   settleDisk();
   const start = performance.now();
-  const out = execFileSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const processSeconds = (performance.now() - start) / 1000;
   return { ...(JSON.parse(out) as T & { startupSeconds: number }), processSeconds };
 }
@@ -316,7 +334,10 @@ function benchReplicationOurs(o: Options, history: History, samples: number[], t
   const sibling = ours.sibling;
   if (!sibling) throw new Error('no sibling replica was made before the load');
   line('SQLite synchronous', `origin ${LOAD_SYNCHRONOUS} (bulk load, export), sibling ${SIBLING_SYNCHRONOUS} (import)`);
-  line('each step', 'in a fresh process, timed from the call to its return (node start-up and module loading shown apart), after a sync, as every timed step');
+  line(
+    'each step',
+    'in a fresh process, timed from the call to its return (node start-up and module loading shown apart), after a sync, as every timed step',
+  );
   // An export records itself at the origin (the sibling's estimate rises), so each run exports
   // from a copy of the loaded origin, made untimed; every run writes the same packet.
   const exports: (ExportFigures & ChildFigures)[] = [];
@@ -356,7 +377,8 @@ function benchReplicationOurs(o: Options, history: History, samples: number[], t
     verifyVob(importedDir, history, samples);
     const origin = replicaCounts(ours.dir);
     const copy = replicaCounts(importedDir);
-    if (JSON.stringify(copy) !== JSON.stringify(origin)) throw new Error(`sibling has ${JSON.stringify(copy)}, origin ${JSON.stringify(origin)}`);
+    if (JSON.stringify(copy) !== JSON.stringify(origin))
+      throw new Error(`sibling has ${JSON.stringify(copy)}, origin ${JSON.stringify(origin)}`);
     return origin;
   });
   line(
@@ -416,13 +438,19 @@ async function main(): Promise<void> {
       `node ${process.version}, ${availableParallelism()} × ${cpu}`,
   );
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
-  const load = (): string => loadavg().map((n) => n.toFixed(2)).join(' ');
+  const load = (): string =>
+    loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ');
   console.log(`load average at start: ${load()}`);
   const [history, genSeconds] = timed(() => generateHistory(o));
   const touched = new Set(history.steps.map((s) => s.file)).size;
   console.log('setup');
   line('generate history', `${fmtSec(genSeconds)} (not measured)`);
-  line('content', `${fmtBytes(history.contentBytes)}, avg ${fmtInt(history.contentBytes / history.steps.length)} B/version, ${touched} files touched`);
+  line(
+    'content',
+    `${fmtBytes(history.contentBytes)}, avg ${fmtInt(history.contentBytes / history.steps.length)} B/version, ${touched} files touched`,
+  );
 
   const tmp = mkdtempSync(join(tmpdir(), 'msite-bench-'));
   try {
@@ -438,15 +466,38 @@ async function main(): Promise<void> {
       const bytesRatio = ours.bytes.apparent / theirs.bytes.apparent;
       const allocRatio = ours.bytes.allocated / theirs.bytes.allocated;
       tableHeader();
-      row('versions per second', fmtRate(ours.bulkRate), fmtRate(theirs.rate), rateRatio, `>= ${RATE_TARGET.toFixed(1)}`, rateRatio >= RATE_TARGET);
-      row('bytes on disk (apparent)', fmtInt(ours.bytes.apparent), fmtInt(theirs.bytes.apparent), bytesRatio, `<= ${BYTES_TARGET.toFixed(1)}`, bytesRatio <= BYTES_TARGET);
+      row(
+        'versions per second',
+        fmtRate(ours.bulkRate),
+        fmtRate(theirs.rate),
+        rateRatio,
+        `>= ${RATE_TARGET.toFixed(1)}`,
+        rateRatio >= RATE_TARGET,
+      );
+      row(
+        'bytes on disk (apparent)',
+        fmtInt(ours.bytes.apparent),
+        fmtInt(theirs.bytes.apparent),
+        bytesRatio,
+        `<= ${BYTES_TARGET.toFixed(1)}`,
+        bytesRatio <= BYTES_TARGET,
+      );
       row('bytes on disk (allocated)', fmtInt(ours.bytes.allocated), fmtInt(theirs.bytes.allocated), allocRatio, '(info)', undefined);
       if (ours.durableRate !== undefined) {
-        row('durable versions/s vs git', fmtRate(ours.durableRate), fmtRate(theirs.rate), ours.durableRate / theirs.rate, '(info)', undefined);
+        row(
+          'durable versions/s vs git',
+          fmtRate(ours.durableRate),
+          fmtRate(theirs.rate),
+          ours.durableRate / theirs.rate,
+          '(info)',
+          undefined,
+        );
       }
     }
     if (oursRepl && gitRepl) {
-      console.log(`comparison (replication to a new replica: export vs bundle create, import vs clone --bare${o.repeat > 1 ? `; medians of ${o.repeat} runs` : ''})`);
+      console.log(
+        `comparison (replication to a new replica: export vs bundle create, import vs clone --bare${o.repeat > 1 ? `; medians of ${o.repeat} runs` : ''})`,
+      );
       const exp = oursRepl.export;
       const imp = oursRepl.import;
       const exportRatio = exp.seconds / gitRepl.bundleSeconds;
@@ -454,10 +505,38 @@ async function main(): Promise<void> {
       const packetRatio = exp.bytes / gitRepl.bundleBytes;
       const reimportRatio = imp.reimportSeconds / imp.seconds;
       tableHeader();
-      row('export time', fmtSec(exp.seconds), fmtSec(gitRepl.bundleSeconds), exportRatio, `< ${EXPORT_TARGET.toFixed(1)}`, exportRatio < EXPORT_TARGET);
-      row('import time', fmtSec(imp.seconds), fmtSec(gitRepl.cloneSeconds), importRatio, `< ${IMPORT_TARGET.toFixed(1)}`, importRatio < IMPORT_TARGET);
-      row('packet vs bundle bytes', fmtInt(exp.bytes), fmtInt(gitRepl.bundleBytes), packetRatio, `<= ${PACKET_TARGET.toFixed(1)}`, packetRatio <= PACKET_TARGET);
-      row('re-import vs our import *', fmtTime(imp.reimportSeconds), fmtTime(imp.seconds), reimportRatio, `< ${REIMPORT_TARGET}`, reimportRatio < REIMPORT_TARGET);
+      row(
+        'export time',
+        fmtSec(exp.seconds),
+        fmtSec(gitRepl.bundleSeconds),
+        exportRatio,
+        `< ${EXPORT_TARGET.toFixed(1)}`,
+        exportRatio < EXPORT_TARGET,
+      );
+      row(
+        'import time',
+        fmtSec(imp.seconds),
+        fmtSec(gitRepl.cloneSeconds),
+        importRatio,
+        `< ${IMPORT_TARGET.toFixed(1)}`,
+        importRatio < IMPORT_TARGET,
+      );
+      row(
+        'packet vs bundle bytes',
+        fmtInt(exp.bytes),
+        fmtInt(gitRepl.bundleBytes),
+        packetRatio,
+        `<= ${PACKET_TARGET.toFixed(1)}`,
+        packetRatio <= PACKET_TARGET,
+      );
+      row(
+        're-import vs our import *',
+        fmtTime(imp.reimportSeconds),
+        fmtTime(imp.seconds),
+        reimportRatio,
+        `< ${REIMPORT_TARGET}`,
+        reimportRatio < REIMPORT_TARGET,
+      );
       console.log('    (* both columns are msite: the re-import, then the first import; the ratio is re-import/import)');
     }
   } finally {

@@ -114,7 +114,8 @@ export function verifyVob(dir: string, history: History, sampleFiles: number[]):
       const expected = lastContent(history, file);
       const r = resolvePath(vob, history.paths[file]!);
       const actual = r.version?.content ? vob.pool.get(r.version.content) : undefined;
-      if (expected && (!actual || !actual.equals(expected))) throw new Error(`VOB content of ${history.paths[file]!} differs from the history`);
+      if (expected && (!actual || !actual.equals(expected)))
+        throw new Error(`VOB content of ${history.paths[file]!} differs from the history`);
     }
   } finally {
     vob.close();

@@ -64,7 +64,14 @@ export function exportToSibling(originDir: string, outDir: string): ExportFigure
     const cpu = process.cpuUsage(cpuStart);
     if (result.upToDate || result.packets.length === 0) throw new Error('export wrote no packet: the sibling already had everything');
     const bytes = result.packets.reduce((n, p) => n + statSync(p).size, 0);
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, packets: result.packets, opCount: result.opCount, bytes, maxRssAfter: maxRss() };
+    return {
+      seconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      packets: result.packets,
+      opCount: result.opCount,
+      bytes,
+      maxRssAfter: maxRss(),
+    };
   } finally {
     vob.close();
   }
@@ -100,7 +107,13 @@ export function importIntoSibling(siblingDir: string, packets: string[]): Import
     const maxRssAfter = maxRss();
     requireResults(outcomes, 'applied', 'import');
     const discarded = outcomes.reduce((n, o) => n + o.discarded, 0);
-    if (discarded > 0) throw new Error(`import discarded ${discarded} ops: ${outcomes.flatMap((o) => o.warnings).slice(0, 3).join('; ')}`);
+    if (discarded > 0)
+      throw new Error(
+        `import discarded ${discarded} ops: ${outcomes
+          .flatMap((o) => o.warnings)
+          .slice(0, 3)
+          .join('; ')}`,
+      );
 
     const again = performance.now();
     const second = importPackets(vob, packets);

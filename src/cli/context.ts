@@ -31,7 +31,7 @@ export const processIo: Io = {
 };
 
 export function commonOptions(cmd: Command): CommonOptions {
-  return cmd.optsWithGlobals() as CommonOptions;
+  return cmd.optsWithGlobals<CommonOptions>();
 }
 
 export function siteHome(opts: CommonOptions): SiteHome {
@@ -58,9 +58,12 @@ export function readInputFile(file: string, what: string): Buffer {
     return readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InvalidInputError(`cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`, {
-      data: { file },
-    });
+    throw new InvalidInputError(
+      `cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`,
+      {
+        data: { file },
+      },
+    );
   }
 }
 

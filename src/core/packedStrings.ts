@@ -60,7 +60,8 @@ function writeHexExt(text: string, type: number, allocate: AllocateForWrite): vo
   const head = n === 16 ? 2 : n < 0x100 ? 3 : 4;
   const { target, position } = allocate(head + n);
   let p = position;
-  if (n === 16) target[p++] = 0xd8; // fixext 16
+  if (n === 16)
+    target[p++] = 0xd8; // fixext 16
   else if (n < 0x100) {
     target[p++] = 0xc7; // ext 8
     target[p++] = n;
@@ -70,7 +71,7 @@ function writeHexExt(text: string, type: number, allocate: AllocateForWrite): vo
     target[p++] = n & 0xff;
   }
   target[p++] = type;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     if (dashed && text.charCodeAt(i) === 45) {
       i++;
       continue;

@@ -6,6 +6,7 @@ const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 **
 export function parseSize(text: string, what = 'size'): number {
   const m = /^(\d+)([kmg]?)b?$/i.exec(text.trim());
   const n = m ? Number(m[1]) * UNITS[m[2]!.toLowerCase()]! : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidInputError(`bad ${what} "${text}"`, { hint: 'give bytes, or a number with k, m or g, e.g. 500k' });
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidInputError(`bad ${what} "${text}"`, { hint: 'give bytes, or a number with k, m or g, e.g. 500k' });
   return n;
 }

@@ -151,13 +151,13 @@ function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
 function checkOp(op: WireOp, n: number): void {
   if (typeof op !== 'object' || op === null) throw new InvalidInputError(`op ${n} is not an op`);
   if (typeof op.origin !== 'string' || op.origin === '') throw new InvalidInputError(`op ${n} has no origin`);
-  if (!Number.isSafeInteger(op.id) || op.id < 1) throw new InvalidInputError(`op ${n} has id ${String(op.id)}: oplog ids are positive integers`);
+  if (!Number.isSafeInteger(op.id) || op.id < 1)
+    throw new InvalidInputError(`op ${n} has id ${String(op.id)}: oplog ids are positive integers`);
   if (typeof op.kind !== 'string' || op.kind === '') throw new InvalidInputError(`op ${n} (id ${op.id}) has no kind`);
   if (!Number.isSafeInteger(op.at) || op.at < 0) {
     throw new InvalidInputError(`op ${n} (id ${op.id}) has time ${String(op.at)}: expected milliseconds since the epoch`);
   }
 }
-
 
 /**
  * Blob contents, each SHA once, in the order that compresses best: consecutive versions of a file
@@ -174,7 +174,8 @@ function orderBlobs(blobs: readonly PacketBlob[]): Uint8Array[] {
   const loose: { key: string; bytes: Uint8Array }[] = [];
   for (let n = 0; n < blobs.length; n++) {
     const blob = blobs[n]!;
-    if (typeof blob !== 'object' || blob === null || !(blob.bytes instanceof Uint8Array)) throw new InvalidInputError(`blob ${n} has no bytes`);
+    if (typeof blob !== 'object' || blob === null || !(blob.bytes instanceof Uint8Array))
+      throw new InvalidInputError(`blob ${n} has no bytes`);
     if (seen.has(blob.sha)) continue;
     if (blob.verified !== true) {
       const sha = sha256Hex(blob.bytes);
@@ -220,19 +221,21 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
   const meta = unpackOrFail(raw.subarray(4, metaEnd), 'its contents table');
   if (!isRecord(meta)) throw new InvalidInputError('its contents table is not a map');
   const { o, ops, b, c } = meta;
-  if (!Array.isArray(o) || !o.every((x) => typeof x === 'string' && x !== '')) throw new InvalidInputError('its origin table is not a list of OIDs');
+  if (!Array.isArray(o) || !o.every((x) => typeof x === 'string' && x !== ''))
+    throw new InvalidInputError('its origin table is not a list of OIDs');
   if (!Array.isArray(ops) || !ops.every((x) => x instanceof Uint8Array)) throw new InvalidInputError('its ops are not a list of chunks');
   if (!Array.isArray(b) || !b.every(isLength)) throw new InvalidInputError('its blob table is not a list of lengths');
 
   const entries: unknown[] = [];
   const datas: { value: unknown; encoded: Uint8Array }[] = [];
-  for (const [k, chunk] of (ops as Uint8Array[]).entries()) {
+  for (const [k, chunk] of ops.entries()) {
     const part = unpackOrFail(chunk, `its op chunk ${k}`);
     if (!Array.isArray(part) || part.length !== 2 || !Array.isArray(part[0]) || !(part[1] instanceof Uint8Array)) {
       throw new InvalidInputError(`its op chunk ${k} is not a list of entries and their data`);
     }
-    const values = unpackData(part[1] as Uint8Array, k);
-    if (values.length !== part[0].length) throw new InvalidInputError(`its op chunk ${k} has ${part[0].length} ops and data for ${values.length}`);
+    const values = unpackData(part[1], k);
+    if (values.length !== part[0].length)
+      throw new InvalidInputError(`its op chunk ${k} has ${part[0].length} ops and data for ${values.length}`);
     for (const e of part[0] as unknown[]) entries.push(e);
     for (const v of values) datas.push(v);
   }
@@ -244,13 +247,14 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
     at += length;
     return bytes;
   };
-  const blobs: PacketBlob[] = (b as number[]).map((length) => {
+  const blobs: PacketBlob[] = b.map((length) => {
     const bytes = take(length);
     return { sha: sha256Hex(bytes), bytes };
   });
   const body: PacketBody = { ops: decodeOps(entries, datas, o as string[]), blobs };
   if (c !== undefined) {
-    if (!isRecord(c) || !isLength(c.d) || !Array.isArray(c.f)) throw new InvalidInputError('its creation table is not a database and files');
+    if (!isRecord(c) || !isLength(c.d) || !Array.isArray(c.f))
+      throw new InvalidInputError('its creation table is not a database and files');
     const database = take(c.d);
     const files = c.f.map((entry: unknown, n): PacketFile => {
       if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !isLength(entry[1])) {
@@ -288,7 +292,8 @@ function unpackData(bytes: Uint8Array, k: number): { value: unknown; encoded: Ui
   } catch (err) {
     throw new InvalidInputError(`the op data of its op chunk ${k} is not valid msgpack (${(err as Error).message})`, { cause: err });
   }
-  if (structures.length > 0) throw new InvalidInputError(`the op data of its op chunk ${k} uses msgpack records, which this format never writes`);
+  if (structures.length > 0)
+    throw new InvalidInputError(`the op data of its op chunk ${k} uses msgpack records, which this format never writes`);
   return out;
 }
 
@@ -300,7 +305,8 @@ function decodeOps(entries: unknown[], datas: { value: unknown; encoded: Uint8Ar
     const e = entries[n];
     if (!Array.isArray(e) || e.length !== 4) throw new InvalidInputError(`op ${n} is not a 4-element entry`);
     const [i, idDelta, kind, atDelta] = e as [unknown, unknown, unknown, unknown];
-    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= origins.length) throw new InvalidInputError(`op ${n} names no origin`);
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= origins.length)
+      throw new InvalidInputError(`op ${n} names no origin`);
     if (typeof idDelta !== 'number' || typeof atDelta !== 'number') throw new InvalidInputError(`op ${n} has a non-numeric id or time`);
     const id = lastId[i]! + idDelta;
     const at = lastAt + atDelta;

@@ -63,14 +63,21 @@ export function writePacket(path: string, header: PacketHeaderInput, body: Packe
   try {
     json = JSON.stringify(full);
   } catch (err) {
-    throw new InvalidInputError(`cannot write packet ${path}: header cannot be written as JSON (${(err as Error).message})`, { cause: err, data: { path } });
+    throw new InvalidInputError(`cannot write packet ${path}: header cannot be written as JSON (${(err as Error).message})`, {
+      cause: err,
+      data: { path },
+    });
   }
   // What a reader will see must pass the reader's check (JSON turns NaN into null, drops undefined...).
   const reread = packetHeaderSchema.safeParse(JSON.parse(json));
-  if (!reread.success) throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(reread.error)} once written as JSON`, { data: { path } });
+  if (!reread.success)
+    throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(reread.error)} once written as JSON`, { data: { path } });
   const headerBytes = Buffer.from(json, 'utf8');
   if (headerBytes.length > MAX_HEADER_LENGTH) {
-    throw new InvalidInputError(`cannot write packet ${path}: its header is ${headerBytes.length} bytes, over the ${MAX_HEADER_LENGTH}-byte limit`, { data: { path } });
+    throw new InvalidInputError(
+      `cannot write packet ${path}: its header is ${headerBytes.length} bytes, over the ${MAX_HEADER_LENGTH}-byte limit`,
+      { data: { path } },
+    );
   }
   const signedLength = PREFIX_LENGTH + headerBytes.length;
   const file = Buffer.allocUnsafe(signedLength + 2 + SIGNATURE_LENGTH + stored.length);
@@ -95,7 +102,8 @@ function encodeWithContext(path: string, body: PacketBody): Buffer {
   try {
     return encodePacketBody(body);
   } catch (err) {
-    if (err instanceof MsiteError) throw new InvalidInputError(`cannot write packet ${path}: ${err.message}`, { cause: err, data: { path } });
+    if (err instanceof MsiteError)
+      throw new InvalidInputError(`cannot write packet ${path}: ${err.message}`, { cause: err, data: { path } });
     throw err;
   }
 }
@@ -167,26 +175,42 @@ interface ParsedHeader {
 function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeader {
   const magicSeen = Math.min(PACKET_MAGIC.length, fileLength);
   if (!buf.subarray(0, magicSeen).equals(PACKET_MAGIC.subarray(0, magicSeen))) {
-    throw new PacketError('not-a-packet', path, `${path} is not a sync. packet: it does not start with "${PACKET_MAGIC.toString('latin1')}"`, {
-      hint: 'only files written by msite syncreplica or mkreplica are packets',
-    });
+    throw new PacketError(
+      'not-a-packet',
+      path,
+      `${path} is not a sync. packet: it does not start with "${PACKET_MAGIC.toString('latin1')}"`,
+      {
+        hint: 'only files written by msite syncreplica or mkreplica are packets',
+      },
+    );
   }
   if (fileLength < PREFIX_LENGTH) throw truncated(path, fileLength, PREFIX_LENGTH, 'its format prefix');
   const major = buf.readUInt16BE(8);
   const minor = buf.readUInt16BE(10);
   if (major !== PACKET_FORMAT.major) {
     const relation = major > PACKET_FORMAT.major ? 'newer' : 'older';
-    throw new PacketError('format-version', path, `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x)`, {
-      data: { major, minor },
-      hint: relation === 'newer' ? 'upgrade msite here, or have the sender export with the older format' : 'have the sender export it again',
-    });
+    throw new PacketError(
+      'format-version',
+      path,
+      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x)`,
+      {
+        data: { major, minor },
+        hint:
+          relation === 'newer' ? 'upgrade msite here, or have the sender export with the older format' : 'have the sender export it again',
+      },
+    );
   }
   const headerLength = buf.readUInt32BE(12);
   if (headerLength > MAX_HEADER_LENGTH) {
-    throw new PacketError('malformed', path, `Cannot read header of packet ${path}: its header length ${headerLength} is over the ${MAX_HEADER_LENGTH}-byte limit`, {
-      data: { headerLength },
-      hint: RESEND,
-    });
+    throw new PacketError(
+      'malformed',
+      path,
+      `Cannot read header of packet ${path}: its header length ${headerLength} is over the ${MAX_HEADER_LENGTH}-byte limit`,
+      {
+        data: { headerLength },
+        hint: RESEND,
+      },
+    );
   }
   const signedLength = PREFIX_LENGTH + headerLength;
   if (fileLength < signedLength) throw truncated(path, fileLength, signedLength, 'its header');
@@ -237,7 +261,10 @@ export function readPacket(path: string, publicKeyFor: (origin: string) => strin
       hint: 'the sender wrote a damaged packet; report it with the packet attached',
     });
   }
-  const bad = (why: string) => new PacketError('malformed', path, `packet ${path} is inconsistent: ${why}`, { hint: 'the sender wrote a damaged packet; report it with the packet attached' });
+  const bad = (why: string) =>
+    new PacketError('malformed', path, `packet ${path} is inconsistent: ${why}`, {
+      hint: 'the sender wrote a damaged packet; report it with the packet attached',
+    });
   if (body.ops.length !== header.opCount) throw bad(`its header says ${header.opCount} ops, its body has ${body.ops.length}`);
   checkRanges(body.ops, header.ranges, bad);
   if (header.kind === 'creation' && !body.creation) throw bad('it is a creation packet without a VOB');
@@ -256,10 +283,15 @@ function loadVerified(path: string, publicKeyFor: (origin: string) => string | u
     if (fileLength < signedLength + 2) throw truncated(path, fileLength, signedLength + 2, 'its signature');
     const signatureLength = head.readUInt16BE(signedLength);
     if (signatureLength !== SIGNATURE_LENGTH) {
-      throw new PacketError('signature', path, `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`, {
-        data: { origin: header.origin },
-        hint: `do not import it; ${RESEND}`,
-      });
+      throw new PacketError(
+        'signature',
+        path,
+        `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`,
+        {
+          data: { origin: header.origin },
+          hint: `do not import it; ${RESEND}`,
+        },
+      );
     }
     const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
     if (fileLength < bodyOffset) throw truncated(path, fileLength, bodyOffset, 'its signature');
@@ -273,9 +305,14 @@ function loadVerified(path: string, publicKeyFor: (origin: string) => string | u
       });
     }
     if (header.bodyLength > bufferConstants.MAX_LENGTH) {
-      throw new PacketError('malformed', path, `packet ${path} has a body of ${header.bodyLength} bytes, more than msite reads (${bufferConstants.MAX_LENGTH})`, {
-        hint: 'have the sender split the export into fragments (-maxsize)',
-      });
+      throw new PacketError(
+        'malformed',
+        path,
+        `packet ${path} has a body of ${header.bodyLength} bytes, more than msite reads (${bufferConstants.MAX_LENGTH})`,
+        {
+          hint: 'have the sender split the export into fragments (-maxsize)',
+        },
+      );
     }
     const body = readAt(fd, bodyOffset, header.bodyLength);
     if (body.length < header.bodyLength) throw truncated(path, bodyOffset + body.length, expectedLength, 'its body');
@@ -300,27 +337,42 @@ function verifySignature(
   const signer = `${header.originName} (${header.origin})`;
   const publicKey = publicKeyFor(header.origin);
   if (publicKey === undefined) {
-    throw new PacketError('unknown-signer', path, `packet ${path} is signed by an unknown replica ${header.origin} (${header.originName})`, {
-      data: { origin: header.origin, originName: header.originName },
-      hint: 'import the packets that introduce that replica first, or check that the packet belongs to this VOB family',
-    });
+    throw new PacketError(
+      'unknown-signer',
+      path,
+      `packet ${path} is signed by an unknown replica ${header.origin} (${header.originName})`,
+      {
+        data: { origin: header.origin, originName: header.originName },
+        hint: 'import the packets that introduce that replica first, or check that the packet belongs to this VOB family',
+      },
+    );
   }
   let good: boolean;
   try {
     good = verify(publicKey, signed, signature);
   } catch (err) {
     if (!(err instanceof InvalidInputError)) throw err;
-    throw new PacketError('signature', path, `packet ${path} cannot be verified: the public key recorded here for replica ${signer} is not an Ed25519 key`, {
-      cause: err,
-      data: { origin: header.origin },
-      hint: "repair that replica object's key",
-    });
+    throw new PacketError(
+      'signature',
+      path,
+      `packet ${path} cannot be verified: the public key recorded here for replica ${signer} is not an Ed25519 key`,
+      {
+        cause: err,
+        data: { origin: header.origin },
+        hint: "repair that replica object's key",
+      },
+    );
   }
   if (!good) {
-    throw new PacketError('signature', path, `packet ${path} has a bad signature: it was not signed by replica ${signer}, or its header was changed in transit`, {
-      data: { origin: header.origin },
-      hint: `do not import it; ${RESEND}`,
-    });
+    throw new PacketError(
+      'signature',
+      path,
+      `packet ${path} has a bad signature: it was not signed by replica ${signer}, or its header was changed in transit`,
+      {
+        data: { origin: header.origin },
+        hint: `do not import it; ${RESEND}`,
+      },
+    );
   }
 }
 
@@ -345,7 +397,14 @@ const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC
 function ioError(what: string, path: string, err: unknown): IoError {
   const e = err as NodeJS.ErrnoException;
   const sysCode = e.code;
-  const why = sysCode === 'ENOENT' ? 'no such file or directory' : sysCode === 'EISDIR' ? 'it is a directory' : sysCode === 'EACCES' ? 'permission denied' : e.message;
+  const why =
+    sysCode === 'ENOENT'
+      ? 'no such file or directory'
+      : sysCode === 'EISDIR'
+        ? 'it is a directory'
+        : sysCode === 'EACCES'
+          ? 'permission denied'
+          : e.message;
   return new IoError(`${what}: ${why}`, {
     cause: err,
     data: { path, sysCode },

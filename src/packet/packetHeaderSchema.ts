@@ -20,7 +20,10 @@ const headerObject = z.object({
   requires: row,
   senderRow: row,
   facts: z.record(oid, z.object({ row, at: z.int() })),
-  ranges: z.record(oid, z.tuple([count, count]).refine(([first, last]) => first <= last, { message: 'range ends before it starts' })),
+  ranges: z.record(
+    oid,
+    z.tuple([count, count]).refine(([first, last]) => first <= last, { message: 'range ends before it starts' }),
+  ),
   opCount: count,
   bodySha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a hex SHA-256'),
   bodyLength: count,

@@ -11,7 +11,10 @@ function fileSafe(name: string): string {
 
 /** `2026-11-22T095226Z`: UTC, to the second, no ':' (not allowed in Windows file names). */
 export function packetTimestamp(at: number): string {
-  return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '');
+  return new Date(at)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '');
 }
 
 /**

@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { InvalidInputError } from '../core/errors.js';
 
 /** Bytes of an Ed25519 signature. */
@@ -68,10 +75,15 @@ function parsePrivateKey(pem: string): KeyObject {
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new InvalidInputError('the replica signing key is not a private key in PEM form', { cause: err, hint: 'restore the key file from backup' });
+    throw new InvalidInputError('the replica signing key is not a private key in PEM form', {
+      cause: err,
+      hint: 'restore the key file from backup',
+    });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new InvalidInputError(`the replica signing key is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, { hint: 'restore the key file from backup' });
+    throw new InvalidInputError(`the replica signing key is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, {
+      hint: 'restore the key file from backup',
+    });
   }
   return key;
 }

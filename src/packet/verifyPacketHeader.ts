@@ -16,13 +16,20 @@ export function verifyPacketHeader(path: string, publicKeyFor: (origin: string) 
   const { header } = info;
   const signedLength = info.bodyOffset - 2 - SIGNATURE_LENGTH;
   if (info.fileLength < info.bodyOffset) {
-    throw new PacketError('truncated', path, `packet ${path} is truncated: it ends inside its signature`, { hint: 'ask the sender to resend it' });
+    throw new PacketError('truncated', path, `packet ${path} is truncated: it ends inside its signature`, {
+      hint: 'ask the sender to resend it',
+    });
   }
   const key = publicKeyFor(header.origin);
   if (key === undefined) {
-    throw new PacketError('unknown-signer', path, `packet ${path} is signed by replica ${header.originName} (${header.origin}), which is unknown here`, {
-      data: { origin: header.origin },
-    });
+    throw new PacketError(
+      'unknown-signer',
+      path,
+      `packet ${path} is signed by replica ${header.originName} (${header.origin}), which is unknown here`,
+      {
+        data: { origin: header.origin },
+      },
+    );
   }
   const signed = Buffer.allocUnsafe(info.bodyOffset);
   let fd: number;

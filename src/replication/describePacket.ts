@@ -21,7 +21,11 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
   let dumpError: string | undefined;
   if (options.dump && h) {
     try {
-      ops = readPacket(a.path, (o) => getReplica(vob, o)?.public_key ?? undefined).body.ops.map((op) => ({ origin: replicaName(vob, op.origin), id: op.id, kind: op.kind }));
+      ops = readPacket(a.path, (o) => getReplica(vob, o)?.public_key ?? undefined).body.ops.map((op) => ({
+        origin: replicaName(vob, op.origin),
+        id: op.id,
+        kind: op.kind,
+      }));
     } catch (err) {
       dumpError = err instanceof MsiteError ? err.message : String(err);
     }
@@ -40,7 +44,16 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
     importable,
     state: a.state,
     reason: a.reason ?? null,
-    ...(h ? { packet: h.packet, opCount: h.opCount, senderRow: named(h.senderRow), incarnation: h.incarnation, createdAt: new Date(h.createdAt).toISOString(), comment: h.comment } : {}),
+    ...(h
+      ? {
+          packet: h.packet,
+          opCount: h.opCount,
+          senderRow: named(h.senderRow),
+          incarnation: h.incarnation,
+          createdAt: new Date(h.createdAt).toISOString(),
+          comment: h.comment,
+        }
+      : {}),
     ...(ops ? { ops } : {}),
     ...(dumpError ? { dumpError } : {}),
   };
@@ -54,7 +67,9 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
         `VOB family identifier is: ${h.family}`,
         `Comment supplied at packet creation is: ${h.comment}`,
         'Packet intended for the following targets:',
-        ...h.targets.map((t) => `  ${t.name}${t.oid === vob.self ? ` [ local to this site ] tag: ${vob.tag}${importable ? '   *' : ''}` : ''}`),
+        ...h.targets.map(
+          (t) => `  ${t.name}${t.oid === vob.self ? ` [ local to this site ] tag: ${vob.tag}${importable ? '   *' : ''}` : ''}`,
+        ),
         `The packet sequence number is ${h.sequence}`,
         `Packet fragment: ${h.fragment.index} of ${h.fragment.count}`,
         `Packet identifier is: ${h.packet}`,
@@ -63,8 +78,18 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
       if (long) {
         lines.push(`Originating replica is ${h.originName} (${h.origin})`);
         for (const [o, [first, last]] of Object.entries(h.ranges)) lines.push(`  oplog ids ${first}-${last} from ${replicaName(vob, o)}`);
-        lines.push(`Requires: ${Object.entries(named(h.requires)).map(([o, id]) => `${o}=${id}`).join(' ') || 'nothing'}`);
-        lines.push(`Sender row: ${Object.entries(named(h.senderRow)).map(([o, id]) => `${o}=${id}`).join(' ')}`);
+        lines.push(
+          `Requires: ${
+            Object.entries(named(h.requires))
+              .map(([o, id]) => `${o}=${id}`)
+              .join(' ') || 'nothing'
+          }`,
+        );
+        lines.push(
+          `Sender row: ${Object.entries(named(h.senderRow))
+            .map(([o, id]) => `${o}=${id}`)
+            .join(' ')}`,
+        );
         lines.push(`Sender incarnation: ${new Date(h.incarnation).toISOString()}`);
         lines.push(`Packet format: ${PACKET_FORMAT.major}.${PACKET_FORMAT.minor}`);
       }

@@ -38,7 +38,8 @@ export function formatLsepoch(vob: Vob, replicas: readonly string[] = []): strin
  */
 export function chepoch(vob: Vob, replica: string, assignments: readonly string[]): { before: EpochRow; after: EpochRow } {
   const target = requireReplica(vob, replica.replace(/^replica:/, '').replace(/@.*$/, ''));
-  if (target.oid === vob.self) throw new InvalidInputError('the actual row of this replica cannot be changed', { hint: 'chepoch changes estimates of siblings only' });
+  if (target.oid === vob.self)
+    throw new InvalidInputError('the actual row of this replica cannot be changed', { hint: 'chepoch changes estimates of siblings only' });
   if (assignments.length === 0) throw new InvalidInputError('give at least one ORIGIN=ID');
   const row: EpochRow = {};
   for (const a of assignments) {
@@ -67,7 +68,7 @@ export function recoverpacket(vob: Vob, replica: string, since: number): { row: 
     .get(target.oid, since) as { at: number; row: string } | undefined;
   if (!rec) {
     throw new NotFoundError('export record', `to ${target.name} before ${new Date(since).toISOString()}`, {
-      hint: 'use chepoch with the sibling\'s lsepoch row instead',
+      hint: "use chepoch with the sibling's lsepoch row instead",
     });
   }
   const row = JSON.parse(rec.row) as EpochRow;

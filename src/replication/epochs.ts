@@ -19,7 +19,11 @@ export function actualRow(vob: Vob): EpochRow {
 
 /** Every row this replica holds, by replica OID (its own included). */
 export function epochMatrix(vob: Vob): Record<string, EpochRow> {
-  const rows = vob.q('SELECT replica, origin, id FROM epoch ORDER BY replica, origin').all() as { replica: string; origin: string; id: number }[];
+  const rows = vob.q('SELECT replica, origin, id FROM epoch ORDER BY replica, origin').all() as {
+    replica: string;
+    origin: string;
+    id: number;
+  }[];
   const out: Record<string, EpochRow> = {};
   for (const r of rows) (out[r.replica] ??= {})[r.origin] = r.id;
   return out;

@@ -71,7 +71,12 @@ interface Fragment {
 export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
   const warnings: string[] = [];
   const targets = resolveTargets(vob, selectors, warnings);
-  vob.transaction(() => healEstimates(vob, targets.map((t) => t.oid)));
+  vob.transaction(() =>
+    healEstimates(
+      vob,
+      targets.map((t) => t.oid),
+    ),
+  );
   const actual = actualRow(vob);
   const requires = minRow(targets.map((t) => restrict(epochRow(vob, t.oid), actual)));
   for (const o of Object.keys(actual)) requires[o] ??= 0;
@@ -117,7 +122,8 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   const wanted: string[] = [];
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
-      if (run.content[i] === undefined && hasContent(run.kind[i]!)) run.content[i] = contentOf(run.kind[i]!, decodeOpData(run.kind[i]!, oplogRunData(run, i)));
+      if (run.content[i] === undefined && hasContent(run.kind[i]!))
+        run.content[i] = contentOf(run.kind[i]!, decodeOpData(run.kind[i]!, oplogRunData(run, i)));
       const sha = run.content[i];
       if (sha !== undefined) wanted.push(sha);
     }
@@ -136,10 +142,12 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
         current = { ops: [], blobs: new Map(), bytes: 0 };
         fragments.push(current);
       }
-      if (maxsize !== undefined && size > maxsize) warnings.push(`op ${run.id[i]} from ${run.origin[i]} is larger than -maxsize: its fragment is oversized`);
+      if (maxsize !== undefined && size > maxsize)
+        warnings.push(`op ${run.id[i]} from ${run.origin[i]} is larger than -maxsize: its fragment is oversized`);
       current.ops.push({ origin: run.origin[i]!, id: run.id[i]!, kind: run.kind[i]!, data: new RawMsgpack(data), at: run.at[i]! });
       // A file's versions side by side let the compressor find what consecutive versions share.
-      if (sha && blob && !current.blobs.has(sha)) current.blobs.set(sha, { sha, bytes: blob, verified: true, group: storedContentGroup(run.kind[i]!, data) });
+      if (sha && blob && !current.blobs.has(sha))
+        current.blobs.set(sha, { sha, bytes: blob, verified: true, group: storedContentGroup(run.kind[i]!, data) });
       current.bytes += size;
     }
   }
@@ -210,4 +218,3 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
 function restrict(row: EpochRow, to: EpochRow): EpochRow {
   return Object.fromEntries(Object.keys(to).map((o) => [o, Math.min(row[o] ?? 0, to[o]!)]));
 }
-

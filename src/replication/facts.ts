@@ -9,7 +9,9 @@ import { actualRow, type EpochRow } from './epochs.js';
  */
 export function currentFacts(vob: Vob, now: number): Record<string, ReplicaFact> {
   const rows = vob.q('SELECT replica, row, at FROM fact').all() as { replica: string; row: string; at: number }[];
-  const facts: Record<string, ReplicaFact> = Object.fromEntries(rows.map((r) => [r.replica, { row: JSON.parse(r.row) as EpochRow, at: r.at }]));
+  const facts: Record<string, ReplicaFact> = Object.fromEntries(
+    rows.map((r) => [r.replica, { row: JSON.parse(r.row) as EpochRow, at: r.at }]),
+  );
   facts[vob.self] = { row: actualRow(vob), at: now };
   return facts;
 }
@@ -18,7 +20,9 @@ export function currentFacts(vob: Vob, now: number): Record<string, ReplicaFact>
 export function learnFacts(vob: Vob, facts: Record<string, ReplicaFact>): string[] {
   const changed: string[] = [];
   const get = vob.q('SELECT at FROM fact WHERE replica = ?').pluck();
-  const put = vob.q('INSERT INTO fact (replica, row, at) VALUES (?, ?, ?) ON CONFLICT (replica) DO UPDATE SET row = excluded.row, at = excluded.at');
+  const put = vob.q(
+    'INSERT INTO fact (replica, row, at) VALUES (?, ?, ?) ON CONFLICT (replica) DO UPDATE SET row = excluded.row, at = excluded.at',
+  );
   for (const [replica, fact] of Object.entries(facts)) {
     if (replica === vob.self) continue;
     const stored = get.get(replica) as number | undefined;

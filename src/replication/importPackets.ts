@@ -63,7 +63,8 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
   // Packets for another VOB, or creation packets, are not this import's to judge (a bay holds
   // packets for every VOB of the site): not applicable here, not refused.
   const elsewhere = (reason: string): PacketAssessment => ({ path, state: 'not-applicable', reason, header });
-  if (header.family !== vob.family) return elsewhere(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
+  if (header.family !== vob.family)
+    return elsewhere(`packet belongs to VOB family ${header.family}, not to this VOB's family ${vob.family}`);
   // Verify the signature before trusting anything else the header says (targets, ranges, rows).
   const sender = getReplica(vob, header.origin);
   if (!sender?.public_key) return refuse(`packet is signed by replica ${header.originName} (${header.origin}), which is unknown here`);
@@ -79,7 +80,9 @@ export function assessPacket(vob: Vob, path: string, actual: EpochRow = actualRo
   }
   const known = vob.q('SELECT value FROM incarnation WHERE replica = ?').pluck().get(header.origin) as number | undefined;
   if (known !== undefined && header.incarnation < known) {
-    return refuse(`Replica incarnation for "${sender.name}" is old: ${new Date(header.incarnation).toISOString()} should be ${new Date(known).toISOString()}`);
+    return refuse(
+      `Replica incarnation for "${sender.name}" is old: ${new Date(header.incarnation).toISOString()} should be ${new Date(known).toISOString()}`,
+    );
   }
   const allApplied = Object.entries(header.ranges).every(([o, [, last]]) => (actual[o] ?? 0) >= last);
   if (allApplied) return { path, state: 'already-applied', reason: 'already applied: every op in it is applied here', header };
@@ -130,9 +133,14 @@ function applyPacket(
         continue;
       }
       if (op.id !== have + 1) {
-        throw new PacketError('malformed', a.path, `packet ${a.path} skips ops: it holds op ${op.id} from ${replicaName(vob, op.origin)}, and this replica has ${have}`, {
-          hint: 'ask the sender to resend it',
-        });
+        throw new PacketError(
+          'malformed',
+          a.path,
+          `packet ${a.path} skips ops: it holds op ${op.id} from ${replicaName(vob, op.origin)}, and this replica has ${have}`,
+          {
+            hint: 'ask the sender to resend it',
+          },
+        );
       }
       entries.push({
         origin: op.origin as ReplicaOid,
@@ -196,10 +204,15 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
 
   let pending = files.map((f) => assessPacket(vob, f));
   if (options.diagnose) {
-    for (const a of pending) settle(a, a.state === 'importable' ? 'deferred' : a.state, a.state === 'importable' ? { reason: 'importable: everything it needs is applied here' } : {});
+    for (const a of pending)
+      settle(
+        a,
+        a.state === 'importable' ? 'deferred' : a.state,
+        a.state === 'importable' ? { reason: 'importable: everything it needs is applied here' } : {},
+      );
     return files.map((f) => outcomes.get(f)!);
   }
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     const actual = actualRow(vob);
     const next: PacketAssessment[] = [];

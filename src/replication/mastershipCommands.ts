@@ -16,14 +16,23 @@ export interface MasterListing {
 export function lsmaster(vob: Vob, replica?: string): MasterListing[] {
   const only = replica ? requireReplica(vob, replica.replace(/^replica:/, '').replace(/@.*$/, '')).oid : undefined;
   const out: MasterListing[] = [];
-  for (const r of vob.q('SELECT oid, name, master FROM replica WHERE removed = 0 ORDER BY name').all() as { oid: string; name: string; master: string }[]) {
+  for (const r of vob.q('SELECT oid, name, master FROM replica WHERE removed = 0 ORDER BY name').all() as {
+    oid: string;
+    name: string;
+    master: string;
+  }[]) {
     out.push({ kind: 'replica', object: `replica:${r.name}`, oid: r.oid, master: replicaName(vob, r.master) });
   }
   for (const t of vob.q('SELECT * FROM type ORDER BY kind, name').all() as TypeRow[]) {
     out.push({ kind: t.kind, object: `${t.kind}:${t.name}`, oid: t.oid, master: replicaName(vob, t.master) });
   }
   for (const b of vob.q('SELECT * FROM branch WHERE master IS NOT NULL').all() as BranchRow[]) {
-    out.push({ kind: 'branch', object: `${elementPath(vob, b.element)}@@${branchPath(vob, b)}`, oid: b.oid, master: replicaName(vob, branchMaster(vob, b)) });
+    out.push({
+      kind: 'branch',
+      object: `${elementPath(vob, b.element)}@@${branchPath(vob, b)}`,
+      oid: b.oid,
+      master: replicaName(vob, branchMaster(vob, b)),
+    });
   }
   return only ? out.filter((o) => o.master === replicaName(vob, only)) : out;
 }

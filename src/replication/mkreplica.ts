@@ -117,7 +117,10 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
  */
 export function importReplica(dir: string, packetPath: string, options: { tag: string }): Vob {
   const header = readPacketHeader(packetPath);
-  if (header.kind !== 'creation') throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, { hint: 'import it with syncreplica --import' });
+  if (header.kind !== 'creation')
+    throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, {
+      hint: 'import it with syncreplica --import',
+    });
   const target = header.targets[0]!;
   const senderKey = typeof header.extra?.senderPublicKey === 'string' ? header.extra.senderPublicKey : undefined;
   if (!senderKey) throw new InvalidInputError(`creation packet ${packetPath} does not name its signer's key`);
@@ -128,7 +131,9 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   const replicaKey = Buffer.from(keyFile.bytes).toString('utf8');
   const abs = resolve(dir);
   if (existsSync(abs) && (!statSync(abs).isDirectory() || readdirSync(abs).length > 0)) {
-    throw new StorageError(`cannot create replica at ${abs}: the path exists and is not an empty directory`, { hint: 'choose a new storage directory' });
+    throw new StorageError(`cannot create replica at ${abs}: the path exists and is not an empty directory`, {
+      hint: 'choose a new storage directory',
+    });
   }
   mkdirSync(join(abs, POOL_DIR), { recursive: true });
   try {
@@ -142,14 +147,17 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
     const vob = Vob.open(abs);
     try {
       if (vob.family !== header.family) throw new StorageError('the creation packet holds a VOB of another family than its header says');
-      if (getReplica(vob, header.origin)?.public_key !== senderKey) throw new StorageError('the creation packet was not signed by the replica that made it');
+      if (getReplica(vob, header.origin)?.public_key !== senderKey)
+        throw new StorageError('the creation packet was not signed by the replica that made it');
       if (!getReplica(vob, target.oid)) throw new StorageError(`the creation packet holds no replica object for ${target.name}`);
       vob.transaction(() => {
         vob.setMeta('self', target.oid);
         vob.setMeta('tag', options.tag);
         vob.setMeta('packet_seq', '0');
         vob.setMeta('incarnation', String(vob.clock.now()));
-        vob.q('INSERT OR REPLACE INTO epoch (replica, origin, id) SELECT ?, origin, id FROM epoch WHERE replica = ?').run(target.oid, header.origin);
+        vob
+          .q('INSERT OR REPLACE INTO epoch (replica, origin, id) SELECT ?, origin, id FROM epoch WHERE replica = ?')
+          .run(target.oid, header.origin);
         vob.q('DELETE FROM sync_record').run();
         vob.q('DELETE FROM conflict').run();
         vob.q('DELETE FROM fact WHERE replica = ?').run(target.oid);

@@ -73,9 +73,7 @@ export function parseAcl(text: string, file?: string): AclEntry[] {
 }
 
 export function printAcl(entries: readonly AclEntry[]): string {
-  return entries
-    .map((e) => `${'user' in e.principal ? `User:${e.principal.user}` : 'Everyone'}: ${label(e.access)}\n`)
-    .join('');
+  return entries.map((e) => `${'user' in e.principal ? `User:${e.principal.user}` : 'Everyone'}: ${label(e.access)}\n`).join('');
 }
 
 /** The access the ACL grants a user: the higher of their entry and Everyone's; undefined if neither. */

@@ -21,15 +21,7 @@ export {
 } from './print.js';
 export { validateDefinition, loadDefinition, mergeTasks, type ValidateOptions } from './validate.js';
 export { sourceOf, lineOf, type ItemSource } from './itemSource.js';
-export {
-  nextStarts,
-  nextStart,
-  previousStart,
-  dueStart,
-  isEnabled,
-  withEnabled,
-  followsJob,
-} from './recurrence.js';
+export { nextStarts, nextStart, previousStart, dueStart, isEnabled, withEnabled, followsJob } from './recurrence.js';
 export { hostTimeZone, instantOfLocal, localDayNumber, wallClockOf, type WallClock } from './timeZone.js';
 export { parseLocalDate, dayNumber, dateOfDayNumber } from './localDate.js';
 export { parseTimeOfDay, formatTimeOfDay } from './timeOfDay.js';

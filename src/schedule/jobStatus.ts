@@ -92,7 +92,10 @@ export function formatJobStatus(status: JobStatus, timeZone: string = hostTimeZo
   if (!c) {
     row('Last completion', 'none');
   } else {
-    const span = [c.started, c.ended].filter((x): x is string => x !== undefined).map(t).join(' to ');
+    const span = [c.started, c.ended]
+      .filter((x): x is string => x !== undefined)
+      .map(t)
+      .join(' to ');
     const parts = [
       c.exitStatus === undefined ? 'exit status unknown' : `exit status ${c.exitStatus}`,
       ...(span === '' ? [] : [span]),

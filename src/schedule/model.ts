@@ -15,14 +15,7 @@ export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday',
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Events that can trigger a notification (ClearCase's names; the key spelling is unconfirmed). */
-export const NOTIFY_EVENTS = [
-  'JobBegin',
-  'JobEndOK',
-  'JobEndOKWithMsgs',
-  'JobEndFail',
-  'JobDeleted',
-  'JobModified',
-] as const;
+export const NOTIFY_EVENTS = ['JobBegin', 'JobEndOK', 'JobEndOKWithMsgs', 'JobEndFail', 'JobDeleted', 'JobModified'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** Date bounds every schedule kind may carry. */

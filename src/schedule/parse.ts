@@ -105,11 +105,7 @@ const KIND_KEYS: ReadonlyArray<readonly [Schedule['kind'], readonly string[]]> =
   ['Monthly', ['Job.Schedule.Monthly.Frequency', 'Job.Schedule.Monthly.Day']],
   ['Sequential', ['Job.Schedule.Sequential.FollowsJob']],
 ];
-const TIME_KEYS = [
-  'Job.Schedule.FirstStartTime',
-  'Job.Schedule.StartTimeRestartFrequency',
-  'Job.Schedule.LastStartTime',
-] as const;
+const TIME_KEYS = ['Job.Schedule.FirstStartTime', 'Job.Schedule.StartTimeRestartFrequency', 'Job.Schedule.LastStartTime'] as const;
 
 /** Reads a job or task reference: a number is an id, a quoted string a name. Undefined if neither. */
 export function parseRef(value: string): ItemRef | undefined {
@@ -154,7 +150,7 @@ export function parseDefinition(text: string, options: ParseOptions = {}): Sched
 
   const lines: string[] = [];
   const starts: number[] = [];
-  for (let at = 0; at <= text.length; ) {
+  for (let at = 0; at <= text.length;) {
     const nl = text.indexOf('\n', at);
     const end = nl < 0 ? text.length : nl;
     starts.push(at);
@@ -174,8 +170,7 @@ export function parseDefinition(text: string, options: ParseOptions = {}): Sched
     const built = item.kind === 'Job' ? buildJob(item, problem) : buildTask(item, problem);
     if (built) {
       const keyLines = new Map<string, number>([...item.fields, ...item.blocks].map(([k, f]) => [k, f.line]));
-      const fingerprint =
-        item.kind === 'Job' ? canonicalJobText(built as JobDefinition) : canonicalTaskText(built as TaskDefinition);
+      const fingerprint = item.kind === 'Job' ? canonicalJobText(built as JobDefinition) : canonicalTaskText(built as TaskDefinition);
       attachSource(built, { text: rawBetween(item.line, endLine), line: item.line, keyLines, fingerprint });
       if (item.kind === 'Job') def.jobs.push(built as JobDefinition);
       else def.tasks.push(built as TaskDefinition);
@@ -265,7 +260,10 @@ export function parseDefinition(text: string, options: ParseOptions = {}): Sched
 
   if (problems.length > 0) {
     problems.sort((a, b) => Number(a.missing) - Number(b.missing) || a.line - b.line);
-    throw new DefinitionError(problems.map(({ line, message }) => ({ line, message })), options.file);
+    throw new DefinitionError(
+      problems.map(({ line, message }) => ({ line, message })),
+      options.file,
+    );
   }
   return def;
 }
@@ -300,13 +298,7 @@ function problemCounter(problem: Report): { report: Report; count: () => number 
   };
 }
 
-function positiveInt(
-  field: Field,
-  key: string,
-  what: string,
-  report: Report,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
+function positiveInt(field: Field, key: string, what: string, report: Report, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const n = /^\d+$/.test(field.value) ? Number(field.value) : NaN;
   if (!(n >= 1 && n <= max)) {
     report(field.line, `${key} must be ${what}, got ${quote(field.value)}`);
@@ -472,9 +464,7 @@ function buildJob(item: Item, problem: Report): JobDefinition | undefined {
         const n = frequency('Job.Schedule.Monthly.Frequency', 'months');
         const dayField = f('Job.Schedule.Monthly.Day');
         if (!dayField) report(item.line, 'a Monthly schedule needs Job.Schedule.Monthly.Day');
-        const day = dayField
-          ? positiveInt(dayField, 'Job.Schedule.Monthly.Day', 'a day of the month from 1 to 31', report, 31)
-          : undefined;
+        const day = dayField ? positiveInt(dayField, 'Job.Schedule.Monthly.Day', 'a day of the month from 1 to 31', report, 31) : undefined;
         if (n !== undefined && day !== undefined) schedule = { kind: 'Monthly', frequency: n, day, ...dates, ...times };
         break;
       }

@@ -180,12 +180,7 @@ export function previousStart(job: JobDefinition, atMs: number, tz: string = hos
  *
  * @param tz IANA zone; default the host's (TZ).
  */
-export function dueStart(
-  job: JobDefinition,
-  sinceMs: number,
-  nowMs: number,
-  tz: string = hostTimeZone(),
-): number | undefined {
+export function dueStart(job: JobDefinition, sinceMs: number, nowMs: number, tz: string = hostTimeZone()): number | undefined {
   const latest = previousStart(job, nowMs, tz);
   return latest !== undefined && latest > sinceMs ? latest : undefined;
 }

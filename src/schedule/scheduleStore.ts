@@ -409,7 +409,11 @@ export class ScheduleStore {
     const byId = typeof idOrName === 'number' || /^\d+$/.test(text);
     const name = text.replace(/^"(.*)"$/, '$1');
     const found = jobs.filter((j) => (byId ? j.id === Number(text) : j.name === name));
-    if (found.length > 1) throw new AmbiguousJobError(name, found.map((j) => j.id!));
+    if (found.length > 1)
+      throw new AmbiguousJobError(
+        name,
+        found.map((j) => j.id!),
+      );
     const job = found[0];
     if (!job) throw new NotFoundError('scheduled job', text, { hint: 'list the jobs with msite schedule --get' });
     return job;
@@ -418,10 +422,10 @@ export class ScheduleStore {
   private refuseIfFollowed(jobs: readonly JobDefinition[], job: JobDefinition, verb: string): void {
     const follower = jobs.find((j) => j.schedule.kind === 'Sequential' && refersTo(j.schedule.followsJob, job));
     if (follower) {
-      throw new StateError(
-        `cannot ${verb} job ${job.id} "${job.name}": job ${follower.id} "${follower.name}" runs after it (Sequential)`,
-        { data: { job: job.id, follower: follower.id }, hint: 'delete or reschedule that job first' },
-      );
+      throw new StateError(`cannot ${verb} job ${job.id} "${job.name}": job ${follower.id} "${follower.name}" runs after it (Sequential)`, {
+        data: { job: job.id, follower: follower.id },
+        hint: 'delete or reschedule that job first',
+      });
     }
   }
 
@@ -466,9 +470,7 @@ export class ScheduleStore {
         hint: 'correct that part of the file, or restore it from a backup',
       });
     }
-    const state = new Map(
-      Object.entries(file.state).map(([id, s]) => [Number(id), withoutUndefined(s) as JobRunState]),
-    );
+    const state = new Map(Object.entries(file.state).map(([id, s]) => [Number(id), withoutUndefined<JobRunState>(s)]));
     return { jobs, customTasks, acl, nextJobId: file.nextJobId, state };
   }
 

@@ -328,7 +328,9 @@ export class Scheduler {
       this.logger.warn({ job: id, err: toMsiteError(err).message }, 'run start not recorded');
     }
     this.logger.info({ job: id, name: job.name, reason, processId: child.pid, argv }, 'job started');
-    const begin = wantsNotification(job, 'JobBegin') ? this.notify(job, 'JobBegin', this.beginBody(job, task, argv, child.pid, started)) : undefined;
+    const begin = wantsNotification(job, 'JobBegin')
+      ? this.notify(job, 'JobBegin', this.beginBody(job, task, argv, child.pid, started))
+      : undefined;
 
     // `run` is assigned before `done` first resumes: the process exit is never synchronous.
     let run!: ActiveRun;

@@ -86,9 +86,7 @@ export function instantOfLocal(dayNumber: number, secondsOfDay: number, tz: stri
   // At most one offset change lies within a day of any instant, so these two offsets cover both sides.
   const before = offsetAt(wall - DAY_MS, tz);
   const after = offsetAt(wall + DAY_MS, tz);
-  const candidates = [...new Set([wall - before, wall - after])]
-    .filter((t) => t + offsetAt(t, tz) === wall)
-    .sort((a, b) => a - b);
+  const candidates = [...new Set([wall - before, wall - after])].filter((t) => t + offsetAt(t, tz) === wall).sort((a, b) => a - b);
   if (candidates[0] !== undefined) return candidates[0];
   // A gap: find the transition between the two readings, to the second.
   let lo = Math.floor(Math.min(wall - before, wall - after) / 1000);

@@ -53,15 +53,27 @@ export function validateDefinition(def: ScheduleDefinition, options: ValidateOpt
   };
 
   const firstAt = (item: object, key: string): string => `(first at line ${lineOf(item, key)})`;
-  duplicates(def.tasks, (t) => t.id, (t, first, id) => {
-    at(t, 'Task.Id', `duplicate Task.Id ${id} ${firstAt(first, 'Task.Id')}`);
-  });
-  duplicates(def.tasks, (t) => t.name, (t, first, name) => {
-    at(t, 'Task.Name', `duplicate Task.Name "${name}" ${firstAt(first, 'Task.Name')}`);
-  });
-  duplicates(def.jobs, (j) => j.id, (j, first, id) => {
-    at(j, 'Job.Id', `duplicate Job.Id ${id} ${firstAt(first, 'Job.Id')}`);
-  });
+  duplicates(
+    def.tasks,
+    (t) => t.id,
+    (t, first, id) => {
+      at(t, 'Task.Id', `duplicate Task.Id ${id} ${firstAt(first, 'Task.Id')}`);
+    },
+  );
+  duplicates(
+    def.tasks,
+    (t) => t.name,
+    (t, first, name) => {
+      at(t, 'Task.Name', `duplicate Task.Name "${name}" ${firstAt(first, 'Task.Name')}`);
+    },
+  );
+  duplicates(
+    def.jobs,
+    (j) => j.id,
+    (j, first, id) => {
+      at(j, 'Job.Id', `duplicate Job.Id ${id} ${firstAt(first, 'Job.Id')}`);
+    },
+  );
   // Job names may repeat: ClearCase identifies jobs by Id, and the MultiSite guide itself defines two
   // "Shipping Server Poll" jobs. A reference by a shared name is refused where it is made instead.
   for (const job of def.jobs) {

@@ -234,7 +234,11 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
     };
     const single = (what: string): string | undefined => {
       if (args.length === 1) return args[0]!;
-      problem(args.length === 0 ? `${directive} needs ${what} ${usage}` : `${directive} takes one ${what.replace(/^an? /, '')}, got ${args.length} words ${usage}`);
+      problem(
+        args.length === 0
+          ? `${directive} needs ${what} ${usage}`
+          : `${directive} takes one ${what.replace(/^an? /, '')}, got ${args.length} words ${usage}`,
+      );
       return undefined;
     };
 
@@ -281,7 +285,8 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
         }
         const bad = [nextHop, ...destinations].find((h) => !HOST.test(h));
         if (bad !== undefined) return problem(`ROUTE: "${bad}" is not a host name`);
-        if (destinations.includes(nextHop)) return problem(`ROUTE: next hop ${nextHop} is also one of its destinations (a route to itself)`);
+        if (destinations.includes(nextHop))
+          return problem(`ROUTE: next hop ${nextHop} is also one of its destinations (a route to itself)`);
         for (const c of unique) {
           for (const d of destinations) {
             const key = `${c} ${d}`;
@@ -414,7 +419,6 @@ export function receiptHandler(conf: ShippingConf, cls: string = DEFAULT_CLASS):
 
 /** The host to hand a packet for `destination` to: its ROUTE's next hop (class first), else itself. */
 export function nextHop(conf: ShippingConf, destination: string, cls: string = DEFAULT_CLASS): string {
-  const find = (s: ClassSettings | undefined): string | undefined =>
-    s?.routes.find((r) => r.destinations.includes(destination))?.nextHop;
+  const find = (s: ClassSettings | undefined): string | undefined => s?.routes.find((r) => r.destinations.includes(destination))?.nextHop;
   return find(conf.classes.get(cls)) ?? find(conf.classes.get(DEFAULT_CLASS)) ?? destination;
 }

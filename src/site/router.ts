@@ -89,7 +89,10 @@ export class Router {
     const route = matching.find((r) => r.method === method);
     if (!route) {
       const allowed = [...new Set(matching.map((r) => r.method))].join(', ');
-      return { status: 405, body: { error: { code: 'EMETHOD', message: `method ${method} not allowed on ${url.pathname} (allowed: ${allowed})` } } };
+      return {
+        status: 405,
+        body: { error: { code: 'EMETHOD', message: `method ${method} not allowed on ${url.pathname} (allowed: ${allowed})` } },
+      };
     }
     const m = route.pattern.exec(url.pathname)!;
     const params: Record<string, string> = {};

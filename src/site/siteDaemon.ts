@@ -90,8 +90,7 @@ export class SiteDaemon {
     }
     const clock = options.clock ?? systemClock;
     const logger =
-      options.logger ??
-      createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
+      options.logger ?? createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
     const store = ScheduleStore.open(home.scheduleDir, { clock });
     const scheduler = new Scheduler({
       store,
@@ -164,7 +163,7 @@ export class SiteDaemon {
       }))
       .add('POST', '/api/schedule/jobs/:job/run', ({ params, body }) => {
         if (body !== undefined) {
-          const user = (body as { user?: unknown } | null)?.user;
+          const user: unknown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['user'] : undefined;
           if (typeof body !== 'object' || body === null || Array.isArray(body) || (user !== undefined && typeof user !== 'string')) {
             throw new InvalidInputError('bad request: the body must be a JSON object, optionally {"user": "NAME"}');
           }
@@ -173,7 +172,9 @@ export class SiteDaemon {
         const run = this.scheduler.runJob(params['job']!);
         return {
           status: 202,
-          body: { run: { jobId: run.jobId, jobName: run.jobName, processId: run.processId, started: isoTime(run.started), command: run.command } },
+          body: {
+            run: { jobId: run.jobId, jobName: run.jobName, processId: run.processId, started: isoTime(run.started), command: run.command },
+          },
         };
       });
   }

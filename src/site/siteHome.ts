@@ -69,7 +69,14 @@ export class SiteHome {
   unregister(tag: string): void {
     const entries = this.registry();
     if (!entries.some((e) => e.tag === tag)) throw new NotFoundError('VOB tag', tag);
-    writeFileAtomic(join(this.dir, REGISTRY_FILE), JSON.stringify(entries.filter((e) => e.tag !== tag), null, 2) + '\n');
+    writeFileAtomic(
+      join(this.dir, REGISTRY_FILE),
+      JSON.stringify(
+        entries.filter((e) => e.tag !== tag),
+        null,
+        2,
+      ) + '\n',
+    );
   }
 
   /**
@@ -81,9 +88,12 @@ export class SiteHome {
     const entries = this.registry();
     if (wanted === undefined || wanted === '') {
       if (entries.length === 1) return entries[0]!.path;
-      throw new UsageError(entries.length === 0 ? `no VOB given and none is registered in ${this.dir}` : 'no VOB given and several are registered', {
-        hint: 'name one with --vob TAG|DIR or $MSITE_VOB',
-      });
+      throw new UsageError(
+        entries.length === 0 ? `no VOB given and none is registered in ${this.dir}` : 'no VOB given and several are registered',
+        {
+          hint: 'name one with --vob TAG|DIR or $MSITE_VOB',
+        },
+      );
     }
     const byTag = entries.find((e) => e.tag === wanted);
     if (byTag) return byTag.path;

@@ -29,7 +29,7 @@ export interface ConfigSpec {
   rules: ConfigRule[];
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_.\-]*$/;
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** The config spec used when none is given: what is checked out here, else the latest on main. */
 export const DEFAULT_CONFIG_SPEC_TEXT = 'element * CHECKEDOUT\nelement * /main/LATEST\n';
@@ -85,7 +85,12 @@ export function compilePattern(pattern: string): (path: string) => boolean {
   const glob = (s: string) =>
     s
       .split('...')
-      .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+      .map((part) =>
+        part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]'),
+      )
       .join('.*');
   if (!clean.includes('/')) {
     const re = new RegExp(`^${glob(clean)}$`);

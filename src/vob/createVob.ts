@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
-import { newOid, type FamilyOid, type Oid, type ReplicaOid } from '../core/ids.js';
+import { newOid, type Oid, type ReplicaOid } from '../core/ids.js';
 import type { NamePolicy } from './nameConflicts.js';
 import { assertObjectName } from './names.js';
 import { applyLocal } from './ops/applyOp.js';
@@ -40,12 +40,17 @@ export function createVob(dir: string, options: CreateVobOptions): Vob {
   try {
     vob.transaction(() => {
       const self = newOid() as unknown as ReplicaOid;
-      vob.setMeta('family', newOid() as unknown as FamilyOid);
+      vob.setMeta('family', newOid());
       vob.setMeta('self', self);
       vob.setMeta('tag', options.tag);
       vob.setMeta('name_policy', options.namePolicy ?? 'rename');
       vob.setMeta('incarnation', String(vob.clock.now()));
-      applyLocal(vob, 'mkreplica', { replica: self, name: replicaName, host: options.host ?? hostname(), publicKey: options.publicKey ?? null });
+      applyLocal(vob, 'mkreplica', {
+        replica: self,
+        name: replicaName,
+        host: options.host ?? hostname(),
+        publicKey: options.publicKey ?? null,
+      });
       const eltypes = new Map<string, Oid>();
       for (const [name, elkind] of PREDEFINED_ELTYPES) {
         const type = newOid();

@@ -9,7 +9,12 @@ import type { Vob } from './vob.js';
  * Refuses `operation` unless the op's origin replica masters the object, in MultiSite's words:
  * the operation, this replica, the VOB, the object and its master.
  */
-export function requireMastership(ctx: Pick<OpContext, 'vob' | 'origin'>, operation: string, object: string | (() => string), master: ReplicaOid): void {
+export function requireMastership(
+  ctx: Pick<OpContext, 'vob' | 'origin'>,
+  operation: string,
+  object: string | (() => string),
+  master: ReplicaOid,
+): void {
   if (ctx.origin === master) return;
   throw new MastershipError({
     operation,
@@ -55,11 +60,26 @@ export function masteredObject(vob: Vob, oid: string): MasteredObject {
   // Element and branch descriptions walk the namespace, so they are computed only when read.
   const element = getElement(vob, oid);
   if (element) {
-    return { kind: 'element', oid, master: element.master, get description() { return `element "${elementPath(vob, element.oid)}"`; } };
+    return {
+      kind: 'element',
+      oid,
+      master: element.master,
+      get description() {
+        return `element "${elementPath(vob, element.oid)}"`;
+      },
+    };
   }
   const version = getVersion(vob, oid);
   const branch = getBranch(vob, version ? version.branch : oid);
-  if (branch) return { kind: 'branch', oid: branch.oid, master: branchMaster(vob, branch), get description() { return describeBranch(vob, branch); } };
+  if (branch)
+    return {
+      kind: 'branch',
+      oid: branch.oid,
+      master: branchMaster(vob, branch),
+      get description() {
+        return describeBranch(vob, branch);
+      },
+    };
   throw new NotFoundError('object', oid);
 }
 

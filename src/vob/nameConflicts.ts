@@ -36,7 +36,8 @@ function table(kind: NamedKind): { from: string; where: string; args: unknown[] 
 
 function holder(ctx: OpContext, kind: NamedKind, name: string): Named | undefined {
   const t = table(kind);
-  return ctx.vob.q(`SELECT oid, name, desired, creator, created_at FROM ${t.from} WHERE ${t.where} AND name = ?`).get(...t.args, name) as Named | undefined;
+  return ctx.vob.q(`SELECT oid, name, desired, creator, created_at FROM ${t.from} WHERE ${t.where} AND name = ?`).get(...t.args, name) as
+    Named | undefined;
 }
 
 function setName(ctx: OpContext, kind: NamedKind, oid: string, name: string): void {

@@ -1,6 +1,13 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
-import { DEFAULT_CONFIG_SPEC, parseBranchSelector, type BranchSpec, type ConfigRule, type ConfigSpec, type Selector } from './configSpec.js';
+import {
+  DEFAULT_CONFIG_SPEC,
+  parseBranchSelector,
+  type BranchSpec,
+  type ConfigRule,
+  type ConfigSpec,
+  type Selector,
+} from './configSpec.js';
 import { assertEntryName } from './names.js';
 import {
   branchesOf,
@@ -89,7 +96,8 @@ function select(vob: Vob, element: ElementRow, selector: Selector): Selection | 
     case 'label': {
       const type = typeByName(vob, 'lbtype', selector.name);
       if (!type) return undefined;
-      const vOid = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck().get(type.oid, element.oid) as string | undefined;
+      const vOid = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck().get(type.oid, element.oid) as
+        string | undefined;
       const version = vOid ? getVersion(vob, vOid) : undefined;
       return version ? { version, branch: getBranch(vob, version.branch)!, checkout: undefined } : undefined;
     }
@@ -97,7 +105,12 @@ function select(vob: Vob, element: ElementRow, selector: Selector): Selection | 
 }
 
 /** The version of `element` the config spec selects, with the rule that chose it. */
-export function selectVersion(vob: Vob, element: ElementRow, path: string, spec: ConfigSpec): (Selection & { rule: ConfigRule }) | undefined {
+export function selectVersion(
+  vob: Vob,
+  element: ElementRow,
+  path: string,
+  spec: ConfigSpec,
+): (Selection & { rule: ConfigRule }) | undefined {
   for (const rule of spec.rules) {
     if (!rule.matches(path)) continue;
     const s = select(vob, element, rule.selector);
@@ -168,7 +181,7 @@ export function resolvePath(vob: Vob, input: string, spec: ConfigSpec = DEFAULT_
     if (!version) throw new NotFoundError('version', input);
     return { ...base, version, branch, extended: 'version' };
   }
-  if (!/^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(extension)) throw malformed();
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(extension)) throw malformed();
   const type = typeByName(vob, 'lbtype', extension);
   if (!type) throw new NotFoundError('lbtype', extension);
   const vOid = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck().get(type.oid, element.oid) as string | undefined;
@@ -178,7 +191,11 @@ export function resolvePath(vob: Vob, input: string, spec: ConfigSpec = DEFAULT_
 }
 
 /** Resolves the parent directory of a new name, and checks the name. */
-export function resolveParent(vob: Vob, input: string, spec: ConfigSpec = DEFAULT_CONFIG_SPEC): { parent: Resolved; name: string; path: string } {
+export function resolveParent(
+  vob: Vob,
+  input: string,
+  spec: ConfigSpec = DEFAULT_CONFIG_SPEC,
+): { parent: Resolved; name: string; path: string } {
   const { path, extension } = splitExtendedName(input);
   if (extension !== undefined) throw new InvalidInputError(`"${input}" is a version-extended name; give a plain path`);
   if (path === '.') throw new InvalidInputError('the VOB root already exists');

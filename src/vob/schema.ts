@@ -235,10 +235,10 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database, dir: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new StorageError(
-      `cannot open VOB ${dir}: its schema version ${current} is newer than this msite supports (${SCHEMA_VERSION})`,
-      { data: { dir, schemaVersion: current, supported: SCHEMA_VERSION }, hint: 'upgrade msite' },
-    );
+    throw new StorageError(`cannot open VOB ${dir}: its schema version ${current} is newer than this msite supports (${SCHEMA_VERSION})`, {
+      data: { dir, schemaVersion: current, supported: SCHEMA_VERSION },
+      hint: 'upgrade msite',
+    });
   }
   if (current === SCHEMA_VERSION) return;
   // Take the write lock first and read the version again: another process may have migrated

@@ -70,7 +70,8 @@ export function resolveObject(vob: Vob, text: string, spec?: ConfigSpec): Resolv
   }
   const r = resolvePath(vob, text, spec);
   if (r.extended === 'element') return { kind: 'element', oid: r.element.oid, description: `element "${r.path}"` };
-  if (r.extended === 'branch') return { kind: 'branch', oid: r.branch!.oid, description: `branch "${r.path}@@${branchPath(vob, r.branch!)}"` };
+  if (r.extended === 'branch')
+    return { kind: 'branch', oid: r.branch!.oid, description: `branch "${r.path}@@${branchPath(vob, r.branch!)}"` };
   if (!r.version) throw new InvalidInputError(`no version of "${r.path}" is selected`, { hint: 'name one with PATH@@/main/N' });
   return { kind: 'version', oid: r.version.oid, description: `version "${r.path}@@${versionId(vob, r.version)}"` };
 }

@@ -36,12 +36,37 @@ describe('bad input gets one clear error line and changes nothing', () => {
     ['version that does not exist', ['cat', 'src/a.c@@/main/9'], 1, /version not found: "src\/a.c@@\/main\/9"/],
     ['branch that does not exist', ['cat', 'src/a.c@@/main/dev/1'], 1, /branch not found/],
     ['unknown label in extended name', ['cat', 'src/a.c@@NOLABEL'], 1, /lbtype not found: "NOLABEL"/],
-    ['bad selector in config spec', ['ls', '--config', file('bad1.cs', 'element * /main/\n'), 'src'], 1, /bad1.cs, line 1: bad version selector "\/main\/"/],
-    ['unknown config rule', ['ls', '--config', file('bad2.cs', '# ok\nelement * CHECKEDOUT\nfile * /main/LATEST\n'), 'src'], 1, /bad2.cs, line 3: unknown rule "file"/],
-    ['config rule without selector', ['ls', '--config', file('bad3.cs', 'element *\n'), 'src'], 1, /line 1: a rule needs a pattern and a version selector/],
-    ['bad -mkbranch', ['ls', '--config', file('bad4.cs', 'element * /main/LATEST -mkbranch\n'), 'src'], 1, /line 1: unexpected "-mkbranch"/],
+    [
+      'bad selector in config spec',
+      ['ls', '--config', file('bad1.cs', 'element * /main/\n'), 'src'],
+      1,
+      /bad1.cs, line 1: bad version selector "\/main\/"/,
+    ],
+    [
+      'unknown config rule',
+      ['ls', '--config', file('bad2.cs', '# ok\nelement * CHECKEDOUT\nfile * /main/LATEST\n'), 'src'],
+      1,
+      /bad2.cs, line 3: unknown rule "file"/,
+    ],
+    [
+      'config rule without selector',
+      ['ls', '--config', file('bad3.cs', 'element *\n'), 'src'],
+      1,
+      /line 1: a rule needs a pattern and a version selector/,
+    ],
+    [
+      'bad -mkbranch',
+      ['ls', '--config', file('bad4.cs', 'element * /main/LATEST -mkbranch\n'), 'src'],
+      1,
+      /line 1: unexpected "-mkbranch"/,
+    ],
     ['unreadable config file', ['ls', '--config', join(dir, 'nope.cs'), 'src'], 1, /cannot read config spec .*nope.cs: no such file/],
-    ['unreadable --from file', ['checkin', '--from', join(dir, 'missing'), 'src/a.c'], 1, /cannot read --from file .*missing: no such file/],
+    [
+      'unreadable --from file',
+      ['checkin', '--from', join(dir, 'missing'), 'src/a.c'],
+      1,
+      /cannot read --from file .*missing: no such file/,
+    ],
     ['--from a directory', ['mkelem', '--auto', '--from', dir, 'src/d'], 1, /cannot read --from file .*: it is a directory/],
     ['bad type selector', ['rename', 'lbtype:', 'X'], 1, /bad selector "lbtype:"/],
     ['bad kind', ['lstype', '--kind', 'widget'], 2, /bad --kind "widget"/],
@@ -81,7 +106,11 @@ describe('bad input gets one clear error line and changes nothing', () => {
     const before = snapshot(newer);
     const r = msite(['ls', '--vob', 'newer'], { home });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^msite: error: cannot open VOB .*newer.vob: its schema version 99 is newer than this msite supports \\(${SCHEMA_VERSION}\\) \\(upgrade msite\\)\n$`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^msite: error: cannot open VOB .*newer.vob: its schema version 99 is newer than this msite supports \\(${SCHEMA_VERSION}\\) \\(upgrade msite\\)\n$`,
+      ),
+    );
     expect(snapshot(newer)).toEqual(before);
   });
 

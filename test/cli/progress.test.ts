@@ -29,6 +29,7 @@ describe('progress of long work', () => {
     for (const t of ['A', 'B', 'C']) boston.run('mklbtype', t);
   });
 
+  /* eslint-disable no-control-regex -- the screen holds the terminal's escape sequences */
   it('syncreplica shows a line on a terminal, drawn in place and erased at the end', () => {
     const out = join(root, 'tty-out');
     mkdirSync(out);
@@ -55,7 +56,7 @@ describe('progress of long work', () => {
     expect(imported.stdout).not.toContain('\r');
   });
 
-  it('is drawn again at most every 100 ms within a step, and always at a step\'s end or a new step', () => {
+  it("is drawn again at most every 100 ms within a step, and always at a step's end or a new step", () => {
     const writes: string[] = [];
     let t = 0;
     const line = progressLine({ isTTY: true, write: (s) => writes.push(s) }, () => t);
@@ -72,6 +73,8 @@ describe('progress of long work', () => {
       '\r\x1b[Kmsite: writing packets: 0 of 1 packets (0%)',
       '\r\x1b[K',
     ]);
-    expect(formatProgress({ step: 'applying p', done: 45_000, total: 103_150, unit: 'ops' })).toBe('applying p: 45,000 of 103,150 ops (43%)');
+    expect(formatProgress({ step: 'applying p', done: 45_000, total: 103_150, unit: 'ops' })).toBe(
+      'applying p: 45,000 of 103,150 ops (43%)',
+    );
   });
 });

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 
-interface VtreeEntry { version: string; branch: string; number: number; labels: string[] }
+interface VtreeEntry {
+  version: string;
+  branch: string;
+  number: number;
+  labels: string[];
+}
 
 describe('a scripted VOB session through the CLI', () => {
   const dir = tempDir();
@@ -85,11 +90,27 @@ describe('a scripted VOB session through the CLI', () => {
     const kinds = history.map((h) => h.kind);
     // 6 ops create the VOB; then each command's ops in order.
     expect(kinds.slice(6)).toEqual([
-      'checkout', 'mkelem', 'checkin', // mkdir --auto src
-      'checkout', 'mkelem', 'checkin', // mkelem --auto src/a.c
-      'checkout', 'checkin', 'checkout', 'checkin', 'checkout', 'checkin',
-      'mktype', 'mkbranch', 'checkout', 'checkin', 'checkout', 'checkin',
-      'mktype', 'mklabel', 'mklabel',
+      'checkout',
+      'mkelem',
+      'checkin', // mkdir --auto src
+      'checkout',
+      'mkelem',
+      'checkin', // mkelem --auto src/a.c
+      'checkout',
+      'checkin',
+      'checkout',
+      'checkin',
+      'checkout',
+      'checkin',
+      'mktype',
+      'mkbranch',
+      'checkout',
+      'checkin',
+      'checkout',
+      'checkin',
+      'mktype',
+      'mklabel',
+      'mklabel',
     ]);
     expect(history.at(-2)!.summary).toBe('attached label "REL1" to version "src/a.c@@/main/dev/2"');
     const since = json<unknown[]>(['lshistory', '--since', '2999-01-01'], { home });
@@ -103,8 +124,14 @@ describe('a scripted VOB session through the CLI', () => {
   });
 
   it('lsvob and lstype list what was made', () => {
-    expect(JSON.parse(ok(['lsvob', '--json', '--home', home]).stdout)).toEqual([expect.objectContaining({ tag: '/vobs/t', replica: 'original' })]);
+    expect(JSON.parse(ok(['lsvob', '--json', '--home', home]).stdout)).toEqual([
+      expect.objectContaining({ tag: '/vobs/t', replica: 'original' }),
+    ]);
     expect(json<{ name: string }[]>(['lstype', '--kind', 'brtype'], { home }).map((t) => t.name)).toEqual(['dev', 'main']);
-    expect(json<{ name: string }[]>(['lstype', '-kind', 'eltype'], { home }).map((t) => t.name)).toEqual(['directory', 'file', 'text_file']);
+    expect(json<{ name: string }[]>(['lstype', '-kind', 'eltype'], { home }).map((t) => t.name)).toEqual([
+      'directory',
+      'file',
+      'text_file',
+    ]);
   });
 });

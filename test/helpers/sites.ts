@@ -44,7 +44,15 @@ export function site(root: string, name: string): Site {
  */
 export function family(root: string, names: readonly string[], options: { policy?: string } = {}): Site[] {
   const [first, ...rest] = names.map((n) => site(root, n));
-  first!.run('mkvob', '--tag', '/vobs/dev', '--replica', first!.name, ...(options.policy ? ['--name-policy', options.policy] : []), join(root, `${first!.name}.vob`));
+  first!.run(
+    'mkvob',
+    '--tag',
+    '/vobs/dev',
+    '--replica',
+    first!.name,
+    ...(options.policy ? ['--name-policy', options.policy] : []),
+    join(root, `${first!.name}.vob`),
+  );
   for (const s of rest) {
     const dir = join(root, `${s.name}-creation`);
     mkdirSync(dir);
@@ -61,5 +69,8 @@ export function family(root: string, names: readonly string[], options: { policy
 
 /** Types of one kind at a site, as `name=oid` pairs sorted by name. */
 export function typeNames(s: Site, kind: string): string[] {
-  return s.json<{ name: string; oid: string }[]>('lstype', '--kind', kind).map((t) => `${t.name}=${t.oid}`).sort();
+  return s
+    .json<{ name: string; oid: string }[]>('lstype', '--kind', kind)
+    .map((t) => `${t.name}=${t.oid}`)
+    .sort();
 }

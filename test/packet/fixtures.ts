@@ -62,15 +62,33 @@ export function header(overrides: Partial<PacketHeaderInput> = {}): PacketHeader
 export function ops(contentSha: string): WireOp[] {
   return [
     { origin: LONDON, id: 4, kind: 'mklbtype', data: { name: 'REL_1', shared: false, comment: '' }, at: 1_789_999_000_001 },
-    { origin: BOSTON, id: 41, kind: 'checkout', data: { checkout: '9e4c7a10-1111-4a2b-8c3d-4e5f60718293', branch: SANFRAN, reserved: true, nmaster: false, comment: '' }, at: 1_790_000_000_000 },
+    {
+      origin: BOSTON,
+      id: 41,
+      kind: 'checkout',
+      data: { checkout: '9e4c7a10-1111-4a2b-8c3d-4e5f60718293', branch: SANFRAN, reserved: true, nmaster: false, comment: '' },
+      at: 1_790_000_000_000,
+    },
     {
       origin: BOSTON,
       id: 42,
       kind: 'checkin',
-      data: { checkout: '9e4c7a10-1111-4a2b-8c3d-4e5f60718293', version: 'c0ffee00-aaaa-4bbb-8ccc-0123456789ab', number: 3, content: contentSha, comment: 'fix the 🐛' },
+      data: {
+        checkout: '9e4c7a10-1111-4a2b-8c3d-4e5f60718293',
+        version: 'c0ffee00-aaaa-4bbb-8ccc-0123456789ab',
+        number: 3,
+        content: contentSha,
+        comment: 'fix the 🐛',
+      },
       at: 1_790_000_000_500,
     },
-    { origin: LONDON, id: 5, kind: 'mkattr', data: { values: [1, -2, 3.5, 2 ** 40, -(2 ** 53 - 1), null, true, 'x'], nested: { deep: { deeper: [[], {}, [{ a: 'B' }]] } } }, at: 1_789_999_000_002 },
+    {
+      origin: LONDON,
+      id: 5,
+      kind: 'mkattr',
+      data: { values: [1, -2, 3.5, 2 ** 40, -(2 ** 53 - 1), null, true, 'x'], nested: { deep: { deeper: [[], {}, [{ a: 'B' }]] } } },
+      at: 1_789_999_000_002,
+    },
     {
       origin: BOSTON,
       id: 43,
@@ -176,7 +194,7 @@ export function packetError(fn: () => unknown): PacketError {
     fn();
   } catch (err) {
     if (err instanceof PacketError) return err;
-    throw new Error(`expected a PacketError, got: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    throw new Error(`expected a PacketError, got: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, { cause: err });
   }
   throw new Error('expected a PacketError, but nothing was thrown');
 }

@@ -64,9 +64,15 @@ const bodyArb = fc.record({
   creation: fc.option(
     fc.record({
       database: fc.uint8Array({ maxLength: 5000 }),
-      files: fc.array(fc.record({ sha: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ minLength: 1 })), bytes: fc.uint8Array({ maxLength: 500 }) }), {
-        maxLength: 4,
-      }),
+      files: fc.array(
+        fc.record({
+          sha: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ minLength: 1 })),
+          bytes: fc.uint8Array({ maxLength: 500 }),
+        }),
+        {
+          maxLength: 4,
+        },
+      ),
     }),
     { nil: undefined },
   ),
@@ -124,9 +130,17 @@ describe('random bodies', () => {
     );
   });
 
-  it('op data using msgpack records is refused: a record would tie one op\'s bytes to another\'s', () => {
+  it("op data using msgpack records is refused: a record would tie one op's bytes to another's", () => {
     const records = new Packr({ useRecords: true });
-    const ops: WireOp[] = [1, 2].map((id) => ({ origin: BOSTON, id, kind: 'x', data: new RawMsgpack(records.pack({ a: id, b: 'x' })), at: 0 }));
-    expect(() => decodePacketBody(encodePacketBody({ ops, blobs: [] }))).toThrow('the op data of its op chunk 0 uses msgpack records, which this format never writes');
+    const ops: WireOp[] = [1, 2].map((id) => ({
+      origin: BOSTON,
+      id,
+      kind: 'x',
+      data: new RawMsgpack(records.pack({ a: id, b: 'x' })),
+      at: 0,
+    }));
+    expect(() => decodePacketBody(encodePacketBody({ ops, blobs: [] }))).toThrow(
+      'the op data of its op chunk 0 uses msgpack records, which this format never writes',
+    );
   });
 });

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IoError, InvalidInputError } from '../../src/core/errors.js';
 import { PacketError } from '../../src/packet/packetError.js';
-import { MAX_HEADER_LENGTH, readPacket, readPacketHeader, readPacketHeaderInfo, verifyPacket, writePacket } from '../../src/packet/packetFile.js';
+import {
+  MAX_HEADER_LENGTH,
+  readPacket,
+  readPacketHeader,
+  readPacketHeaderInfo,
+  verifyPacket,
+  writePacket,
+} from '../../src/packet/packetFile.js';
 import { PACKET_FORMAT, type PacketHeader } from '../../src/packet/packetTypes.js';
 import {
   BOSTON,
@@ -73,7 +80,13 @@ describe('writePacket and readPacket', () => {
       { sha: 'not-a-hash-name', bytes: new Uint8Array(0) },
       { sha: '12'.repeat(32), bytes: new Uint8Array(70_000).fill(9) },
     ];
-    const input = header({ kind: 'creation', requires: {}, ranges: {}, fragment: { index: 1, count: 1 }, extra: { senderPublicKey: bostonKeys.publicKey } });
+    const input = header({
+      kind: 'creation',
+      requires: {},
+      ranges: {},
+      fragment: { index: 1, count: 1 },
+      extra: { senderPublicKey: bostonKeys.publicKey },
+    });
     const written = writePacket(path, input, { ops: [], blobs: [], creation: { database, files } }, bostonKeys.privateKeyPem);
     expect(written.opCount).toBe(0);
     const read = readPacket(path, keyFor);
@@ -113,7 +126,12 @@ describe('writePacket and readPacket', () => {
     const read = readPacket(path, keyFor).body.blobs;
     // Grouped first, by group, each group in the given order; then the rest by content.
     expect(read.map((b) => new TextDecoder().decode(b.bytes))).toEqual(['a v1\n', 'b v1\n', 'b v2\n', 'loose\n']);
-    expect(read.map((b) => Object.keys(b))).toEqual([['sha', 'bytes'], ['sha', 'bytes'], ['sha', 'bytes'], ['sha', 'bytes']]);
+    expect(read.map((b) => Object.keys(b))).toEqual([
+      ['sha', 'bytes'],
+      ['sha', 'bytes'],
+      ['sha', 'bytes'],
+      ['sha', 'bytes'],
+    ]);
   });
 
   it('verifyPacket checks everything but does not need a decodable body', () => {
@@ -126,7 +144,8 @@ describe('writePacket and readPacket', () => {
     const versions = [];
     for (let i = 0; i < 2000; i++) {
       const file = i % 20;
-      const text = `// file ${file}\n` + Array.from({ length: 12 }, (_, l) => `  line ${l} of file ${file}: rev ${l === i % 12 ? i : 0}\n`).join('');
+      const text =
+        `// file ${file}\n` + Array.from({ length: 12 }, (_, l) => `  line ${l} of file ${file}: rev ${l === i % 12 ? i : 0}\n`).join('');
       versions.push(blob(new TextEncoder().encode(text)));
     }
     const rawBytes = versions.reduce((s, b) => s + b.bytes.length, 0);
@@ -156,7 +175,8 @@ describe('writePacket refuses what it cannot write faithfully, and writes nothin
     expect((err as Error).message).toMatch(message);
     expect(existsSync(path)).toBe(false);
   };
-  const w = (h: Parameters<typeof writePacket>[1], b: Parameters<typeof writePacket>[2]) => (path: string) => writePacket(path, h, b, bostonKeys.privateKeyPem);
+  const w = (h: Parameters<typeof writePacket>[1], b: Parameters<typeof writePacket>[2]) => (path: string) =>
+    writePacket(path, h, b, bostonKeys.privateKeyPem);
 
   it('a header that does not match the schema', () => {
     refuse(w(header({ fragment: { index: 4, count: 3 } }), body()), /header field fragment: fragment index is beyond the fragment count/);
@@ -172,9 +192,15 @@ describe('writePacket refuses what it cannot write faithfully, and writes nothin
 
   it('bad ops and blobs', () => {
     const b = body();
-    refuse(w(header(), { ...b, ops: b.ops.map((o, i) => (i === 1 ? { ...o, id: 0 } : o)) }), /op 1 has id 0: oplog ids are positive integers/);
+    refuse(
+      w(header(), { ...b, ops: b.ops.map((o, i) => (i === 1 ? { ...o, id: 0 } : o)) }),
+      /op 1 has id 0: oplog ids are positive integers/,
+    );
     refuse(w(header(), { ...b, ops: b.ops.map((o, i) => (i === 2 ? { ...o, at: 1.5 } : o)) }), /op 2 \(id 42\) has time 1.5/);
-    refuse(w(header(), { ...b, blobs: [{ sha: 'ab'.repeat(32), bytes: new Uint8Array([1]) }] }), /blob 0 is named abab.* but its content's SHA-256 is 4bf5122f/);
+    refuse(
+      w(header(), { ...b, blobs: [{ sha: 'ab'.repeat(32), bytes: new Uint8Array([1]) }] }),
+      /blob 0 is named abab.* but its content's SHA-256 is 4bf5122f/,
+    );
   });
 
   it('and a directory that does not exist is an IoError', () => {
@@ -199,7 +225,9 @@ describe('readPacketHeader', () => {
     expect(statSync(path).size).toBe(5 * 1024 ** 3);
     expect(readPacketHeader(path)).toEqual(written);
     // readPacket checks the length before it reads a body, so it refuses this without reading 5 GiB.
-    expect(packetError(() => readPacket(path, keyFor)).message).toMatch(new RegExp(`^packet ${path} has \\d+ unexpected bytes after its body$`));
+    expect(packetError(() => readPacket(path, keyFor)).message).toMatch(
+      new RegExp(`^packet ${path} has \\d+ unexpected bytes after its body$`),
+    );
     truncateSync(path, 0);
   });
 
@@ -285,7 +313,25 @@ describe('refusals', () => {
   it('truncation at every kind of place', () => {
     const { path, file, headerEnd, bodyOffset } = smallPacket();
     const cut = next();
-    const lengths = [0, 1, 7, 8, 11, 12, 15, 16, 17, headerEnd - 1, headerEnd, headerEnd + 1, headerEnd + 2, bodyOffset - 1, bodyOffset, bodyOffset + 1, file.length - 1];
+    const lengths = [
+      0,
+      1,
+      7,
+      8,
+      11,
+      12,
+      15,
+      16,
+      17,
+      headerEnd - 1,
+      headerEnd,
+      headerEnd + 1,
+      headerEnd + 2,
+      bodyOffset - 1,
+      bodyOffset,
+      bodyOffset + 1,
+      file.length - 1,
+    ];
     for (const length of lengths) {
       writeFileSync(cut, file.subarray(0, length));
       const err = packetError(() => readPacket(cut, keyFor));
@@ -331,7 +377,9 @@ describe('refusals', () => {
     craft(forged, { headerJson: JSON.stringify(h), body: b, privateKeyPem: otherKeys.privateKeyPem });
     const err = packetError(() => readPacket(forged, keyFor));
     expect(err.reason).toBe('signature');
-    expect(err.message).toBe(`packet ${forged} has a bad signature: it was not signed by replica boston_hub (${BOSTON}), or its header was changed in transit`);
+    expect(err.message).toBe(
+      `packet ${forged} has a bad signature: it was not signed by replica boston_hub (${BOSTON}), or its header was changed in transit`,
+    );
     // The same packet checks out against the key that did sign it.
     expect(readPacket(forged, () => otherKeys.publicKey).body.ops).toHaveLength(2);
   });
@@ -357,7 +405,9 @@ describe('refusals', () => {
     const old = next();
     craft(old, { headerJson: JSON.stringify(h), body: b, major: 1, minor: 0 });
     const older = packetError(() => readPacket(old, keyFor));
-    expect(older.toLine()).toBe(`Cannot read packet ${old}: packet format 1.0 is older than this msite reads (2.x) (have the sender export it again)`);
+    expect(older.toLine()).toBe(
+      `Cannot read packet ${old}: packet format 1.0 is older than this msite reads (2.x) (have the sender export it again)`,
+    );
     const minor = next();
     craft(minor, { headerJson: JSON.stringify({ ...h, someFieldOf2_7: { x: 1 } }), body: b, major: 2, minor: 7 });
     expect(readPacketHeaderInfo(minor).format).toEqual({ major: 2, minor: 7 });
@@ -400,7 +450,9 @@ describe('refusals', () => {
 
     const miscounted = next();
     craft(miscounted, { headerJson: JSON.stringify({ ...h, opCount: 3 }), body: b });
-    expect(packetError(() => readPacket(miscounted, keyFor)).message).toBe(`packet ${miscounted} is inconsistent: its header says 3 ops, its body has 2`);
+    expect(packetError(() => readPacket(miscounted, keyFor)).message).toBe(
+      `packet ${miscounted} is inconsistent: its header says 3 ops, its body has 2`,
+    );
 
     const outOfRange = next();
     craft(outOfRange, { headerJson: JSON.stringify({ ...h, ranges: { [BOSTON]: [2, 2] } }), body: b });
@@ -419,7 +471,9 @@ describe('refusals', () => {
     expect(err).toBeInstanceOf(PacketError);
     expect(err.code).toBe('EPACKET');
     expect(err.persistence).toBe('permanent');
-    expect(err.toLine()).toBe(`packet ${damaged} is damaged: body checksum mismatch (it was changed or truncated in transit; ask the sender to resend it)`);
+    expect(err.toLine()).toBe(
+      `packet ${damaged} is damaged: body checksum mismatch (it was changed or truncated in transit; ask the sender to resend it)`,
+    );
     expect(err.data).toMatchObject({ reason: 'checksum', path: damaged });
     expect(readPacket(path, keyFor).header.opCount).toBe(2);
   });

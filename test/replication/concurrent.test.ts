@@ -22,16 +22,29 @@ describe('two imports of one packet at once (a receipt handler and a scheduled j
     const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
     const vob = Vob.open(join(root, 'boston_hub.vob'));
     try {
-      mktype(vob, 'lbtype', Array.from({ length: 1500 }, (_, i) => `C${i}`));
+      mktype(
+        vob,
+        'lbtype',
+        Array.from({ length: 1500 }, (_, i) => `C${i}`),
+      );
     } finally {
       vob.close();
     }
     const [packet] = boston.exportTo('bangalore');
-    const results = await Promise.all([run(bangalore.home, ['syncreplica', '--import', packet!]), run(bangalore.home, ['syncreplica', '--import', packet!])]);
-    expect(results.map((r) => r.code), results.map((r) => r.out).join('\n')).toEqual([0, 0]);
+    const results = await Promise.all([
+      run(bangalore.home, ['syncreplica', '--import', packet!]),
+      run(bangalore.home, ['syncreplica', '--import', packet!]),
+    ]);
+    expect(
+      results.map((r) => r.code),
+      results.map((r) => r.out).join('\n'),
+    ).toEqual([0, 0]);
     const names = bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name);
     expect(names).toHaveLength(1500);
-    const ids = bangalore.json<{ id: number | null; origin: string }[]>('lshistory').filter((h) => h.origin === 'boston_hub' && h.id !== null).map((h) => h.id);
+    const ids = bangalore
+      .json<{ id: number | null; origin: string }[]>('lshistory')
+      .filter((h) => h.origin === 'boston_hub' && h.id !== null)
+      .map((h) => h.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 });

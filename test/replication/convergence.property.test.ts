@@ -36,18 +36,16 @@ const step = (replicas: number): fc.Arbitrary<Step> =>
     fc.record({ t: fc.constant('import' as const), at: fc.nat(replicas - 1), pick: fc.nat(5) }),
   );
 
-const scenario = fc
-  .integer({ min: 3, max: 4 })
-  .chain((n) =>
-    fc.record({
-      n: fc.constant(n),
-      // A random spanning tree (each replica i > 0 links to one before it) plus random extra links.
-      tree: fc.tuple(...Array.from({ length: n - 1 }, (_, i) => fc.nat(i))),
-      extra: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 }),
-      policy: fc.constantFrom('rename', 'converge'),
-      steps: fc.array(step(n), { minLength: 5, maxLength: 40 }),
-    }),
-  );
+const scenario = fc.integer({ min: 3, max: 4 }).chain((n) =>
+  fc.record({
+    n: fc.constant(n),
+    // A random spanning tree (each replica i > 0 links to one before it) plus random extra links.
+    tree: fc.tuple(...Array.from({ length: n - 1 }, (_, i) => fc.nat(i))),
+    extra: fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 }),
+    policy: fc.constantFrom('rename', 'converge'),
+    steps: fc.array(step(n), { minLength: 5, maxLength: 40 }),
+  }),
+);
 
 /** Everything that must agree between replicas, by OID; names too under `converge`. */
 function state(vob: Vob, withNames: boolean): unknown {
@@ -60,7 +58,9 @@ function state(vob: Vob, withNames: boolean): unknown {
     versions: all('SELECT oid, branch, number, content FROM version ORDER BY oid'),
     dirents: all('SELECT version, name, element FROM dirent ORDER BY version, name'),
     labels: all('SELECT lbtype, element, version FROM label ORDER BY lbtype, element'),
-    oplog: readOplog(vob).map((e) => `${e.origin}:${e.id}:${e.kind}`).sort(),
+    oplog: readOplog(vob)
+      .map((e) => `${e.origin}:${e.id}:${e.kind}`)
+      .sort(),
     actual: actualRow(vob),
   };
 }
@@ -82,11 +82,15 @@ describe('convergence under loss, duplication and reordering (property)', () => 
         const vobs: Vob[] = [];
         try {
           const names = Array.from({ length: n }, (_, i) => `r${i}`);
-          const first = mkvob(join(dir, 'r0.vob'), { tag: 'p', replicaName: 'r0', namePolicy: policy as 'rename' | 'converge' });
+          const first = mkvob(join(dir, 'r0.vob'), { tag: 'p', replicaName: 'r0', namePolicy: policy });
           vobs.push(first);
           const creation = join(dir, 'creation');
           mkdirSync(creation);
-          const packets = exportReplica(first, names.slice(1).map((name) => ({ host: `${name}-host`, name })), { out: creation });
+          const packets = exportReplica(
+            first,
+            names.slice(1).map((name) => ({ host: `${name}-host`, name })),
+            { out: creation },
+          );
           packets.forEach((p, i) => vobs.push(importReplica(join(dir, `r${i + 1}.vob`), p, { tag: 'p' })));
           // Each replica gets a directory whose main branch it masters, to make files in.
           for (let i = 0; i < n; i++) mkelem(first, `d${i}`, { kind: 'directory', auto: true });
@@ -136,7 +140,8 @@ describe('convergence under loss, duplication and reordering (property)', () => 
                     checkout(v!, path);
                     checkin(v!, path, { content: text });
                   } catch (err) {
-                    if (err instanceof MsiteError && /not found/.test(err.message)) mkelem(v!, path, { auto: true, master: true, content: text });
+                    if (err instanceof MsiteError && /not found/.test(err.message))
+                      mkelem(v!, path, { auto: true, master: true, content: text });
                     else throw err;
                   }
                 });

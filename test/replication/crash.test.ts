@@ -24,7 +24,10 @@ function opsFrom(vobDir: string, replicaName: string): number {
 /** Starts an import in a child process and SIGKILLs it after `ms`; resolves with how it ended. */
 function killedImport(home: string, packet: string, ms: number): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'syncreplica', '--import', packet], { env: { ...process.env, MSITE_HOME: home }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'syncreplica', '--import', packet], {
+      env: { ...process.env, MSITE_HOME: home },
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -44,7 +47,11 @@ describe('an import killed at any moment', () => {
     [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
     const vob = Vob.open(join(root, 'boston_hub.vob'));
     try {
-      mktype(vob, 'lbtype', Array.from({ length: OPS }, (_, i) => `L${i}`));
+      mktype(
+        vob,
+        'lbtype',
+        Array.from({ length: OPS }, (_, i) => `L${i}`),
+      );
     } finally {
       vob.close();
     }

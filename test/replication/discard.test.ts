@@ -27,7 +27,14 @@ describe('an op that cannot apply here', () => {
   it('is recorded as discarded with its reason, and the ids stay dense', () => {
     const a = mkvob(join(root, 'a.vob'), { tag: 'd', replicaName: 'a' });
     mkdirSync(join(root, 'c'));
-    const [forB, forC] = exportReplica(a, [{ host: 'hb', name: 'b' }, { host: 'hc', name: 'c' }], { out: join(root, 'c') });
+    const [forB, forC] = exportReplica(
+      a,
+      [
+        { host: 'hb', name: 'b' },
+        { host: 'hc', name: 'c' },
+      ],
+      { out: join(root, 'c') },
+    );
     const b = importReplica(join(root, 'b.vob'), forB!, { tag: 'd' });
     const c = importReplica(join(root, 'c.vob'), forC!, { tag: 'd' });
     vobs.push(a, b, c);
@@ -44,7 +51,9 @@ describe('an op that cannot apply here', () => {
     const [outcome] = importPackets(c, send(b, 'c'));
     expect(outcome).toMatchObject({ result: 'applied', discarded: 1 });
     expect(outcome!.warnings.join('\n')).toMatch(/op \d+ from b \(mklabel\) was discarded: type not found|lbtype not found/);
-    const last = lshistory(c).filter((h) => h.origin === 'b' && h.id !== null).at(-1)!;
+    const last = lshistory(c)
+      .filter((h) => h.origin === 'b' && h.id !== null)
+      .at(-1)!;
     expect(last).toMatchObject({ kind: 'mklabel', discarded: expect.stringMatching(/not found/) });
     // The next op from b still applies: the discarded one kept b's ids dense here.
     mktype(b, 'lbtype', ['AFTER']);

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
 
-const lbtypes = (s: Site) => s.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name).sort();
+const lbtypes = (s: Site) =>
+  s
+    .json<{ name: string }[]>('lstype', '--kind', 'lbtype')
+    .map((t) => t.name)
+    .sort();
 
 describe('recovery', () => {
   it('self-healing: a lost packet is noticed from the facts a later packet carries, and resent', () => {

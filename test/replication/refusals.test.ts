@@ -46,11 +46,25 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
   }
 
   it('one flipped byte anywhere', () => {
-    const positions = new Set([0, 5, 9, 13, 20, 60, Math.floor(original.length / 3), Math.floor(original.length / 2), original.length - 70, original.length - 1]);
+    const positions = new Set([
+      0,
+      5,
+      9,
+      13,
+      20,
+      60,
+      Math.floor(original.length / 3),
+      Math.floor(original.length / 2),
+      original.length - 70,
+      original.length - 1,
+    ]);
     for (const pos of positions) {
       const bytes = Buffer.from(original);
       bytes[pos] = bytes[pos]! ^ 0x20;
-      expectRefused(variant(`flip${pos}`, bytes), /was not applied to VOB \/vobs\/dev: .*(packet|damaged|signature|checksum|header|truncated)/i);
+      expectRefused(
+        variant(`flip${pos}`, bytes),
+        /was not applied to VOB \/vobs\/dev: .*(packet|damaged|signature|checksum|header|truncated)/i,
+      );
     }
   });
 
@@ -68,7 +82,10 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
         bytes[pos] = bytes[pos]! ^ 0x01;
         const p = variant('lib', bytes);
         const [outcome] = importPackets(vob, [p]);
-        expect(outcome!.result === 'refused' || outcome!.result === 'not-applicable', `flip at ${pos}: ${outcome!.result} ${outcome!.reason}`).toBe(true);
+        expect(
+          outcome!.result === 'refused' || outcome!.result === 'not-applicable',
+          `flip at ${pos}: ${outcome!.result} ${outcome!.reason}`,
+        ).toBe(true);
       }
       expect(snapshot(vobDir())).toEqual(before);
     } finally {
@@ -132,4 +149,3 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(['A', 'B', 'C']);
   });
 });
-

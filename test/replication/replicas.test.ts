@@ -31,7 +31,9 @@ describe('replica objects, epochs and packets through the CLI', () => {
       'sf_hub@sanfran_hub-host',
       'bangalore@blr2',
     ]);
-    expect(sanfran.try('chreplica', '--host', 'x', 'bangalore').stderr).toMatch(/Unable to perform operation "chreplica" in replica "sf_hub"/);
+    expect(sanfran.try('chreplica', '--host', 'x', 'bangalore').stderr).toMatch(
+      /Unable to perform operation "chreplica" in replica "sf_hub"/,
+    );
   });
 
   it('lsepoch --json shows the own row and estimates; chepoch sets an estimate', () => {
@@ -42,14 +44,23 @@ describe('replica objects, epochs and packets through the CLI', () => {
     expect(boston.json<Record<string, Record<string, number>>>('lsepoch', 'bangalore').bangalore!.boston_hub).toBe(3);
     expect(boston.try('chepoch', '--force', 'boston_hub', 'boston_hub=3').stderr).toMatch(/actual row of this replica cannot be changed/);
     expect(boston.try('chepoch', 'bangalore', 'boston_hub=3').status).toBe(2);
-    expect(boston.run('lsepoch').stdout).toMatch(/^For VOB replica "\/vobs\/dev":\nOplog IDs for row "boston_hub" \(@ .*\):\n oid:[0-9a-f-]+=\d+ \(/);
+    expect(boston.run('lsepoch').stdout).toMatch(
+      /^For VOB replica "\/vobs\/dev":\nOplog IDs for row "boston_hub" \(@ .*\):\n oid:[0-9a-f-]+=\d+ \(/,
+    );
   });
 
   it('lspacket says what a packet is and whether it is importable here, as import would', () => {
     boston.run('mklbtype', 'P1');
     const packets = boston.exportTo('bangalore');
     const [info] = bangalore.json<Record<string, unknown>[]>('lspacket', ...packets);
-    expect(info).toMatchObject({ kind: 'update', origin: 'boston_hub', targets: ['bangalore'], fragment: '1 of 1', importable: true, reason: null });
+    expect(info).toMatchObject({
+      kind: 'update',
+      origin: 'boston_hub',
+      targets: ['bangalore'],
+      fragment: '1 of 1',
+      importable: true,
+      reason: null,
+    });
     const text = bangalore.run('lspacket', '--dump', packets[0]!).stdout;
     expect(text).toContain('Packet type: Update');
     expect(text).toMatch(/\d+: op=mktype rep=boston_hub id=\d+/);
@@ -62,22 +73,46 @@ describe('replica objects, epochs and packets through the CLI', () => {
 
   it('fragments: --maxsize splits the export, the fragments apply in sequence, --limit holds the rest back', () => {
     boston.run('mklbtype', ...Array.from({ length: 30 }, (_, i) => `F${i}`));
-    const all = boston.json<{ packets: string[] }>('syncreplica', '--export', '--out', boston.outbox, '--maxsize', '1k', '--limit', '2', 'bangalore').packets;
+    const all = boston.json<{ packets: string[] }>(
+      'syncreplica',
+      '--export',
+      '--out',
+      boston.outbox,
+      '--maxsize',
+      '1k',
+      '--limit',
+      '2',
+      'bangalore',
+    ).packets;
     expect(all).toHaveLength(2);
-    const rest = boston.json<{ packets: string[] }>('syncreplica', '--export', '--out', boston.outbox, '--maxsize', '1k', 'bangalore').packets;
+    const rest = boston.json<{ packets: string[] }>(
+      'syncreplica',
+      '--export',
+      '--out',
+      boston.outbox,
+      '--maxsize',
+      '1k',
+      'bangalore',
+    ).packets;
     expect(rest.length).toBeGreaterThan(0);
     const infos = bangalore.json<{ fragment: string }[]>('lspacket', ...all);
     expect(infos[0]!.fragment).toMatch(/^1 of \d+$/);
     bangalore.run('syncreplica', '--import', ...[...rest, ...all].reverse());
-    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(expect.arrayContaining(['F0', 'F29', 'P1']));
+    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(
+      expect.arrayContaining(['F0', 'F29', 'P1']),
+    );
   });
 
   it('rmreplica is refused while the replica masters anything; chmaster --all --obsolete-replica moves it off', () => {
     bangalore.run('mklbtype', 'BLR_TYPE');
     boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub'));
     const refused = boston.try('rmreplica', 'bangalore');
-    expect(refused.stderr).toMatch(/cannot remove replica "bangalore": it still masters 1 object \(move them with chmaster --all --obsolete-replica bangalore NEW-MASTER\)/);
-    expect(sanfran.try('chmaster', '-all', '-obsolete_replica', 'bangalore', 'boston_hub').stderr).toMatch(/run chmaster --all at the new master replica "boston_hub"/);
+    expect(refused.stderr).toMatch(
+      /cannot remove replica "bangalore": it still masters 1 object \(move them with chmaster --all --obsolete-replica bangalore NEW-MASTER\)/,
+    );
+    expect(sanfran.try('chmaster', '-all', '-obsolete_replica', 'bangalore', 'boston_hub').stderr).toMatch(
+      /run chmaster --all at the new master replica "boston_hub"/,
+    );
     boston.run('chmaster', '-all', '-obsolete_replica', 'bangalore', 'boston_hub');
     expect(boston.json<{ master: string }>('describe', 'lbtype:BLR_TYPE').master).toBe('boston_hub');
     boston.run('rmreplica', 'bangalore');

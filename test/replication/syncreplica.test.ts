@@ -15,7 +15,7 @@ describe('syncreplica between three sites', () => {
     [boston, sanfran, bangalore] = family(root, ['boston_hub', 'sanfran_hub', 'bangalore']) as [Site, Site, Site];
   });
 
-  it('every replica knows the family, and its own epoch row starts at the creator\'s', () => {
+  it("every replica knows the family, and its own epoch row starts at the creator's", () => {
     const names = bangalore.json<{ name: string; self: boolean }[]>('lsreplica').map((r) => `${r.name}${r.self ? '*' : ''}`);
     expect(names).toEqual(['boston_hub', 'sanfran_hub', 'bangalore*']);
     const epochs = bangalore.json<Record<string, Record<string, number>>>('lsepoch');
@@ -29,12 +29,20 @@ describe('syncreplica between three sites', () => {
     const fromSanfran = sanfran.exportTo('bangalore');
     bangalore.run('syncreplica', '--import', ...fromBoston);
     const r = bangalore.run('syncreplica', '--import', ...fromSanfran);
-    expect(r.stderr).toMatch(/^msite: warning: To avoid name conflict, generated name "sanfran_hub_V2.0" for lbtype "V2.0" created at replica "sanfran_hub"/m);
+    expect(r.stderr).toMatch(
+      /^msite: warning: To avoid name conflict, generated name "sanfran_hub_V2.0" for lbtype "V2.0" created at replica "sanfran_hub"/m,
+    );
     const bostonOid = boston.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
     const sanfranOid = sanfran.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
     expect(typeNames(bangalore, 'lbtype')).toEqual([`V2.0=${bostonOid}`, `sanfran_hub_V2.0=${sanfranOid}`].sort());
     expect(bangalore.json('lsconflict')).toEqual([
-      expect.objectContaining({ kind: 'lbtype', oid: sanfranOid, originalName: 'V2.0', localName: 'sanfran_hub_V2.0', creator: 'sanfran_hub' }),
+      expect.objectContaining({
+        kind: 'lbtype',
+        oid: sanfranOid,
+        originalName: 'V2.0',
+        localName: 'sanfran_hub_V2.0',
+        creator: 'sanfran_hub',
+      }),
     ]);
 
     // The administrators' remedy: each master renames its own, all sync, one renames back.
@@ -70,12 +78,16 @@ describe('syncreplica between three sites', () => {
     expect(r.status).toBe(1);
     const ranges = bangalore.json<{ ranges: Record<string, [number, number]>; requires: Record<string, number> }[]>('lspacket', p2!)[0]!;
     const need = ranges.requires.boston_hub!;
-    expect(r.stdout).toContain(`packet depends on changes not yet received: requires ops up to ${need} from boston_hub; this replica has ${need - 1}`);
+    expect(r.stdout).toContain(
+      `packet depends on changes not yet received: requires ops up to ${need} from boston_hub; this replica has ${need - 1}`,
+    );
     expect(vobContent(vobDir)).toEqual(before);
     copyFileSync(p1!, join(inbox, basename(p1!)));
     const both = bangalore.json<{ result: string }[]>('syncreplica', '--import', inbox);
     expect(both.map((o) => o.result).sort()).toEqual(['applied', 'applied']);
-    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(expect.arrayContaining(['FIRST', 'SECOND']));
+    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(
+      expect.arrayContaining(['FIRST', 'SECOND']),
+    );
   });
 
   it('re-import of an applied packet is a no-op that says so', () => {
@@ -101,7 +113,9 @@ describe('syncreplica between three sites', () => {
     expect(bangalore.try('cat', 'src/f@@/main/dev/1').stdout).toBe('two\n');
     const r = boston.try('checkout', 'src/f@@/main/dev');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/Unable to perform operation "checkout" in replica "boston_hub" of VOB "\/vobs\/dev": Master replica of branch "src\/f@@\/main\/dev" is "bangalore"/);
+    expect(r.stderr).toMatch(
+      /Unable to perform operation "checkout" in replica "boston_hub" of VOB "\/vobs\/dev": Master replica of branch "src\/f@@\/main\/dev" is "bangalore"/,
+    );
     boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub'));
     expect(boston.try('cat', 'src/f@@/main/dev/1').stdout).toBe('two\n');
   });
@@ -123,4 +137,3 @@ export function syncAll(sites: readonly Site[]): void {
     for (const s of sites) if (inbox.get(s.name)!.length) s.run('syncreplica', '--import', ...inbox.get(s.name)!);
   }
 }
-

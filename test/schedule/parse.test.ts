@@ -59,7 +59,12 @@ describe('parse and print', () => {
     const text = fixture('all-kinds.txt');
     const def = loadDefinition(text, { tasks: predefinedTasks() });
     expect(def.tasks).toEqual([
-      { id: 101, name: 'Nightly Backup', description: 'Copies the site home to the backup volume.', pathname: '/usr/local/bin/msite-backup' },
+      {
+        id: 101,
+        name: 'Nightly Backup',
+        description: 'Copies the site home to the backup volume.',
+        pathname: '/usr/local/bin/msite-backup',
+      },
     ]);
     expect(def.jobs.map((j) => j.schedule)).toEqual([
       { kind: 'Weekly', frequency: 2, days: ['Monday', 'Friday'], startDate: '2024-01-01', firstStartTime: '09:00:00' },
@@ -94,9 +99,7 @@ describe('parse and print', () => {
       [17, { id: 13 }, '-quiet 1 -all'],
       [15, { id: 14 }, undefined],
     ]);
-    expect(def.jobs[0]!.description).toBe(
-      'Every midnight, for each replica on this host, export update packets to all sibling replicas.',
-    );
+    expect(def.jobs[0]!.description).toBe('Every midnight, for each replica on this host, export update packets to all sibling replicas.');
     // Each job prints as written (the file's leading comment belongs to no job).
     const blocks = text.split('\n\n').map((b) => b.replace(/^#.*\n/, '').replace(/\n$/, ''));
     expect(def.jobs.map((j) => printJob(j))).toEqual(blocks);

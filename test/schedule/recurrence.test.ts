@@ -188,7 +188,12 @@ describe('recurrence rules', () => {
     expect(nextStarts(poll, MONDAY_NOON, 2, NY).map((t) => local(t))).toEqual(['2024-01-16 04:00:00', '2024-01-17 04:00:00']);
     expect(isEnabled(withEnabled(poll, false))).toBe(false);
     // LastDate before StartDate disables as well; LastDate after it only bounds.
-    const bounded = jobWith(['Job.Schedule.Daily.Frequency: 1', 'Job.Schedule.StartDate: 2024-01-10', 'Job.Schedule.LastDate: 2024-01-16', 'Job.Schedule.FirstStartTime: 10:00:00']);
+    const bounded = jobWith([
+      'Job.Schedule.Daily.Frequency: 1',
+      'Job.Schedule.StartDate: 2024-01-10',
+      'Job.Schedule.LastDate: 2024-01-16',
+      'Job.Schedule.FirstStartTime: 10:00:00',
+    ]);
     expect(nextStarts(bounded, MONDAY_NOON, 5, NY).map((t) => local(t))).toEqual(['2024-01-16 10:00:00']);
   });
 

@@ -12,7 +12,15 @@ import { fixture } from './fixtures.js';
 
 function daily(first: string, more: string[] = []): JobDefinition {
   return parseDefinition(
-    ['Job.Begin', 'Job.Name: "D"', 'Job.Schedule.Daily.Frequency: 1', `Job.Schedule.FirstStartTime: ${first}`, ...more, 'Job.Task: 13', 'Job.End'].join('\n'),
+    [
+      'Job.Begin',
+      'Job.Name: "D"',
+      'Job.Schedule.Daily.Frequency: 1',
+      `Job.Schedule.FirstStartTime: ${first}`,
+      ...more,
+      'Job.Task: 13',
+      'Job.End',
+    ].join('\n'),
   ).jobs[0]!;
 }
 

@@ -59,7 +59,12 @@ describe('msite schedule: the seed', () => {
       /scheduled job name is ambiguous: "Shipping Server Poll" names jobs 19 and 20 \(name the job by its Job\.Id, e\.g\. 19\)/,
     );
     const one = json<{ id: number; name: string; schedule: unknown; task: unknown }>(['schedule', '--get', '--job', '19'], { home });
-    expect(one).toMatchObject({ id: 19, name: 'Shipping Server Poll', task: { id: 13 }, schedule: { kind: 'Daily', firstStartTime: '04:00:00' } });
+    expect(one).toMatchObject({
+      id: 19,
+      name: 'Shipping Server Poll',
+      task: { id: 13 },
+      schedule: { kind: 'Daily', firstStartTime: '04:00:00' },
+    });
     const tasks = json<{ tasks: Array<{ id: number; name: string }> }>(['schedule', '--get', '--tasks'], { home });
     expect(tasks.tasks.map((t) => [t.id, t.name])).toEqual([
       [13, 'MultiSite Sync Export'],
@@ -72,12 +77,30 @@ describe('msite schedule: the seed', () => {
     const before = ok(['schedule', '--get'], { home }).stdout;
     const store = readFileSync(join(home, 'schedule', 'schedule.json'));
     const job = (...lines: string[]): string =>
-      ['Job.Begin', 'Job.Id: 40', 'Job.Name: "New"', 'Job.Schedule.Daily.Frequency: 1', 'Job.Schedule.FirstStartTime: 02:00:00', 'Job.Task: 13', ...lines, 'Job.End', ''].join('\n');
+      [
+        'Job.Begin',
+        'Job.Id: 40',
+        'Job.Name: "New"',
+        'Job.Schedule.Daily.Frequency: 1',
+        'Job.Schedule.FirstStartTime: 02:00:00',
+        'Job.Task: 13',
+        ...lines,
+        'Job.End',
+        '',
+      ].join('\n');
     const cases: Array<[string, string, RegExp]> = [
       ['unknown-key.txt', job('Job.Frequency: 2'), /unknown-key\.txt: line 7: unknown key Job\.Frequency in a job \(fix the definition/],
-      ['bad-time.txt', SEED.replace('21:00:00', '21:60:00'), /bad-time\.txt: line 21: Job\.Schedule\.FirstStartTime must be HH:MM:SS, got "21:60:00"/],
+      [
+        'bad-time.txt',
+        SEED.replace('21:00:00', '21:60:00'),
+        /bad-time\.txt: line 21: Job\.Schedule\.FirstStartTime must be HH:MM:SS, got "21:60:00"/,
+      ],
       ['no-end.txt', `${SEED}${job().replace('Job.End\n', '')}`, /no-end\.txt: line 66: Job\.Begin has no Job\.End/],
-      ['duplicate-id.txt', `${SEED}\n${fixture('seed-job-19.txt')}`, /duplicate-id\.txt: line 68: duplicate Job\.Id 19 \(first at line 28\)/],
+      [
+        'duplicate-id.txt',
+        `${SEED}\n${fixture('seed-job-19.txt')}`,
+        /duplicate-id\.txt: line 68: duplicate Job\.Id 19 \(first at line 28\)/,
+      ],
       ['unknown-task.txt', job().replace('Job.Task: 13', 'Job.Task: 77'), /unknown-task\.txt: line 6: Job\.Task 77 names no known task/],
       [
         'unknown-predecessor.txt',
@@ -122,7 +145,9 @@ describe('msite schedule: running, waiting, deleting, editing and the ACL', () =
     expect(status).toMatchObject({ state: 'scheduled', lastCompletion: { exitStatus: 0, messages: 'hello big world (40)' } });
     expect(new Date(status.nextStart).getHours()).toBe(3);
     const text = ok(['schedule', '-status', '40'], { home }).stdout;
-    expect(text).toMatch(/^Job 40 "Greet"\n {2}State: +scheduled\n {2}Task: +101 "Hello"\n {2}Next start: +\d{4}-\d\d-\d\d 03:00:00\n {2}Last completion: +exit status 0, .* process \d+\n {2}Messages:\n {4}hello big world \(40\)\n$/);
+    expect(text).toMatch(
+      /^Job 40 "Greet"\n {2}State: +scheduled\n {2}Task: +101 "Hello"\n {2}Next start: +\d{4}-\d\d-\d\d 03:00:00\n {2}Last completion: +exit status 0, .* process \d+\n {2}Messages:\n {4}hello big world \(40\)\n$/,
+    );
     expect(ok(['schedule', '--wait', '40'], { home }).stdout).toMatch(/^Job 40 "Greet" ended at .* with exit status 0\.\n$/);
 
     // A stale daemon.json (its process is gone) is ignored.
@@ -145,7 +170,11 @@ describe('msite schedule: running, waiting, deleting, editing and the ACL', () =
     expect(ok(['schedule', '--get', '--job', '40'], { home }).stdout).toContain('Job.Schedule.FirstStartTime: 05:30:00\n');
     const before = ok(['schedule', '--get'], { home }).stdout;
     const bad = file('editor-bad.sh', '#!/bin/sh\nsed -i "s/Job.Args: fail 3/Job.Argz: fail 3/" "$1"\n', 0o755);
-    oneErrorLine(msite(['schedule', '--edit'], { home, env: { EDITOR: bad } }), 1, /edited definition: line \d+: unknown key Job\.Argz in a job/);
+    oneErrorLine(
+      msite(['schedule', '--edit'], { home, env: { EDITOR: bad } }),
+      1,
+      /edited definition: line \d+: unknown key Job\.Argz in a job/,
+    );
     const same = file('editor-same.sh', '#!/bin/sh\ntrue\n', 0o755);
     expect(msite(['schedule', '--edit'], { home, env: { EDITOR: same } }).stderr).toBe('msite schedule: no change\n');
     expect(ok(['schedule', '--get'], { home }).stdout).toBe(before);

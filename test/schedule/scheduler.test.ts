@@ -260,7 +260,12 @@ describe('Scheduler', () => {
     const append = script('chain.sh', `echo "$MSITE_JOB_NAME" >> ${out}\nexit $1\n`);
     s.store.set(
       task('Chain', append) +
-        job(80, 'First', 'Chain', ['Job.Schedule.Once.Date: 2024-01-16', 'Job.Schedule.FirstStartTime: 06:00:00', 'Job.DeleteWhenCompleted: TRUE', 'Job.Args: 1']) +
+        job(80, 'First', 'Chain', [
+          'Job.Schedule.Once.Date: 2024-01-16',
+          'Job.Schedule.FirstStartTime: 06:00:00',
+          'Job.DeleteWhenCompleted: TRUE',
+          'Job.Args: 1',
+        ]) +
         job(81, 'Second', 'Chain', ['Job.Schedule.Sequential.FollowsJob: 80', 'Job.Args: 0']) +
         job(82, 'Third', 'Chain', ['Job.Schedule.Sequential.FollowsJob: "Second"', 'Job.Args: 0']) +
         job(83, 'Disabled', 'Chain', [
@@ -290,7 +295,15 @@ describe('Scheduler', () => {
     expect(fs.existsSync(msiteInvocation().args[0]!)).toBe(true);
 
     // A DeleteWhenCompleted job nothing follows is deleted when it completes.
-    s.store.set(task('Chain', append) + job(84, 'Once Only', 'Chain', ['Job.Schedule.Once.Date: 2024-01-16', 'Job.Schedule.FirstStartTime: 07:00:00', 'Job.DeleteWhenCompleted: TRUE', 'Job.Args: 0']));
+    s.store.set(
+      task('Chain', append) +
+        job(84, 'Once Only', 'Chain', [
+          'Job.Schedule.Once.Date: 2024-01-16',
+          'Job.Schedule.FirstStartTime: 07:00:00',
+          'Job.DeleteWhenCompleted: TRUE',
+          'Job.Args: 0',
+        ]),
+    );
     clock.set(at('2024-01-16T07:00:00Z'));
     const [once] = (await scheduler.runDue().done) as [RunResult];
     expect(once).toMatchObject({ jobId: 84, exitStatus: 0, deleted: true });
@@ -327,7 +340,10 @@ describe('Scheduler', () => {
   it('stop() ends a run that outlives the grace period and records it', async () => {
     const clock = new ManualClock(T0);
     const s = site(clock, 'root');
-    s.store.set(task('Sleep', script('sleep.sh', 'echo sleeping\nexec sleep 30\n')) + job(95, 'Sleeper', 'Sleep', ['Job.Schedule.Once.Date: 2024-01-16', 'Job.Schedule.FirstStartTime: 00:00:00']));
+    s.store.set(
+      task('Sleep', script('sleep.sh', 'echo sleeping\nexec sleep 30\n')) +
+        job(95, 'Sleeper', 'Sleep', ['Job.Schedule.Once.Date: 2024-01-16', 'Job.Schedule.FirstStartTime: 00:00:00']),
+    );
     const scheduler = new Scheduler({ store: s.store, home: s.home, clock, timeZone: UTC });
     const run = scheduler.runJob(95);
     expect(s.store.getRunState(95).running?.processId).toBe(run.processId);

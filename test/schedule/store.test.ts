@@ -94,9 +94,17 @@ describe('ScheduleStore', () => {
   it.each([
     ['a bad time', seedSet().replace('21:00:00', '25:00:00'), 'line 21: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00:00"'],
     ['a duplicate Id', `${seedSet()}\n${fixture('seed-job-19.txt')}`, 'line 68: duplicate Job.Id 19 (first at line 28)'],
-    ['an unknown task', seedSet().replace('Job.Task: 14', 'Job.Task: 77'), 'line 64: Job.Task 77 names no known task (known: 13 "MultiSite Sync Export", 14 "MultiSite Sync Receive", 101 "Nightly Backup")'],
+    [
+      'an unknown task',
+      seedSet().replace('Job.Task: 14', 'Job.Task: 77'),
+      'line 64: Job.Task 77 names no known task (known: 13 "MultiSite Sync Export", 14 "MultiSite Sync Receive", 101 "Nightly Backup")',
+    ],
     ['a missing Job.End', seedSet().replace(/Job\.End\n$/, ''), 'line 55: Job.Begin has no Job.End'],
-    ['a redefined predefined task', `Task.Begin\nTask.Id: 13\nTask.Name: "MultiSite Sync Export"\nTask.Pathname: /bin/false\nTask.End\n${seedSet()}`, 'line 1: task 13 is predefined and cannot be redefined'],
+    [
+      'a redefined predefined task',
+      `Task.Begin\nTask.Id: 13\nTask.Name: "MultiSite Sync Export"\nTask.Pathname: /bin/false\nTask.End\n${seedSet()}`,
+      'line 1: task 13 is predefined and cannot be redefined',
+    ],
   ])('refuses %s and changes nothing', (_what, text, message) => {
     const store = open();
     store.set(fixture('all-kinds.txt'));
@@ -144,7 +152,9 @@ describe('ScheduleStore', () => {
       lastScheduledStart: T0,
       running: { processId: 4242, started: T0, runnerPid: process.pid },
     });
-    expect(store.recordCompletion(20, { processId: 4242, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' })).toEqual({
+    expect(
+      store.recordCompletion(20, { processId: 4242, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' }),
+    ).toEqual({
       deleted: false,
     });
     const job = open().getJob(20);
@@ -155,7 +165,11 @@ describe('ScheduleStore', () => {
       exitStatus: 0,
       messages: '2 orders sent',
     });
-    expect(printJob(job, { annotateTasks: taskNameLookup(store.getTasks()) }).split('\n').slice(-11)).toEqual([
+    expect(
+      printJob(job, { annotateTasks: taskNameLookup(store.getTasks()) })
+        .split('\n')
+        .slice(-11),
+    ).toEqual([
       'Job.Task: 13',
       '# Job.Task: "MultiSite Sync Export"',
       'Job.Args: -quiet 1 -poll',
@@ -219,7 +233,11 @@ describe('ScheduleStore', () => {
     );
     expect(store.deleteJob(32).name).toBe('Receive After Export');
     expect(store.deleteJob(31).id).toBe(31);
-    expect(open().getJobs().map((j) => j.id)).toEqual([30, 33, 34]);
+    expect(
+      open()
+        .getJobs()
+        .map((j) => j.id),
+    ).toEqual([30, 33, 34]);
     expect(() => store.deleteJob(31)).toThrow(NotFoundError);
   });
 
@@ -305,8 +323,6 @@ describe('ScheduleStore', () => {
     expect(() => store.get()).toThrow(`schedule store unreadable: ${store.file}: not a schedule store of this version`);
     const edited = { format: 1, jobs: 'Job.Begin\nJob.Id: x\n', tasks: '', acl: '', nextJobId: 1, state: {} };
     fs.writeFileSync(store.file, JSON.stringify(edited));
-    expect(() => store.getJobs()).toThrow(
-      `schedule store unreadable: ${store.file}: jobs: line 1: Job.Begin has no Job.End`,
-    );
+    expect(() => store.getJobs()).toThrow(`schedule store unreadable: ${store.file}: jobs: line 1: Job.Begin has no Job.End`);
   });
 });

@@ -31,7 +31,16 @@ describe('scheduled export and import between two site homes', () => {
       const store = ScheduleStore.open(join(s.home, 'schedule'), { clock, owner: user });
       store.set(
         `Task.Begin\nTask.Name: "msite"\nTask.Pathname: ${msite}\nTask.End\n` +
-          ['Job.Begin', 'Job.Id: 30', `Job.Name: "${job}"`, 'Job.Schedule.Daily.Frequency: 1', ...jobs[job]!, 'Job.Task: "msite"', 'Job.End', ''].join('\n'),
+          [
+            'Job.Begin',
+            'Job.Id: 30',
+            `Job.Name: "${job}"`,
+            'Job.Schedule.Daily.Frequency: 1',
+            ...jobs[job]!,
+            'Job.Task: "msite"',
+            'Job.End',
+            '',
+          ].join('\n'),
       );
       return { store, scheduler: new Scheduler({ store, home: s.home, clock, timeZone: 'UTC' }) };
     };
@@ -46,7 +55,10 @@ describe('scheduled export and import between two site homes', () => {
     clock.set(Date.parse('2024-01-16T00:30:00Z'));
     const [failed] = (await b.scheduler.runDue().done) as [RunResult];
     expect(failed).toMatchObject({ exitStatus: 1, event: 'JobEndFail' });
-    expect(b.store.getJob(30).lastCompletion).toMatchObject({ exitStatus: 1, messages: expect.stringContaining('msite: error: no packets in') });
+    expect(b.store.getJob(30).lastCompletion).toMatchObject({
+      exitStatus: 1,
+      messages: expect.stringContaining('msite: error: no packets in'),
+    });
 
     // 01:00: boston exports.
     clock.set(Date.parse('2024-01-16T01:00:00Z'));

@@ -6,9 +6,15 @@ import { fixture, lineNumberOf, seedBlocks } from './fixtures.js';
 
 /** A valid job, one line per element, with `lines` replacing or adding keys. */
 function job(...lines: string[]): string {
-  return ['Job.Begin', 'Job.Name: "J"', 'Job.Schedule.Daily.Frequency: 1', 'Job.Schedule.FirstStartTime: 01:00:00', 'Job.Task: 13', ...lines, 'Job.End'].join(
-    '\n',
-  );
+  return [
+    'Job.Begin',
+    'Job.Name: "J"',
+    'Job.Schedule.Daily.Frequency: 1',
+    'Job.Schedule.FirstStartTime: 01:00:00',
+    'Job.Task: 13',
+    ...lines,
+    'Job.End',
+  ].join('\n');
 }
 
 function refusal(text: string, file?: string): DefinitionError {
@@ -24,12 +30,12 @@ function refusal(text: string, file?: string): DefinitionError {
 describe('a bad definition is refused with the line and the rule', () => {
   const cases: ReadonlyArray<readonly [string, string, string]> = [
     ['unknown key', job('Job.Frequency: 1'), 'line 6: unknown key Job.Frequency in a job'],
-    ['unknown key in a task', 'Task.Begin\nTask.Name: "T"\nTask.Path: /bin/true\nTask.End', 'line 3: unknown key Task.Path in a task (and 1 more)'],
     [
-      'hour 25',
-      job().replace('01:00:00', '25:00:00'),
-      'line 4: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00:00"',
+      'unknown key in a task',
+      'Task.Begin\nTask.Name: "T"\nTask.Path: /bin/true\nTask.End',
+      'line 3: unknown key Task.Path in a task (and 1 more)',
     ],
+    ['hour 25', job().replace('01:00:00', '25:00:00'), 'line 4: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00:00"'],
     ['time without seconds', job().replace('01:00:00', '25:00'), 'line 4: Job.Schedule.FirstStartTime must be HH:MM:SS, got "25:00"'],
     [
       'date that does not exist',
@@ -43,13 +49,21 @@ describe('a bad definition is refused with the line and the rule', () => {
       'line 1: Job.Begin has no Job.End before the Job.Begin at line 6',
     ],
     ['missing Task.End', 'Task.Begin\nTask.Name: "T"\nTask.Pathname: /bin/true\n', 'line 1: Task.Begin has no Task.End'],
-    ['duplicate Job.Id', `${job('Job.Id: 5')}\n\n${job('Job.Id: 5').replace('"J"', '"K"')}`, 'line 14: duplicate Job.Id 5 (first at line 6)'],
+    [
+      'duplicate Job.Id',
+      `${job('Job.Id: 5')}\n\n${job('Job.Id: 5').replace('"J"', '"K"')}`,
+      'line 14: duplicate Job.Id 5 (first at line 6)',
+    ],
     [
       'Sequential predecessor named by a name two jobs share',
       `${job('Job.Id: 1')}\n${job('Job.Id: 2')}\nJob.Begin\nJob.Name: "After"\nJob.Schedule.Sequential.FollowsJob: "J"\nJob.Task: 14\nJob.End`,
       'line 17: Job.Schedule.Sequential.FollowsJob "J" names 2 jobs (Job.Id 1, 2): follow one by its Job.Id',
     ],
-    ['unclosed quote in Job.Args', job('Job.Args: -c "nightly run'), 'line 6: Job.Args cannot be split into arguments: unclosed " quote at character 4'],
+    [
+      'unclosed quote in Job.Args',
+      job('Job.Args: -c "nightly run'),
+      'line 6: Job.Args cannot be split into arguments: unclosed " quote at character 4',
+    ],
     [
       'unknown task id',
       job().replace('Job.Task: 13', 'Job.Task: 99'),
@@ -102,7 +116,11 @@ describe('a bad definition is refused with the line and the rule', () => {
       job('Job.Schedule.Weekly.Days: Monday'),
       'line 6: a job has one schedule kind: Weekly given here conflicts with Daily at line 3',
     ],
-    ['bad weekday', job().replace('Daily.Frequency: 1', 'Weekly.Days: Funday'), 'line 3: Job.Schedule.Weekly.Days must list days of the week (Sunday … Saturday), got "Funday"'],
+    [
+      'bad weekday',
+      job().replace('Daily.Frequency: 1', 'Weekly.Days: Funday'),
+      'line 3: Job.Schedule.Weekly.Days must list days of the week (Sunday … Saturday), got "Funday"',
+    ],
     [
       'monthly day 32',
       job().replace('Daily.Frequency: 1', 'Monthly.Day: 32'),
@@ -110,7 +128,11 @@ describe('a bad definition is refused with the line and the rule', () => {
     ],
     ['missing description end', job('Job.Description.Begin:', 'text'), 'line 6: Job.Description.Begin: has no Job.Description.End:'],
     ['no task', job().replace('\nJob.Task: 13', ''), 'line 1: job has no Job.Task'],
-    ['no start time', job().replace('\nJob.Schedule.FirstStartTime: 01:00:00', ''), 'line 1: a Daily schedule needs Job.Schedule.FirstStartTime'],
+    [
+      'no start time',
+      job().replace('\nJob.Schedule.FirstStartTime: 01:00:00', ''),
+      'line 1: a Daily schedule needs Job.Schedule.FirstStartTime',
+    ],
     [
       'start time on a Sequential job',
       'Job.Begin\nJob.Name: "A"\nJob.Schedule.Sequential.FollowsJob: "A2"\nJob.Schedule.FirstStartTime: 01:00:00\nJob.Task: 14\nJob.End',

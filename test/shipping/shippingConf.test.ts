@@ -90,26 +90,54 @@ describe('shipping.conf', () => {
   });
 
   const bad: ReadonlyArray<readonly [string, string, string]> = [
-    ['unknown directive', 'ADMIN root', 'line 1: unknown directive "ADMIN" (known: ADMINISTRATOR, STORAGE-BAY, RETURN-BAY, EXPIRATION, NOTIFICATION-PROGRAM, RECEIPT-HANDLER, ROUTE, MAX-DATA-SIZE, CLEARCASE_MIN_PORT, CLEARCASE_MAX_PORT, PEER)'],
-    ['administrator without address', '# c\nADMINISTRATOR', 'line 2: ADMINISTRATOR needs at least one address (ADMINISTRATOR [-class C] ADDRESS...)'],
-    ['two bays on one line', 'STORAGE-BAY /a /b', 'line 1: STORAGE-BAY takes one directory, got 2 words (STORAGE-BAY [-class C] DIRECTORY)'],
+    [
+      'unknown directive',
+      'ADMIN root',
+      'line 1: unknown directive "ADMIN" (known: ADMINISTRATOR, STORAGE-BAY, RETURN-BAY, EXPIRATION, NOTIFICATION-PROGRAM, RECEIPT-HANDLER, ROUTE, MAX-DATA-SIZE, CLEARCASE_MIN_PORT, CLEARCASE_MAX_PORT, PEER)',
+    ],
+    [
+      'administrator without address',
+      '# c\nADMINISTRATOR',
+      'line 2: ADMINISTRATOR needs at least one address (ADMINISTRATOR [-class C] ADDRESS...)',
+    ],
+    [
+      'two bays on one line',
+      'STORAGE-BAY /a /b',
+      'line 1: STORAGE-BAY takes one directory, got 2 words (STORAGE-BAY [-class C] DIRECTORY)',
+    ],
     ['-class without a name', 'STORAGE-BAY -class', 'line 1: -class needs a class name (STORAGE-BAY [-class C] DIRECTORY)'],
     ['bad class name', 'EXPIRATION -class b@d 3', 'line 1: bad class name "b@d": letters, digits, ".", "_" and "-", not starting with "-"'],
     ['expiration not a number', 'EXPIRATION two-weeks', 'line 1: EXPIRATION must be a whole number of days from 1, got "two-weeks"'],
     ['expiration zero', 'EXPIRATION 0', 'line 1: EXPIRATION must be a whole number of days from 1, got "0"'],
     ['expiration twice', 'EXPIRATION 3\n\nEXPIRATION 4', 'line 3: EXPIRATION given twice (first at line 1)'],
-    ['expiration twice for a class', 'EXPIRATION -class big 3\nEXPIRATION -class big 4', 'line 2: EXPIRATION given twice for class big (first at line 1)'],
+    [
+      'expiration twice for a class',
+      'EXPIRATION -class big 3\nEXPIRATION -class big 4',
+      'line 2: EXPIRATION given twice for class big (first at line 1)',
+    ],
     ['size with a bad unit', 'MAX-DATA-SIZE 20x', 'line 1: MAX-DATA-SIZE must be a size like 500k, 20m or 2g, at most 2097151k, got "20x"'],
     ['size above the maximum', 'MAX-DATA-SIZE 3g', 'line 1: MAX-DATA-SIZE must be a size like 500k, 20m or 2g, at most 2097151k, got "3g"'],
-    ['route without destination', 'ROUTE hub', 'line 1: ROUTE needs a next hop and at least one destination host (ROUTE [-class C] NEXT-HOP DESTINATION...)'],
+    [
+      'route without destination',
+      'ROUTE hub',
+      'line 1: ROUTE needs a next hop and at least one destination host (ROUTE [-class C] NEXT-HOP DESTINATION...)',
+    ],
     ['route to itself', 'ROUTE hub a hub', 'line 1: ROUTE: next hop hub is also one of its destinations (a route to itself)'],
     ['host routed twice', 'ROUTE hub a b\nROUTE hub2 b', 'line 2: ROUTE: host b already has a route (line 1)'],
     ['port out of range', 'CLEARCASE_MIN_PORT 70000', 'line 1: CLEARCASE_MIN_PORT must be a port number from 1 to 65535, got "70000"'],
-    ['port range reversed', 'CLEARCASE_MIN_PORT 5000\nCLEARCASE_MAX_PORT 4000', 'line 2: CLEARCASE_MAX_PORT 4000 is below CLEARCASE_MIN_PORT 5000'],
+    [
+      'port range reversed',
+      'CLEARCASE_MIN_PORT 5000\nCLEARCASE_MAX_PORT 4000',
+      'line 2: CLEARCASE_MAX_PORT 4000 is below CLEARCASE_MIN_PORT 5000',
+    ],
     ['class on a host-wide directive', 'CLEARCASE_MIN_PORT -class big 5000', 'line 1: CLEARCASE_MIN_PORT is host-wide and takes no -class'],
     ['peer without key', 'PEER tokyo http://tokyo:7071', 'line 1: PEER needs a host, a URL and a public key (PEER HOST URL PUBLIC-KEY)'],
     ['peer with a bad URL', `PEER tokyo ftp://tokyo ${KEY}`, 'line 1: PEER tokyo: "ftp://tokyo" is not an http:// or https:// URL'],
-    ['peer with a bad key', 'PEER tokyo http://tokyo:7071 not-a-key!', 'line 1: PEER tokyo: the public key must be base64 text of at least 32 bytes'],
+    [
+      'peer with a bad key',
+      'PEER tokyo http://tokyo:7071 not-a-key!',
+      'line 1: PEER tokyo: the public key must be base64 text of at least 32 bytes',
+    ],
     ['peer twice', `PEER tokyo http://a:1 ${KEY}\nPEER tokyo http://b:1 ${KEY}`, 'line 2: PEER tokyo given twice (first at line 1)'],
     ['unclosed quote', 'STORAGE-BAY "/srv/a b', 'line 1: syntax error: unclosed " quote'],
   ];

@@ -25,11 +25,11 @@ function serve(): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolveServe, rejectServe) => {
     const timer = setTimeout(() => rejectServe(new Error(`msite serve did not start: ${err}`)), 15_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /^msite serve: listening on http:\/\/127\.0\.0\.1:(\d+)\n/.exec(out);
       if (m) {
@@ -55,7 +55,10 @@ async function api(method: string, path: string, body?: string): Promise<{ statu
 function local(ms: number): { date: string; time: string } {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return { date: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`, time: `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}` };
+  return {
+    date: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`,
+    time: `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`,
+  };
 }
 
 describe('msite serve', () => {
@@ -110,10 +113,14 @@ describe('msite serve', () => {
     }
     expect(status?.lastCompletion).toMatchObject({ exitStatus: 0, messages: 'ran soon' });
     expect(Date.parse(status!.lastCompletion!.started)).toBeGreaterThanOrEqual(start);
-    expect(ok(['schedule', '--status', '50'], { home }).stdout).toMatch(/State: +finished\n.*\n {2}Next start: +none\n {2}Last completion: +exit status 0, .*\n {2}Messages:\n {4}ran soon\n$/s);
+    expect(ok(['schedule', '--status', '50'], { home }).stdout).toMatch(
+      /State: +finished\n.*\n {2}Next start: +none\n {2}Last completion: +exit status 0, .*\n {2}Messages:\n {4}ran soon\n$/s,
+    );
 
     // --run goes to the daemon; --wait waits for that run.
-    expect(ok(['schedule', '--run', 'On Demand'], { home }).stdout).toMatch(/^Job 51 "On Demand" started by the daemon \(process \d+\)\.\n$/);
+    expect(ok(['schedule', '--run', 'On Demand'], { home }).stdout).toMatch(
+      /^Job 51 "On Demand" started by the daemon \(process \d+\)\.\n$/,
+    );
     expect(ok(['schedule', '--wait', '51'], { home }).stdout).toMatch(/^Job 51 "On Demand" ended at .* with exit status 0\.\n$/);
     const jobs = JSON.parse((await api('GET', '/api/schedule/jobs')).text) as { jobs: Array<{ id: number; state: string }> };
     expect(jobs.jobs.map((j) => [j.id, j.state])).toEqual([
@@ -124,7 +131,9 @@ describe('msite serve', () => {
     // One daemon per site home.
     const second = msite(['serve', '--port', '0'], { home });
     expect(second.status).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`^msite: error: a daemon already serves .* \\(process ${daemon.child.pid}, port ${daemon.port}\\)`));
+    expect(second.stderr).toMatch(
+      new RegExp(`^msite: error: a daemon already serves .* \\(process ${daemon.child.pid}, port ${daemon.port}\\)`),
+    );
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);

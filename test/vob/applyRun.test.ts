@@ -5,7 +5,15 @@ import { newOid, type OplogId, type ReplicaOid } from '../../src/core/ids.js';
 import { mkvob } from '../../src/replication/mkvob.js';
 import { chmaster } from '../../src/vob/commands/chmaster.js';
 import { mkelem } from '../../src/vob/commands/elements.js';
-import { actualOf, applyImported, applyImportedMany, applyLocal, readOplog, type ImportOutcome, type OplogEntry } from '../../src/vob/ops/applyOp.js';
+import {
+  actualOf,
+  applyImported,
+  applyImportedMany,
+  applyLocal,
+  readOplog,
+  type ImportOutcome,
+  type OplogEntry,
+} from '../../src/vob/ops/applyOp.js';
 import { resolvePath } from '../../src/vob/resolvePath.js';
 import { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
@@ -38,7 +46,12 @@ describe('ops applied in runs', () => {
       expect(actualOf(vob, sanfran)).toBe(4);
       expect(vob.pool.get(resolvePath(vob, 'a.c@@/main/3').version!.content!).toString()).toBe('v4');
       const logged = readOplog(vob).filter((e) => e.origin === sanfran);
-      expect(logged.map((e) => [e.id, e.discarded !== null])).toEqual([[1, false], [2, false], [3, true], [4, false]]);
+      expect(logged.map((e) => [e.id, e.discarded !== null])).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+        [4, false],
+      ]);
     } finally {
       vob.close();
     }

@@ -48,7 +48,15 @@ describe('bulk reads', () => {
     const floors = { 'o-1': 10, 'o-3': 500 }; // o-2 left out
     const expected = vob.db
       .prepare('SELECT seq, origin, id, kind, at, data, content FROM oplog WHERE origin IN (?, ?) ORDER BY seq')
-      .all(origins[0]!.idx, origins[2]!.idx) as { seq: number; origin: number; id: number; kind: string; at: number; data: Buffer; content: Buffer | null }[];
+      .all(origins[0]!.idx, origins[2]!.idx) as {
+      seq: number;
+      origin: number;
+      id: number;
+      kind: string;
+      at: number;
+      data: Buffer;
+      content: Buffer | null;
+    }[];
     const want = expected.filter((r) => r.id > (r.origin === origins[0]!.idx ? 10 : 500));
     const runs = [...scanOplogAbove(vob, floors)];
     expect(runs.length).toBeGreaterThan(1);

@@ -33,13 +33,17 @@ describe('config specs', () => {
   });
 
   it('parses rules with comments and -mkbranch, and names the line of an error', () => {
-    const spec = parseConfigSpec('# dev work\nelement * CHECKEDOUT\n\nelement *.c REL1 -mkbranch dev  # branch from REL1\nelement * /main/LATEST\n');
+    const spec = parseConfigSpec(
+      '# dev work\nelement * CHECKEDOUT\n\nelement *.c REL1 -mkbranch dev  # branch from REL1\nelement * /main/LATEST\n',
+    );
     expect(spec.rules.map((r) => [r.line, r.pattern, r.selector.kind, r.mkbranch])).toEqual([
       [2, '*', 'checkedout', undefined],
       [4, '*.c', 'label', 'dev'],
       [5, '*', 'latest', undefined],
     ]);
-    expect(() => parseConfigSpec('element * CHECKEDOUT\nelement * /main/x/\n', 'my.cs')).toThrow('my.cs, line 2: bad version selector "/main/x/"');
+    expect(() => parseConfigSpec('element * CHECKEDOUT\nelement * /main/x/\n', 'my.cs')).toThrow(
+      'my.cs, line 2: bad version selector "/main/x/"',
+    );
     expect(() => parseConfigSpec('# nothing\n', 'empty.cs')).toThrow('empty.cs: no rules');
     expect(() => parseConfigSpec('element * REL1 -mkbranch 3x\n')).toThrow('line 1: bad branch type name "3x"');
   });

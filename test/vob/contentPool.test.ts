@@ -27,7 +27,11 @@ describe('the content pool', () => {
     expect(stored(small).codec).toBe(0);
     expect(stored(medium).codec).toBe(1);
     expect(stored(large).data).toBeNull();
-    for (const [sha, bytes] of [[small, text(COMPRESS_MIN - 1, 1)], [medium, text(4096, 2)]] as const) expect(vob.pool.get(sha).equals(bytes)).toBe(true);
+    for (const [sha, bytes] of [
+      [small, text(COMPRESS_MIN - 1, 1)],
+      [medium, text(4096, 2)],
+    ] as const)
+      expect(vob.pool.get(sha).equals(bytes)).toBe(true);
   });
 
   it('getMany returns every blob asked for, by range reads and look-ups alike', () => {

@@ -31,7 +31,16 @@ describe('mastership', () => {
       const sanfran = newOid() as unknown as ReplicaOid;
       applyLocal(vob, 'mkreplica', { replica: sanfran, name: 'sanfran_hub', host: 'sf' });
       lock(vob, ['lbtype:LK']);
-      chmaster(vob, 'sanfran_hub', ['lbtype:UNS', 'lbtype:UNS2', 'lbtype:LK', 'brtype:dev', 'attype:AT', 'hltype:HL', 'src/f@@/main', 'replica:sanfran_hub']);
+      chmaster(vob, 'sanfran_hub', [
+        'lbtype:UNS',
+        'lbtype:UNS2',
+        'lbtype:LK',
+        'brtype:dev',
+        'attype:AT',
+        'hltype:HL',
+        'src/f@@/main',
+        'replica:sanfran_hub',
+      ]);
     } finally {
       vob.close();
     }

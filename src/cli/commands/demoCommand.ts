@@ -50,9 +50,21 @@ export function registerDemoCommand(program: Command, io: Io): void {
         at('boston', 'cat', 'src/a.c@@/main/dev/1'),
         { say: 'Two more replicas, each made from a signed creation packet.' },
         at('boston', 'mkreplica', '--export', '--out', box('for-sanfran'), 'sanfran-host:sanfran_hub'),
-        () => [at('sanfran', 'mkreplica', '--import', '--tag', '/vobs/demo', join(dir, 'sanfran.vob'), packetsIn(join(dir, 'for-sanfran'))[0]!)],
+        () => [
+          at('sanfran', 'mkreplica', '--import', '--tag', '/vobs/demo', join(dir, 'sanfran.vob'), packetsIn(join(dir, 'for-sanfran'))[0]!),
+        ],
         at('boston', 'mkreplica', '--export', '--out', box('for-bangalore'), 'bangalore-host:bangalore'),
-        () => [at('bangalore', 'mkreplica', '--import', '--tag', '/vobs/demo', join(dir, 'bangalore.vob'), packetsIn(join(dir, 'for-bangalore'))[0]!)],
+        () => [
+          at(
+            'bangalore',
+            'mkreplica',
+            '--import',
+            '--tag',
+            '/vobs/demo',
+            join(dir, 'bangalore.vob'),
+            packetsIn(join(dir, 'for-bangalore'))[0]!,
+          ),
+        ],
         { say: 'sanfran_hub learns of bangalore from boston_hub.' },
         at('boston', 'syncreplica', '--export', '--out', box('to-sanfran-1'), 'sanfran_hub'),
         () => [at('sanfran', 'syncreplica', '--import', join(dir, 'to-sanfran-1'))],

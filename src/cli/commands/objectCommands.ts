@@ -12,7 +12,6 @@ import { columns, commonOptions, configSpec, emit, readInputFile, vobCommand, wi
 
 type Opts<T> = CommonOptions & T;
 
-
 /** Commands on elements, versions, labels, attributes and hyperlinks, and their listings. */
 export function registerObjectCommands(program: Command, io: Io): void {
   for (const kind of ['mkdir', 'mkelem'] as const) {
@@ -41,7 +40,12 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ unreserved?: boolean; nmaster?: boolean; comment: string }>;
       withVob(opts, (vob) => {
-        const r = checkout(vob, path, { reserved: !opts.unreserved, nmaster: opts.nmaster, comment: opts.comment, config: configSpec(opts) });
+        const r = checkout(vob, path, {
+          reserved: !opts.unreserved,
+          nmaster: opts.nmaster,
+          comment: opts.comment,
+          config: configSpec(opts),
+        });
         emit(io, opts, r, () => `Checked out "${path}" on branch "${r.branch}".`);
       });
     });
@@ -113,10 +117,14 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<object>')
     .action((attype: string, value: string, object: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ replace?: boolean }>;
-      withVob(opts, (vob) => {
-        mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(opts) });
-        emit(io, opts, null, () => `Created attribute "${attype}" on "${object}".`);
-      }, [object]);
+      withVob(
+        opts,
+        (vob) => {
+          mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(opts) });
+          emit(io, opts, null, () => `Created attribute "${attype}" on "${object}".`);
+        },
+        [object],
+      );
     });
 
   vobCommand(program, 'mkhlink', 'create a hyperlink between two objects', { paths: true })
@@ -125,10 +133,14 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<to>')
     .action((hltype: string, from: string, to: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        const oid = mkhlink(vob, hltype, from, to, { config: configSpec(opts) });
-        emit(io, opts, { oid }, () => `Created hyperlink "${hltype}" from "${from}" to "${to}".`);
-      }, [from, to]);
+      withVob(
+        opts,
+        (vob) => {
+          const oid = mkhlink(vob, hltype, from, to, { config: configSpec(opts) });
+          emit(io, opts, { oid }, () => `Created hyperlink "${hltype}" from "${from}" to "${to}".`);
+        },
+        [from, to],
+      );
     });
 
   vobCommand(program, 'ls', 'list a directory as the config spec shows it', { paths: true })
@@ -139,7 +151,13 @@ export function registerObjectCommands(program: Command, io: Io): void {
       withVob(opts, (vob) => {
         const rows = ls(vob, dir, configSpec(opts));
         emit(io, opts, rows, () =>
-          columns(rows.map((r) => [`${r.path}@@${r.checkedOut ? 'CHECKEDOUT' : (r.version ?? '')}`, r.checkedOut ? `from ${r.version}` : '', r.rule ? `Rule: ${r.rule}` : 'no version selected'])),
+          columns(
+            rows.map((r) => [
+              `${r.path}@@${r.checkedOut ? 'CHECKEDOUT' : (r.version ?? '')}`,
+              r.checkedOut ? `from ${r.version}` : '',
+              r.rule ? `Rule: ${r.rule}` : 'no version selected',
+            ]),
+          ),
         );
       });
     });
@@ -167,15 +185,25 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<object>')
     .action((object: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        const d = describe(vob, object, configSpec(opts));
-        emit(io, opts, d, () =>
-          Object.entries(d)
-            .filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && !Array.isArray(v) && v !== null && Object.keys(v).length === 0))
-            .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-            .join('\n'),
-        );
-      }, [object]);
+      withVob(
+        opts,
+        (vob) => {
+          const d = describe(vob, object, configSpec(opts));
+          emit(io, opts, d, () =>
+            Object.entries(d)
+              .filter(
+                ([, v]) =>
+                  v !== null &&
+                  v !== '' &&
+                  !(Array.isArray(v) && v.length === 0) &&
+                  !(typeof v === 'object' && !Array.isArray(v) && v !== null && Object.keys(v).length === 0),
+              )
+              .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+              .join('\n'),
+          );
+        },
+        [object],
+      );
     });
 
   vobCommand(program, 'lshistory', 'the history of changes from the oplog, with export and import records', { paths: true })
@@ -186,7 +214,14 @@ export function registerObjectCommands(program: Command, io: Io): void {
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
       withVob(opts, (vob) => {
         const rows = lshistory(vob, { since });
-        emit(io, opts, rows, () => rows.map((r) => `${r.at}  ${r.origin}${r.id !== null ? `#${r.id}` : ''}  ${r.kind}  ${r.summary}${r.discarded ? ` (discarded: ${r.discarded})` : ''}`).join('\n'));
+        emit(io, opts, rows, () =>
+          rows
+            .map(
+              (r) =>
+                `${r.at}  ${r.origin}${r.id !== null ? `#${r.id}` : ''}  ${r.kind}  ${r.summary}${r.discarded ? ` (discarded: ${r.discarded})` : ''}`,
+            )
+            .join('\n'),
+        );
       });
     });
 
@@ -197,22 +232,33 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<args...>', 'MASTER-REPLICA OBJECT..., or with --default BRANCH..., or with --all MASTER-REPLICA')
     .action((args: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ default?: boolean; all?: boolean; obsoleteReplica?: string }>;
-      withVob(opts, (vob) => {
-        if (opts.all || opts.obsoleteReplica) {
-          if (!opts.all || !opts.obsoleteReplica || args.length !== 1) throw new UsageError('use chmaster --all --obsolete-replica OLD MASTER');
-          const moved = chmasterAll(vob, opts.obsoleteReplica, args[0]!);
-          emit(io, opts, { moved: moved.length }, () => `Mastership of ${moved.length} object${moved.length === 1 ? '' : 's'} taken over from ${opts.obsoleteReplica} by ${args[0]}.`);
-          return;
-        }
-        if (opts.default) {
-          chmasterDefault(vob, args, { config: configSpec(opts) });
-          emit(io, opts, null, () => args.map((a) => `Mastership of "${a}" returned to its branch type.`).join('\n'));
-          return;
-        }
-        const [master, ...objects] = args;
-        if (objects.length === 0) throw new UsageError('chmaster needs MASTER-REPLICA and at least one OBJECT');
-        chmaster(vob, master!, objects, { config: configSpec(opts) });
-        emit(io, opts, null, () => objects.map((o) => `Mastership of "${o}" given to replica "${master}".`).join('\n'));
-      }, args);
+      withVob(
+        opts,
+        (vob) => {
+          if (opts.all || opts.obsoleteReplica) {
+            if (!opts.all || !opts.obsoleteReplica || args.length !== 1)
+              throw new UsageError('use chmaster --all --obsolete-replica OLD MASTER');
+            const moved = chmasterAll(vob, opts.obsoleteReplica, args[0]!);
+            emit(
+              io,
+              opts,
+              { moved: moved.length },
+              () =>
+                `Mastership of ${moved.length} object${moved.length === 1 ? '' : 's'} taken over from ${opts.obsoleteReplica} by ${args[0]}.`,
+            );
+            return;
+          }
+          if (opts.default) {
+            chmasterDefault(vob, args, { config: configSpec(opts) });
+            emit(io, opts, null, () => args.map((a) => `Mastership of "${a}" returned to its branch type.`).join('\n'));
+            return;
+          }
+          const [master, ...objects] = args;
+          if (objects.length === 0) throw new UsageError('chmaster needs MASTER-REPLICA and at least one OBJECT');
+          chmaster(vob, master!, objects, { config: configSpec(opts) });
+          emit(io, opts, null, () => objects.map((o) => `Mastership of "${o}" given to replica "${master}".`).join('\n'));
+        },
+        args,
+      );
     });
 }

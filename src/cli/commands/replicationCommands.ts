@@ -55,7 +55,15 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .argument('<args...>', 'export: HOST:REPLICA...; import: STORAGE_DIR PACKET')
     .action((args: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; tag?: string; comment: string }>;
+      const opts = commonOptions(c) as Opts<{
+        export?: boolean;
+        import?: boolean;
+        out?: string;
+        ship?: boolean;
+        fship?: boolean;
+        tag?: string;
+        comment: string;
+      }>;
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       if (opts.export) {
         refuseShipping(opts);
@@ -63,7 +71,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         const specs = args.map(parseReplicaSpec);
         withVob(opts, (vob) => {
           const packets = exportReplica(vob, specs, { out: opts.out!, comment: opts.comment });
-          emit(io, opts, { packets }, () => packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'));
+          emit(io, opts, { packets }, () =>
+            packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
+          );
         });
         return;
       }
@@ -77,7 +87,12 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       try {
         home.register(opts.tag, vob.dir);
         const name = replicaName(vob, vob.self);
-        emit(io, opts, { tag: opts.tag, path: vob.dir, replica: name, family: vob.family }, () => `Created replica "${name}" of VOB family ${vob.family} at ${vob.dir}, tag "${opts.tag}".`);
+        emit(
+          io,
+          opts,
+          { tag: opts.tag, path: vob.dir, replica: name, family: vob.family },
+          () => `Created replica "${name}" of VOB family ${vob.family} at ${vob.dir}, tag "${opts.tag}".`,
+        );
       } finally {
         vob.close();
       }
@@ -95,7 +110,12 @@ export function registerReplicationCommands(program: Command, io: Io): void {
             rows.map((r) => [
               `replica:${r.name}${r.self ? ' (this replica)' : ''}`,
               r.host,
-              ...(opts.long ? [`master ${r.master}`, r.removed ? 'removed' : r.restoringFrom ? `restoring: waiting for ${r.restoringFrom.join(', ')}` : ''] : []),
+              ...(opts.long
+                ? [
+                    `master ${r.master}`,
+                    r.removed ? 'removed' : r.restoringFrom ? `restoring: waiting for ${r.restoringFrom.join(', ')}` : '',
+                  ]
+                : []),
             ]),
           ),
         );
@@ -111,13 +131,22 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       if (!opts.host && opts.grace === undefined) throw new UsageError('give --host HOST REPLICA, or --grace DURATION');
       if (opts.host && !replica) throw new UsageError('--host needs the REPLICA to change');
       const grace = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
-      withVob(opts, (vob) => {
-        if (opts.host) chreplica(vob, replica!, opts.host);
-        if (grace !== undefined) vob.setMeta('grace_ms', String(grace));
-        emit(io, opts, null, () =>
-          [opts.host ? `Changed the host of ${replica} to "${opts.host}".` : '', grace !== undefined ? `Grace period for lost packets set to ${opts.grace}.` : ''].filter(Boolean).join('\n'),
-        );
-      }, replica ? [replica] : []);
+      withVob(
+        opts,
+        (vob) => {
+          if (opts.host) chreplica(vob, replica!, opts.host);
+          if (grace !== undefined) vob.setMeta('grace_ms', String(grace));
+          emit(io, opts, null, () =>
+            [
+              opts.host ? `Changed the host of ${replica} to "${opts.host}".` : '',
+              grace !== undefined ? `Grace period for lost packets set to ${opts.grace}.` : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+          );
+        },
+        replica ? [replica] : [],
+      );
     });
 
   vobCommand(program, 'restorereplica', 'after restoring this replica from backup: ask every sibling to resend what it lacks')
@@ -139,10 +168,14 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('<replica>')
     .action((replica: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        rmreplica(vob, replica);
-        emit(io, opts, null, () => `Removed ${replica}.`);
-      }, [replica]);
+      withVob(
+        opts,
+        (vob) => {
+          rmreplica(vob, replica);
+          emit(io, opts, null, () => `Removed ${replica}.`);
+        },
+        [replica],
+      );
     });
 
   vobCommand(program, 'syncreplica', 'export update packets to siblings, or import packets')
@@ -161,7 +194,17 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[args...]', 'export: REPLICA...; import: PACKET-OR-DIR...')
     .action((args: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{
-        export?: boolean; import?: boolean; out?: string; ship?: boolean; fship?: boolean; maxsize?: string; limit?: string; sclass?: string; receive?: boolean; diagnose?: boolean; comment: string;
+        export?: boolean;
+        import?: boolean;
+        out?: string;
+        ship?: boolean;
+        fship?: boolean;
+        maxsize?: string;
+        limit?: string;
+        sclass?: string;
+        receive?: boolean;
+        diagnose?: boolean;
+        comment: string;
       }>;
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       refuseShipping(opts);
@@ -169,19 +212,28 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         if (args.length === 0) throw new UsageError('name the replicas to export to');
         const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+          throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
         const maxsize = opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize');
-        withVob(opts, (vob) => {
-          const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
-          let r: ExportResult;
-          try {
-            r = exportUpdate(vob, args, { out: opts.out!, maxsize, limit, comment: opts.comment, onProgress: line.listener });
-          } finally {
-            line.end();
-          }
-          for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
-          emit(io, opts, r, () => (r.upToDate ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.` : r.packets.map((p) => `Wrote ${p}`).join('\n') + `\n${r.opCount} ops for ${r.targets.join(', ')}.`));
-        }, args);
+        withVob(
+          opts,
+          (vob) => {
+            const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+            let r: ExportResult;
+            try {
+              r = exportUpdate(vob, args, { out: opts.out!, maxsize, limit, comment: opts.comment, onProgress: line.listener });
+            } finally {
+              line.end();
+            }
+            for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
+            emit(io, opts, r, () =>
+              r.upToDate
+                ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.`
+                : r.packets.map((p) => `Wrote ${p}`).join('\n') + `\n${r.opCount} ops for ${r.targets.join(', ')}.`,
+            );
+          },
+          args,
+        );
         return;
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
@@ -207,18 +259,30 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           // Fully applied packets leave the bay; waiting and refused ones stay for the next run.
           for (const o of outcomes) if (o.result === 'applied' || o.result === 'already-applied') rmSync(o.path, { force: true });
         }
-        emit(io, opts, outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })), () =>
-          outcomes.length === 0
-            ? 'No packets in the incoming storage bays.'
-            : outcomes.map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o))).join('\n'),
+        emit(
+          io,
+          opts,
+          outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })),
+          () =>
+            outcomes.length === 0
+              ? 'No packets in the incoming storage bays.'
+              : outcomes
+                  .map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o)))
+                  .join('\n'),
         );
         // With --receive, a packet waiting for another is normal; only refusals fail the run.
-        const failed = outcomes.filter((o) => (opts.receive ? o.result === 'refused' : o.result !== 'applied' && o.result !== 'already-applied'));
+        const failed = outcomes.filter((o) =>
+          opts.receive ? o.result === 'refused' : o.result !== 'applied' && o.result !== 'already-applied',
+        );
         if (failed.length && !opts.diagnose) {
-          throw new MsiteError('ENOTAPPLIED', `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`, {
-            hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
-            data: { packets: failed.map((f) => f.path) },
-          });
+          throw new MsiteError(
+            'ENOTAPPLIED',
+            `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`,
+            {
+              hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
+              data: { packets: failed.map((f) => f.path) },
+            },
+          );
         }
       });
     });
@@ -233,7 +297,12 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       withVob(opts, (vob) => {
         const files = expandPacketPaths(packets.length ? packets : incomingBays(siteHome(opts).dir));
         const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
-        emit(io, opts, rows.map((r) => r.json), () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'));
+        emit(
+          io,
+          opts,
+          rows.map((r) => r.json),
+          () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'),
+        );
       });
     });
 
@@ -253,12 +322,20 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[assignments...]', 'ORIGIN=ID...')
     .action((replica: string, assignments: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ force?: boolean; actual?: boolean }>;
-      if (opts.actual) throw new UsageError('chepoch --actual needs the sibling site\'s daemon, which this msite cannot reach yet', { hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...' });
-      if (!opts.force && !process.stdin.isTTY) throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
-      withVob(opts, (vob) => {
-        const r = chepoch(vob, replica, assignments);
-        emit(io, opts, r, () => 'Epoch row successfully set.');
-      }, [replica]);
+      if (opts.actual)
+        throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
+          hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
+        });
+      if (!opts.force && !process.stdin.isTTY)
+        throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
+      withVob(
+        opts,
+        (vob) => {
+          const r = chepoch(vob, replica, assignments);
+          emit(io, opts, r, () => 'Epoch row successfully set.');
+        },
+        [replica],
+      );
     });
 
   vobCommand(program, 'recoverpacket', 'resend what was sent to a replica since a time (resets its estimate)')
@@ -267,10 +344,20 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .action((replica: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ since: string }>;
       const since = parseDateTime(opts.since, '--since time');
-      withVob(opts, (vob) => {
-        const r = recoverpacket(vob, replica, since);
-        emit(io, opts, r, () => `Estimate for ${replica} reset to the row of the export at ${new Date(r.exportedAt).toISOString()}; the next export resends what followed.`);
-      }, [replica]);
+      withVob(
+        opts,
+        (vob) => {
+          const r = recoverpacket(vob, replica, since);
+          emit(
+            io,
+            opts,
+            r,
+            () =>
+              `Estimate for ${replica} reset to the row of the export at ${new Date(r.exportedAt).toISOString()}; the next export resends what followed.`,
+          );
+        },
+        [replica],
+      );
     });
 
   vobCommand(program, 'lsmaster', 'list objects and their master replicas')
@@ -290,9 +377,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const opts = commonOptions(c);
       withVob(opts, (vob) => {
         const rows = lsconflict(vob);
-        emit(io, opts, rows, () => columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])));
+        emit(io, opts, rows, () =>
+          columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])),
+        );
       });
     });
-
 }
-

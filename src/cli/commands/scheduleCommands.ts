@@ -239,8 +239,11 @@ async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: str
     try {
       const reply = await daemonRequest(daemon, 'POST', `/api/schedule/jobs/${job.id}/run`, { user });
       const run = (reply.body as { run: { jobId: number; jobName: string; processId: number } }).run;
-      emit(io, opts, { mode: 'daemon', daemon: { pid: daemon.pid, port: daemon.port }, run }, () =>
-        `Job ${run.jobId} "${run.jobName}" started by the daemon (process ${run.processId}).`,
+      emit(
+        io,
+        opts,
+        { mode: 'daemon', daemon: { pid: daemon.pid, port: daemon.port }, run },
+        () => `Job ${run.jobId} "${run.jobName}" started by the daemon (process ${run.processId}).`,
       );
       return;
     } catch (err) {

@@ -4,7 +4,12 @@ import { lock, lstype, mktype, rename, rmtype, unlock } from '../../vob/commands
 import { isTypeKind, TYPE_KINDS, VALUE_TYPES, type TypeKind, type ValueType } from '../../vob/rows.js';
 import { columns, commonOptions, emit, withVob, type Io } from '../context.js';
 
-const TYPE_WORDS: Record<string, string> = { lbtype: 'label type', brtype: 'branch type', attype: 'attribute type', hltype: 'hyperlink type' };
+const TYPE_WORDS: Record<string, string> = {
+  lbtype: 'label type',
+  brtype: 'branch type',
+  attype: 'attribute type',
+  hltype: 'hyperlink type',
+};
 
 /** `mk*type`, `lstype`, `rename`, `rmtype`, `lock`, `unlock`. */
 export function registerTypeCommands(program: Command, io: Io): void {
@@ -19,7 +24,12 @@ export function registerTypeCommands(program: Command, io: Io): void {
     if (kind === 'attype') cmd.addOption(new Option('--vtype <type>', 'value type').choices([...VALUE_TYPES]).default('string'));
     if (kind === 'brtype') cmd.option('--pbranch', 'allow one branch of this type per parent branch');
     cmd.action((names: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { shared?: boolean; comment: string; vtype?: ValueType; pbranch?: boolean };
+      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & {
+        shared?: boolean;
+        comment: string;
+        vtype?: ValueType;
+        pbranch?: boolean;
+      };
       withVob(opts, (vob) => {
         mktype(vob, kind, names, opts);
         emit(io, opts, null, () => names.map((n) => `Created ${TYPE_WORDS[kind]} "${n}".`).join('\n'));
@@ -41,7 +51,14 @@ export function registerTypeCommands(program: Command, io: Io): void {
       withVob(opts, (vob) => {
         const rows = lstype(vob, kind, opts);
         emit(io, opts, rows, () =>
-          columns(rows.map((t) => [`${t.kind}:${t.name}`, `master ${t.master}`, [t.shared ? 'shared' : '', t.locked ?? ''].filter(Boolean).join(' '), t.comment ? `"${t.comment}"` : ''])),
+          columns(
+            rows.map((t) => [
+              `${t.kind}:${t.name}`,
+              `master ${t.master}`,
+              [t.shared ? 'shared' : '', t.locked ?? ''].filter(Boolean).join(' '),
+              t.comment ? `"${t.comment}"` : '',
+            ]),
+          ),
         );
       });
     });
@@ -54,10 +71,14 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .argument('<new-name>')
     .action((selector: string, newName: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        rename(vob, selector, newName);
-        emit(io, opts, null, () => `Renamed ${selector} to "${newName}".`);
-      }, [selector]);
+      withVob(
+        opts,
+        (vob) => {
+          rename(vob, selector, newName);
+          emit(io, opts, null, () => `Renamed ${selector} to "${newName}".`);
+        },
+        [selector],
+      );
     });
 
   program
@@ -68,10 +89,14 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .argument('<selectors...>')
     .action((selectors: string[], _o, c: Command) => {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { rmall?: boolean };
-      withVob(opts, (vob) => {
-        rmtype(vob, selectors, opts);
-        emit(io, opts, null, () => selectors.map((s) => `Removed ${s}.`).join('\n'));
-      }, selectors);
+      withVob(
+        opts,
+        (vob) => {
+          rmtype(vob, selectors, opts);
+          emit(io, opts, null, () => selectors.map((s) => `Removed ${s}.`).join('\n'));
+        },
+        selectors,
+      );
     });
 
   for (const verb of ['lock', 'unlock'] as const) {
@@ -84,11 +109,15 @@ export function registerTypeCommands(program: Command, io: Io): void {
     if (verb === 'unlock') cmd.option('--obsolete', 'accepted for symmetry; unlock lifts either lock');
     cmd.action((selectors: string[], _o, c: Command) => {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { obsolete?: boolean };
-      withVob(opts, (vob) => {
-        if (verb === 'lock') lock(vob, selectors, opts);
-        else unlock(vob, selectors);
-        emit(io, opts, null, () => selectors.map((s) => `${verb === 'lock' ? 'Locked' : 'Unlocked'} ${s}.`).join('\n'));
-      }, selectors);
+      withVob(
+        opts,
+        (vob) => {
+          if (verb === 'lock') lock(vob, selectors, opts);
+          else unlock(vob, selectors);
+          emit(io, opts, null, () => selectors.map((s) => `${verb === 'lock' ? 'Locked' : 'Unlocked'} ${s}.`).join('\n'));
+        },
+        selectors,
+      );
     });
   }
 }

@@ -13,11 +13,18 @@ export function registerVobCommands(program: Command, io: Io): void {
     .requiredOption('--tag <tag>', 'the VOB tag, e.g. /vobs/dev')
     .option('--replica <name>', 'name of the first replica', 'original')
     .option('--host <host>', 'host the replica lives on (default this machine)')
-    .addOption(new Option('--name-policy <policy>', 'how imports settle two objects with one name').choices([...NAME_POLICIES]).default('rename'))
+    .addOption(
+      new Option('--name-policy <policy>', 'how imports settle two objects with one name').choices([...NAME_POLICIES]).default('rename'),
+    )
     .option('--json', 'print the result as JSON')
     .argument('<storage-dir>', 'new, empty directory for the VOB')
     .action((dir: string, _o, cmd: Command) => {
-      const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & { tag: string; replica: string; host?: string; namePolicy: NamePolicy };
+      const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & {
+        tag: string;
+        replica: string;
+        host?: string;
+        namePolicy: NamePolicy;
+      };
       const home = siteHome(opts);
       if (home.registry().some((e) => e.tag === opts.tag)) {
         // Refuse before creating anything so a taken tag leaves no storage behind.
@@ -26,8 +33,11 @@ export function registerVobCommands(program: Command, io: Io): void {
       const vob = mkvob(dir, { tag: opts.tag, replicaName: opts.replica, host: opts.host, namePolicy: opts.namePolicy });
       try {
         home.register(opts.tag, vob.dir);
-        emit(io, opts, { tag: opts.tag, path: vob.dir, family: vob.family, replica: replicaName(vob, vob.self) }, () =>
-          `Created VOB "${opts.tag}" at ${vob.dir}\nReplica "${replicaName(vob, vob.self)}" of VOB family ${vob.family}.`,
+        emit(
+          io,
+          opts,
+          { tag: opts.tag, path: vob.dir, family: vob.family, replica: replicaName(vob, vob.self) },
+          () => `Created VOB "${opts.tag}" at ${vob.dir}\nReplica "${replicaName(vob, vob.self)}" of VOB family ${vob.family}.`,
         );
       } finally {
         vob.close();
@@ -46,7 +56,7 @@ export function registerVobCommands(program: Command, io: Io): void {
           try {
             const vob = Vob.open(e.path);
             try {
-              return { tag: e.tag, path: e.path, family: vob.family as string, replica: replicaName(vob, vob.self) };
+              return { tag: e.tag, path: e.path, family: vob.family, replica: replicaName(vob, vob.self) };
             } finally {
               vob.close();
             }

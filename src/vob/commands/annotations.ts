@@ -14,11 +14,20 @@ function selectedVersion(vob: Vob, path: string, config?: ConfigSpec) {
 }
 
 /** Attaches a label to the version each path selects, all or none. */
-export function mklabel(vob: Vob, lbtypeName: string, paths: readonly string[], options: { replace?: boolean; config?: ConfigSpec } = {}): void {
+export function mklabel(
+  vob: Vob,
+  lbtypeName: string,
+  paths: readonly string[],
+  options: { replace?: boolean; config?: ConfigSpec } = {},
+): void {
   vob.transaction(() => {
     const type = requireType(vob, 'lbtype', lbtypeName.replace(/^lbtype:/, ''));
     for (const p of paths) {
-      applyLocal(vob, 'mklabel', { lbtype: type.oid, version: selectedVersion(vob, p, options.config).oid, replace: options.replace ?? false });
+      applyLocal(vob, 'mklabel', {
+        lbtype: type.oid,
+        version: selectedVersion(vob, p, options.config).oid,
+        replace: options.replace ?? false,
+      });
     }
   });
 }
@@ -30,7 +39,13 @@ export function rmlabel(vob: Vob, lbtypeName: string, paths: readonly string[], 
   });
 }
 
-export function mkattr(vob: Vob, attypeName: string, value: string, object: string, options: { replace?: boolean; config?: ConfigSpec } = {}): void {
+export function mkattr(
+  vob: Vob,
+  attypeName: string,
+  value: string,
+  object: string,
+  options: { replace?: boolean; config?: ConfigSpec } = {},
+): void {
   const type = requireType(vob, 'attype', attypeName.replace(/^attype:/, ''));
   const target = resolveObject(vob, object, options.config);
   applyLocal(vob, 'mkattr', { attribute: newOid(), attype: type.oid, object: target.oid, value, replace: options.replace ?? false });

@@ -25,7 +25,13 @@ export function checkout(vob: Vob, path: string, options: CheckoutOptions = {}):
   return vob.transaction(() => {
     const { branch } = branchToChange(vob, path, options);
     const reserved = options.reserved ?? true;
-    applyLocal(vob, 'checkout', { checkout: newOid(), branch: branch.oid, reserved, nmaster: options.nmaster ?? false, comment: options.comment ?? '' });
+    applyLocal(vob, 'checkout', {
+      checkout: newOid(),
+      branch: branch.oid,
+      reserved,
+      nmaster: options.nmaster ?? false,
+      comment: options.comment ?? '',
+    });
     return { branch: branchPath(vob, branch) };
   });
 }
@@ -35,9 +41,14 @@ export function checkout(vob: Vob, path: string, options: CheckoutOptions = {}):
  * config spec selects (made first when the rule has `-mkbranch`), or the branch a version-extended
  * name gives. Refuses an element checked out here, and a version that is not its branch's latest.
  */
-export function branchToChange(vob: Vob, path: string, options: { config?: ConfigSpec; comment?: string } = {}): { resolved: Resolved; branch: BranchRow } {
+export function branchToChange(
+  vob: Vob,
+  path: string,
+  options: { config?: ConfigSpec; comment?: string } = {},
+): { resolved: Resolved; branch: BranchRow } {
   const r = resolvePath(vob, path, options.config);
-  if (r.checkout) throw new StateError(`"${r.path}" is already checked out at this replica`, { hint: 'check it in or uncheckout it first' });
+  if (r.checkout)
+    throw new StateError(`"${r.path}" is already checked out at this replica`, { hint: 'check it in or uncheckout it first' });
   let branch: BranchRow | undefined = r.branch;
   if (r.extended === 'element') throw new InvalidInputError(`cannot check out "${path}": name a branch or version, or give a plain path`);
   if (!branch || (!r.version && r.extended !== 'branch')) {
@@ -63,13 +74,14 @@ export function branchToChange(vob: Vob, path: string, options: { config?: Confi
 function mkbranchAt(vob: Vob, brtypeName: string, from: string, comment?: string): void {
   const brtype = typeByName(vob, 'brtype', brtypeName);
   if (!brtype) throw new StateError(`brtype not found: "${brtypeName}" (named by -mkbranch in the config spec)`);
-  applyLocal(vob, 'mkbranch', { branch: newOid(), brtype: brtype.oid, from: from as never, version: newOid(), comment: comment ?? '' });
+  applyLocal(vob, 'mkbranch', { branch: newOid(), brtype: brtype.oid, from: from, version: newOid(), comment: comment ?? '' });
 }
 
 function myCheckout(vob: Vob, path: string, config?: ConfigSpec) {
   const r = resolvePath(vob, path, config);
   const co = checkoutsOfElement(vob, r.element.oid, vob.self)[0];
-  if (!co) throw new StateError(`"${r.path}" is not checked out at this replica`, { hint: `check it out first (msite checkout ${r.path})` });
+  if (!co)
+    throw new StateError(`"${r.path}" is not checked out at this replica`, { hint: `check it out first (msite checkout ${r.path})` });
   return { r, co, branch: getBranch(vob, co.branch)! };
 }
 
@@ -105,7 +117,12 @@ export function uncheckout(vob: Vob, path: string, options: { config?: ConfigSpe
 }
 
 /** Creates a branch of type `brtype` at the version `path` selects. */
-export function mkbranch(vob: Vob, brtypeName: string, path: string, options: { comment?: string; config?: ConfigSpec } = {}): { branch: string } {
+export function mkbranch(
+  vob: Vob,
+  brtypeName: string,
+  path: string,
+  options: { comment?: string; config?: ConfigSpec } = {},
+): { branch: string } {
   return vob.transaction(() => {
     const r = resolvePath(vob, path, options.config);
     if (!r.version) throw new StateError(`cannot branch "${r.path}": no version of it is selected`);

@@ -2,7 +2,6 @@ import { InvalidInputError } from '../../core/errors.js';
 import type { ConfigSpec } from '../configSpec.js';
 import { applyLocal } from '../ops/applyOp.js';
 import { replicaName, requireReplica } from '../queries.js';
-import type { Oid } from '../../core/ids.js';
 import { resolveObject } from '../selectors.js';
 import type { Vob } from '../vob.js';
 
@@ -15,7 +14,8 @@ export function chmaster(vob: Vob, masterName: string, selectors: readonly strin
     const master = requireReplica(vob, masterName.replace(/^replica:/, '').replace(/@.*$/, ''));
     for (const s of selectors) {
       const obj = resolveObject(vob, s, options.config);
-      if (obj.kind === 'version') throw new InvalidInputError(`cannot change mastership of ${obj.description}`, { hint: 'name its branch: PATH@@/main/BRANCH' });
+      if (obj.kind === 'version')
+        throw new InvalidInputError(`cannot change mastership of ${obj.description}`, { hint: 'name its branch: PATH@@/main/BRANCH' });
       applyLocal(vob, 'chmaster', { object: obj.oid, master: master.oid });
     }
   });
@@ -43,7 +43,9 @@ export function chmasterAll(vob: Vob, obsoleteName: string, masterName: string):
     const old = requireReplica(vob, obsoleteName.replace(/^replica:/, '').replace(/@.*$/, ''));
     const master = requireReplica(vob, masterName.replace(/^replica:/, '').replace(/@.*$/, ''));
     if (master.oid !== vob.self) {
-      throw new InvalidInputError(`run chmaster --all at the new master replica "${master.name}"`, { hint: `this is replica "${replicaName(vob, vob.self)}"` });
+      throw new InvalidInputError(`run chmaster --all at the new master replica "${master.name}"`, {
+        hint: `this is replica "${replicaName(vob, vob.self)}"`,
+      });
     }
     if (old.oid === master.oid) throw new InvalidInputError('the obsolete replica and the new master are the same replica');
     const objects = [
@@ -53,7 +55,7 @@ export function chmasterAll(vob: Vob, obsoleteName: string, masterName: string):
       ...(vob.q('SELECT oid FROM branch WHERE master = ?').pluck().all(old.oid) as string[]),
     ];
     for (const object of objects) {
-      applyLocal(vob, 'chmaster', { object: object as Oid, master: master.oid, obsoleteReplica: old.oid });
+      applyLocal(vob, 'chmaster', { object: object, master: master.oid, obsoleteReplica: old.oid });
     }
     return objects;
   });

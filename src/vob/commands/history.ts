@@ -124,7 +124,9 @@ export function lshistory(vob: Vob, options: { since?: number } = {}): HistoryEn
       origin: replicaName(vob, r.replica),
       id: null,
       at: new Date(r.at).toISOString(),
-      summary: `${word === 'export' ? 'exported to' : 'imported from'} replica "${replicaName(vob, r.replica)}". Row at ${word} was: ${Object.entries(row)
+      summary: `${word === 'export' ? 'exported to' : 'imported from'} replica "${replicaName(vob, r.replica)}". Row at ${word} was: ${Object.entries(
+        row,
+      )
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`,
       data: { packet: r.packet },

@@ -63,7 +63,13 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
           target = { branch: branch.oid, next: branch.last_number + 1 };
           branches.set(item.path, target);
         }
-        const data = { branch: target.branch, version: newOid(), number: target.next++, content: contents[n]!.sha, comment: item.comment ?? '' };
+        const data = {
+          branch: target.branch,
+          version: newOid(),
+          number: target.next++,
+          content: contents[n]!.sha,
+          comment: item.comment ?? '',
+        };
         return { kind: 'mkversion' as const, data };
       });
       applyLocalMany(vob, ops);

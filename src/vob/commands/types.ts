@@ -96,4 +96,3 @@ export function unlock(vob: Vob, selectors: readonly string[]): void {
     for (const s of selectors) applyLocal(vob, 'unlock', { object: lockTarget(vob, s) });
   });
 }
-

@@ -94,7 +94,7 @@ export function applyLocalMany(vob: Vob, ops: readonly { kind: OpKind; data: unk
   return vob.transaction(() => {
     if (vob.meta('restoring')) {
       throw new StateError(`replica ${vob.tag} is being restored: only imports may change it until every sibling has answered`, {
-        hint: 'import the siblings\' packets, or finish with restorereplica --override',
+        hint: "import the siblings' packets, or finish with restorereplica --override",
       });
     }
     const origin = vob.self;
@@ -147,7 +147,7 @@ function applyRun(vob: Vob, entries: readonly OplogEntry[], imported: boolean): 
       const items = entries.map((e) => {
         const parsed = def.schema.safeParse(e.data);
         if (!parsed.success) throw new RunRefused();
-        return { origin: e.origin, at: e.at, data: parsed.data as unknown };
+        return { origin: e.origin, at: e.at, data: parsed.data };
       });
       try {
         applyRunOf({ vob, imported }, items);
@@ -182,10 +182,9 @@ export function applyImported(
   if (!options.nextChecked) {
     const expected = actualOf(vob, entry.origin) + 1;
     if (entry.id !== expected) {
-      throw new StateError(
-        `op ${entry.id} from ${replicaName(vob, entry.origin)} cannot apply: this replica has ${expected - 1} from it`,
-        { data: { origin: entry.origin, id: entry.id, actual: expected - 1 } },
-      );
+      throw new StateError(`op ${entry.id} from ${replicaName(vob, entry.origin)} cannot apply: this replica has ${expected - 1} from it`, {
+        data: { origin: entry.origin, id: entry.id, actual: expected - 1 },
+      });
     }
   }
   try {
@@ -253,14 +252,17 @@ function applyOne(vob: Vob, entry: OplogEntry, imported: boolean, warn?: (messag
   const parsed = def.schema.safeParse(entry.data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new InvalidInputError(`malformed ${entry.kind} op: ${issue ? `${issue.path.join('.') || 'data'}: ${issue.message}` : 'invalid data'}`);
+    throw new InvalidInputError(
+      `malformed ${entry.kind} op: ${issue ? `${issue.path.join('.') || 'data'}: ${issue.message}` : 'invalid data'}`,
+    );
   }
   def.apply({ vob, origin: entry.origin, at: entry.at, imported, warn }, parsed.data);
   appendOplog(vob, entry, parsed.data);
 }
 
 function appendOplog(vob: Vob, entry: OplogEntry, parsed: unknown): void {
-  const data = entry.stored && sameFields(entry.kind, parsed, entry.data) ? entry.stored : encodeOpData(entry.kind, parsed, { validated: true });
+  const data =
+    entry.stored && sameFields(entry.kind, parsed, entry.data) ? entry.stored : encodeOpData(entry.kind, parsed, { validated: true });
   vob
     .q('INSERT INTO oplog (origin, id, kind, data, at, content) VALUES (?, ?, ?, ?, ?, ?)')
     .run(vob.originIndex(entry.origin), entry.id, entry.kind, data, entry.at, contentKey(entry.kind, parsed, { validated: true }));
@@ -289,6 +291,14 @@ function contentKey(kind: string, data: unknown, options: { validated: boolean }
 export function readOplog(vob: Vob, options: { sinceAt?: number } = {}): (OplogEntry & { seq: number; discarded: string | null })[] {
   const rows = vob
     .q('SELECT seq, origin, id, kind, data, at, discarded FROM oplog WHERE at >= ? ORDER BY seq')
-    .all(options.sinceAt ?? 0) as { seq: number; origin: number; id: OplogId; kind: OpKind; data: Buffer; at: number; discarded: string | null }[];
+    .all(options.sinceAt ?? 0) as {
+    seq: number;
+    origin: number;
+    id: OplogId;
+    kind: OpKind;
+    data: Buffer;
+    at: number;
+    discarded: string | null;
+  }[];
   return rows.map((r) => ({ ...r, origin: vob.originOid(r.origin) as ReplicaOid, data: decodeOpData(r.kind, r.data) }));
 }

@@ -39,12 +39,16 @@ export const checkoutOp = defineOp({
     if (d.reserved) {
       const other = vob.q('SELECT * FROM checkout WHERE branch = ? AND reserved = 1').get(branch.oid) as CheckoutRow | undefined;
       if (other) {
-        throw new StateError(`${describeBranch(vob, branch)} already has a reserved checkout at replica "${replicaName(vob, other.replica)}"`, {
-          hint: 'check out unreserved',
-        });
+        throw new StateError(
+          `${describeBranch(vob, branch)} already has a reserved checkout at replica "${replicaName(vob, other.replica)}"`,
+          {
+            hint: 'check out unreserved',
+          },
+        );
       }
     }
-    const entries = element.kind === 'directory' ? JSON.stringify(Object.fromEntries(dirEntries(vob, latestVersion(vob, branch).oid))) : null;
+    const entries =
+      element.kind === 'directory' ? JSON.stringify(Object.fromEntries(dirEntries(vob, latestVersion(vob, branch).oid))) : null;
     vob
       .q('INSERT INTO checkout (oid, branch, replica, reserved, nmaster, entries, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(d.checkout, branch.oid, ctx.origin, d.reserved ? 1 : 0, d.nmaster ? 1 : 0, entries, d.comment, ctx.at);

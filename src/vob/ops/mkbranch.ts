@@ -31,12 +31,16 @@ export const mkbranchOp = defineOp({
       : existing[0];
     if (clash) {
       throw new AlreadyExistsError(`branch of type "${brtype.name}" on element`, elementPath(vob, parent.element), {
-        hint: brtype.pbranch ? undefined : 'an element has at most one branch of an ordinary branch type; use mkbrtype --pbranch for one per branch',
+        hint: brtype.pbranch
+          ? undefined
+          : 'an element has at most one branch of an ordinary branch type; use mkbrtype --pbranch for one per branch',
       });
     }
-    vob.q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, ?, NULL, 0, ?)')
+    vob
+      .q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, ?, NULL, 0, ?)')
       .run(d.branch, parent.element, brtype.oid, from.oid, ctx.at);
-    vob.q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
+    vob
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
       .run(d.version, d.branch, from.content, ctx.origin, d.comment, ctx.at);
     vob.q('INSERT INTO dirent (version, name, element) SELECT ?, name, element FROM dirent WHERE version = ?').run(d.version, from.oid);
   },

@@ -60,15 +60,18 @@ export const mkelemOp = defineOp({
       vob.q('UPDATE checkout SET entries = ? WHERE oid = ?').run(JSON.stringify(sortKeys(entries)), co.oid);
     }
 
-    vob.q('INSERT INTO element (oid, kind, eltype, master, comment, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    vob
+      .q('INSERT INTO element (oid, kind, eltype, master, comment, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(d.element, d.kind, d.eltype, ctx.origin, d.comment, ctx.at);
-    vob.q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, NULL, ?, 0, ?)')
+    vob
+      .q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, NULL, ?, 0, ?)')
       .run(d.branch, d.element, mainType, d.masterBranch ? ctx.origin : null, ctx.at);
     let content: string | null = null;
     if (d.kind === 'file') {
       content = vob.pool.put(new Uint8Array());
     }
-    vob.q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
+    vob
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
       .run(d.version, d.branch, content, ctx.origin, d.comment, ctx.at);
   },
 });

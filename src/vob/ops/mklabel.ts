@@ -25,14 +25,18 @@ export const mklabelOp = defineOp({
     const { type, version, element } = labelTarget(ctx, d.lbtype, d.version);
     requireUnlocked(describeType(type), type.lock);
     requireInstanceMastership(ctx, 'mklabel', type, version.oid);
-    const current = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck().get(type.oid, element) as string | undefined;
+    const current = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck().get(type.oid, element) as
+      string | undefined;
     if (current === version.oid) {
       throw new StateError(`label "${type.name}" is already on "${elementPath(vob, element)}@@${versionId(vob, version)}"`);
     }
     if (current !== undefined && !d.replace) {
-      throw new StateError(`label "${type.name}" is already on "${elementPath(vob, element)}@@${versionId(vob, getVersion(vob, current)!)}"`, {
-        hint: 'use --replace to move it',
-      });
+      throw new StateError(
+        `label "${type.name}" is already on "${elementPath(vob, element)}@@${versionId(vob, getVersion(vob, current)!)}"`,
+        {
+          hint: 'use --replace to move it',
+        },
+      );
     }
     vob.q('INSERT OR REPLACE INTO label (lbtype, element, version) VALUES (?, ?, ?)').run(type.oid, element, version.oid);
   },

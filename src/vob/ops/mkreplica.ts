@@ -23,7 +23,9 @@ export const mkreplicaOp = defineOp({
       throw new AlreadyExistsError('replica', d.name, { hint: `Replica ${d.name} already exists` });
     }
     ctx.vob
-      .q('INSERT INTO replica (oid, name, desired, host, master, creator, public_key, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .q(
+        'INSERT INTO replica (oid, name, desired, host, master, creator, public_key, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(d.replica, placeholderName(d.replica), d.name, d.host, ctx.origin, ctx.origin, d.publicKey, d.comment, ctx.at);
     settleNames(ctx, 'replica', [d.name]);
   },

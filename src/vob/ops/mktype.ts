@@ -31,7 +31,20 @@ export const mktypeOp = defineOp({
         `INSERT INTO type (oid, kind, name, desired, master, creator, shared, vtype, pbranch, elkind, comment, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(d.type, d.kind, placeholderName(d.type), d.name, ctx.origin, ctx.origin, d.shared ? 1 : 0, d.vtype, d.pbranch ? 1 : 0, d.elkind, d.comment, ctx.at);
+      .run(
+        d.type,
+        d.kind,
+        placeholderName(d.type),
+        d.name,
+        ctx.origin,
+        ctx.origin,
+        d.shared ? 1 : 0,
+        d.vtype,
+        d.pbranch ? 1 : 0,
+        d.elkind,
+        d.comment,
+        ctx.at,
+      );
     settleNames(ctx, d.kind, [d.name]);
   },
 });
