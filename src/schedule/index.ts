@@ -58,7 +58,9 @@ export {
   runIsLive,
   servedUntil,
 } from './scheduleStore.js';
-export { withFileLock, type FileLockOptions } from './fileLock.js';
+export { SCHEDULE_SCHEMA_V1 } from './scheduleSchema.js';
+export { readStoredSchedule, writeStoredSchedule, type StoredSchedule } from './storedSchedule.js';
+export { appendRun, listRuns, type CompletedRun } from './runHistory.js';
 export {
   Scheduler,
   RUN_REASONS,

@@ -1,13 +1,9 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { z } from 'zod';
+import type { Database } from 'better-sqlite3';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
-import { NotFoundError, StateError, StorageError } from '../core/errors.js';
+import { IoError, NotFoundError, StateError, StorageError } from '../core/errors.js';
 import { defaultAcl, parseAcl, printAcl, requireAccess, type AccessLevel, type AclEntry } from './acl.js';
-import { writeFileAtomic } from '../core/atomicFile.js';
 import { DefinitionError, type DefinitionProblem } from './definitionError.js';
-import { withFileLock, type FileLockOptions } from './fileLock.js';
 import { lineOf } from './itemSource.js';
 import { AmbiguousJobError } from './ambiguousJobError.js';
 import { processAlive } from './processAlive.js';
@@ -15,18 +11,19 @@ import { refersTo, type JobDefinition, type LastCompletionInfo, type TaskDefinit
 import { parseDefinition } from './parse.js';
 import { isPredefinedTask, predefinedJobs, predefinedTasks } from './predefined.js';
 import { canonicalJobText, printDefinition } from './print.js';
+import { appendRun, listRuns, type CompletedRun } from './runHistory.js';
+import { readStoredSchedule, writeStoredSchedule } from './storedSchedule.js';
 import { validateDefinition } from './validate.js';
 
 /**
- * A site's scheduler state in one directory (`<site home>/schedule`): the job definitions, the custom
- * tasks (the predefined ones always come from code), the ACL, and per job its run state and
- * LastCompletionInfo.
+ * A site's scheduler state, in the site database's schedule tables (see scheduleSchema.ts): the job
+ * definitions, the custom tasks (the predefined ones always come from code), the ACL, per job its run
+ * state and LastCompletionInfo, and the history of completed runs.
  *
- * Everything lives in one file, `schedule.json`, replaced atomically (temp file, fsync, rename, fsync
- * dir), so jobs and their state always change together and a reader never sees half a change. Jobs,
- * tasks and ACL are kept in their text formats inside it, so an unmodified job prints back exactly as it
- * was set. Writers (the CLI, the daemon) take `schedule.lock` and re-read the file under it before they
- * modify anything; readers need no lock.
+ * Every change is one `BEGIN IMMEDIATE` transaction that re-reads what it changes, so writers (the
+ * CLI, the daemon) queue on SQLite's write lock and never lose each other's changes, and jobs and
+ * their state always change together. Readers read one snapshot and wait for nobody. Jobs, tasks and
+ * ACL are kept in their text formats, so an unmodified job prints back exactly as it was set.
  */
 
 export interface ScheduleStoreOptions {
@@ -34,7 +31,6 @@ export interface ScheduleStoreOptions {
   clock?: Clock;
   /** The user given Full access in a new store's ACL. Default: the current OS user. */
   owner?: string;
-  lock?: Omit<FileLockOptions, 'clock'>;
 }
 
 /** What the scheduler keeps about one job besides its definition. Times are ms since the epoch. */
@@ -80,29 +76,6 @@ export interface ActingUser {
   /** When given, the ACL must grant this user the access the operation needs. */
   user?: string;
 }
-
-const completionSchema = z.object({
-  processId: z.number().int().optional(),
-  started: z.string().optional(),
-  ended: z.string().optional(),
-  exitStatus: z.number().int().optional(),
-  messages: z.string().optional(),
-});
-const runStateSchema = z.object({
-  definedAt: z.number().optional(),
-  lastScheduledStart: z.number().optional(),
-  running: z.object({ processId: z.number().int(), started: z.number(), runnerPid: z.number().int().optional() }).optional(),
-  lastCompletion: completionSchema.optional(),
-});
-const fileSchema = z.object({
-  format: z.literal(1),
-  jobs: z.string(),
-  tasks: z.string(),
-  acl: z.string(),
-  nextJobId: z.number().int().positive(),
-  state: z.record(z.string().regex(/^\d+$/), runStateSchema),
-});
-type StoreFile = z.infer<typeof fileSchema>;
 
 interface Loaded {
   jobs: JobDefinition[];
@@ -158,32 +131,28 @@ function startedState(prev: JobRunState, start: StartRecord): JobRunState {
 const READ_ONLY_KEYS = ['created', 'lastModified', 'nextRunTime', 'lastCompletion'] as const;
 
 export class ScheduleStore {
-  static readonly FILE = 'schedule.json';
-  static readonly LOCK = 'schedule.lock';
-
+  /** The database file (what a watcher of the store watches). */
   readonly file: string;
-  private readonly lockFile: string;
   private readonly clock: Clock;
 
   private constructor(
-    readonly dir: string,
+    readonly db: Database,
     private readonly options: ScheduleStoreOptions,
   ) {
-    this.file = path.join(dir, ScheduleStore.FILE);
-    this.lockFile = path.join(dir, ScheduleStore.LOCK);
+    this.file = db.name;
     this.clock = options.clock ?? systemClock;
   }
 
   /**
-   * Opens the store in `dir`, creating the directory and a fresh store (predefined tasks and disabled
-   * predefined jobs, default ACL) when there is none.
+   * Opens the store in `db`, a database holding the schedule tables (the site database; the caller
+   * keeps it and closes it). A store never written gets the predefined tasks, the disabled predefined
+   * jobs and the default ACL.
    */
-  static open(dir: string, options: ScheduleStoreOptions = {}): ScheduleStore {
-    fs.mkdirSync(dir, { recursive: true });
-    const store = new ScheduleStore(dir, options);
-    if (!fs.existsSync(store.file)) {
-      store.locked(() => {
-        if (fs.existsSync(store.file)) return;
+  static open(db: Database, options: ScheduleStoreOptions = {}): ScheduleStore {
+    const store = new ScheduleStore(db, options);
+    if (store.read(() => readStoredSchedule(db)) === undefined) {
+      store.change(() => {
+        if (readStoredSchedule(db) !== undefined) return;
         const jobs = predefinedJobs();
         const now = store.clock.now();
         store.write({
@@ -236,6 +205,11 @@ export class ScheduleStore {
     return this.load().state;
   }
 
+  /** Completed runs, newest first: of one job when `jobId` is given, at most `limit` of them. */
+  getRunHistory(options: { jobId?: number; limit?: number } = {}): CompletedRun[] {
+    return this.read(() => listRuns(this.db, options));
+  }
+
   /** @throws ScheduleAccessError unless the ACL grants `user` at least `level`. */
   requireAccess(user: string, level: AccessLevel): void {
     requireAccess(this.load().acl, user, level);
@@ -252,7 +226,7 @@ export class ScheduleStore {
    * @throws DefinitionError with the lines at fault; ScheduleAccessError when `user` lacks Change.
    */
   set(text: string, options: ActingUser & { file?: string } = {}): JobDefinition[] {
-    return this.locked(() => {
+    return this.change(() => {
       const cur = this.load();
       if (options.user !== undefined) requireAccess(cur.acl, options.user, 'change');
       const def = parseDefinition(text, options.file === undefined ? {} : { file: options.file });
@@ -312,7 +286,7 @@ export class ScheduleStore {
    * @throws NotFoundError; StateError when a Sequential job runs after it; ScheduleAccessError.
    */
   deleteJob(idOrName: number | string, options: ActingUser = {}): JobDefinition {
-    return this.locked(() => {
+    return this.change(() => {
       const cur = this.load();
       if (options.user !== undefined) requireAccess(cur.acl, options.user, 'change');
       const job = this.find(cur.jobs, idOrName);
@@ -326,7 +300,7 @@ export class ScheduleStore {
 
   /**
    * Claims the job for a run about to start, so that no two runs of one job ever overlap, also between
-   * processes (the daemon and a `schedule --run` in the foreground): under the lock, refuses when a
+   * processes (the daemon and a `schedule --run` in the foreground): in one write transaction, refuses when a
    * live run holds the job, else records a run with process id 0 (then `recordStart` gives the id).
    * A run left behind by a runner that died is replaced; reap it first with `recordCompletion` to keep
    * what is known of it.
@@ -334,7 +308,7 @@ export class ScheduleStore {
    * @throws StateError when the job is running; NotFoundError.
    */
   claimRun(jobId: number, start: Omit<StartRecord, 'processId'>): void {
-    this.locked(() => {
+    this.change(() => {
       const cur = this.load();
       const job = this.find(cur.jobs, jobId);
       const prev = cur.state.get(jobId) ?? {};
@@ -350,7 +324,7 @@ export class ScheduleStore {
 
   /** Marks a job as running (the runner calls this when it starts the task). */
   recordStart(jobId: number, start: StartRecord): void {
-    this.locked(() => {
+    this.change(() => {
       const cur = this.load();
       this.find(cur.jobs, jobId);
       const prev = cur.state.get(jobId) ?? {};
@@ -359,15 +333,16 @@ export class ScheduleStore {
   }
 
   /**
-   * Records how a run ended as the job's LastCompletionInfo. A job with DeleteWhenCompleted: TRUE is
+   * Records how a run ended as the job's LastCompletionInfo, and in the run history. A job with DeleteWhenCompleted: TRUE is
    * deleted now, unless a Sequential job still runs after it (that one is then kept waiting for it).
    *
    * @throws NotFoundError when the job was deleted meanwhile.
    */
   recordCompletion(jobId: number, record: CompletionRecord): { deleted: boolean } {
-    return this.locked(() => {
+    return this.change(() => {
       const cur = this.load();
       const job = this.find(cur.jobs, jobId);
+      appendRun(this.db, { jobId, jobName: job.name, ...withoutUndefined(record) });
       const state = new Map(cur.state);
       const followed = cur.jobs.some((j) => j.schedule.kind === 'Sequential' && refersTo(j.schedule.followsJob, job));
       if (job.deleteWhenCompleted === true && !followed) {
@@ -395,7 +370,7 @@ export class ScheduleStore {
    * @throws DefinitionError for a bad entry; ScheduleAccessError when `user` lacks Full access.
    */
   setAcl(text: string, options: ActingUser & { file?: string } = {}): AclEntry[] {
-    return this.locked(() => {
+    return this.change(() => {
       const cur = this.load();
       if (options.user !== undefined) requireAccess(cur.acl, options.user, 'full');
       const acl = parseAcl(text, options.file);
@@ -436,53 +411,64 @@ export class ScheduleStore {
     });
   }
 
-  private locked<T>(fn: () => T): T {
-    return withFileLock(this.lockFile, fn, this.options.lock ?? {});
+  /** Runs `fn` as one write transaction (BEGIN IMMEDIATE: the write lock first, then the re-read). */
+  private change<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw this.busy(err);
+    }
+  }
+
+  /** Runs `fn` on one snapshot of the database. */
+  private read<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).deferred();
+    } catch (err) {
+      throw this.busy(err);
+    }
+  }
+
+  private busy(err: unknown): unknown {
+    if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') return err;
+    return new IoError(`schedule store busy: ${this.file} stayed locked by another process`, {
+      cause: err,
+      data: { file: this.file },
+      hint: 'another msite command or the daemon is changing the site; try again',
+    });
   }
 
   private load(): Loaded {
-    let raw: string;
-    try {
-      raw = fs.readFileSync(this.file, 'utf8');
-    } catch (cause) {
-      throw new StorageError(`schedule store unreadable: ${this.file}: ${(cause as Error).message}`, { cause });
-    }
-    let file: StoreFile;
-    try {
-      file = fileSchema.parse(JSON.parse(raw));
-    } catch (cause) {
-      throw new StorageError(`schedule store unreadable: ${this.file}: not a schedule store of this version`, {
-        cause,
-        hint: 'restore it from a backup, or remove it to start from the predefined jobs',
+    const stored = this.read(() => readStoredSchedule(this.db));
+    if (stored === undefined) {
+      throw new StorageError(`schedule store unreadable: ${this.file}: it holds no schedule`, {
+        hint: 'restore the site database from a backup',
       });
     }
     let jobs: JobDefinition[];
     let customTasks: TaskDefinition[];
     let acl: AclEntry[];
     try {
-      jobs = parseDefinition(file.jobs, { file: 'jobs' }).jobs;
-      customTasks = parseDefinition(file.tasks, { file: 'tasks' }).tasks;
-      acl = parseAcl(file.acl, 'acl');
+      jobs = parseDefinition(stored.jobs, { file: 'jobs' }).jobs;
+      customTasks = parseDefinition(stored.tasks, { file: 'tasks' }).tasks;
+      acl = parseAcl(stored.acl, 'acl');
     } catch (cause) {
       // Only an edit by hand gets here: everything written was validated first.
       throw new StorageError(`schedule store unreadable: ${this.file}: ${(cause as Error).message}`, {
         cause,
-        hint: 'correct that part of the file, or restore it from a backup',
+        hint: 'correct that part of the schedule, or restore it from a backup',
       });
     }
-    const state = new Map(Object.entries(file.state).map(([id, s]) => [Number(id), withoutUndefined<JobRunState>(s)]));
-    return { jobs, customTasks, acl, nextJobId: file.nextJobId, state };
+    return { jobs, customTasks, acl, nextJobId: stored.nextJobId, state: stored.state };
   }
 
   private write(data: Loaded): void {
-    const file: StoreFile = {
-      format: 1,
+    writeStoredSchedule(this.db, {
       jobs: printDefinition({ jobs: data.jobs }),
       tasks: printDefinition({ tasks: data.customTasks }),
       acl: printAcl(data.acl),
       nextJobId: data.nextJobId,
-      state: Object.fromEntries([...data.state].sort(([a], [b]) => a - b).map(([id, s]) => [String(id), s])),
-    };
-    writeFileAtomic(this.file, `${JSON.stringify(file, null, 2)}\n`);
+      state: data.state,
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
 import { NotFoundError, StateError, toMsiteError } from '../core/errors.js';
@@ -232,8 +233,11 @@ export class Scheduler {
   start(): void {
     this.stopping = false;
     try {
-      // The store file is replaced by rename, so the directory is what changes.
-      this.watcher = watch(this.store.dir, () => this.wake());
+      // A commit writes the database's WAL beside it: watch the directory for changes to those files.
+      const base = basename(this.store.file);
+      this.watcher = watch(dirname(this.store.file), (_event, name) => {
+        if (name === null || name.startsWith(base)) this.wake();
+      });
       this.watcher.on('error', (err) => this.logger.warn({ err: err.message }, 'schedule store watch failed'));
     } catch (err) {
       this.logger.warn({ err: toMsiteError(err).message }, 'cannot watch the schedule store; checking every minute');

@@ -11,6 +11,7 @@ import { ScheduleStore } from '../schedule/scheduleStore.js';
 import type { Spawner } from '../schedule/spawner.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
 import { Router } from './router.js';
+import { SiteDatabase } from './siteDatabase.js';
 import { SiteHome } from './siteHome.js';
 
 /** The daemon port when neither `--port` nor the site's configuration names one. */
@@ -47,6 +48,7 @@ export class SiteDaemon {
 
   private constructor(
     readonly home: SiteHome,
+    private readonly site: SiteDatabase,
     readonly scheduler: Scheduler,
     readonly store: ScheduleStore,
     readonly logger: Logger,
@@ -91,7 +93,8 @@ export class SiteDaemon {
     const clock = options.clock ?? systemClock;
     const logger =
       options.logger ?? createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
-    const store = ScheduleStore.open(home.scheduleDir, { clock });
+    const site = SiteDatabase.open(home.dir);
+    const store = ScheduleStore.open(site.db, { clock });
     const scheduler = new Scheduler({
       store,
       home: home.dir,
@@ -101,20 +104,25 @@ export class SiteDaemon {
       ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     });
     const server = createServer();
-    const daemon = new SiteDaemon(home, scheduler, store, logger, server, clock, options, clock.now());
+    const daemon = new SiteDaemon(home, site, scheduler, store, logger, server, clock, options, clock.now());
     server.on('request', (req, res) => void daemon.router.handle(req, res));
-    await new Promise<void>((resolveListen, rejectListen) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.message;
-        rejectListen(
-          new IoError(`cannot listen on ${DAEMON_HOST}:${port}: ${why}`, {
-            cause: err,
-            hint: 'choose another port with --port, or stop what uses it',
-          }),
-        );
+    try {
+      await new Promise<void>((resolveListen, rejectListen) => {
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.message;
+          rejectListen(
+            new IoError(`cannot listen on ${DAEMON_HOST}:${port}: ${why}`, {
+              cause: err,
+              hint: 'choose another port with --port, or stop what uses it',
+            }),
+          );
+        });
+        server.listen(port, DAEMON_HOST, () => resolveListen());
       });
-      server.listen(port, DAEMON_HOST, () => resolveListen());
-    });
+    } catch (err) {
+      site.close();
+      throw err;
+    }
     writeDaemonFile(home.daemonFile, { pid: process.pid, port: daemon.port, host: DAEMON_HOST, startedAt: isoTime(daemon.startedAt) });
     logger.info({ port: daemon.port, home: home.dir, pid: process.pid }, 'msite serve started');
     scheduler.start();
@@ -134,6 +142,7 @@ export class SiteDaemon {
       this.server.closeAllConnections();
       await closed;
       removeDaemonFile(this.home.daemonFile);
+      this.site.close();
       this.logger.info('msite serve stopped');
     })();
     return this.stopped;

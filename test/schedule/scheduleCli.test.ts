@@ -1,9 +1,21 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { readStoredSchedule, type StoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 import { fixture } from './fixtures.js';
+
+/** The schedule as the site database holds it, read on a connection of its own. */
+function storedSchedule(home: string): StoredSchedule | undefined {
+  const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
+  try {
+    return readStoredSchedule(db);
+  } finally {
+    db.close();
+  }
+}
 
 /** `msite schedule` through the real CLI. */
 
@@ -75,7 +87,7 @@ describe('msite schedule: the seed', () => {
 
   it('refuses bad definitions with the line in one error line, exit 1, and changes nothing', () => {
     const before = ok(['schedule', '--get'], { home }).stdout;
-    const store = readFileSync(join(home, 'schedule', 'schedule.json'));
+    const store = storedSchedule(home);
     const job = (...lines: string[]): string =>
       [
         'Job.Begin',
@@ -110,7 +122,7 @@ describe('msite schedule: the seed', () => {
     ];
     for (const [name, text, message] of cases) {
       oneErrorLine(msite(['schedule', '--set', file(name, text)], { home }), 1, message);
-      expect(readFileSync(join(home, 'schedule', 'schedule.json'))).toEqual(store);
+      expect(storedSchedule(home)).toEqual(store);
     }
     expect(ok(['schedule', '--get'], { home }).stdout).toBe(before);
   });

@@ -8,6 +8,7 @@ import { msiteInvocation } from '../../src/schedule/msiteInvocation.js';
 import { Scheduler, type RunResult } from '../../src/schedule/scheduler.js';
 import { printDefinition } from '../../src/schedule/print.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
+import { SiteDatabase } from '../../src/site/siteDatabase.js';
 
 /**
  * The scheduler on a fake clock, running real child processes. Two site homes each run their own
@@ -15,7 +16,11 @@ import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
  */
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'msite-scheduler-'));
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+const databases: SiteDatabase[] = [];
+afterAll(() => {
+  for (const db of databases) db.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
 
 const USER = os.userInfo().username;
 const UTC = 'UTC';
@@ -81,7 +86,9 @@ function site(clock: ManualClock, admin: string, conf = `ADMINISTRATOR ${admin}\
   const home = path.join(root, `site${++n}`);
   fs.mkdirSync(path.join(home, 'vob'), { recursive: true });
   fs.writeFileSync(path.join(home, 'shipping.conf'), conf);
-  const store = ScheduleStore.open(path.join(home, 'schedule'), { clock, owner: USER });
+  const site = SiteDatabase.open(home);
+  databases.push(site);
+  const store = ScheduleStore.open(site.db, { clock, owner: USER });
   return { home, store, scheduler: new Scheduler({ store, home, clock, timeZone: UTC }) };
 }
 
@@ -326,7 +333,9 @@ describe('Scheduler', () => {
       [91, 127, `cannot run ${path.join(root, 'no-such-program')}: no such file`],
     ]);
     // The store (which keeps jobs in their text form) still reads back.
-    expect(ScheduleStore.open(s.store.dir).getJob(90).lastCompletion?.messages).toBe(results[0]!.messages);
+    const again = SiteDatabase.open(s.home);
+    expect(ScheduleStore.open(again.db).getJob(90).lastCompletion?.messages).toBe(results[0]!.messages);
+    again.close();
 
     // A run recorded by a runner that died: recorded as of unknown outcome at the next check.
     const dead = 2 ** 22 + 999;

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { AmbiguousJobError } from '../../src/schedule/ambiguousJobError.js';
 import { DefinitionError } from '../../src/schedule/definitionError.js';
 import { ScheduleAccessError } from '../../src/schedule/scheduleAccessError.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
+import { readStoredSchedule } from '../../src/schedule/storedSchedule.js';
+import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { printDefinition, printJob, taskNameLookup } from '../../src/schedule/print.js';
 import { isEnabled } from '../../src/schedule/recurrence.js';
 import { fixture, seedBlocks } from './fixtures.js';
@@ -15,9 +18,18 @@ import { fixture, seedBlocks } from './fixtures.js';
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 let dir: string;
 let clock: ManualClock;
+let opened: SiteDatabase[] = [];
 
+/** A store on its own connection to the site database, as another process would have. */
 function open(): ScheduleStore {
-  return ScheduleStore.open(dir, { clock, owner: 'admin', lock: { timeoutMs: 200 } });
+  const site = SiteDatabase.open(dir, { busyTimeoutMs: 200 });
+  opened.push(site);
+  return ScheduleStore.open(site.db, { clock, owner: 'admin' });
+}
+
+/** Files in the home besides the site database's own. */
+function otherFiles(): string[] {
+  return fs.readdirSync(dir).filter((f) => !/^site\.db(-wal|-shm)?$/.test(f));
 }
 
 /** Every job of the seed, as one definition file (jobs 19 and 20 share a name). */
@@ -26,10 +38,12 @@ function seedSet(): string {
 }
 
 beforeEach(() => {
-  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'msite-')), 'schedule');
+  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'msite-')), 'home');
   clock = new ManualClock(T0);
 });
 afterEach(() => {
+  for (const site of opened) site.close();
+  opened = [];
   fs.rmSync(path.dirname(dir), { recursive: true, force: true });
 });
 
@@ -51,7 +65,7 @@ describe('ScheduleStore', () => {
       { principal: { user: 'admin' }, access: 'full' },
     ]);
     expect(store.getRunState(10)).toEqual({ definedAt: T0 });
-    expect(fs.readdirSync(dir)).toEqual(['schedule.json']);
+    expect(otherFiles()).toEqual([]);
   });
 
   it('keeps a set definition across instances and prints every job back byte-identically', () => {
@@ -108,7 +122,7 @@ describe('ScheduleStore', () => {
   ])('refuses %s and changes nothing', (_what, text, message) => {
     const store = open();
     store.set(fixture('all-kinds.txt'));
-    const before = fs.readFileSync(store.file);
+    const before = readStoredSchedule(store.db);
     let caught: unknown;
     try {
       store.set(text);
@@ -117,8 +131,8 @@ describe('ScheduleStore', () => {
     }
     expect(caught).toBeInstanceOf(DefinitionError);
     expect((caught as DefinitionError).message).toBe(message);
-    expect(fs.readFileSync(store.file)).toEqual(before);
-    expect(fs.readdirSync(dir)).toEqual(['schedule.json']);
+    expect(readStoredSchedule(store.db)).toEqual(before);
+    expect(otherFiles()).toEqual([]);
   });
 
   it('assigns ids to new jobs and custom tasks, never reusing a job id', () => {
@@ -249,7 +263,7 @@ describe('ScheduleStore', () => {
       { principal: { user: 'admin' }, access: 'full' },
       { principal: { user: 'ops' }, access: 'change' },
     ]);
-    const before = fs.readFileSync(store.file);
+    const before = readStoredSchedule(store.db);
     expect(() => store.set(seedSet(), { user: 'guest' })).toThrow(ScheduleAccessError);
     expect(() => store.set(seedSet(), { user: 'guest' })).toThrow(
       'scheduler access refused: user "guest" has Read access in the scheduler ACL, Change is required',
@@ -258,7 +272,7 @@ describe('ScheduleStore', () => {
     expect(() => store.setAcl('Everyone: Full\n', { user: 'ops' })).toThrow(
       'scheduler access refused: user "ops" has Change access in the scheduler ACL, Full is required',
     );
-    expect(fs.readFileSync(store.file)).toEqual(before);
+    expect(readStoredSchedule(store.db)).toEqual(before);
     expect(() => store.requireAccess('guest', 'read')).not.toThrow();
     store.set(seedSet(), { user: 'ops' });
     expect(store.getJobs()).toHaveLength(5);
@@ -280,7 +294,7 @@ describe('ScheduleStore', () => {
     );
   });
 
-  it('re-reads under the lock: two instances do not lose each other’s changes', () => {
+  it('re-reads in its write transaction: two instances do not lose each other’s changes', () => {
     const daemon = open();
     const cli = open();
     daemon.set(seedSet());
@@ -290,11 +304,27 @@ describe('ScheduleStore', () => {
     expect(open().getRunState(20).running?.processId).toBe(2);
   });
 
-  it('waits for a held lock, gives up with a transient error, and breaks a dead holder’s lock', () => {
+  it('keeps one history row per completed run, also of a job deleted when it completed', () => {
     const store = open();
-    const lock = path.join(dir, ScheduleStore.LOCK);
-    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now(), token: 'other' }));
-    const before = fs.readFileSync(store.file);
+    store.set(seedSet().replace(/(Job\.Id: 20\n[\s\S]*?)Job\.DeleteWhenCompleted: FALSE/, '$1Job.DeleteWhenCompleted: TRUE'));
+    store.recordCompletion(17, { processId: 1, started: T0, ended: T0 + 5, exitStatus: 0, messages: 'ok' });
+    store.recordCompletion(17, { processId: 2, started: T0 + 10, ended: T0 + 20, exitStatus: 3 });
+    store.recordCompletion(20, { processId: 3, started: T0, ended: T0 + 1, exitStatus: 0 });
+    expect(open().getRunHistory({ jobId: 17 })).toEqual([
+      { seq: 2, jobId: 17, jobName: 'Sync Export Force ALL', processId: 2, started: T0 + 10, ended: T0 + 20, exitStatus: 3 },
+      { seq: 1, jobId: 17, jobName: 'Sync Export Force ALL', processId: 1, started: T0, ended: T0 + 5, exitStatus: 0, messages: 'ok' },
+    ]);
+    expect(store.getRunHistory({ limit: 1 })).toEqual([
+      { seq: 3, jobId: 20, jobName: 'Shipping Server Poll', processId: 3, started: T0, ended: T0 + 1, exitStatus: 0 },
+    ]);
+    expect(store.getJobs().map((j) => j.id)).not.toContain(20);
+  });
+
+  it('waits for another writer’s transaction, then gives up with a transient error and changes nothing', () => {
+    const store = open();
+    const other = new BetterSqlite3(store.file);
+    other.exec('BEGIN IMMEDIATE');
+    const before = readStoredSchedule(store.db);
     let caught: unknown;
     try {
       store.set(seedSet());
@@ -303,26 +333,16 @@ describe('ScheduleStore', () => {
     }
     expect(caught).toBeInstanceOf(IoError);
     expect((caught as IoError).transient).toBe(true);
-    expect((caught as IoError).message).toBe(`lock not acquired: ${lock} is held by process ${process.pid}`);
-    expect(fs.readFileSync(store.file)).toEqual(before);
-
-    // A process that no longer exists holds it: broken at once.
-    fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), at: Date.now(), token: 'dead' }));
+    expect((caught as IoError).message).toBe(`schedule store busy: ${store.file} stayed locked by another process`);
+    other.exec('ROLLBACK');
+    other.close();
+    expect(readStoredSchedule(store.db)).toEqual(before);
     expect(store.set(seedSet())).toHaveLength(5);
-    expect(fs.existsSync(lock)).toBe(false);
-
-    // An old lock is stale even when its holder seems alive.
-    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), at: Date.now() - 3_600_000, token: 'old' }));
-    store.deleteJob(15);
-    expect(fs.existsSync(lock)).toBe(false);
   });
 
-  it('refuses a store file it cannot read', () => {
+  it('refuses a stored schedule it cannot read', () => {
     const store = open();
-    fs.writeFileSync(store.file, '{"format": 2}');
-    expect(() => store.get()).toThrow(`schedule store unreadable: ${store.file}: not a schedule store of this version`);
-    const edited = { format: 1, jobs: 'Job.Begin\nJob.Id: x\n', tasks: '', acl: '', nextJobId: 1, state: {} };
-    fs.writeFileSync(store.file, JSON.stringify(edited));
+    store.db.prepare('UPDATE schedule SET jobs = ?').run('Job.Begin\nJob.Id: x\n');
     expect(() => store.getJobs()).toThrow(`schedule store unreadable: ${store.file}: jobs: line 1: Job.Begin has no Job.End`);
   });
 });

@@ -1,10 +1,11 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { Scheduler, type RunResult } from '../../src/schedule/scheduler.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
+import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { BIN, tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
 
@@ -28,7 +29,9 @@ describe('scheduled export and import between two site homes', () => {
     const clock = new ManualClock(Date.parse('2024-01-15T12:00:00Z'));
     const user = os.userInfo().username;
     const scheduler = (s: Site, job: string) => {
-      const store = ScheduleStore.open(join(s.home, 'schedule'), { clock, owner: user });
+      const site = SiteDatabase.open(s.home);
+      onTestFinished(() => site.close());
+      const store = ScheduleStore.open(site.db, { clock, owner: user });
       store.set(
         `Task.Begin\nTask.Name: "msite"\nTask.Pathname: ${msite}\nTask.End\n` +
           [

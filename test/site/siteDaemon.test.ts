@@ -1,9 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { readStoredSchedule, type StoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msite, ok, tempDir } from '../helpers/cli.js';
+
+/** The schedule as the site database holds it, read on a connection of its own. */
+function storedSchedule(home: string): StoredSchedule | undefined {
+  const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
+  try {
+    return readStoredSchedule(db);
+  } finally {
+    db.close();
+  }
+}
 
 /** `msite serve` as a real child process, on the real clock. */
 
@@ -81,7 +93,7 @@ describe('msite serve', () => {
     const defFile = join(dir, 'def.txt');
     writeFileSync(defFile, def);
     ok(['schedule', '--set', defFile], { home });
-    const store = readFileSync(join(home, 'schedule', 'schedule.json'));
+    const store = storedSchedule(home);
 
     // Bad requests get a 4xx with one JSON line and change nothing.
     const bad: Array<[string, string, string | undefined, number, string]> = [
@@ -98,7 +110,7 @@ describe('msite serve', () => {
       expect(r.text.endsWith('\n') && r.text.trim().split('\n').length === 1).toBe(true);
       expect((JSON.parse(r.text) as { error: { code: string } }).error.code).toBe(code);
     }
-    expect(readFileSync(join(home, 'schedule', 'schedule.json'))).toEqual(store);
+    expect(storedSchedule(home)).toEqual(store);
     const health = await api('GET', '/api/health');
     expect(health.status).toBe(200);
     expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', pid: daemon.child.pid, port: daemon.port });

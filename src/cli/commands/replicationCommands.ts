@@ -10,9 +10,10 @@ import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.
 import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
 import { describePacket } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
-import { exportReplica, importReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
+import { exportReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
+import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 import { progressLine } from '../progressLine.js';
@@ -81,11 +82,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
       const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
       if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
-      const home = siteHome(opts);
-      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, storage);
-      const vob = importReplica(storage, packet, { tag: opts.tag });
+      const vob = importRegisteredReplica(siteHome(opts), storage, packet, opts.tag);
       try {
-        home.register(opts.tag, vob.dir);
         const name = replicaName(vob, vob.self);
         emit(
           io,

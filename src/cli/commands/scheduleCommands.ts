@@ -42,8 +42,9 @@ function currentUser(): string {
   return userInfo().username;
 }
 
+/** The store in the site database, which stays open until the command's `home.close()`. */
 function openStore(home: SiteHome): ScheduleStore {
-  return ScheduleStore.open(home.scheduleDir);
+  return ScheduleStore.open(home.database().db);
 }
 
 /**
@@ -88,21 +89,25 @@ export function registerScheduleCommands(program: Command, io: Io): void {
         throw new UsageError('--get shows one of --job, --tasks and --acl');
       }
       const home = siteHome(opts);
-      switch (action) {
-        case 'get':
-          return getAction(io, opts, home);
-        case 'set':
-          return setAction(io, opts, home, file);
-        case 'edit':
-          return editAction(io, opts, home);
-        case 'run':
-          return runAction(io, opts, home, opts.run!);
-        case 'status':
-          return statusAction(io, opts, home, opts.status!);
-        case 'wait':
-          return waitAction(io, opts, home, opts.wait!);
-        case 'delete':
-          return deleteAction(io, opts, home, opts.delete!);
+      try {
+        switch (action) {
+          case 'get':
+            return getAction(io, opts, home);
+          case 'set':
+            return setAction(io, opts, home, file);
+          case 'edit':
+            return await editAction(io, opts, home);
+          case 'run':
+            return await runAction(io, opts, home, opts.run!);
+          case 'status':
+            return statusAction(io, opts, home, opts.status!);
+          case 'wait':
+            return await waitAction(io, opts, home, opts.wait!);
+          case 'delete':
+            return await deleteAction(io, opts, home, opts.delete!);
+        }
+      } finally {
+        home.close();
       }
     });
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { Vob } from '../../vob/vob.js';
-import { mkvob } from '../../replication/mkvob.js';
+import { createRegisteredVob } from '../../site/createRegisteredVob.js';
 import { NAME_POLICIES, type NamePolicy } from '../../vob/nameConflicts.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, commonOptions, emit, siteHome, type Io } from '../context.js';
@@ -25,14 +25,13 @@ export function registerVobCommands(program: Command, io: Io): void {
         host?: string;
         namePolicy: NamePolicy;
       };
-      const home = siteHome(opts);
-      if (home.registry().some((e) => e.tag === opts.tag)) {
-        // Refuse before creating anything so a taken tag leaves no storage behind.
-        home.register(opts.tag, dir);
-      }
-      const vob = mkvob(dir, { tag: opts.tag, replicaName: opts.replica, host: opts.host, namePolicy: opts.namePolicy });
+      const vob = createRegisteredVob(siteHome(opts), dir, {
+        tag: opts.tag,
+        replicaName: opts.replica,
+        host: opts.host,
+        namePolicy: opts.namePolicy,
+      });
       try {
-        home.register(opts.tag, vob.dir);
         emit(
           io,
           opts,
@@ -51,8 +50,10 @@ export function registerVobCommands(program: Command, io: Io): void {
     .action((_o, cmd: Command) => {
       const opts = commonOptions(cmd);
       const rows = siteHome(opts)
-        .registry()
+        .registrations()
         .map((e) => {
+          // A VOB being created is listed as such, never opened half-made.
+          if (e.state === 'creating') return { tag: e.tag, path: e.path, family: null, replica: null, state: e.state };
           try {
             const vob = Vob.open(e.path);
             try {
@@ -64,6 +65,8 @@ export function registerVobCommands(program: Command, io: Io): void {
             return { tag: e.tag, path: e.path, family: null, replica: null };
           }
         });
-      emit(io, opts, rows, () => columns(rows.map((r) => [r.tag, r.path, r.replica ?? '(unreadable)', r.family ?? ''])));
+      emit(io, opts, rows, () =>
+        columns(rows.map((r) => [r.tag, r.path, 'state' in r ? '(being created)' : (r.replica ?? '(unreadable)'), r.family ?? ''])),
+      );
     });
 }

@@ -1,0 +1,83 @@
+import type { Database } from 'better-sqlite3';
+import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
+import { importLegacySiteFiles } from './legacySiteFiles.js';
+
+/**
+ * The site's own tables, besides the schedule's (scheduleSchema.ts):
+ *
+ * - `vob`: the VOB registry. A tag is claimed (state `creating`, with the claiming process) before
+ *   its storage is made and becomes `ready` once the storage is complete; `SiteHome` writes it.
+ * - `order_attempt`: one row per attempt to deliver a shipping order to one destination, with its
+ *   outcome and, for a failure, the error's code and message. Written by the shipping server.
+ * - `delivery_log`: an index of the delivery logs, one row per packet delivered or received, and
+ *   where in which log file its entry is, so the dashboard need not scan the logs. Written by the
+ *   shipping server as it appends to a log.
+ * - `daemon_state`: what the daemon keeps between runs (key/value). Written by the daemon.
+ */
+const SITE_SCHEMA_V1 = `
+  CREATE TABLE vob (
+    tag TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('creating', 'ready')),
+    created INTEGER NOT NULL,
+    claimed_by INTEGER
+  );
+  CREATE INDEX vob_path ON vob (path);
+
+  CREATE TABLE order_attempt (
+    seq INTEGER PRIMARY KEY,
+    order_name TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    attempted_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed')),
+    error_code TEXT,
+    error_message TEXT
+  );
+  CREATE INDEX order_attempt_order ON order_attempt (order_name, destination, seq);
+
+  CREATE TABLE delivery_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    packet TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    log_file TEXT NOT NULL,
+    log_offset INTEGER NOT NULL
+  );
+  CREATE INDEX delivery_log_packet ON delivery_log (packet);
+  CREATE INDEX delivery_log_at ON delivery_log (at);
+
+  CREATE TABLE daemon_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/**
+ * The migrations in order; `PRAGMA user_version` holds how many were applied. The first also imports
+ * the files an older site home kept (legacySiteFiles.ts), in the same transaction.
+ */
+const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => boolean)[] = [
+  (db, homeDir, now) => {
+    db.exec(SITE_SCHEMA_V1);
+    db.exec(SCHEDULE_SCHEMA_V1);
+    return importLegacySiteFiles(db, homeDir, now);
+  },
+];
+
+export const SITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Applies the migrations `db` lacks, in one write transaction that re-reads the version under the
+ * lock, so two processes opening a new site home at once migrate it exactly once.
+ *
+ * @returns the version found, and whether legacy files were imported (by this call).
+ */
+export function applySiteMigrations(db: Database, homeDir: string, now: number): { from: number; importedLegacy: boolean } {
+  return db
+    .transaction(() => {
+      const from = db.pragma('user_version', { simple: true }) as number;
+      let importedLegacy = false;
+      for (let v = from; v < SITE_SCHEMA_VERSION; v++) importedLegacy = MIGRATIONS[v]!(db, homeDir, now) || importedLegacy;
+      if (from < SITE_SCHEMA_VERSION) db.pragma(`user_version = ${SITE_SCHEMA_VERSION}`);
+      return { from, importedLegacy };
+    })
+    .immediate();
+}
