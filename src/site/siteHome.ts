@@ -125,7 +125,7 @@ export class SiteHome {
    * claim left by a process that has died is taken over.
    *
    * @throws InvalidInputError for a malformed tag; AlreadyExistsError when the tag is registered or
-   * claimed by a live process, or another tag names that storage.
+   * claimed by a live process, or another VOB is being created in that storage directory.
    */
   claimTag(tag: string, path: string): void {
     if (!/^[^\s@]+$/.test(tag)) throw new InvalidInputError(`invalid VOB tag "${tag}": a tag has no spaces and no "@"`);
@@ -138,9 +138,12 @@ export class SiteHome {
             hint: held.state === 'creating' ? `another process is creating it (process ${held.claimed_by})` : 'choose another tag',
           });
         }
-        const other = site.db.prepare('SELECT tag FROM vob WHERE path = ? AND tag <> ?').pluck().get(abs, tag) as string | undefined;
+        // Two creations in one directory would remove each other's storage when one fails. (A
+        // complete VOB's directory is refused by the creation itself: it is not empty.)
+        const other = site.db.prepare("SELECT tag FROM vob WHERE path = ? AND tag <> ? AND state = 'creating'").pluck().get(abs, tag) as
+          string | undefined;
         if (other !== undefined) {
-          throw new AlreadyExistsError('VOB storage', abs, { data: { tag: other }, hint: `it is registered as "${other}"` });
+          throw new AlreadyExistsError('VOB storage', abs, { data: { tag: other }, hint: `VOB "${other}" is being created there` });
         }
         site.db.prepare('DELETE FROM vob WHERE tag = ?').run(tag);
         site.db

@@ -41,10 +41,13 @@ describe('registerNewVob', () => {
     const vob = createRegisteredVob(home, join(root, 'a.vob'), { tag: '/vobs/a' });
     vob.close();
     expect(home.registry()).toMatchObject([{ tag: '/vobs/a', path: join(root, 'a.vob'), state: 'ready' }]);
-    // Taken tag, and the same storage under another tag: refused before anything is made.
+    // A taken tag is refused before anything is made.
     expect(() => createRegisteredVob(home, join(root, 'c.vob'), { tag: '/vobs/a' })).toThrow(AlreadyExistsError);
     expect(existsSync(join(root, 'c.vob'))).toBe(false);
-    expect(() => home.register('/vobs/b', join(root, 'a.vob'))).toThrow(`VOB storage already exists: "${join(root, 'a.vob')}"`);
+    // A directory another VOB is being created in is not claimed twice.
+    home.claimTag('/vobs/d', join(root, 'd.vob'));
+    expect(() => home.claimTag('/vobs/e', join(root, 'd.vob'))).toThrow(`VOB storage already exists: "${join(root, 'd.vob')}"`);
+    home.releaseClaim('/vobs/d');
     expect(home.resolveVob('/vobs/a')).toBe(join(root, 'a.vob'));
   });
 });
