@@ -77,7 +77,8 @@ export class SiteDatabase {
       }
       if (found < SITE_SCHEMA_VERSION) {
         const { importedLegacy } = applySiteMigrations(db, homeDir, Date.now());
-        // Only after the commit: until then the old files are still the truth.
+        // Only after the commit: until then the old files are still the truth. A crash in between
+        // leaves them in place, harmlessly: once the version is set nothing reads them.
         if (importedLegacy) retireLegacySiteFiles(homeDir);
       }
       return new SiteDatabase(file, db);
