@@ -1,19 +1,17 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_DAEMON_PORT, SiteDaemon } from '../../site/siteDaemon.js';
-import { commonOptions, siteHome, type CommonOptions, type Io } from '../context.js';
+import { siteCommand, siteHome, type Io } from '../context.js';
 
 /**
  * `msite serve [--port N]`: runs the site daemon in the foreground until SIGTERM or SIGINT, then stops
  * it cleanly (running jobs get a grace period, their ends are recorded, daemon.json is removed).
  */
 export function registerServeCommand(program: Command, io: Io): void {
-  program
-    .command('serve')
-    .description('run the site daemon: scheduler and admin API on 127.0.0.1')
+  siteCommand(program, 'serve', 'run the site daemon: scheduler and admin API on 127.0.0.1')
     .option('--port <n>', `port to listen on; 0 picks a free one (default ${DEFAULT_DAEMON_PORT})`)
-    .action(async (_o, cmd: Command) => {
-      const opts = commonOptions(cmd) as CommonOptions & { port?: string };
+    .action(async (_o, cmd) => {
+      const opts = cmd.optsWithGlobals();
       let port = DEFAULT_DAEMON_PORT;
       if (opts.port !== undefined) {
         if (!/^\d+$/.test(opts.port) || Number(opts.port) > 65535) {
