@@ -2,7 +2,6 @@ import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
-import { parseSize } from '../../core/parseSize.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
 import { receivePackets } from '../../shipping/receivePackets.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
@@ -16,6 +15,7 @@ import { restorereplica } from '../../replication/restoreReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
 import { columns, emit, jsonOption, siteHome, vobCommand, withVob, type Io } from '../context.js';
+import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 
 function refuseShipping(opts: { ship?: boolean; fship?: boolean }): void {
@@ -175,8 +175,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--out <path>', 'export: packet file, or directory for MultiSite-named packets')
     .option('--ship', 'export through the shipping server')
     .option('--fship', 'export through the shipping server, now')
-    .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)')
-    .option('--limit <n>', 'export: at most N fragments this run')
+    .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)', sizeArg('--maxsize'))
+    .option('--limit <n>', 'export: at most N fragments this run', integerArg('--limit', { min: 1, of: 'packets' }))
     .option('--sclass <class>', 'storage class (with --ship)')
     .option('--receive', 'import: every packet in the incoming storage bays')
     .option('--diagnose', 'import: say what each packet lacks; apply nothing')
@@ -191,10 +191,6 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         const out = opts.out;
         if (!out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         if (args.length === 0) throw new UsageError('name the replicas to export to');
-        const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-          throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
-        const maxsize = opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize');
         withVob(
           opts,
           (vob) => {
@@ -203,8 +199,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
             try {
               r = exportUpdate(vob, args, {
                 out,
-                maxsize,
-                limit,
+                maxsize: opts.maxsize,
+                limit: opts.limit,
                 comment: opts.comment,
                 onProgress: line.listener,
               });
