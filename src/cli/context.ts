@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { InvalidInputError } from '../core/errors.js';
 import { SiteHome } from '../site/siteHome.js';
 import { parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
 import { vobFromSelectors } from '../vob/selectors.js';
 import { Vob } from '../vob/vob.js';
 
-/** Options every command accepts. */
+/** The options of `siteCommand` and `vobCommand`, and `--json`, as the helpers below read them. */
 export interface CommonOptions {
   home?: string;
   vob?: string;
@@ -29,10 +29,6 @@ export const processIo: Io = {
     process.stderr.write(t);
   },
 };
-
-export function commonOptions(cmd: Command): CommonOptions {
-  return cmd.optsWithGlobals<CommonOptions>();
-}
 
 export function siteHome(opts: CommonOptions): SiteHome {
   return SiteHome.locate(opts.home);
@@ -90,12 +86,29 @@ export function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
-/**
- * A subcommand that works on one VOB: `--vob TAG|DIR` (MultiSite's `-invob`), and with `paths`,
- * `--config FILE` for commands that resolve element paths.
- */
-export function vobCommand(program: Command, name: string, description: string, options: { paths?: boolean } = {}): Command {
-  const cmd = program.command(name).description(description).option('--vob <vob>', 'VOB tag or storage directory');
-  if (options.paths) cmd.option('--config <file>', 'config spec selecting versions (default: CHECKEDOUT, then /main/LATEST)');
-  return cmd;
+/** `--json`: print the result as one JSON document. */
+export function jsonOption(): Option<'--json'> {
+  return new Option('--json', 'print the result as JSON');
+}
+
+/** A subcommand of `msite` with the options every command takes: `--home DIR` and `--debug`. */
+export function siteCommand<N extends string>(program: Command, name: N, description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .option('--home <dir>', 'site home (default $MSITE_HOME, else ~/.msite)')
+    .option('--debug', 'show stack traces on failure');
+}
+
+/** A subcommand that works on one VOB: `--vob TAG|DIR` (MultiSite's `-invob`). */
+export function vobCommand<N extends string>(program: Command, name: N, description: string) {
+  return siteCommand(program, name, description).option('--vob <vob>', 'VOB tag or storage directory');
+}
+
+/** A subcommand that resolves element paths in one VOB: `vobCommand` with `--config FILE`. */
+export function pathCommand<N extends string>(program: Command, name: N, description: string) {
+  return vobCommand(program, name, description).option(
+    '--config <file>',
+    'config spec selecting versions (default: CHECKEDOUT, then /main/LATEST)',
+  );
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { MsiteError, toMsiteError, UsageError } from '../core/errors.js';
 import { processIo, type Io } from './context.js';
 import { registerObjectCommands } from './commands/objectCommands.js';
@@ -25,11 +25,7 @@ export function buildProgram(io: Io): Command {
   registerScheduleCommands(program, io);
   registerServeCommand(program, io);
   for (const cmd of program.commands) {
-    cmd
-      .option('--home <dir>', 'site home (default $MSITE_HOME, else ~/.msite)')
-      .option('--debug', 'show stack traces on failure')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }
   return program;
 }

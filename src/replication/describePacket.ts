@@ -3,7 +3,7 @@ import { readPacket } from '../packet/packetFile.js';
 import { PACKET_FORMAT } from '../packet/packetTypes.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
-import type { PacketAssessment } from './importPackets.js';
+import { assessPacket, expandPacketPaths, type PacketAssessment } from './importPackets.js';
 
 export interface PacketDescription {
   json: Record<string, unknown>;
@@ -101,4 +101,9 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
       return lines.join('\n');
     },
   };
+}
+
+/** `lspacket`: each packet in `paths` (packet files, or directories of them) as this replica sees it. */
+export function describePackets(vob: Vob, paths: readonly string[], options: { dump?: boolean } = {}): PacketDescription[] {
+  return expandPacketPaths(paths).map((p) => describePacket(vob, assessPacket(vob, p), options));
 }

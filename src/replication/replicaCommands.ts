@@ -3,6 +3,7 @@ import { replicaName, requireReplica } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import { restoringFrom } from './restoreReplica.js';
+import { setGracePeriod } from './selfHealing.js';
 
 export interface ReplicaListing {
   oid: string;
@@ -35,8 +36,24 @@ export function lsreplica(vob: Vob): ReplicaListing[] {
   }));
 }
 
-export function chreplica(vob: Vob, replica: string, host: string): void {
-  applyLocal(vob, 'chreplica', { replica: requireReplica(vob, bare(replica)).oid, host });
+/** What `chreplica` changes: another replica's host (at its master), and this replica's grace period. */
+export interface ReplicaChanges {
+  /** A sibling's new host. */
+  host?: { replica: string; host: string };
+  /** How long an export may go unacknowledged before it counts as lost and is resent (this replica only). */
+  graceMs?: number;
+}
+
+/**
+ * `chreplica`: changes a replica's host (an op that replicates) and this replica's grace period for
+ * lost packets (local), both or neither in one transaction.
+ */
+export function chreplica(vob: Vob, changes: ReplicaChanges): void {
+  vob.transaction(() => {
+    if (changes.host)
+      applyLocal(vob, 'chreplica', { replica: requireReplica(vob, bare(changes.host.replica)).oid, host: changes.host.host });
+    if (changes.graceMs !== undefined) setGracePeriod(vob, changes.graceMs);
+  });
 }
 
 export function rmreplica(vob: Vob, replica: string): void {

@@ -13,6 +13,11 @@ export function gracePeriod(vob: Vob): number {
   return v === undefined ? DEFAULT_GRACE_MS : Number(v);
 }
 
+/** Sets this replica's grace period (see gracePeriod); it is local and does not replicate. */
+export function setGracePeriod(vob: Vob, ms: number): void {
+  vob.setMeta('grace_ms', String(ms));
+}
+
 /** A row with every known replica present, missing origins meaning none of their ops (0). */
 export function fullRow(vob: Vob, row: EpochRow): EpochRow {
   const known = vob.q('SELECT oid FROM replica').pluck().all() as string[];

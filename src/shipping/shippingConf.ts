@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { StorageError, type MsiteErrorOptions } from '../core/errors.js';
 import { LineProblemsError, type LineProblem } from '../core/lineProblemsError.js';
+import { MAX_PACKET_SIZE, parseSize } from '../core/parseSize.js';
 
 /**
  * shipping.conf: a site's shipping settings, in MultiSite's format (one directive a line, `#` starts a
@@ -28,7 +29,7 @@ import { LineProblemsError, type LineProblem } from '../core/lineProblemsError.j
 
 export const DEFAULT_CLASS = '-default';
 /** MultiSite's default and maximum packet size, 2097151 KB, in bytes. */
-export const MAX_DATA_SIZE_LIMIT = 2_097_151 * 1024;
+export const MAX_DATA_SIZE_LIMIT = MAX_PACKET_SIZE;
 export const DEFAULT_EXPIRATION_DAYS = 14;
 export const DEFAULT_ADMINISTRATOR = 'root';
 export const MAX_CLASSES = 64;
@@ -146,14 +147,6 @@ function words(line: string): string[] | { error: string } {
 
 function emptyClass(): ClassSettings {
   return { storageBays: [], returnBays: [], routes: [] };
-}
-
-/** Bytes for `500k`, `20m`, `2g`, `1048576`; undefined when malformed. */
-function parseSize(text: string): number | undefined {
-  const m = /^(\d+)([kmg]?)$/i.exec(text);
-  if (!m) return undefined;
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Number(m[1]) * unit;
 }
 
 function isPublicKey(text: string): boolean {

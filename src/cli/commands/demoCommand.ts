@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
-import { commonOptions, type Io } from '../context.js';
+import type { Command } from '@commander-js/extra-typings';
+import { siteCommand, type Io } from '../context.js';
 
 /**
  * `msite demo`: a real walk-through in three temporary site homes (boston_hub, sanfran_hub,
@@ -11,12 +11,10 @@ import { commonOptions, type Io } from '../context.js';
  * own code path.
  */
 export function registerDemoCommand(program: Command, io: Io): void {
-  program
-    .command('demo')
-    .description('walk through VOB commands and replication in three temporary site homes')
+  siteCommand(program, 'demo', 'walk through VOB commands and replication in three temporary site homes')
     .option('--keep', 'keep the temporary site home afterwards')
-    .action(async (_o, c: Command) => {
-      const opts = commonOptions(c) as { keep?: boolean };
+    .action(async (_o, c) => {
+      const opts = c.optsWithGlobals();
       const { main } = await import('../main.js');
       const dir = mkdtempSync(join(tmpdir(), 'msite-demo-'));
       const homes = { boston: join(dir, 'boston'), sanfran: join(dir, 'sanfran'), bangalore: join(dir, 'bangalore') };

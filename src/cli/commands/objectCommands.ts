@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { checkin, checkout, mkbranch, uncheckout } from '../../vob/commands/checkouts.js';
@@ -8,37 +8,46 @@ import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
 import { cat, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
-import { columns, commonOptions, configSpec, emit, readInputFile, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, configSpec, emit, jsonOption, pathCommand, readInputFile, withVob, type CommonOptions, type Io } from '../context.js';
 
-type Opts<T> = CommonOptions & T;
+/** What `mkdir` and `mkelem` take. */
+interface MkelemOptions extends CommonOptions {
+  comment: string;
+  auto?: boolean;
+  master?: boolean;
+  from?: string;
+  eltype?: string;
+}
 
 /** Commands on elements, versions, labels, attributes and hyperlinks, and their listings. */
 export function registerObjectCommands(program: Command, io: Io): void {
-  for (const kind of ['mkdir', 'mkelem'] as const) {
-    const cmd = vobCommand(program, kind, kind === 'mkdir' ? 'create a directory element' : 'create a file element', { paths: true })
+  const elementCommand = (kind: 'mkdir' | 'mkelem') =>
+    pathCommand(program, kind, kind === 'mkdir' ? 'create a directory element' : 'create a file element')
       .option('-c, --comment <text>', 'comment', '')
       .option('--auto', 'check the parent directory out and back in around the creation')
       .option('--master', 'make this replica master of the new main branch')
       .argument('<path>');
-    if (kind === 'mkelem') cmd.option('--from <file>', 'contents for version /main/1').option('--eltype <name>', 'element type');
-    cmd.action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ comment: string; auto?: boolean; master?: boolean; from?: string; eltype?: string }>;
-      const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
-      withVob(opts, (vob) => {
-        const r = mkelem(vob, path, { ...opts, kind: kind === 'mkdir' ? 'directory' : 'file', content, config: configSpec(opts) });
-        emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind === 'mkdir' ? 'directory' : 'file'} element "${r.path}".`);
-      });
+  const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): void => {
+    const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
+    withVob(opts, (vob) => {
+      const r = mkelem(vob, path, { ...opts, kind, content, config: configSpec(opts) });
+      emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind} element "${r.path}".`);
     });
-  }
+  };
+  elementCommand('mkdir').action((path, _o, c) => makeElement('directory', path, c.optsWithGlobals()));
+  elementCommand('mkelem')
+    .option('--from <file>', 'contents for version /main/1')
+    .option('--eltype <name>', 'element type')
+    .action((path, _o, c) => makeElement('file', path, c.optsWithGlobals()));
 
-  vobCommand(program, 'checkout', 'check out the branch a path selects', { paths: true })
+  pathCommand(program, 'checkout', 'check out the branch a path selects')
     .alias('co')
     .option('--unreserved', 'do not stop others from checking in first')
     .option('--nmaster', 'allow an unreserved checkout where this replica is not the branch master')
     .option('-c, --comment <text>', 'comment', '')
     .argument('<path>')
-    .action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ unreserved?: boolean; nmaster?: boolean; comment: string }>;
+    .action((path, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const r = checkout(vob, path, {
           reserved: !opts.unreserved,
@@ -50,13 +59,13 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'checkin', 'check in a checkout as a new version', { paths: true })
+  pathCommand(program, 'checkin', 'check in a checkout as a new version')
     .alias('ci')
     .option('--from <file>', 'contents of the new version (default: unchanged)')
     .option('-c, --comment <text>', 'comment')
     .argument('<path>')
-    .action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ from?: string; comment?: string }>;
+    .action((path, _o, c) => {
+      const opts = c.optsWithGlobals();
       const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
       withVob(opts, (vob) => {
         const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(opts) });
@@ -64,59 +73,59 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'uncheckout', 'cancel a checkout', { paths: true })
+  pathCommand(program, 'uncheckout', 'cancel a checkout')
     .alias('unco')
     .argument('<path>')
-    .action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((path, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         uncheckout(vob, path, { config: configSpec(opts) });
         emit(io, opts, null, () => `Checkout of "${path}" cancelled.`);
       });
     });
 
-  vobCommand(program, 'mkbranch', 'create a branch at the version the config selects', { paths: true })
+  pathCommand(program, 'mkbranch', 'create a branch at the version the config selects')
     .option('-c, --comment <text>', 'comment', '')
     .argument('<brtype>')
     .argument('<path>')
-    .action((brtype: string, path: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ comment: string }>;
+    .action((brtype, path, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const r = mkbranch(vob, brtype.replace(/^brtype:/, ''), path, { comment: opts.comment, config: configSpec(opts) });
         emit(io, opts, r, () => `Created branch "${r.branch}" of "${path}".`);
       });
     });
 
-  vobCommand(program, 'mklabel', 'attach a label to the version each path selects', { paths: true })
+  pathCommand(program, 'mklabel', 'attach a label to the version each path selects')
     .option('--replace', 'move the label if it is on another version of the element')
     .argument('<lbtype>')
     .argument('<paths...>')
-    .action((lbtype: string, paths: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ replace?: boolean }>;
+    .action((lbtype, paths, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         mklabel(vob, lbtype, paths, { replace: opts.replace, config: configSpec(opts) });
         emit(io, opts, null, () => paths.map((p) => `Created label "${lbtype}" on "${p}".`).join('\n'));
       });
     });
 
-  vobCommand(program, 'rmlabel', 'remove a label from the version each path selects', { paths: true })
+  pathCommand(program, 'rmlabel', 'remove a label from the version each path selects')
     .argument('<lbtype>')
     .argument('<paths...>')
-    .action((lbtype: string, paths: string[], _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((lbtype, paths, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         rmlabel(vob, lbtype, paths, { config: configSpec(opts) });
         emit(io, opts, null, () => paths.map((p) => `Removed label "${lbtype}" from "${p}".`).join('\n'));
       });
     });
 
-  vobCommand(program, 'mkattr', 'attach an attribute to an object', { paths: true })
+  pathCommand(program, 'mkattr', 'attach an attribute to an object')
     .option('--replace', 'change the value if the object has one')
     .argument('<attype>')
     .argument('<value>')
     .argument('<object>')
-    .action((attype: string, value: string, object: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ replace?: boolean }>;
+    .action((attype, value, object, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -127,12 +136,12 @@ export function registerObjectCommands(program: Command, io: Io): void {
       );
     });
 
-  vobCommand(program, 'mkhlink', 'create a hyperlink between two objects', { paths: true })
+  pathCommand(program, 'mkhlink', 'create a hyperlink between two objects')
     .argument('<hltype>')
     .argument('<from>')
     .argument('<to>')
-    .action((hltype: string, from: string, to: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((hltype, from, to, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -143,11 +152,11 @@ export function registerObjectCommands(program: Command, io: Io): void {
       );
     });
 
-  vobCommand(program, 'ls', 'list a directory as the config spec shows it', { paths: true })
-    .option('--json', 'print the result as JSON')
+  pathCommand(program, 'ls', 'list a directory as the config spec shows it')
+    .addOption(jsonOption())
     .argument('[dir]', 'directory path', '.')
-    .action((dir: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((dir, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const rows = ls(vob, dir, configSpec(opts));
         emit(io, opts, rows, () =>
@@ -162,29 +171,29 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'cat', 'print the exact bytes of a file version', { paths: true })
+  pathCommand(program, 'cat', 'print the exact bytes of a file version')
     .argument('<version-path>')
-    .action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((path, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
     });
 
-  vobCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels", { paths: true })
-    .option('--json', 'print the result as JSON')
+  pathCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels")
+    .addOption(jsonOption())
     .argument('<path>')
-    .action((path: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((path, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const rows = lsvtree(vob, path, configSpec(opts));
         emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
       });
     });
 
-  vobCommand(program, 'describe', 'describe an object: a type, replica, element, branch or version', { paths: true })
-    .option('--json', 'print the result as JSON')
+  pathCommand(program, 'describe', 'describe an object: a type, replica, element, branch or version')
+    .addOption(jsonOption())
     .argument('<object>')
-    .action((object: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((object, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -206,11 +215,11 @@ export function registerObjectCommands(program: Command, io: Io): void {
       );
     });
 
-  vobCommand(program, 'lshistory', 'the history of changes from the oplog, with export and import records', { paths: true })
+  pathCommand(program, 'lshistory', 'the history of changes from the oplog, with export and import records')
     .option('--since <time>', 'only changes at or after this time')
-    .option('--json', 'print the result as JSON')
-    .action((_o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ since?: string }>;
+    .addOption(jsonOption())
+    .action((_o, c) => {
+      const opts = c.optsWithGlobals();
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
       withVob(opts, (vob) => {
         const rows = lshistory(vob, { since });
@@ -225,13 +234,13 @@ export function registerObjectCommands(program: Command, io: Io): void {
       });
     });
 
-  vobCommand(program, 'chmaster', 'give mastership of objects to another replica (run at the current master)', { paths: true })
+  pathCommand(program, 'chmaster', 'give mastership of objects to another replica (run at the current master)')
     .option('--default', 'return branches to default mastership (they follow their branch type)')
     .option('--all', 'with --obsolete-replica: everything the obsolete replica masters')
     .option('--obsolete-replica <replica>', 'with --all: the retired or dead replica to take over from (run at the new master)')
     .argument('<args...>', 'MASTER-REPLICA OBJECT..., or with --default BRANCH..., or with --all MASTER-REPLICA')
-    .action((args: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ default?: boolean; all?: boolean; obsoleteReplica?: string }>;
+    .action((args, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {

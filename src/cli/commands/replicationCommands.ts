@@ -1,24 +1,23 @@
-import { rmSync } from 'node:fs';
-import { Command } from 'commander';
-import { InvalidInputError, MsiteError, UsageError } from '../../core/errors.js';
+import type { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
-import { parseSize } from '../../core/parseSize.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
+import { receivePackets } from '../../shipping/receivePackets.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
-import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
-import { describePacket } from '../../replication/describePacket.js';
+import type { PacketOutcome } from '../../replication/importPackets.js';
+import { describePackets } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
 import { exportReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
 import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
+import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, emit, jsonOption, siteHome, vobCommand, withVob, type Io } from '../context.js';
+import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
-
-type Opts<T> = CommonOptions & T;
 
 function refuseShipping(opts: { ship?: boolean; fship?: boolean }): void {
   const which = opts.ship ? '--ship' : opts.fship ? '--fship' : undefined;
@@ -53,18 +52,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--workdir <dir>', 'accepted for compatibility; packets are built in memory')
     .option('--tag <tag>', 'import: tag to register the new replica under')
     .option('-c, --comment <text>', 'comment', '')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('<args...>', 'export: HOST:REPLICA...; import: STORAGE_DIR PACKET')
-    .action((args: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{
-        export?: boolean;
-        import?: boolean;
-        out?: string;
-        ship?: boolean;
-        fship?: boolean;
-        tag?: string;
-        comment: string;
-      }>;
+    .action((args, _o, c) => {
+      const opts = c.optsWithGlobals();
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       if (opts.export) {
         refuseShipping(opts);
@@ -98,9 +89,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
 
   vobCommand(program, 'lsreplica', 'list the replicas of the VOB family')
     .option('--long', 'with master, host, public key and whether removed')
-    .option('--json', 'print the result as JSON')
-    .action((_o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ long?: boolean }>;
+    .addOption(jsonOption())
+    .action((_o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
@@ -124,20 +115,20 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--host <host>', 'the new host of REPLICA')
     .option('--grace <duration>', 'this replica only: how long an export may go unacknowledged before it is resent (default 1d)')
     .argument('[replica]')
-    .action((replica: string | undefined, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ host?: string; grace?: string }>;
+    .action((replica, _o, c) => {
+      const opts = c.optsWithGlobals();
       if (!opts.host && opts.grace === undefined) throw new UsageError('give --host HOST REPLICA, or --grace DURATION');
       if (opts.host && !replica) throw new UsageError('--host needs the REPLICA to change');
-      const grace = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
+      const host = opts.host && replica ? { replica, host: opts.host } : undefined;
+      const graceMs = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
       withVob(
         opts,
         (vob) => {
-          if (opts.host) chreplica(vob, replica!, opts.host);
-          if (grace !== undefined) vob.setMeta('grace_ms', String(grace));
+          chreplica(vob, { host, graceMs });
           emit(io, opts, null, () =>
             [
               opts.host ? `Changed the host of ${replica} to "${opts.host}".` : '',
-              grace !== undefined ? `Grace period for lost packets set to ${opts.grace}.` : '',
+              graceMs !== undefined ? `Grace period for lost packets set to ${opts.grace}.` : '',
             ]
               .filter(Boolean)
               .join('\n'),
@@ -149,9 +140,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
 
   vobCommand(program, 'restorereplica', 'after restoring this replica from backup: ask every sibling to resend what it lacks')
     .option('--override', 'finish the restore now, without waiting for the remaining siblings')
-    .option('--json', 'print the result as JSON')
-    .action((_o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ override?: boolean }>;
+    .addOption(jsonOption())
+    .action((_o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const r = restorereplica(vob, { override: opts.override });
         emit(io, opts, r, () =>
@@ -164,8 +155,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
 
   vobCommand(program, 'rmreplica', 'remove a sibling replica (at its master; it must master nothing)')
     .argument('<replica>')
-    .action((replica: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((replica, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -182,44 +173,35 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--out <path>', 'export: packet file, or directory for MultiSite-named packets')
     .option('--ship', 'export through the shipping server')
     .option('--fship', 'export through the shipping server, now')
-    .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)')
-    .option('--limit <n>', 'export: at most N fragments this run')
+    .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)', sizeArg('--maxsize'))
+    .option('--limit <n>', 'export: at most N fragments this run', integerArg('--limit', { min: 1, of: 'packets' }))
     .option('--sclass <class>', 'storage class (with --ship)')
     .option('--receive', 'import: every packet in the incoming storage bays')
     .option('--diagnose', 'import: say what each packet lacks; apply nothing')
     .option('-c, --comment <text>', 'comment', '')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('[args...]', 'export: REPLICA...; import: PACKET-OR-DIR...')
-    .action((args: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{
-        export?: boolean;
-        import?: boolean;
-        out?: string;
-        ship?: boolean;
-        fship?: boolean;
-        maxsize?: string;
-        limit?: string;
-        sclass?: string;
-        receive?: boolean;
-        diagnose?: boolean;
-        comment: string;
-      }>;
+    .action((args, _o, c) => {
+      const opts = c.optsWithGlobals();
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       refuseShipping(opts);
       if (opts.export) {
-        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        const out = opts.out;
+        if (!out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         if (args.length === 0) throw new UsageError('name the replicas to export to');
-        const limit = opts.limit === undefined ? undefined : Number(opts.limit);
-        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-          throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
-        const maxsize = opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize');
         withVob(
           opts,
           (vob) => {
             const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
             let r: ExportResult;
             try {
-              r = exportUpdate(vob, args, { out: opts.out!, maxsize, limit, comment: opts.comment, onProgress: line.listener });
+              r = exportUpdate(vob, args, {
+                out,
+                maxsize: opts.maxsize,
+                limit: opts.limit,
+                comment: opts.comment,
+                onProgress: line.listener,
+              });
             } finally {
               line.end();
             }
@@ -236,27 +218,23 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
       if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
-      const sources = opts.receive ? incomingBays(siteHome(opts).dir, opts.sclass) : args;
       withVob(opts, (vob) => {
         const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
-        let outcomes: PacketOutcome[];
+        const options = {
+          diagnose: opts.diagnose,
+          warn: (m: string) => {
+            line.clear();
+            io.err(`msite: warning: ${m}\n`);
+          },
+          onProgress: line.listener,
+        };
+        let r: SyncImportResult;
         try {
-          outcomes = importPackets(vob, sources, {
-            diagnose: opts.diagnose,
-            warn: (m) => {
-              line.clear();
-              io.err(`msite: warning: ${m}\n`);
-            },
-            onProgress: line.listener,
-          });
+          r = opts.receive ? receivePackets(vob, siteHome(opts).dir, { ...options, sclass: opts.sclass }) : syncImport(vob, args, options);
         } finally {
           line.end();
         }
-        if (outcomes.length === 0 && !opts.receive) throw new InvalidInputError(`no packets in ${args.join(', ')}`);
-        if (opts.receive && !opts.diagnose) {
-          // Fully applied packets leave the bay; waiting and refused ones stay for the next run.
-          for (const o of outcomes) if (o.result === 'applied' || o.result === 'already-applied') rmSync(o.path, { force: true });
-        }
+        const { outcomes } = r;
         emit(
           io,
           opts,
@@ -268,33 +246,19 @@ export function registerReplicationCommands(program: Command, io: Io): void {
                   .map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o)))
                   .join('\n'),
         );
-        // With --receive, a packet waiting for another is normal; only refusals fail the run.
-        const failed = outcomes.filter((o) =>
-          opts.receive ? o.result === 'refused' : o.result !== 'applied' && o.result !== 'already-applied',
-        );
-        if (failed.length && !opts.diagnose) {
-          throw new MsiteError(
-            'ENOTAPPLIED',
-            `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`,
-            {
-              hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
-              data: { packets: failed.map((f) => f.path) },
-            },
-          );
-        }
+        if (r.failure) throw r.failure;
       });
     });
 
   vobCommand(program, 'lspacket', 'describe packets: kind, family, origin, targets, ranges, and whether importable here')
     .option('--long', 'also ranges, requires, sender row, incarnation and format')
     .option('--dump', 'also every op in the packet')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
-    .action((packets: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ long?: boolean; dump?: boolean }>;
+    .action((packets, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
-        const files = expandPacketPaths(packets.length ? packets : incomingBays(siteHome(opts).dir));
-        const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
+        const rows = describePackets(vob, packets.length ? packets : incomingBays(siteHome(opts).dir), { dump: opts.dump });
         emit(
           io,
           opts,
@@ -305,10 +269,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     });
 
   vobCommand(program, 'lsepoch', 'show the epoch matrix: the actual row and the estimates of siblings')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('[replicas...]')
-    .action((replicas: string[], _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((replicas, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
     });
 
@@ -318,8 +282,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--raise-only', 'with --actual: never lower an entry')
     .argument('<replica>')
     .argument('[assignments...]', 'ORIGIN=ID...')
-    .action((replica: string, assignments: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ force?: boolean; actual?: boolean }>;
+    .action((replica, assignments, _o, c) => {
+      const opts = c.optsWithGlobals();
       if (opts.actual)
         throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
           hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
@@ -339,8 +303,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
   vobCommand(program, 'recoverpacket', 'resend what was sent to a replica since a time (resets its estimate)')
     .requiredOption('--since <time>', 'date-time of the oldest packet to resend')
     .argument('<replica>')
-    .action((replica: string, _o, c: Command) => {
-      const opts = commonOptions(c) as Opts<{ since: string }>;
+    .action((replica, _o, c) => {
+      const opts = c.optsWithGlobals();
       const since = parseDateTime(opts.since, '--since time');
       withVob(
         opts,
@@ -359,10 +323,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     });
 
   vobCommand(program, 'lsmaster', 'list objects and their master replicas')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('[replica]', 'only objects this replica masters')
-    .action((replica: string | undefined, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((replica, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const rows = lsmaster(vob, replica);
         emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
@@ -370,9 +334,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     });
 
   vobCommand(program, 'lsconflict', 'list name conflicts met on import and the names given here')
-    .option('--json', 'print the result as JSON')
-    .action((_o, c: Command) => {
-      const opts = commonOptions(c);
+    .addOption(jsonOption())
+    .action((_o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(opts, (vob) => {
         const rows = lsconflict(vob);
         emit(io, opts, rows, () =>

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
 import { printAcl } from '../../schedule/acl.js';
 import { DefinitionError } from '../../schedule/definitionError.js';
@@ -18,7 +18,7 @@ import { childProcessSpawner } from '../../schedule/spawner.js';
 import { daemonRequest } from '../../site/daemonClient.js';
 import { readDaemonFile } from '../../site/daemonFile.js';
 import type { SiteHome } from '../../site/siteHome.js';
-import { commonOptions, emit, readInputFile, siteHome, type CommonOptions, type Io } from '../context.js';
+import { emit, jsonOption, readInputFile, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
 
 interface ScheduleOptions extends CommonOptions {
   get?: boolean;
@@ -53,9 +53,7 @@ function openStore(home: SiteHome): ScheduleStore {
  * `--wait J`, `--delete J` (J: a job id, or a name no other job has).
  */
 export function registerScheduleCommands(program: Command, io: Io): void {
-  program
-    .command('schedule')
-    .description("get, set, edit, run and watch the site scheduler's jobs (ClearCase's schedule)")
+  siteCommand(program, 'schedule', "get, set, edit, run and watch the site scheduler's jobs (ClearCase's schedule)")
     .option('--get', 'print the job definition (default), one job (--job), the tasks (--tasks) or the ACL (--acl)')
     .option('--job <job>', 'with --get: only this job (id or name)')
     .option('--tasks', 'with --get: the task registry')
@@ -68,10 +66,10 @@ export function registerScheduleCommands(program: Command, io: Io): void {
     .option('--wait <job>', "wait until the job's current run ends; fails if that run failed")
     .option('--delete <job>', 'delete the job')
     .option('--force', 'accepted for ClearCase compatibility: msite does not prompt')
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('[file]', 'with --set: the definition file')
-    .action(async (file: string | undefined, _o, cmd: Command) => {
-      const opts = commonOptions(cmd) as ScheduleOptions;
+    .action(async (file, _o, cmd) => {
+      const opts: ScheduleOptions = cmd.optsWithGlobals();
       const chosen = ACTIONS.filter((a) => opts[a] !== undefined && opts[a] !== false);
       if (chosen.length !== 1) {
         throw new UsageError(

@@ -1,8 +1,8 @@
-import { Command, Option } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { lock, lstype, mktype, rename, rmtype, unlock } from '../../vob/commands/types.js';
 import { isTypeKind, TYPE_KINDS, VALUE_TYPES, type TypeKind, type ValueType } from '../../vob/rows.js';
-import { columns, commonOptions, emit, withVob, type Io } from '../context.js';
+import { columns, emit, jsonOption, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 
 const TYPE_WORDS: Record<string, string> = {
   lbtype: 'label type',
@@ -11,41 +11,44 @@ const TYPE_WORDS: Record<string, string> = {
   hltype: 'hyperlink type',
 };
 
+type MadeKind = 'lbtype' | 'brtype' | 'attype' | 'hltype';
+
+/** What the `mk*type` commands take. */
+interface MktypeOptions extends CommonOptions {
+  shared?: boolean;
+  comment: string;
+  vtype?: ValueType;
+  pbranch?: boolean;
+}
+
 /** `mk*type`, `lstype`, `rename`, `rmtype`, `lock`, `unlock`. */
 export function registerTypeCommands(program: Command, io: Io): void {
-  for (const kind of ['lbtype', 'brtype', 'attype', 'hltype'] as const) {
-    const cmd = program
-      .command(`mk${kind}`)
-      .description(`create ${TYPE_WORDS[kind]}s`)
+  const mktypeCommand = (kind: MadeKind) =>
+    vobCommand(program, `mk${kind}`, `create ${TYPE_WORDS[kind]}s`)
       .option('--shared', 'instances may be made at any replica that masters the annotated object')
       .option('-c, --comment <text>', 'comment', '')
-      .option('--vob <vob>', 'VOB tag or storage directory')
       .argument('<names...>');
-    if (kind === 'attype') cmd.addOption(new Option('--vtype <type>', 'value type').choices([...VALUE_TYPES]).default('string'));
-    if (kind === 'brtype') cmd.option('--pbranch', 'allow one branch of this type per parent branch');
-    cmd.action((names: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & {
-        shared?: boolean;
-        comment: string;
-        vtype?: ValueType;
-        pbranch?: boolean;
-      };
-      withVob(opts, (vob) => {
-        mktype(vob, kind, names, opts);
-        emit(io, opts, null, () => names.map((n) => `Created ${TYPE_WORDS[kind]} "${n}".`).join('\n'));
-      });
+  const makeTypes = (kind: MadeKind, names: string[], opts: MktypeOptions): void =>
+    withVob(opts, (vob) => {
+      mktype(vob, kind, names, opts);
+      emit(io, opts, null, () => names.map((n) => `Created ${TYPE_WORDS[kind]} "${n}".`).join('\n'));
     });
+  for (const kind of ['lbtype', 'hltype'] as const) {
+    mktypeCommand(kind).action((names, _o, c) => makeTypes(kind, names, c.optsWithGlobals()));
   }
+  mktypeCommand('brtype')
+    .option('--pbranch', 'allow one branch of this type per parent branch')
+    .action((names, _o, c) => makeTypes('brtype', names, c.optsWithGlobals()));
+  mktypeCommand('attype')
+    .addOption(new Option('--vtype <type>', 'value type').choices(VALUE_TYPES).default('string'))
+    .action((names, _o, c) => makeTypes('attype', names, c.optsWithGlobals()));
 
-  program
-    .command('lstype')
-    .description('list type objects of one kind')
+  vobCommand(program, 'lstype', 'list type objects of one kind')
     .requiredOption('--kind <kind>', `one of ${TYPE_KINDS.join(', ')}`)
     .option('--obsolete', 'include obsolete types')
-    .option('--json', 'print the result as JSON')
-    .option('--vob <vob>', 'VOB tag or storage directory')
-    .action((_o, c: Command) => {
-      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { kind: string; obsolete?: boolean };
+    .addOption(jsonOption())
+    .action((_o, c) => {
+      const opts = c.optsWithGlobals();
       if (!isTypeKind(opts.kind)) throw new UsageError(`bad --kind "${opts.kind}": use one of ${TYPE_KINDS.join(', ')}`);
       const kind: TypeKind = opts.kind;
       withVob(opts, (vob) => {
@@ -63,14 +66,11 @@ export function registerTypeCommands(program: Command, io: Io): void {
       });
     });
 
-  program
-    .command('rename')
-    .description('rename a type or replica object (at its master; replicates by OID)')
-    .option('--vob <vob>', 'VOB tag or storage directory')
+  vobCommand(program, 'rename', 'rename a type or replica object (at its master; replicates by OID)')
     .argument('<selector>', 'lbtype:NAME, brtype:NAME, attype:NAME, hltype:NAME or replica:NAME')
     .argument('<new-name>')
-    .action((selector: string, newName: string, _o, c: Command) => {
-      const opts = commonOptions(c);
+    .action((selector, newName, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -81,14 +81,11 @@ export function registerTypeCommands(program: Command, io: Io): void {
       );
     });
 
-  program
-    .command('rmtype')
-    .description('remove type objects (at their master)')
+  vobCommand(program, 'rmtype', 'remove type objects (at their master)')
     .option('--rmall', 'also remove the labels, attributes or hyperlinks of the type')
-    .option('--vob <vob>', 'VOB tag or storage directory')
     .argument('<selectors...>')
-    .action((selectors: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { rmall?: boolean };
+    .action((selectors, _o, c) => {
+      const opts = c.optsWithGlobals();
       withVob(
         opts,
         (vob) => {
@@ -100,24 +97,25 @@ export function registerTypeCommands(program: Command, io: Io): void {
     });
 
   for (const verb of ['lock', 'unlock'] as const) {
-    const cmd = program
-      .command(verb)
-      .description(`${verb} type or replica objects`)
-      .option('--vob <vob>', 'VOB tag or storage directory')
-      .argument('<selectors...>');
-    if (verb === 'lock') cmd.option('--obsolete', 'lock as obsolete: hidden from listings, and the lock replicates');
-    if (verb === 'unlock') cmd.option('--obsolete', 'accepted for symmetry; unlock lifts either lock');
-    cmd.action((selectors: string[], _o, c: Command) => {
-      const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { obsolete?: boolean };
-      withVob(
-        opts,
-        (vob) => {
-          if (verb === 'lock') lock(vob, selectors, opts);
-          else unlock(vob, selectors);
-          emit(io, opts, null, () => selectors.map((s) => `${verb === 'lock' ? 'Locked' : 'Unlocked'} ${s}.`).join('\n'));
-        },
-        selectors,
-      );
-    });
+    vobCommand(program, verb, `${verb} type or replica objects`)
+      .argument('<selectors...>')
+      .option(
+        '--obsolete',
+        verb === 'lock'
+          ? 'lock as obsolete: hidden from listings, and the lock replicates'
+          : 'accepted for symmetry; unlock lifts either lock',
+      )
+      .action((selectors, _o, c) => {
+        const opts = c.optsWithGlobals();
+        withVob(
+          opts,
+          (vob) => {
+            if (verb === 'lock') lock(vob, selectors, opts);
+            else unlock(vob, selectors);
+            emit(io, opts, null, () => selectors.map((s) => `${verb === 'lock' ? 'Locked' : 'Unlocked'} ${s}.`).join('\n'));
+          },
+          selectors,
+        );
+      });
   }
 }

@@ -1,30 +1,23 @@
-import { Command, Option } from 'commander';
-import { Vob } from '../../vob/vob.js';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { createRegisteredVob } from '../../site/createRegisteredVob.js';
-import { NAME_POLICIES, type NamePolicy } from '../../vob/nameConflicts.js';
+import { listVobs } from '../../site/listVobs.js';
+import { NAME_POLICIES } from '../../vob/nameConflicts.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, type Io } from '../context.js';
+import { columns, emit, jsonOption, siteCommand, siteHome, type Io } from '../context.js';
 
 /** `mkvob` and `lsvob`: VOB families and the site's registry of tags. */
 export function registerVobCommands(program: Command, io: Io): void {
-  program
-    .command('mkvob')
-    .description('create a VOB family with its first replica and register it under a tag')
+  siteCommand(program, 'mkvob', 'create a VOB family with its first replica and register it under a tag')
     .requiredOption('--tag <tag>', 'the VOB tag, e.g. /vobs/dev')
     .option('--replica <name>', 'name of the first replica', 'original')
     .option('--host <host>', 'host the replica lives on (default this machine)')
     .addOption(
-      new Option('--name-policy <policy>', 'how imports settle two objects with one name').choices([...NAME_POLICIES]).default('rename'),
+      new Option('--name-policy <policy>', 'how imports settle two objects with one name').choices(NAME_POLICIES).default('rename'),
     )
-    .option('--json', 'print the result as JSON')
+    .addOption(jsonOption())
     .argument('<storage-dir>', 'new, empty directory for the VOB')
-    .action((dir: string, _o, cmd: Command) => {
-      const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & {
-        tag: string;
-        replica: string;
-        host?: string;
-        namePolicy: NamePolicy;
-      };
+    .action((dir, _o, cmd) => {
+      const opts = cmd.optsWithGlobals();
       const vob = createRegisteredVob(siteHome(opts), dir, {
         tag: opts.tag,
         replicaName: opts.replica,
@@ -43,30 +36,15 @@ export function registerVobCommands(program: Command, io: Io): void {
       }
     });
 
-  program
-    .command('lsvob')
-    .description('list the VOBs registered in the site home')
-    .option('--json', 'print the result as JSON')
-    .action((_o, cmd: Command) => {
-      const opts = commonOptions(cmd);
-      const rows = siteHome(opts)
-        .registrations()
-        .map((e) => {
-          // A VOB being created is listed as such, never opened half-made.
-          if (e.state === 'creating') return { tag: e.tag, path: e.path, family: null, replica: null, state: e.state };
-          try {
-            const vob = Vob.open(e.path);
-            try {
-              return { tag: e.tag, path: e.path, family: vob.family, replica: replicaName(vob, vob.self) };
-            } finally {
-              vob.close();
-            }
-          } catch {
-            return { tag: e.tag, path: e.path, family: null, replica: null };
-          }
-        });
+  siteCommand(program, 'lsvob', 'list the VOBs registered in the site home')
+    .addOption(jsonOption())
+    .action((_o, cmd) => {
+      const opts = cmd.optsWithGlobals();
+      const rows = listVobs(siteHome(opts));
       emit(io, opts, rows, () =>
-        columns(rows.map((r) => [r.tag, r.path, 'state' in r ? '(being created)' : (r.replica ?? '(unreadable)'), r.family ?? ''])),
+        columns(
+          rows.map((r) => [r.tag, r.path, r.state === 'creating' ? '(being created)' : (r.replica ?? '(unreadable)'), r.family ?? '']),
+        ),
       );
     });
 }
