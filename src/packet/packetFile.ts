@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
-import { InvalidInputError, IoError, MsiteError } from '../core/errors.js';
+import { InvalidInputError, IoError, isTransientSysCode, MsiteError } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
 import { PacketError } from './packetError.js';
@@ -392,8 +392,6 @@ function checkRanges<E extends Error>(ops: readonly WireOp[], ranges: Record<str
   }
 }
 
-const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'ETIMEDOUT']);
-
 function ioError(what: string, path: string, err: unknown): IoError {
   const e = err as NodeJS.ErrnoException;
   const sysCode = e.code;
@@ -408,6 +406,6 @@ function ioError(what: string, path: string, err: unknown): IoError {
   return new IoError(`${what}: ${why}`, {
     cause: err,
     data: { path, sysCode },
-    persistence: sysCode !== undefined && TRANSIENT.has(sysCode) ? 'transient' : 'permanent',
+    persistence: isTransientSysCode(sysCode) ? 'transient' : 'permanent',
   });
 }

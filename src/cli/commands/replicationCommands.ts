@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { Command } from 'commander';
-import { InvalidInputError, MsiteError, UsageError } from '../../core/errors.js';
+import { InvalidInputError, UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
 import { parseSize } from '../../core/parseSize.js';
@@ -8,6 +8,7 @@ import { incomingBays } from '../../shipping/incomingBays.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
 import { assessPacket, expandPacketPaths, importPackets, type PacketOutcome } from '../../replication/importPackets.js';
+import { PacketsNotAppliedError } from '../../replication/packetsNotAppliedError.js';
 import { describePacket } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
 import { exportReplica, importReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
@@ -275,13 +276,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           opts.receive ? o.result === 'refused' : o.result !== 'applied' && o.result !== 'already-applied',
         );
         if (failed.length && !opts.diagnose) {
-          throw new MsiteError(
-            'ENOTAPPLIED',
-            `${failed.length} of ${outcomes.length} packet${outcomes.length === 1 ? ' was' : 's were'} not applied`,
-            {
-              hint: 'they are left in place; see the reasons above, or syncreplica --import --diagnose',
-              data: { packets: failed.map((f) => f.path) },
-            },
+          throw new PacketsNotAppliedError(
+            failed.map((f) => f.path),
+            outcomes.length,
           );
         }
       });
