@@ -8,7 +8,18 @@ import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
 import { cat, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
-import { columns, commonOptions, configSpec, emit, readInputFile, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import {
+  columns,
+  commonOptions,
+  configSpec,
+  emit,
+  readInputFile,
+  readVob,
+  vobCommand,
+  withVob,
+  type CommonOptions,
+  type Io,
+} from '../context.js';
 
 type Opts<T> = CommonOptions & T;
 
@@ -148,7 +159,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('[dir]', 'directory path', '.')
     .action((dir: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = ls(vob, dir, configSpec(opts));
         emit(io, opts, rows, () =>
           columns(
@@ -166,7 +177,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<version-path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
+      readVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
     });
 
   vobCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels", { paths: true })
@@ -174,7 +185,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsvtree(vob, path, configSpec(opts));
         emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
       });
@@ -185,7 +196,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<object>')
     .action((object: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(
+      readVob(
         opts,
         (vob) => {
           const d = describe(vob, object, configSpec(opts));
@@ -212,7 +223,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((_o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ since?: string }>;
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lshistory(vob, { since });
         emit(io, opts, rows, () =>
           rows

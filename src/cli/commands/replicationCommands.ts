@@ -15,7 +15,7 @@ import { exportReplica, importReplica, parseReplicaSpec } from '../../replicatio
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, commonOptions, emit, readVob, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 import { progressLine } from '../progressLine.js';
 
 type Opts<T> = CommonOptions & T;
@@ -104,7 +104,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ long?: boolean }>;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
           columns(
@@ -291,7 +291,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
     .action((packets: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ long?: boolean; dump?: boolean }>;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const files = expandPacketPaths(packets.length ? packets : incomingBays(siteHome(opts).dir));
         const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
         emit(
@@ -308,7 +308,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replicas...]')
     .action((replicas: string[], _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      readVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
@@ -362,7 +362,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replica]', 'only objects this replica masters')
     .action((replica: string | undefined, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsmaster(vob, replica);
         emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
       });
@@ -372,7 +372,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsconflict(vob);
         emit(io, opts, rows, () =>
           columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])),

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { lock, lstype, mktype, rename, rmtype, unlock } from '../../vob/commands/types.js';
 import { isTypeKind, TYPE_KINDS, VALUE_TYPES, type TypeKind, type ValueType } from '../../vob/rows.js';
-import { columns, commonOptions, emit, withVob, type Io } from '../context.js';
+import { columns, commonOptions, emit, readVob, withVob, type Io } from '../context.js';
 
 const TYPE_WORDS: Record<string, string> = {
   lbtype: 'label type',
@@ -48,7 +48,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { kind: string; obsolete?: boolean };
       if (!isTypeKind(opts.kind)) throw new UsageError(`bad --kind "${opts.kind}": use one of ${TYPE_KINDS.join(', ')}`);
       const kind: TypeKind = opts.kind;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lstype(vob, kind, opts);
         emit(io, opts, rows, () =>
           columns(
