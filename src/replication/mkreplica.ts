@@ -8,7 +8,7 @@ import { generateReplicaKeys } from '../packet/replicaKeys.js';
 import { applyLocal } from '../vob/ops/applyOp.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import { DB_FILE, POOL_DIR, Vob } from '../vob/vob.js';
-import { assertObjectName } from '../vob/names.js';
+import { assertObjectName, assertVobTag } from '../vob/names.js';
 import { actualRow, raiseEstimate } from './epochs.js';
 import { currentFacts } from './facts.js';
 import { KEY_FILE, readPrivateKey, writePrivateKey } from './replicaKey.js';
@@ -117,6 +117,7 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
  * sender's replica object inside). The new replica starts with the sender's actual row.
  */
 export function importReplica(dir: string, packetPath: string, options: { tag: string }): Vob {
+  assertVobTag(options.tag);
   const header = readPacketHeader(packetPath);
   if (header.kind !== 'creation')
     throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, {
