@@ -151,7 +151,7 @@ export class PermissionError extends MsiteError {
   constructor(action: string, path: string, options: MsiteErrorOptions & { sysCode?: string } = {}) {
     const why = options.sysCode === 'EROFS' ? 'the file system is read-only' : 'permission denied';
     super(PermissionError.code, `cannot ${action} ${path}: ${why}`, {
-      hint: 'check the owner and permissions of that path, or choose another site home (--home)',
+      hint: 'check its owner and permissions, and that its file system is mounted read-write',
       ...options,
       data: { path, sysCode: options.sysCode, ...options.data },
     });

@@ -73,6 +73,20 @@ describe('files that are not packets, though named like one', () => {
     expect(imported.stderr).toMatch(ONE_LINE);
     expect(snapshot(vobDir)).toEqual(before);
   });
+
+  it('syncreplica --import --receive refuses a FIFO in an incoming bay and leaves it there', () => {
+    const incoming = join(home, 'shipping', 'ms_ship', 'incoming');
+    mkdirSync(incoming, { recursive: true });
+    const delivered = join(incoming, 'sync_x_2026-11-22T095226Z_1_9');
+    execFileSync('mkfifo', [delivered]);
+    const before = snapshot(vobDir);
+    const r = bounded(['syncreplica', '--import', '--receive'], home);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${delivered} is not a packet: it is a FIFO`);
+    expect(r.stderr).toMatch(ONE_LINE);
+    expect(statSync(delivered).isFIFO()).toBe(true);
+    expect(snapshot(vobDir)).toEqual(before);
+  });
 });
 
 describe('opening a VOB changes nothing unless the command writes', () => {
