@@ -39,8 +39,17 @@ export function siteHome(opts: CommonOptions): SiteHome {
  * registered VOB), runs `fn`, and closes it whatever happens.
  */
 export function withVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
+  return openedVob(opts, fn, selectors, false);
+}
+
+/** withVob for a command that only reads: the VOB is opened read-only, so looking can never change it. */
+export function readVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
+  return openedVob(opts, fn, selectors, true);
+}
+
+function openedVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
   const dir = siteHome(opts).resolveVob(opts.vob ?? vobFromSelectors(selectors));
-  const vob = Vob.open(dir);
+  const vob = Vob.open(dir, { readonly });
   try {
     return fn(vob);
   } finally {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { MsiteError, toMsiteError, UsageError } from '../core/errors.js';
+import { escapeControlChars } from '../core/controlChars.js';
+import { InternalError, MsiteError, toMsiteError } from '../core/errors.js';
 import { processIo, type Io } from './context.js';
 import { registerObjectCommands } from './commands/objectCommands.js';
 import { registerTypeCommands } from './commands/typeCommands.js';
@@ -76,11 +77,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       const message = err.message.replace(/^error: /, '');
-      io.err(`msite: error: ${message} (see msite help${commandName(argv)})\n`);
+      io.err(`msite: error: ${escapeControlChars(message)} (see msite help${escapeControlChars(commandName(argv))})\n`);
       return 2;
     }
     const e: MsiteError = toMsiteError(err);
-    io.err(`msite: error: ${e instanceof UsageError || e.code !== 'EINTERNAL' ? e.toLine() : `internal error: ${e.message}`}\n`);
+    // One line whatever a message holds: a name with a newline must not forge a second line.
+    io.err(`msite: error: ${escapeControlChars(e instanceof InternalError ? `internal error: ${e.message}` : e.toLine())}\n`);
     if (debug && err instanceof Error && err.stack) io.err(err.stack + '\n');
     return e.exitCode;
   }

@@ -22,6 +22,9 @@ export class MsiteError extends Error {
   readonly hint: string | undefined;
   readonly persistence: Persistence;
 
+  /** The HTTP status the daemon answers this kind of failure with; each subclass states its own. */
+  static readonly httpStatus: number = 500;
+
   constructor(code: string, message: string, options: MsiteErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
@@ -33,6 +36,11 @@ export class MsiteError extends Error {
 
   get transient(): boolean {
     return this.persistence === 'transient';
+  }
+
+  /** The HTTP status for this failure: its class's `httpStatus`. */
+  get httpStatus(): number {
+    return (this.constructor as typeof MsiteError).httpStatus;
   }
 
   /** Exit status for the CLI: 2 for usage errors, 1 for everything else. */
@@ -48,7 +56,8 @@ export class MsiteError extends Error {
 
 /** A command line that does not parse: unknown option, missing argument, malformed selector. */
 export class UsageError extends MsiteError {
-  static readonly code = 'EUSAGE';
+  static readonly code = 'USAGE';
+  static override readonly httpStatus: number = 400;
   constructor(message: string, options: MsiteErrorOptions = {}) {
     super(UsageError.code, message, options);
   }
@@ -59,7 +68,8 @@ export class UsageError extends MsiteError {
 
 /** A named object (path, type, replica, VOB tag, version) does not exist. */
 export class NotFoundError extends MsiteError {
-  static readonly code = 'ENOTFOUND';
+  static readonly code = 'NOT_FOUND';
+  static override readonly httpStatus: number = 404;
   constructor(what: string, name: string, options: MsiteErrorOptions = {}) {
     super(NotFoundError.code, `${what} not found: "${name}"`, {
       ...options,
@@ -70,7 +80,8 @@ export class NotFoundError extends MsiteError {
 
 /** A name is already used by another object of the same kind. */
 export class AlreadyExistsError extends MsiteError {
-  static readonly code = 'EEXISTS';
+  static readonly code = 'ALREADY_EXISTS';
+  static override readonly httpStatus: number = 409;
   constructor(what: string, name: string, options: MsiteErrorOptions = {}) {
     super(AlreadyExistsError.code, `${what} already exists: "${name}"`, {
       ...options,
@@ -81,7 +92,8 @@ export class AlreadyExistsError extends MsiteError {
 
 /** The operation needs mastership this replica does not hold (MultiSite's wording). */
 export class MastershipError extends MsiteError {
-  static readonly code = 'EMASTERSHIP';
+  static readonly code = 'MASTERSHIP';
+  static override readonly httpStatus: number = 403;
   constructor(data: { operation: string; replica: string; vob: string; object: string; master: string }) {
     super(
       MastershipError.code,
@@ -94,7 +106,8 @@ export class MastershipError extends MsiteError {
 
 /** The operation is valid in general but not in the object's present state (not checked out, locked...). */
 export class StateError extends MsiteError {
-  static readonly code = 'ESTATE';
+  static readonly code = 'STATE';
+  static override readonly httpStatus: number = 409;
   constructor(message: string, options: MsiteErrorOptions = {}) {
     super(StateError.code, message, options);
   }
@@ -102,7 +115,8 @@ export class StateError extends MsiteError {
 
 /** Input that is not what it claims to be: malformed value, bad config spec, bad file. */
 export class InvalidInputError extends MsiteError {
-  static readonly code = 'EINVALID';
+  static readonly code = 'INVALID_INPUT';
+  static override readonly httpStatus: number = 400;
   constructor(message: string, options: MsiteErrorOptions = {}) {
     super(InvalidInputError.code, message, options);
   }
@@ -110,7 +124,7 @@ export class InvalidInputError extends MsiteError {
 
 /** A storage directory that is not a VOB, or a VOB whose schema this build cannot read. */
 export class StorageError extends MsiteError {
-  static readonly code = 'ESTORAGE';
+  static readonly code = 'STORAGE';
   constructor(message: string, options: MsiteErrorOptions = {}) {
     super(StorageError.code, message, options);
   }
@@ -118,21 +132,130 @@ export class StorageError extends MsiteError {
 
 /** Something outside msite failed in a way that may pass (busy database, full disk, I/O). */
 export class IoError extends MsiteError {
-  static readonly code = 'EIO';
+  static readonly code = 'IO';
   constructor(message: string, options: MsiteErrorOptions = {}) {
     super(IoError.code, message, { persistence: 'transient', ...options });
   }
+  /** 503 while retrying can help, else 500. */
+  override get httpStatus(): number {
+    return this.transient ? 503 : 500;
+  }
+}
+
+/**
+ * msite may not write (or create) a file or directory it needs: permissions, a read-only file
+ * system, an immutable file. `data.path` names it, so the administrator knows what to fix.
+ */
+export class PermissionError extends MsiteError {
+  static readonly code = 'PERMISSION';
+  constructor(action: string, path: string, options: MsiteErrorOptions & { sysCode?: string } = {}) {
+    const why = options.sysCode === 'EROFS' ? 'the file system is read-only' : 'permission denied';
+    super(PermissionError.code, `cannot ${action} ${path}: ${why}`, {
+      hint: 'check its owner and permissions, and that its file system is mounted read-write',
+      ...options,
+      data: { path, sysCode: options.sysCode, ...options.data },
+    });
+  }
+}
+
+/** A fault in msite itself, or a system failure no other class describes; the original is the `cause`. */
+export class InternalError extends MsiteError {
+  static readonly code = 'INTERNAL';
+  constructor(message: string, options: MsiteErrorOptions = {}) {
+    super(InternalError.code, message, options);
+  }
+}
+
+/**
+ * System error codes (errno names, SQLite result codes) after which the same operation may succeed
+ * later: a busy or locked database, a full disk or quota, too many open files, a network hiccup.
+ * The one place that decides it; everything that retries asks `isTransientSysCode`.
+ */
+const TRANSIENT_SYS_CODES: ReadonlySet<string> = new Set([
+  'EAGAIN',
+  'EWOULDBLOCK',
+  'EBUSY',
+  'EINTR',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'ENOSPC',
+  'EDQUOT',
+  'ENOMEM',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+]);
+
+/** Whether a system error code names a failure that may pass; SQLite extended codes count as their primary. */
+export function isTransientSysCode(sysCode: string | undefined): boolean {
+  if (sysCode === undefined) return false;
+  if (TRANSIENT_SYS_CODES.has(sysCode)) return true;
+  const primary = /^(SQLITE_[A-Z]+)_/.exec(sysCode)?.[1];
+  return primary !== undefined && TRANSIENT_SYS_CODES.has(primary);
+}
+
+/** System error codes that mean "you may not write there". */
+const PERMISSION_SYS_CODES: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'SQLITE_READONLY']);
+
+/** Whether a system error code says the path may not be written (see `PermissionError`). */
+export function isPermissionSysCode(sysCode: string | undefined): boolean {
+  return sysCode !== undefined && (PERMISSION_SYS_CODES.has(sysCode) || sysCode.startsWith('SQLITE_READONLY'));
+}
+
+/**
+ * Runs a file-system write (`action` on `path`: "write", "create directory"...) so that a system
+ * failure names the path: a refusal to write becomes a `PermissionError`, any other system error an
+ * `IoError` (transient or not by the table above). Anything else passes through unchanged.
+ */
+export function writingTo<T>(action: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw writeFailure(err, action, path) ?? err;
+  }
+}
+
+/** The `PermissionError` or `IoError` naming `path` for a system error met doing `action` on it; undefined for other errors. */
+export function writeFailure(err: unknown, action: string, path: string): MsiteError | undefined {
+  if (err instanceof MsiteError || !(err instanceof Error)) return undefined;
+  const e = err as NodeJS.ErrnoException;
+  const sysCode = e.code;
+  if (typeof sysCode !== 'string' || !/^(E[A-Z0-9]+|SQLITE_[A-Z_]+)$/.test(sysCode)) return undefined;
+  const data = { path, sysCode, ...(e.path !== undefined && e.path !== path ? { sysPath: e.path } : {}) };
+  if (isPermissionSysCode(sysCode)) return new PermissionError(action, path, { cause: err, sysCode, data });
+  // Node words it "ENOTDIR: not a directory, mkdir '/x/y'": keep the reason, the path is named already.
+  const why = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+  return new IoError(`cannot ${action} ${path}: ${why}`, {
+    cause: err,
+    data,
+    persistence: isTransientSysCode(sysCode) ? 'transient' : 'permanent',
+  });
 }
 
 /** Wraps anything thrown that is not already an MsiteError, keeping the original as `cause`. */
 export function toMsiteError(err: unknown): MsiteError {
   if (err instanceof MsiteError) return err;
   if (err instanceof Error) {
-    const sysCode = (err as NodeJS.ErrnoException).code;
-    if (sysCode === 'SQLITE_BUSY' || sysCode === 'EAGAIN' || sysCode === 'ENOSPC') {
-      return new IoError(err.message, { cause: err, data: { sysCode } });
+    const e = err as NodeJS.ErrnoException;
+    const sysCode = e.code;
+    // A system call that failed on a path is the environment's doing, not a fault in msite: name the path.
+    if (e.path !== undefined) {
+      const named = writeFailure(err, e.syscall ?? 'access', e.path);
+      if (named) return named;
     }
-    return new MsiteError('EINTERNAL', err.message, { cause: err, data: { sysCode } });
+    if (isTransientSysCode(sysCode)) return new IoError(err.message, { cause: err, data: { sysCode } });
+    return new InternalError(err.message, { cause: err, data: { sysCode } });
   }
-  return new MsiteError('EINTERNAL', String(err));
+  return new InternalError(String(err));
 }

@@ -12,6 +12,7 @@ export interface LineProblem {
  * `data.problems` lists them all, so an editor can show every one at once.
  */
 export class LineProblemsError extends MsiteError {
+  static override readonly httpStatus: number = 400;
   readonly problems: readonly LineProblem[];
   readonly file: string | undefined;
   readonly line: number;

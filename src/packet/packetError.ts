@@ -10,7 +10,8 @@ export type PacketErrorReason = 'not-a-packet' | 'format-version' | 'truncated' 
  * `path` plus details (offsets, lengths, the signer).
  */
 export class PacketError extends MsiteError {
-  static readonly code = 'EPACKET';
+  static readonly code = 'PACKET';
+  static override readonly httpStatus: number = 422;
   readonly reason: PacketErrorReason;
   readonly path: string;
 

@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
-import { InvalidInputError, IoError, MsiteError } from '../core/errors.js';
+import { InvalidInputError, IoError, isTransientSysCode, MsiteError } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
 import { PacketError } from './packetError.js';
@@ -93,6 +93,7 @@ export function writePacket(path: string, header: PacketHeaderInput, body: Packe
   try {
     writeFileAtomic(path, file);
   } catch (err) {
+    if (err instanceof MsiteError) throw err;
     throw ioError(`cannot write packet ${path}`, path, err);
   }
   return reread.data;
@@ -126,12 +127,7 @@ export function readPacketHeaderInfo(path: string): PacketHeaderInfo {
 
 /** Runs `use` on the open file; fs failures become IoErrors naming the packet. */
 function openPacket<T>(path: string, use: (fd: number, fileLength: number) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw ioError(`cannot read packet ${path}`, path, err);
-  }
+  const fd = openPacketFile(path);
   try {
     return use(fd, fstatSync(fd).size);
   } catch (err) {
@@ -140,6 +136,51 @@ function openPacket<T>(path: string, use: (fd: number, fileLength: number) => T)
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Opens a packet file for reading, refusing anything but a regular file (or a link to one) as not a
+ * packet. A FIFO would block the open and every read for ever, and opening a device can act on it,
+ * so the type is checked before the open; the open is non-blocking and the type checked again on
+ * the descriptor, in case the name was replaced in between.
+ *
+ * @throws PacketError (not-a-packet) for a FIFO, socket, device or directory; IoError when it cannot be opened.
+ */
+export function openPacketFile(path: string): number {
+  let before: Stats;
+  try {
+    before = statSync(path);
+  } catch (err) {
+    throw ioError(`cannot read packet ${path}`, path, err);
+  }
+  if (!before.isFile()) throw notARegularFile(path, before);
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    throw ioError(`cannot read packet ${path}`, path, err);
+  }
+  const after = fstatSync(fd);
+  if (!after.isFile()) {
+    closeSync(fd);
+    throw notARegularFile(path, after);
+  }
+  return fd;
+}
+
+function notARegularFile(path: string, st: Stats): PacketError {
+  const kind = st.isDirectory()
+    ? 'a directory'
+    : st.isFIFO()
+      ? 'a FIFO'
+      : st.isSocket()
+        ? 'a socket'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : 'not a regular file';
+  return new PacketError('not-a-packet', path, `${path} is not a packet: it is ${kind}`, {
+    hint: 'give a packet file, or a directory of packets',
+  });
 }
 
 /** The file's first bytes: the prefix, the header and the signature, as far as the file has them. */
@@ -392,8 +433,6 @@ function checkRanges<E extends Error>(ops: readonly WireOp[], ranges: Record<str
   }
 }
 
-const TRANSIENT = new Set(['EAGAIN', 'EBUSY', 'EIO', 'EMFILE', 'ENFILE', 'ENOSPC', 'EDQUOT', 'ETIMEDOUT']);
-
 function ioError(what: string, path: string, err: unknown): IoError {
   const e = err as NodeJS.ErrnoException;
   const sysCode = e.code;
@@ -408,6 +447,6 @@ function ioError(what: string, path: string, err: unknown): IoError {
   return new IoError(`${what}: ${why}`, {
     cause: err,
     data: { path, sysCode },
-    persistence: sysCode !== undefined && TRANSIENT.has(sysCode) ? 'transient' : 'permanent',
+    persistence: isTransientSysCode(sysCode) ? 'transient' : 'permanent',
   });
 }

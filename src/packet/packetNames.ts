@@ -43,7 +43,7 @@ export function parsePacketFileName(name: string): PacketFileNameParts | undefin
   return { kind: m[1] === 'repl' ? 'creation' : 'update', replica: m[2]!, timestamp: m[3]!, pid: Number(m[4]), seq: Number(m[5]) };
 }
 
-/** True for names packetFileName makes; false for temp files (`.sync_...tmp`), orders (`sh_o_...`) and the rest. */
+/** True for names packetFileName makes; false for temp files (`.sync_...~msite-tmp~...`), orders (`sh_o_...`) and the rest. */
 export function isPacketFileName(name: string): boolean {
   return NAME.test(name);
 }

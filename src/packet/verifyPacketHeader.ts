@@ -1,7 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
-import { IoError } from '../core/errors.js';
+import { closeSync, readSync } from 'node:fs';
 import { PacketError } from './packetError.js';
-import { readPacketHeaderInfo } from './packetFile.js';
+import { openPacketFile, readPacketHeaderInfo } from './packetFile.js';
 import type { PacketHeader } from './packetTypes.js';
 import { SIGNATURE_LENGTH, verify } from './replicaKeys.js';
 
@@ -32,12 +31,7 @@ export function verifyPacketHeader(path: string, publicKeyFor: (origin: string) 
     );
   }
   const signed = Buffer.allocUnsafe(info.bodyOffset);
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new IoError(`cannot read packet ${path}: ${(err as Error).message}`, { cause: err, data: { path } });
-  }
+  const fd = openPacketFile(path);
   try {
     let off = 0;
     while (off < signed.length) {

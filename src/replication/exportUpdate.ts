@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { removeStaleTempFiles } from '../core/atomicFile.js';
 import { InvalidInputError } from '../core/errors.js';
 import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
@@ -71,6 +72,9 @@ interface Fragment {
 export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
   const warnings: string[] = [];
   const targets = resolveTargets(vob, selectors, warnings);
+  // An export killed midway leaves its temp file; clear those here, or they would pile up for ever.
+  const outDir = existsSync(options.out) && statSync(options.out).isDirectory() ? options.out : dirname(options.out);
+  for (const name of removeStaleTempFiles(outDir)) warnings.push(`removed ${join(outDir, name)}, left by an export that was stopped`);
   vob.transaction(() =>
     healEstimates(
       vob,

@@ -1,14 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../core/atomicFile.js';
-import { InvalidInputError, StorageError } from '../core/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { removeStaleTempFiles, writeFileAtomic } from '../core/atomicFile.js';
+import { InvalidInputError, StorageError, writingTo } from '../core/errors.js';
 import { newOid, type ReplicaOid } from '../core/ids.js';
 import { readPacket, readPacketHeader, packetFileName, writePacket } from '../packet/packetFile.js';
 import { generateReplicaKeys } from '../packet/replicaKeys.js';
 import { applyLocal } from '../vob/ops/applyOp.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
 import { DB_FILE, POOL_DIR, Vob } from '../vob/vob.js';
-import { assertObjectName } from '../vob/names.js';
+import { assertObjectName, assertVobTag } from '../vob/names.js';
 import { actualRow, raiseEstimate } from './epochs.js';
 import { currentFacts } from './facts.js';
 import { KEY_FILE, readPrivateKey, writePrivateKey } from './replicaKey.js';
@@ -49,6 +49,7 @@ function poolFiles(vob: Vob): { sha: string; bytes: Uint8Array }[] {
 export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], options: { out: string; comment?: string }): string[] {
   if (specs.length === 0) throw new InvalidInputError('name at least one HOST:REPLICA');
   const toDir = existsSync(options.out) && statSync(options.out).isDirectory();
+  removeStaleTempFiles(toDir ? options.out : dirname(options.out));
   if (!toDir && specs.length > 1) throw new InvalidInputError('several replicas need --out DIR: each gets its own creation packet');
   for (const s of specs) if (replicaByName(vob, s.name)) throw new InvalidInputError(`Replica ${s.name} already exists`);
   const privateKey = readPrivateKey(vob);
@@ -116,6 +117,7 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
  * sender's replica object inside). The new replica starts with the sender's actual row.
  */
 export function importReplica(dir: string, packetPath: string, options: { tag: string }): Vob {
+  assertVobTag(options.tag);
   const header = readPacketHeader(packetPath);
   if (header.kind !== 'creation')
     throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, {
@@ -135,12 +137,12 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
       hint: 'choose a new storage directory',
     });
   }
-  mkdirSync(join(abs, POOL_DIR), { recursive: true });
+  writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR), { recursive: true }));
   try {
     writeFileAtomic(join(abs, DB_FILE), body.creation.database);
     // Only pool files (named by SHA-256) are written: no name from a packet becomes a path otherwise.
     for (const f of body.creation.files.filter((file) => /^[0-9a-f]{64}$/.test(file.sha))) {
-      mkdirSync(join(abs, POOL_DIR, f.sha.slice(0, 2)), { recursive: true });
+      writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR, f.sha.slice(0, 2)), { recursive: true }));
       writeFileAtomic(join(abs, POOL_DIR, f.sha.slice(0, 2), f.sha), f.bytes);
     }
     writePrivateKey(abs, replicaKey);

@@ -6,7 +6,7 @@ export type DefinitionProblem = LineProblem;
 
 /** A job, task or ACL definition that breaks a rule: "line 7: <rule>", prefixed with the file when known. */
 export class DefinitionError extends LineProblemsError {
-  static readonly code = 'ESCHEDULE';
+  static readonly code = 'SCHEDULE_DEFINITION';
 
   constructor(problems: readonly DefinitionProblem[], file?: string, options: MsiteErrorOptions = {}) {
     super(DefinitionError.code, problems, file, { hint: 'fix the definition and set it again; nothing was changed', ...options });

@@ -3,7 +3,8 @@ import type { AccessLevel } from './acl.js';
 
 /** The scheduler ACL does not give a user the access an operation needs. */
 export class ScheduleAccessError extends MsiteError {
-  static readonly code = 'EACCESS';
+  static readonly code = 'SCHEDULE_ACCESS';
+  static override readonly httpStatus: number = 403;
   constructor(user: string, needed: AccessLevel, granted: AccessLevel | 'none') {
     const label = (level: AccessLevel | 'none'): string => (level === 'none' ? 'no' : level[0]!.toUpperCase() + level.slice(1));
     super(

@@ -89,7 +89,7 @@ export type ShippingConfProblem = LineProblem;
 
 /** A shipping.conf that breaks a rule: "FILE: line N: <rule>"; `data.problems` lists them all. */
 export class ShippingConfError extends LineProblemsError {
-  static readonly code = 'ESHIPCONF';
+  static readonly code = 'SHIPPING_CONF';
 
   constructor(problems: readonly ShippingConfProblem[], file: string, options: MsiteErrorOptions = {}) {
     super(ShippingConfError.code, problems, file, { hint: `correct the line in ${file}`, ...options });

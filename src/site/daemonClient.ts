@@ -1,4 +1,5 @@
-import { IoError, MsiteError } from '../core/errors.js';
+import { IoError } from '../core/errors.js';
+import { DaemonError } from './daemonError.js';
 import type { DaemonInfo } from './daemonFile.js';
 
 export interface DaemonReply {
@@ -9,7 +10,7 @@ export interface DaemonReply {
 /**
  * One JSON request to the site's daemon (as found in daemon.json).
  *
- * @throws IoError (transient) when the daemon cannot be reached; MsiteError with the daemon's code when
+ * @throws IoError (transient) when the daemon cannot be reached; DaemonError with the daemon's code when
  *   it answers with an error.
  */
 export async function daemonRequest(daemon: DaemonInfo, method: string, path: string, body?: unknown): Promise<DaemonReply> {
@@ -38,8 +39,8 @@ export async function daemonRequest(daemon: DaemonInfo, method: string, path: st
   }
   if (res.status >= 400) {
     const error = (parsed as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
-    throw new MsiteError(error?.code ?? 'EDAEMON', error?.message ?? `the daemon answered ${res.status}`, {
-      data: { url, status: res.status },
+    throw new DaemonError(error?.code, res.status, error?.message ?? `the daemon answered ${res.status}`, {
+      data: { url },
       ...(error?.hint !== undefined ? { hint: error.hint } : {}),
     });
   }

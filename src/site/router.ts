@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidInputError, MsiteError, NotFoundError, StateError, toMsiteError, UsageError } from '../core/errors.js';
+import { InvalidInputError, NotFoundError, toMsiteError } from '../core/errors.js';
+import { MethodNotAllowedError } from './methodNotAllowedError.js';
 
 /**
  * The daemon's small route table: `METHOD /path/:param` patterns to handlers that return a status and
@@ -31,22 +32,6 @@ interface Route {
 /** Largest request body read, so a bad client cannot fill memory. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** HTTP status for an MsiteError, by its class (and code for the ones defined elsewhere). */
-export function httpStatusOf(err: MsiteError): number {
-  if (err instanceof NotFoundError) return 404;
-  if (err instanceof StateError) return 409;
-  if (err instanceof InvalidInputError || err instanceof UsageError) return 400;
-  switch (err.code) {
-    case 'EACCESS':
-      return 403;
-    case 'EAMBIGUOUS':
-    case 'ESCHEDULE':
-      return 400;
-    default:
-      return err.code === 'EINTERNAL' ? 500 : err.transient ? 503 : 400;
-  }
-}
-
 export class Router {
   private readonly routes: Route[] = [];
 
@@ -74,7 +59,7 @@ export class Router {
       const e = toMsiteError(err);
       const error: Record<string, unknown> = { code: e.code, message: e.message };
       if (e.hint !== undefined) error['hint'] = e.hint;
-      result = { status: httpStatusOf(e), body: { error } };
+      result = { status: e.httpStatus, body: { error } };
     }
     const text = `${JSON.stringify(result.body)}\n`;
     res.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -88,11 +73,7 @@ export class Router {
     if (matching.length === 0) throw new NotFoundError('route', `${method} ${url.pathname}`);
     const route = matching.find((r) => r.method === method);
     if (!route) {
-      const allowed = [...new Set(matching.map((r) => r.method))].join(', ');
-      return {
-        status: 405,
-        body: { error: { code: 'EMETHOD', message: `method ${method} not allowed on ${url.pathname} (allowed: ${allowed})` } },
-      };
+      throw new MethodNotAllowedError(method, url.pathname, [...new Set(matching.map((r) => r.method))]);
     }
     const m = route.pattern.exec(url.pathname)!;
     const params: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
-import { InvalidInputError, IoError, StateError } from '../core/errors.js';
+import { InvalidInputError, IoError, StateError, writingTo } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { jobStatus } from '../schedule/jobStatus.js';
 import { Scheduler } from '../schedule/scheduler.js';
@@ -82,7 +82,6 @@ export class SiteDaemon {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new InvalidInputError(`bad port ${port}: give a number from 0 (any free port) to 65535`);
     }
-    mkdirSync(home.dir, { recursive: true });
     const other = readDaemonFile(home.daemonFile);
     if (other) {
       throw new StateError(`a daemon already serves ${home.dir} (process ${other.pid}, port ${other.port})`, {
@@ -90,42 +89,49 @@ export class SiteDaemon {
         hint: `stop it first: kill ${other.pid}`,
       });
     }
-    const clock = options.clock ?? systemClock;
-    const logger =
-      options.logger ?? createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
-    const site = SiteDatabase.open(home.dir);
-    const store = ScheduleStore.open(site.db, { clock });
-    const scheduler = new Scheduler({
-      store,
-      home: home.dir,
-      clock,
-      logger,
-      ...(options.spawner ? { spawner: options.spawner } : {}),
-      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
-    });
+    // Bind first: a port in use must fail before anything is created in the home.
     const server = createServer();
-    const daemon = new SiteDaemon(home, site, scheduler, store, logger, server, clock, options, clock.now());
-    server.on('request', (req, res) => void daemon.router.handle(req, res));
-    try {
-      await new Promise<void>((resolveListen, rejectListen) => {
-        server.once('error', (err: NodeJS.ErrnoException) => {
-          const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.message;
-          rejectListen(
-            new IoError(`cannot listen on ${DAEMON_HOST}:${port}: ${why}`, {
-              cause: err,
-              hint: 'choose another port with --port, or stop what uses it',
-            }),
-          );
-        });
-        server.listen(port, DAEMON_HOST, () => resolveListen());
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        rejectListen(
+          new IoError(`cannot listen on ${DAEMON_HOST}:${port}: ${why}`, {
+            cause: err,
+            data: { port, sysCode: err.code },
+            persistence: 'permanent',
+            hint: 'choose another port with --port, or stop what uses it',
+          }),
+        );
       });
+      server.listen(port, DAEMON_HOST, () => resolveListen());
+    });
+    let daemon: SiteDaemon;
+    let site: SiteDatabase | undefined;
+    try {
+      writingTo('create directory', home.dir, () => mkdirSync(home.dir, { recursive: true }));
+      const clock = options.clock ?? systemClock;
+      const logger =
+        options.logger ?? createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
+      site = SiteDatabase.open(home.dir);
+      const store = ScheduleStore.open(site.db, { clock });
+      const scheduler = new Scheduler({
+        store,
+        home: home.dir,
+        clock,
+        logger,
+        ...(options.spawner ? { spawner: options.spawner } : {}),
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+      });
+      daemon = new SiteDaemon(home, site, scheduler, store, logger, server, clock, options, clock.now());
     } catch (err) {
-      site.close();
+      site?.close();
+      server.close();
       throw err;
     }
+    server.on('request', (req, res) => void daemon.router.handle(req, res));
     writeDaemonFile(home.daemonFile, { pid: process.pid, port: daemon.port, host: DAEMON_HOST, startedAt: isoTime(daemon.startedAt) });
-    logger.info({ port: daemon.port, home: home.dir, pid: process.pid }, 'msite serve started');
-    scheduler.start();
+    daemon.logger.info({ port: daemon.port, home: home.dir, pid: process.pid }, 'msite serve started');
+    daemon.scheduler.start();
     return daemon;
   }
 

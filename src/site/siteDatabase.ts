@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { IoError, StorageError } from '../core/errors.js';
+import { IoError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { retireLegacySiteFiles } from './legacySiteFiles.js';
 import { applySiteMigrations, SITE_SCHEMA_VERSION } from './siteSchema.js';
 
@@ -26,6 +26,14 @@ function openFailure(file: string, err: unknown): Error {
     return new IoError(`cannot open the site database ${file}: it stayed locked by another process`, { cause: err, data: { file } });
   }
   if (typeof code === 'string' && UNWRITABLE.has(code)) {
+    // SQLite says only "unable to open database file"; the file system says why, and which path.
+    const path = existsSync(file) ? file : dirname(file);
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (accessErr) {
+      const named = writeFailure(accessErr, 'write', path);
+      if (named) return named;
+    }
     return new StorageError(`cannot write the site database ${file}: ${why}`, {
       cause: err,
       data: { file },
@@ -63,7 +71,7 @@ export class SiteDatabase {
     const file = join(homeDir, SITE_DB_FILE);
     let db: Database | undefined;
     try {
-      mkdirSync(homeDir, { recursive: true });
+      writingTo('create directory', homeDir, () => mkdirSync(homeDir, { recursive: true }));
       db = new BetterSqlite3(file);
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
       db.pragma('journal_mode = WAL');

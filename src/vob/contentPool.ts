@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'better-sqlite3';
 import { writeFileAtomic } from '../core/atomicFile.js';
-import { StorageError } from '../core/errors.js';
+import { StorageError, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { concatenated } from './bulkColumns.js';
 
@@ -146,7 +146,7 @@ export class ContentPool {
     }
     const file = this.pathOf(sha);
     if (!existsSync(file)) {
-      mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true });
+      writingTo('create directory', this.dir, () => mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true }));
       writeFileAtomic(file, stored);
     }
     this.insert.run(key(sha), bytes.length, codec, null);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { newOid, type Oid, type ReplicaOid } from '../core/ids.js';
 import type { NamePolicy } from './nameConflicts.js';
-import { assertObjectName } from './names.js';
+import { assertObjectName, assertVobTag } from './names.js';
 import { applyLocal } from './ops/applyOp.js';
 import { Vob } from './vob.js';
 
@@ -36,6 +36,7 @@ const PREDEFINED_ELTYPES = [
 export function createVob(dir: string, options: CreateVobOptions): Vob {
   const replicaName = options.replicaName ?? 'original';
   assertObjectName(replicaName, 'replica');
+  assertVobTag(options.tag);
   const vob = Vob.createStorage(dir, { clock: options.clock, synchronous: options.synchronous });
   try {
     vob.transaction(() => {

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
-import { StorageError } from '../core/errors.js';
+import { StorageError, writingTo } from '../core/errors.js';
 import type { FamilyOid, ReplicaOid } from '../core/ids.js';
 import { ContentPool } from './contentPool.js';
-import { migrate } from './schema.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
 
 /** Marks a database as a VOB, so a stray SQLite file is never mistaken for one. */
 const MAGIC = 'msite-vob';
@@ -21,7 +21,15 @@ export interface VobOpenOptions {
    * the process but not of the machine. Change it only for bulk loads you can redo.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * Open for reading only: the database is never written, so a command that only looks cannot
+   * change a VOB (or a file that is not one).
+   */
+  readonly?: boolean;
 }
+
+/** The 16 bytes every SQLite database file starts with. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
  * One VOB replica on disk: a directory with the SQLite database and the content pool. This class
@@ -55,14 +63,25 @@ export class Vob {
         hint: 'choose a new storage directory',
       });
     }
-    mkdirSync(join(abs, POOL_DIR), { recursive: true });
-    const db = Vob.connect(abs, options);
+    writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR), { recursive: true }));
+    const db = writingTo('create', join(abs, DB_FILE), () => Vob.connect(abs, options, true));
     migrate(db, abs);
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('magic', MAGIC);
     return new Vob(abs, db, options.clock ?? systemClock);
   }
 
-  /** Opens an existing VOB, migrating an older schema; refuses anything that is not a VOB. */
+  /**
+   * Opens an existing VOB. Nothing that is not a VOB is ever written: the file must be an SQLite
+   * database (checked from its first bytes, so an empty or foreign file is not turned into one) and
+   * is read through a read-only connection until its magic says it is a VOB. A `readonly` open
+   * then stays read-only, so a command that only looks changes nothing.
+   *
+   * An older schema is migrated by any open, read-only ones included (in one transaction, on a
+   * connection of its own): after upgrading msite a user expects every command to work on every
+   * VOB, as before, and a dashboard or a monitoring script only reads. Refusing to read until some
+   * command writes would break those for no gain: the migration is the same whichever command
+   * triggers it, and it is what upgrading msite asked for.
+   */
   static open(dir: string, options: VobOpenOptions = {}): Vob {
     const abs = resolve(dir);
     const file = join(abs, DB_FILE);
@@ -72,21 +91,39 @@ export class Vob {
         hint: `no ${DB_FILE} there; give a VOB storage directory or a registered tag`,
       });
     }
+    Vob.checkIsSqlite(abs, file);
     let db: Database;
+    let version: number;
     try {
-      db = Vob.connect(abs, options);
+      db = Vob.connect(abs, { ...options, readonly: true });
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
       const magic = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'magic'").pluck().get() as string | undefined) : undefined;
       if (magic !== MAGIC) {
         db.close();
         throw new StorageError(`not a VOB: ${abs}`, { data: { dir: abs }, hint: `${DB_FILE} there is not a VOB database` });
       }
+      version = db.pragma('user_version', { simple: true }) as number;
     } catch (err) {
       if (err instanceof StorageError) throw err;
       throw new StorageError(`not a VOB: ${abs}: ${(err as Error).message}`, { data: { dir: abs }, cause: err });
     }
+    if (version >= SCHEMA_VERSION) {
+      try {
+        migrate(db, abs); // refuses a newer schema; changes nothing at the current one
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+      if (options.readonly) return new Vob(abs, db, options.clock ?? systemClock);
+    }
+    db.close();
+    db = writingTo('open', file, () => Vob.connect(abs, { ...options, readonly: false }));
     try {
-      migrate(db, abs);
+      writingTo('upgrade', file, () => migrate(db, abs));
+      if (options.readonly) {
+        db.close();
+        db = Vob.connect(abs, options);
+      }
     } catch (err) {
       db.close();
       throw err;
@@ -94,9 +131,28 @@ export class Vob {
     return new Vob(abs, db, options.clock ?? systemClock);
   }
 
-  private static connect(dir: string, options: VobOpenOptions): Database {
-    const db = new BetterSqlite3(join(dir, DB_FILE));
-    db.pragma('journal_mode = WAL');
+  /** Refuses a vob.db that is not an SQLite database (empty, text, a directory) before SQLite can touch it. */
+  private static checkIsSqlite(dir: string, file: string): void {
+    const refuse = (why: string): never => {
+      throw new StorageError(`not a VOB: ${dir}: ${file} ${why}`, { data: { dir, file }, hint: `${DB_FILE} there is not a VOB database` });
+    };
+    const st = statSync(file);
+    if (!st.isFile()) refuse('is not a regular file');
+    if (st.size === 0) refuse('is empty');
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (!head.equals(SQLITE_HEADER)) refuse('is not an SQLite database');
+  }
+
+  private static connect(dir: string, options: VobOpenOptions, create = false): Database {
+    const db = new BetterSqlite3(join(dir, DB_FILE), { readonly: options.readonly === true, fileMustExist: !create });
+    // Set when the database is created; a read-only handle may not, and need not, set it again.
+    if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = OFF');
     // Another process (an import, the daemon) may hold the write lock for a while; wait for it

@@ -357,7 +357,7 @@ describe('refusals', () => {
     for (const read of [() => readPacketHeader(path), () => readPacket(path, keyFor)]) {
       const err = packetError(read);
       expect(err.reason).toBe('not-a-packet');
-      expect(err.code).toBe('EPACKET');
+      expect(err.code).toBe('PACKET');
       expect(err.message).toBe(`${path} is not a sync. packet: it does not start with "MSITEPKT"`);
     }
   });
@@ -469,7 +469,7 @@ describe('refusals', () => {
     writeFileSync(damaged, copy);
     const err = packetError(() => readPacket(damaged, keyFor));
     expect(err).toBeInstanceOf(PacketError);
-    expect(err.code).toBe('EPACKET');
+    expect(err.code).toBe('PACKET');
     expect(err.persistence).toBe('permanent');
     expect(err.toLine()).toBe(
       `packet ${damaged} is damaged: body checksum mismatch (it was changed or truncated in transit; ask the sender to resend it)`,

@@ -23,7 +23,8 @@ describe('packet file names', () => {
     expect(isPacketFileName(name)).toBe(true);
     expect(isPacketFileName(packetFileName('creation', 'x.y-z', AT, 0))).toBe(true);
     for (const other of [
-      `.${name}.${process.pid}.1.tmp`, // writeFileAtomic's temp name
+      `.${name}~msite-tmp~${process.pid}~host~1`, // writeFileAtomic's temp name
+      `.${name}.${process.pid}.1.tmp`, // and the one it used before
       `sh_o_${name}`, // a shipping order
       `${name}.gz`,
       'sync_boston_hub',

@@ -95,7 +95,7 @@ describe('ScheduleStore', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(AmbiguousJobError);
-    expect((caught as AmbiguousJobError).code).toBe('EAMBIGUOUS');
+    expect((caught as AmbiguousJobError).code).toBe('AMBIGUOUS_JOB');
     expect((caught as AmbiguousJobError).toLine()).toBe(
       'scheduled job name is ambiguous: "Shipping Server Poll" names jobs 19 and 20 (name the job by its Job.Id, e.g. 19)',
     );
@@ -285,7 +285,7 @@ describe('ScheduleStore', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ScheduleAccessError);
-    expect((caught as ScheduleAccessError).code).toBe('EACCESS');
+    expect((caught as ScheduleAccessError).code).toBe('SCHEDULE_ACCESS');
     expect((caught as ScheduleAccessError).toLine()).toBe(
       'scheduler access refused: user "guest" has no access in the scheduler ACL, Read is required (ask a user with Full access to grant Read in the scheduler ACL)',
     );

@@ -150,7 +150,7 @@ describe('a bad definition is refused with the line and the rule', () => {
   it.each(cases)('%s', (_what, text, message) => {
     const err = refusal(text);
     expect(err.message).toBe(message);
-    expect(err.code).toBe('ESCHEDULE');
+    expect(err.code).toBe('SCHEDULE_DEFINITION');
     expect(err.line).toBe(Number(/^line (\d+)/.exec(message)![1]));
     expect(err.data['line']).toBe(err.line);
   });

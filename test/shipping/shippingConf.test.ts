@@ -151,7 +151,7 @@ describe('shipping.conf', () => {
     }
     expect(caught).toBeInstanceOf(ShippingConfError);
     const err = caught as ShippingConfError;
-    expect(err.code).toBe('ESHIPCONF');
+    expect(err.code).toBe('SHIPPING_CONF');
     expect(err.message).toBe(`/etc/msite/shipping.conf: ${message}`);
     expect(err.toLine()).toBe(`/etc/msite/shipping.conf: ${message} (correct the line in /etc/msite/shipping.conf)`);
   });

@@ -97,12 +97,12 @@ describe('msite serve', () => {
 
     // Bad requests get a 4xx with one JSON line and change nothing.
     const bad: Array<[string, string, string | undefined, number, string]> = [
-      ['POST', '/api/schedule/jobs/999/run', undefined, 404, 'ENOTFOUND'],
-      ['POST', '/api/schedule/jobs/50/run', '{not json', 400, 'EINVALID'],
-      ['POST', '/api/schedule/jobs/50/run', '[1]', 400, 'EINVALID'],
-      ['DELETE', '/api/schedule/jobs/50/run', undefined, 405, 'EMETHOD'],
-      ['GET', '/api/nothing-here', undefined, 404, 'ENOTFOUND'],
-      ['GET', '/api/schedule/jobs/%E0%A4%A/status', undefined, 400, 'EINVALID'],
+      ['POST', '/api/schedule/jobs/999/run', undefined, 404, 'NOT_FOUND'],
+      ['POST', '/api/schedule/jobs/50/run', '{not json', 400, 'INVALID_INPUT'],
+      ['POST', '/api/schedule/jobs/50/run', '[1]', 400, 'INVALID_INPUT'],
+      ['DELETE', '/api/schedule/jobs/50/run', undefined, 405, 'METHOD_NOT_ALLOWED'],
+      ['GET', '/api/nothing-here', undefined, 404, 'NOT_FOUND'],
+      ['GET', '/api/schedule/jobs/%E0%A4%A/status', undefined, 400, 'INVALID_INPUT'],
     ];
     for (const [method, path, body, status, code] of bad) {
       const r = await api(method, path, body);

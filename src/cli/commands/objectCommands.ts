@@ -8,7 +8,18 @@ import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
 import { cat, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
-import { columns, configSpec, emit, jsonOption, pathCommand, readInputFile, withVob, type CommonOptions, type Io } from '../context.js';
+import {
+  columns,
+  configSpec,
+  emit,
+  jsonOption,
+  pathCommand,
+  readInputFile,
+  readVob,
+  withVob,
+  type CommonOptions,
+  type Io,
+} from '../context.js';
 
 /** What `mkdir` and `mkelem` take. */
 interface MkelemOptions extends CommonOptions {
@@ -157,7 +168,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('[dir]', 'directory path', '.')
     .action((dir, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = ls(vob, dir, configSpec(opts));
         emit(io, opts, rows, () =>
           columns(
@@ -175,7 +186,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<version-path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
+      readVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
     });
 
   pathCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels")
@@ -183,7 +194,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsvtree(vob, path, configSpec(opts));
         emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
       });
@@ -194,7 +205,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<object>')
     .action((object, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(
+      readVob(
         opts,
         (vob) => {
           const d = describe(vob, object, configSpec(opts));
@@ -221,7 +232,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lshistory(vob, { since });
         emit(io, opts, rows, () =>
           rows

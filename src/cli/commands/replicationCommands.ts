@@ -15,7 +15,7 @@ import { restorereplica } from '../../replication/restoreReplica.js';
 import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, emit, jsonOption, siteHome, vobCommand, withVob, type Io } from '../context.js';
+import { columns, emit, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 
@@ -92,7 +92,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
           columns(
@@ -257,7 +257,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
     .action((packets, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = describePackets(vob, packets.length ? packets : incomingBays(siteHome(opts).dir), { dump: opts.dump });
         emit(
           io,
@@ -273,7 +273,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replicas...]')
     .action((replicas, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      readVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
@@ -327,7 +327,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replica]', 'only objects this replica masters')
     .action((replica, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsmaster(vob, replica);
         emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
       });
@@ -337,7 +337,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lsconflict(vob);
         emit(io, opts, rows, () =>
           columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])),

@@ -2,7 +2,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { lock, lstype, mktype, rename, rmtype, unlock } from '../../vob/commands/types.js';
 import { isTypeKind, TYPE_KINDS, VALUE_TYPES, type TypeKind, type ValueType } from '../../vob/rows.js';
-import { columns, emit, jsonOption, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, emit, jsonOption, vobCommand, readVob, withVob, type CommonOptions, type Io } from '../context.js';
 
 const TYPE_WORDS: Record<string, string> = {
   lbtype: 'label type',
@@ -51,7 +51,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       const opts = c.optsWithGlobals();
       if (!isTypeKind(opts.kind)) throw new UsageError(`bad --kind "${opts.kind}": use one of ${TYPE_KINDS.join(', ')}`);
       const kind: TypeKind = opts.kind;
-      withVob(opts, (vob) => {
+      readVob(opts, (vob) => {
         const rows = lstype(vob, kind, opts);
         emit(io, opts, rows, () =>
           columns(

@@ -2,6 +2,7 @@ import { pack, unpack } from 'msgpackr';
 import { packStrings } from '../../core/packedStrings.js';
 import { InvalidInputError, MsiteError, StateError } from '../../core/errors.js';
 import type { OplogId, ReplicaOid } from '../../core/ids.js';
+import { assertComment } from '../names.js';
 import { replicaName } from '../queries.js';
 import type { Vob } from '../vob.js';
 import type { OpDefinition } from './defineOp.js';
@@ -91,6 +92,11 @@ export function applyLocal<K extends OpKind>(vob: Vob, kind: K, data: OpInput<K>
  * written once for the lot, which is what makes it the bulk path (importVersions).
  */
 export function applyLocalMany(vob: Vob, ops: readonly { kind: OpKind; data: unknown }[]): OplogEntry[] {
+  // Checked here, where text enters this replica; a sibling's ops are its own and are applied as sent.
+  for (const op of ops) {
+    const comment = (op.data as { comment?: unknown } | null)?.comment;
+    if (typeof comment === 'string') assertComment(comment);
+  }
   return vob.transaction(() => {
     if (vob.meta('restoring')) {
       throw new StateError(`replica ${vob.tag} is being restored: only imports may change it until every sibling has answered`, {
