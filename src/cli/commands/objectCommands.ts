@@ -23,9 +23,9 @@ export function registerObjectCommands(program: Command, io: Io): void {
     if (kind === 'mkelem') cmd.option('--from <file>', 'contents for version /main/1').option('--eltype <name>', 'element type');
     cmd.action((path: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ comment: string; auto?: boolean; master?: boolean; from?: string; eltype?: string }>;
-      const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
-      withVob(opts, (vob) => {
-        const r = mkelem(vob, path, { ...opts, kind: kind === 'mkdir' ? 'directory' : 'file', content, config: configSpec(opts) });
+      const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
+      withVob(io, opts, (vob) => {
+        const r = mkelem(vob, path, { ...opts, kind: kind === 'mkdir' ? 'directory' : 'file', content, config: configSpec(io, opts) });
         emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind === 'mkdir' ? 'directory' : 'file'} element "${r.path}".`);
       });
     });
@@ -39,12 +39,12 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ unreserved?: boolean; nmaster?: boolean; comment: string }>;
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const r = checkout(vob, path, {
           reserved: !opts.unreserved,
           nmaster: opts.nmaster,
           comment: opts.comment,
-          config: configSpec(opts),
+          config: configSpec(io, opts),
         });
         emit(io, opts, r, () => `Checked out "${path}" on branch "${r.branch}".`);
       });
@@ -57,9 +57,9 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ from?: string; comment?: string }>;
-      const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
-      withVob(opts, (vob) => {
-        const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(opts) });
+      const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
+      withVob(io, opts, (vob) => {
+        const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(io, opts) });
         emit(io, opts, r, () => `Checked in "${r.path}" version "${r.version}".`);
       });
     });
@@ -69,8 +69,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        uncheckout(vob, path, { config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        uncheckout(vob, path, { config: configSpec(io, opts) });
         emit(io, opts, null, () => `Checkout of "${path}" cancelled.`);
       });
     });
@@ -81,8 +81,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((brtype: string, path: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ comment: string }>;
-      withVob(opts, (vob) => {
-        const r = mkbranch(vob, brtype.replace(/^brtype:/, ''), path, { comment: opts.comment, config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        const r = mkbranch(vob, brtype.replace(/^brtype:/, ''), path, { comment: opts.comment, config: configSpec(io, opts) });
         emit(io, opts, r, () => `Created branch "${r.branch}" of "${path}".`);
       });
     });
@@ -93,8 +93,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<paths...>')
     .action((lbtype: string, paths: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ replace?: boolean }>;
-      withVob(opts, (vob) => {
-        mklabel(vob, lbtype, paths, { replace: opts.replace, config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        mklabel(vob, lbtype, paths, { replace: opts.replace, config: configSpec(io, opts) });
         emit(io, opts, null, () => paths.map((p) => `Created label "${lbtype}" on "${p}".`).join('\n'));
       });
     });
@@ -104,8 +104,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<paths...>')
     .action((lbtype: string, paths: string[], _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        rmlabel(vob, lbtype, paths, { config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        rmlabel(vob, lbtype, paths, { config: configSpec(io, opts) });
         emit(io, opts, null, () => paths.map((p) => `Removed label "${lbtype}" from "${p}".`).join('\n'));
       });
     });
@@ -118,9 +118,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((attype: string, value: string, object: string, _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ replace?: boolean }>;
       withVob(
+        io,
         opts,
         (vob) => {
-          mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(opts) });
+          mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(io, opts) });
           emit(io, opts, null, () => `Created attribute "${attype}" on "${object}".`);
         },
         [object],
@@ -134,9 +135,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((hltype: string, from: string, to: string, _o, c: Command) => {
       const opts = commonOptions(c);
       withVob(
+        io,
         opts,
         (vob) => {
-          const oid = mkhlink(vob, hltype, from, to, { config: configSpec(opts) });
+          const oid = mkhlink(vob, hltype, from, to, { config: configSpec(io, opts) });
           emit(io, opts, { oid }, () => `Created hyperlink "${hltype}" from "${from}" to "${to}".`);
         },
         [from, to],
@@ -148,8 +150,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('[dir]', 'directory path', '.')
     .action((dir: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        const rows = ls(vob, dir, configSpec(opts));
+      withVob(io, opts, (vob) => {
+        const rows = ls(vob, dir, configSpec(io, opts));
         emit(io, opts, rows, () =>
           columns(
             rows.map((r) => [
@@ -166,7 +168,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<version-path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
+      withVob(io, opts, (vob) => io.out(cat(vob, path, configSpec(io, opts))));
     });
 
   vobCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels", { paths: true })
@@ -174,8 +176,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path: string, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
-        const rows = lsvtree(vob, path, configSpec(opts));
+      withVob(io, opts, (vob) => {
+        const rows = lsvtree(vob, path, configSpec(io, opts));
         emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
       });
     });
@@ -186,9 +188,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((object: string, _o, c: Command) => {
       const opts = commonOptions(c);
       withVob(
+        io,
         opts,
         (vob) => {
-          const d = describe(vob, object, configSpec(opts));
+          const d = describe(vob, object, configSpec(io, opts));
           emit(io, opts, d, () =>
             Object.entries(d)
               .filter(
@@ -212,7 +215,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((_o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ since?: string }>;
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const rows = lshistory(vob, { since });
         emit(io, opts, rows, () =>
           rows
@@ -233,6 +236,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((args: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ default?: boolean; all?: boolean; obsoleteReplica?: string }>;
       withVob(
+        io,
         opts,
         (vob) => {
           if (opts.all || opts.obsoleteReplica) {
@@ -249,13 +253,13 @@ export function registerObjectCommands(program: Command, io: Io): void {
             return;
           }
           if (opts.default) {
-            chmasterDefault(vob, args, { config: configSpec(opts) });
+            chmasterDefault(vob, args, { config: configSpec(io, opts) });
             emit(io, opts, null, () => args.map((a) => `Mastership of "${a}" returned to its branch type.`).join('\n'));
             return;
           }
           const [master, ...objects] = args;
           if (objects.length === 0) throw new UsageError('chmaster needs MASTER-REPLICA and at least one OBJECT');
-          chmaster(vob, master!, objects, { config: configSpec(opts) });
+          chmaster(vob, master!, objects, { config: configSpec(io, opts) });
           emit(io, opts, null, () => objects.map((o) => `Mastership of "${o}" given to replica "${master}".`).join('\n'));
         },
         args,

@@ -14,7 +14,7 @@ import { exportReplica, importReplica, parseReplicaSpec } from '../../replicatio
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
+import { columns, commonOptions, emit, inputPath, siteHome, vobCommand, withVob, type CommonOptions, type Io } from '../context.js';
 import { progressLine } from '../progressLine.js';
 
 type Opts<T> = CommonOptions & T;
@@ -69,8 +69,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         refuseShipping(opts);
         if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         const specs = args.map(parseReplicaSpec);
-        withVob(opts, (vob) => {
-          const packets = exportReplica(vob, specs, { out: opts.out!, comment: opts.comment });
+        withVob(io, opts, (vob) => {
+          const packets = exportReplica(vob, specs, { out: inputPath(io, opts.out!), comment: opts.comment });
           emit(io, opts, { packets }, () =>
             packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
           );
@@ -81,9 +81,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
       const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
       if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
-      const home = siteHome(opts);
-      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, storage);
-      const vob = importReplica(storage, packet, { tag: opts.tag });
+      const home = siteHome(io, opts);
+      if (home.registry().some((e) => e.tag === opts.tag)) home.register(opts.tag, inputPath(io, storage));
+      const vob = importReplica(inputPath(io, storage), inputPath(io, packet), { tag: opts.tag });
       try {
         home.register(opts.tag, vob.dir);
         const name = replicaName(vob, vob.self);
@@ -103,7 +103,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ long?: boolean }>;
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
           columns(
@@ -132,6 +132,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       if (opts.host && !replica) throw new UsageError('--host needs the REPLICA to change');
       const grace = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
       withVob(
+        io,
         opts,
         (vob) => {
           if (opts.host) chreplica(vob, replica!, opts.host);
@@ -154,7 +155,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ override?: boolean }>;
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const r = restorereplica(vob, { override: opts.override });
         emit(io, opts, r, () =>
           opts.override
@@ -169,6 +170,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .action((replica: string, _o, c: Command) => {
       const opts = commonOptions(c);
       withVob(
+        io,
         opts,
         (vob) => {
           rmreplica(vob, replica);
@@ -216,12 +218,19 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           throw new UsageError(`bad --limit "${opts.limit}": give a whole number of packets, at least 1`);
         const maxsize = opts.maxsize === undefined ? undefined : parseSize(opts.maxsize, '--maxsize');
         withVob(
+          io,
           opts,
           (vob) => {
-            const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+            const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
             let r: ExportResult;
             try {
-              r = exportUpdate(vob, args, { out: opts.out!, maxsize, limit, comment: opts.comment, onProgress: line.listener });
+              r = exportUpdate(vob, args, {
+                out: inputPath(io, opts.out!),
+                maxsize,
+                limit,
+                comment: opts.comment,
+                onProgress: line.listener,
+              });
             } finally {
               line.end();
             }
@@ -238,9 +247,9 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
       if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
-      const sources = opts.receive ? incomingBays(siteHome(opts).dir, opts.sclass) : args;
-      withVob(opts, (vob) => {
-        const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+      const sources = opts.receive ? incomingBays(siteHome(io, opts).dir, opts.sclass) : args.map((a) => inputPath(io, a));
+      withVob(io, opts, (vob) => {
+        const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
         let outcomes: PacketOutcome[];
         try {
           outcomes = importPackets(vob, sources, {
@@ -294,8 +303,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
     .action((packets: string[], _o, c: Command) => {
       const opts = commonOptions(c) as Opts<{ long?: boolean; dump?: boolean }>;
-      withVob(opts, (vob) => {
-        const files = expandPacketPaths(packets.length ? packets : incomingBays(siteHome(opts).dir));
+      withVob(io, opts, (vob) => {
+        const files = expandPacketPaths(packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir));
         const rows = files.map((p) => describePacket(vob, assessPacket(vob, p), { dump: opts.dump }));
         emit(
           io,
@@ -311,7 +320,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replicas...]')
     .action((replicas: string[], _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      withVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
@@ -326,9 +335,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
           hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
         });
-      if (!opts.force && !process.stdin.isTTY)
+      if (!opts.force && !io.stdinIsTTY)
         throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
       withVob(
+        io,
         opts,
         (vob) => {
           const r = chepoch(vob, replica, assignments);
@@ -345,6 +355,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const opts = commonOptions(c) as Opts<{ since: string }>;
       const since = parseDateTime(opts.since, '--since time');
       withVob(
+        io,
         opts,
         (vob) => {
           const r = recoverpacket(vob, replica, since);
@@ -365,7 +376,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replica]', 'only objects this replica masters')
     .action((replica: string | undefined, _o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const rows = lsmaster(vob, replica);
         emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
       });
@@ -375,7 +386,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, c: Command) => {
       const opts = commonOptions(c);
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const rows = lsconflict(vob);
         emit(io, opts, rows, () =>
           columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])),

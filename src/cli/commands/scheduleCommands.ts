@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { text as readText } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
 import { printAcl } from '../../schedule/acl.js';
@@ -87,7 +88,7 @@ export function registerScheduleCommands(program: Command, io: Io): void {
       if ([opts.job !== undefined, opts.tasks, opts.acl].filter(Boolean).length > 1) {
         throw new UsageError('--get shows one of --job, --tasks and --acl');
       }
-      const home = siteHome(opts);
+      const home = siteHome(io, opts);
       switch (action) {
         case 'get':
           return getAction(io, opts, home);
@@ -128,18 +129,18 @@ function getAction(io: Io, opts: ScheduleOptions, home: SiteHome): void {
   }
 }
 
-function readDefinitionFile(file: string | undefined): { text: string; name: string } {
+async function readDefinitionFile(io: Io, file: string | undefined): Promise<{ text: string; name: string }> {
   if (file === undefined) throw new UsageError('--set needs a FILE (or "-" for standard input)');
-  if (file === '-') return { text: readFileSync(0, 'utf8'), name: 'standard input' };
-  return { text: readInputFile(file, 'definition file').toString('utf8'), name: file };
+  if (file === '-') return { text: await readText(io.stdin), name: 'standard input' };
+  return { text: readInputFile(io, file, 'definition file').toString('utf8'), name: file };
 }
 
 function summary(jobs: readonly JobDefinition[]): string {
   return `Schedule set: ${jobs.length} job${jobs.length === 1 ? '' : 's'}${jobs.length === 0 ? '' : ` (${jobs.map((j) => j.id).join(', ')})`}.`;
 }
 
-function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): void {
-  const { text, name } = readDefinitionFile(file);
+async function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): Promise<void> {
+  const { text, name } = await readDefinitionFile(io, file);
   const store = openStore(home);
   if (opts.acl) {
     const acl = store.setAcl(text, { user: currentUser(), file: name });
@@ -151,19 +152,20 @@ function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string |
 }
 
 /** Runs the editor on `file` through the shell, so EDITOR may carry options ("code -w"). */
-function runEditor(file: string): void {
-  const editor = process.env['VISUAL'] ?? process.env['EDITOR'] ?? 'vi';
-  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
+function runEditor(io: Io, file: string): void {
+  const editor = io.env['VISUAL'] ?? io.env['EDITOR'] ?? 'vi';
+  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', env: io.env, cwd: io.cwd });
   if (r.error) throw new IoError(`cannot start the editor "${editor}": ${r.error.message}`, { hint: 'set $EDITOR' });
   if (r.status !== 0) {
     throw new InvalidInputError(`the editor "${editor}" exited with status ${r.status ?? r.signal}: nothing was changed`);
   }
 }
 
-async function askYes(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+async function askYes(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin });
   try {
-    const answer = (await rl.question(question)).trim().toLowerCase();
+    io.err(question);
+    const answer = (await rl.question('')).trim().toLowerCase();
     return answer === '' || answer === 'y' || answer === 'yes';
   } finally {
     rl.close();
@@ -187,7 +189,7 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
   try {
     writeFileSync(file, original);
     for (;;) {
-      runEditor(file);
+      runEditor(io, file);
       const edited = readFileSync(file, 'utf8');
       if (edited === original) {
         io.err('msite schedule: no change\n');
@@ -202,9 +204,9 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
         }
         return;
       } catch (err) {
-        if (!(err instanceof DefinitionError) || !process.stdin.isTTY) throw err;
+        if (!(err instanceof DefinitionError) || !io.stdinIsTTY) throw err;
         io.err(`msite: error: ${err.toLine()}\n`);
-        if (!(await askYes('Edit again? [yes] '))) throw err;
+        if (!(await askYes(io, 'Edit again? [yes] '))) throw err;
       }
     }
   } finally {
@@ -253,7 +255,7 @@ async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: str
     }
   }
   const results: RunResult[] = [];
-  const scheduler = new Scheduler({ store, home: home.dir, onRunEnd: (r) => results.push(r) });
+  const scheduler = new Scheduler({ store, home: home.dir, env: io.env, onRunEnd: (r) => results.push(r) });
   const run = scheduler.runJob(job.id!);
   if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
   await scheduler.idle();

@@ -21,7 +21,7 @@ export function registerServeCommand(program: Command, io: Io): void {
         }
         port = Number(opts.port);
       }
-      const daemon = await SiteDaemon.start({ home: siteHome(opts), port });
+      const daemon = await SiteDaemon.start({ home: siteHome(io, opts), port, logLevel: io.env.MSITE_LOG_LEVEL });
       io.out(`msite serve: listening on ${daemon.url}\n`);
       await new Promise<void>((resolveStop) => {
         const onSignal = (signal: NodeJS.Signals): void => {

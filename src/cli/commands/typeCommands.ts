@@ -30,7 +30,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
         vtype?: ValueType;
         pbranch?: boolean;
       };
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         mktype(vob, kind, names, opts);
         emit(io, opts, null, () => names.map((n) => `Created ${TYPE_WORDS[kind]} "${n}".`).join('\n'));
       });
@@ -48,7 +48,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { kind: string; obsolete?: boolean };
       if (!isTypeKind(opts.kind)) throw new UsageError(`bad --kind "${opts.kind}": use one of ${TYPE_KINDS.join(', ')}`);
       const kind: TypeKind = opts.kind;
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const rows = lstype(vob, kind, opts);
         emit(io, opts, rows, () =>
           columns(
@@ -72,6 +72,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .action((selector: string, newName: string, _o, c: Command) => {
       const opts = commonOptions(c);
       withVob(
+        io,
         opts,
         (vob) => {
           rename(vob, selector, newName);
@@ -90,6 +91,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .action((selectors: string[], _o, c: Command) => {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { rmall?: boolean };
       withVob(
+        io,
         opts,
         (vob) => {
           rmtype(vob, selectors, opts);
@@ -110,6 +112,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
     cmd.action((selectors: string[], _o, c: Command) => {
       const opts = commonOptions(c) as ReturnType<typeof commonOptions> & { obsolete?: boolean };
       withVob(
+        io,
         opts,
         (vob) => {
           if (verb === 'lock') lock(vob, selectors, opts);

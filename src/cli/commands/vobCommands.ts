@@ -3,7 +3,7 @@ import { Vob } from '../../vob/vob.js';
 import { mkvob } from '../../replication/mkvob.js';
 import { NAME_POLICIES, type NamePolicy } from '../../vob/nameConflicts.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, commonOptions, emit, siteHome, type Io } from '../context.js';
+import { columns, commonOptions, emit, inputPath, siteHome, type Io } from '../context.js';
 
 /** `mkvob` and `lsvob`: VOB families and the site's registry of tags. */
 export function registerVobCommands(program: Command, io: Io): void {
@@ -18,14 +18,15 @@ export function registerVobCommands(program: Command, io: Io): void {
     )
     .option('--json', 'print the result as JSON')
     .argument('<storage-dir>', 'new, empty directory for the VOB')
-    .action((dir: string, _o, cmd: Command) => {
+    .action((storage: string, _o, cmd: Command) => {
+      const dir = inputPath(io, storage);
       const opts = commonOptions(cmd) as ReturnType<typeof commonOptions> & {
         tag: string;
         replica: string;
         host?: string;
         namePolicy: NamePolicy;
       };
-      const home = siteHome(opts);
+      const home = siteHome(io, opts);
       if (home.registry().some((e) => e.tag === opts.tag)) {
         // Refuse before creating anything so a taken tag leaves no storage behind.
         home.register(opts.tag, dir);
@@ -50,7 +51,7 @@ export function registerVobCommands(program: Command, io: Io): void {
     .option('--json', 'print the result as JSON')
     .action((_o, cmd: Command) => {
       const opts = commonOptions(cmd);
-      const rows = siteHome(opts)
+      const rows = siteHome(io, opts)
         .registry()
         .map((e) => {
           try {
