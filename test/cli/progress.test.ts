@@ -24,13 +24,13 @@ describe('progress of long work', () => {
   const root = tempDir();
   let boston: Site;
   let sanfran: Site;
-  beforeAll(() => {
-    [boston, sanfran] = family(root, ['boston_hub', 'sanfran_hub']) as [Site, Site];
-    for (const t of ['A', 'B', 'C']) boston.run('mklbtype', t);
+  beforeAll(async () => {
+    [boston, sanfran] = (await family(root, ['boston_hub', 'sanfran_hub'])) as [Site, Site];
+    for (const t of ['A', 'B', 'C']) await boston.run('mklbtype', t);
   });
 
   /* eslint-disable no-control-regex -- the screen holds the terminal's escape sequences */
-  it('syncreplica shows a line on a terminal, drawn in place and erased at the end', () => {
+  it('syncreplica shows a line on a terminal, drawn in place and erased at the end', async () => {
     const out = join(root, 'tty-out');
     mkdirSync(out);
     const exported = atTerminal(boston.home, ['syncreplica', '--export', '--out', out, 'sanfran_hub']);
@@ -45,18 +45,18 @@ describe('progress of long work', () => {
     expect(imported.screen).toMatch(/\r\x1b\[K.*applied/);
   });
 
-  it('writes nothing of it when the output is not a terminal (scripts, scheduled jobs)', () => {
-    boston.run('mklbtype', 'D');
+  it('writes nothing of it when the output is not a terminal (scripts, scheduled jobs)', async () => {
+    await boston.run('mklbtype', 'D');
     const out = join(root, 'pipe-out');
     mkdirSync(out);
-    const exported = boston.run('syncreplica', '--export', '--out', out, 'sanfran_hub');
+    const exported = await boston.run('syncreplica', '--export', '--out', out, 'sanfran_hub');
     expect(exported.stderr).toBe('');
-    const imported = sanfran.run('syncreplica', '--import', out);
+    const imported = await sanfran.run('syncreplica', '--import', out);
     expect(imported.stderr).toBe('');
     expect(imported.stdout).not.toContain('\r');
   });
 
-  it("is drawn again at most every 100 ms within a step, and always at a step's end or a new step", () => {
+  it("is drawn again at most every 100 ms within a step, and always at a step's end or a new step", async () => {
     const writes: string[] = [];
     let t = 0;
     const line = progressLine({ isTTY: true, write: (s) => writes.push(s) }, () => t);

@@ -1,0 +1,111 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { json, msite, ok, tempDir } from '../helpers/cli.js';
+
+/**
+ * Commands run in the calling process take everything from their Io: the site home from --home or
+ * the Io's environment, relative paths from the Io's working directory; and they leave nothing open.
+ */
+describe('commands run in-process', () => {
+  const root = tempDir();
+
+  it('take --home and --debug before the command as well as after it', async () => {
+    const home = join(root, 'before-home');
+    await ok(['--home', home, 'mkvob', '--tag', '/vobs/b', join(root, 'before.vob')]);
+    await ok(['--home', home, '--debug', 'mklbtype', 'ONE']);
+    await ok(['-home', home, 'mklbtype', '-c', 'one dash', 'TWO']);
+    await ok(['--home=' + home, 'mklbtype', 'THREE']);
+    expect((await json<{ name: string }[]>(['--home', home, 'lstype', '--kind', 'lbtype'])).map((t) => t.name)).toEqual([
+      'ONE',
+      'THREE',
+      'TWO',
+    ]);
+    expect(await json(['--home', home, 'lsvob'])).toEqual(await json(['lsvob', '--home', home]));
+    // The home given on the command line wins over $MSITE_HOME, wherever it stands.
+    expect((await ok(['--home', home, 'lsvob'], { home: join(root, 'elsewhere') })).stdout).toContain('/vobs/b');
+    const unknown = await msite(['--home', home, 'frobnicate']);
+    expect(unknown).toMatchObject({ status: 2, stderr: "msite: error: unknown command 'frobnicate' (see msite help frobnicate)\n" });
+    const usage = await msite(['--home', home, 'lstype', '--kind', 'widget']);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/^msite: error: bad --kind "widget"/);
+  });
+
+  it('resolve relative paths against the working directory they are given', async () => {
+    const cwd = join(root, 'work');
+    mkdirSync(join(cwd, 'in'), { recursive: true });
+    writeFileSync(join(cwd, 'in', 'a.c'), 'int a;\n');
+    writeFileSync(join(cwd, 'in', 'dev.cs'), 'element * CHECKEDOUT\nelement * /main/LATEST\n');
+    const at = { cwd };
+    const made = await json<{ path: string }>(['mkvob', '--home', 'boston', '--tag', '/vobs/rel', '--replica', 'boston', 'boston.vob'], at);
+    expect(made.path).toBe(join(cwd, 'boston.vob'));
+    await ok(['mkdir', '--home', 'boston', '--auto', 'src'], at);
+    await ok(['mkelem', '--home', 'boston', '--auto', '--from', 'in/a.c', '--config', 'in/dev.cs', 'src/a.c'], at);
+    // $MSITE_HOME relative to the working directory, too.
+    const rel = { cwd, env: { MSITE_HOME: 'boston' } };
+    expect((await ok(['cat', 'src/a.c'], rel)).stdout).toBe('int a;\n');
+    expect((await ok(['ls', '--vob', './boston.vob', 'src'], rel)).stdout).toContain('src/a.c@@/main/1');
+
+    mkdirSync(join(cwd, 'for-sanfran'));
+    await ok(['mkreplica', '--export', '--out', 'for-sanfran', 'sf-host:sanfran'], rel);
+    const [creation] = readdirSync(join(cwd, 'for-sanfran'));
+    await ok(['mkreplica', '--import', '--home', 'sanfran', '--tag', '/vobs/rel', 'sanfran.vob', `for-sanfran/${creation}`], at);
+    await ok(['mklbtype', 'AFTER'], rel);
+    mkdirSync(join(cwd, 'to-sanfran'));
+    await ok(['syncreplica', '--export', '--out', 'to-sanfran', 'sanfran'], rel);
+    const packets = readdirSync(join(cwd, 'to-sanfran')).map((p) => `to-sanfran/${p}`);
+    expect(await json<{ importable: boolean }[]>(['lspacket', '--home', 'sanfran', ...packets], at)).toEqual([
+      expect.objectContaining({ importable: true }),
+    ]);
+    await ok(['syncreplica', '--home', 'sanfran', '--import', 'to-sanfran'], at);
+    expect((await ok(['cat', '--home', 'sanfran', 'src/a.c'], at)).stdout).toBe('int a;\n');
+    expect(await json(['lstype', '--home', 'sanfran', '--kind', 'lbtype'], at)).toEqual([expect.objectContaining({ name: 'AFTER' })]);
+    expect((await msite(['mkelem', '--home', 'sanfran', '--auto', '--from', 'in/nope', 'src/b.c'], at)).stderr).toMatch(
+      /cannot read --from file in\/nope: no such file/,
+    );
+  });
+
+  it('take the VOB from $MSITE_VOB of their environment when several are registered', async () => {
+    const home = join(root, 'several');
+    await ok(['mkvob', '--tag', 'one', join(root, 'one.vob')], { home });
+    await ok(['mkvob', '--tag', 'two', join(root, 'two.vob')], { home });
+    expect((await msite(['mklbtype', 'X'], { home })).stderr).toMatch(/no VOB given and several are registered/);
+    await ok(['mklbtype', 'X'], { home, env: { MSITE_VOB: 'two' } });
+    expect(await json(['lstype', '--kind', 'lbtype', '--vob', 'one'], { home })).toEqual([]);
+    expect(await json(['lstype', '--kind', 'lbtype', '--vob', 'two'], { home })).toEqual([expect.objectContaining({ name: 'X' })]);
+  });
+
+  it('leave no file open and nothing running, however they end', async () => {
+    const home = join(root, 'leaks');
+    const out = join(root, 'leaks-out');
+    mkdirSync(out);
+    await ok(['mkvob', '--tag', '/vobs/l', '--replica', 'boston', join(root, 'leaks.vob')], { home });
+    await ok(['mkreplica', '--export', '--out', out, 'h:sanfran'], { home });
+    const job =
+      'Job.Begin\nJob.Id: 1\nJob.Name: "True"\nJob.Schedule.Daily.Frequency: 1\nJob.Schedule.FirstStartTime: 03:00:00\nJob.Task: "True"\nJob.End\n';
+    await ok(['schedule', '--set', '-'], { home, stdin: `Task.Begin\nTask.Name: "True"\nTask.Pathname: /bin/true\nTask.End\n${job}` });
+    const round = async (i: number): Promise<void> => {
+      await ok(['mklbtype', `L${i}`], { home });
+      await ok(['lstype', '--kind', 'lbtype'], { home });
+      await ok(['lsvob'], { home });
+      await ok(['lsepoch'], { home });
+      await ok(['syncreplica', '--export', '--out', join(out, `p${i}`), 'sanfran'], { home });
+      await ok(['lspacket', join(out, `p${i}`)], { home });
+      await ok(['schedule', '--get'], { home });
+      await ok(['schedule', '--run', 'True'], { home });
+      await ok(['schedule', '--wait', '1'], { home });
+      expect((await msite(['mklbtype', `L${i}`], { home })).status).toBe(1);
+      expect((await msite(['cat', 'nothing'], { home })).status).toBe(1);
+      expect((await msite(['syncreplica', '--import', join(out, `p${i}`)], { home })).status).toBe(1);
+      expect((await msite(['lstype', '--kind'], { home })).status).toBe(2);
+    };
+    const openFiles = (): string[] => readdirSync('/proc/self/fd').sort();
+    const running = (): string[] => process.getActiveResourcesInfo().sort();
+    await round(0);
+    const files = openFiles();
+    const resources = running();
+    for (let i = 1; i <= 15; i++) await round(i);
+    expect(openFiles()).toEqual(files);
+    expect(running()).toEqual(resources);
+  });
+});
