@@ -24,7 +24,7 @@ describe('an op that cannot apply here', () => {
     return exportUpdate(from, [to], { out }).packets;
   };
 
-  it('is recorded as discarded with its reason, and the ids stay dense', async () => {
+  it('is recorded as discarded with its reason, and the ids stay dense', () => {
     const a = mkvob(join(root, 'a.vob'), { tag: 'd', replicaName: 'a' });
     mkdirSync(join(root, 'c'));
     const [forB, forC] = exportReplica(

@@ -42,7 +42,7 @@ function serve(): Promise<Served> {
 }
 
 let daemon: Served | undefined;
-afterAll(async () => {
+afterAll(() => {
   if (daemon && daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
 });
 
