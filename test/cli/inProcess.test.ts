@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
@@ -73,6 +73,29 @@ describe('commands run in-process', () => {
     await ok(['mklbtype', 'X'], { home, env: { MSITE_VOB: 'two' } });
     expect(await json(['lstype', '--kind', 'lbtype', '--vob', 'one'], { home })).toEqual([]);
     expect(await json(['lstype', '--kind', 'lbtype', '--vob', 'two'], { home })).toEqual([expect.objectContaining({ name: 'X' })]);
+  });
+
+  it('give their environment to the programs they start: jobs, notifications, the editor', async () => {
+    const home = join(root, 'env-home');
+    const log = join(root, 'env.log');
+    const script = join(root, 'env.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$1 $GREETING" >> ${log}\n`, { mode: 0o755 });
+    mkdirSync(home);
+    writeFileSync(join(home, 'shipping.conf'), `ADMINISTRATOR admin@site.example\nNOTIFICATION-PROGRAM ${script}\n`);
+    const definition =
+      `Task.Begin\nTask.Name: "Env"\nTask.Pathname: ${script}\nTask.End\n` +
+      'Job.Begin\nJob.Id: 7\nJob.Name: "Env"\nJob.Schedule.Daily.Frequency: 1\nJob.Schedule.FirstStartTime: 03:00:00\nJob.Task: "Env"\nJob.Args: job\nJob.NotifyInfo.OnEvents: JobDeleted\nJob.End\n';
+    const env = { GREETING: 'hello from the Io' };
+    await ok(['schedule', '--set', '-'], { home, env, stdin: definition });
+    await ok(['schedule', '--run', '7'], { home, env });
+    await ok(['schedule', '--edit'], { home, env: { ...env, EDITOR: `${script} editor` } });
+    await ok(['schedule', '--delete', '7'], { home, env });
+    expect(readFileSync(log, 'utf8').split('\n')).toEqual([
+      'job hello from the Io',
+      'editor hello from the Io',
+      '-s hello from the Io',
+      '',
+    ]);
   });
 
   it('leave no file open and nothing running, however they end', async () => {

@@ -15,7 +15,7 @@ import { siteNotifier } from '../../schedule/notifier.js';
 import { printDefinition, printJob, taskNameLookup } from '../../schedule/print.js';
 import { Scheduler, wantsNotification, type RunResult } from '../../schedule/scheduler.js';
 import { runIsLive, ScheduleStore } from '../../schedule/scheduleStore.js';
-import { childProcessSpawner } from '../../schedule/spawner.js';
+import { childProcessSpawner, type Spawner } from '../../schedule/spawner.js';
 import { daemonRequest } from '../../site/daemonClient.js';
 import { readDaemonFile } from '../../site/daemonFile.js';
 import type { SiteHome } from '../../site/siteHome.js';
@@ -41,6 +41,11 @@ const ACTIONS = ['get', 'set', 'edit', 'run', 'status', 'wait', 'delete'] as con
 /** The user the scheduler ACL is checked for. */
 function currentUser(): string {
   return userInfo().username;
+}
+
+/** Real child processes, which get the command's environment unless told another. */
+function ioSpawner(io: Io): Spawner {
+  return { spawn: (command, args, options) => childProcessSpawner.spawn(command, args, { ...options, env: options.env ?? io.env }) };
 }
 
 function openStore(home: SiteHome): ScheduleStore {
@@ -255,7 +260,7 @@ async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: str
     }
   }
   const results: RunResult[] = [];
-  const scheduler = new Scheduler({ store, home: home.dir, env: io.env, onRunEnd: (r) => results.push(r) });
+  const scheduler = new Scheduler({ store, home: home.dir, env: io.env, spawner: ioSpawner(io), onRunEnd: (r) => results.push(r) });
   const run = scheduler.runJob(job.id!);
   if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
   await scheduler.idle();
@@ -300,7 +305,7 @@ async function deleteAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: 
   const user = currentUser();
   const job = store.deleteJob(ref, { user });
   if (wantsNotification(job, 'JobDeleted')) {
-    await siteNotifier(home.dir, childProcessSpawner).send({
+    await siteNotifier(home.dir, ioSpawner(io)).send({
       subject: `msite: job ${job.id} "${job.name}" deleted`,
       body: `Job ${job.id} "${job.name}" was deleted by ${user} on ${hostname()} (site home ${home.dir}).\n`,
       recipients: job.notify?.recipients ?? [],
