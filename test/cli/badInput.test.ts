@@ -98,13 +98,15 @@ describe('bad input gets one clear error line and changes nothing', () => {
   });
 
   it('a VOB with a newer schema version is refused, untouched', async () => {
+    // In a home of its own: the cases above name no VOB, and need theirs to be the only one.
+    const newerHome = join(dir, 'newer-home');
     const newer = join(dir, 'newer.vob');
-    await ok(['mkvob', '--tag', 'newer', newer], { home });
+    await ok(['mkvob', '--tag', 'newer', newer], { home: newerHome });
     const db = new BetterSqlite3(join(newer, 'vob.db'));
     db.pragma('user_version = 99');
     db.close();
     const before = snapshot(newer);
-    const r = await msite(['ls', '--vob', 'newer'], { home });
+    const r = await msite(['ls', '--vob', 'newer'], { home: newerHome });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       new RegExp(

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -145,7 +145,14 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
 
   it('after all that, the untouched packet applies', async () => {
     const copy = variant('good', original);
-    await bangalore.run('syncreplica', '--import', copy);
-    expect((await bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name)).toEqual(['A', 'B', 'C']);
+    // Into a copy of the VOB as the refusals left it, so the shared one stays without the packet.
+    const vob = join(root, `applied-${Date.now()}.vob`);
+    cpSync(vobDir(), vob, { recursive: true });
+    await bangalore.run('syncreplica', '--vob', vob, '--import', copy);
+    expect((await bangalore.json<{ name: string }[]>('lstype', '--vob', vob, '--kind', 'lbtype')).map((t) => t.name)).toEqual([
+      'A',
+      'B',
+      'C',
+    ]);
   });
 });
