@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- test/helpers/cli.ts is becoming async: its helpers are awaited already */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- test/helpers/cli.ts is becoming async: its helpers are awaited already */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -107,14 +106,14 @@ describe('one site home, many commands at once', () => {
   it('lists a VOB being created as such, refuses to use it, and takes over the claim of a process that died', async () => {
     const root = tempDir('msite-site-claim-');
     const home = join(root, 'home');
-    const site = SiteHome.locate(home);
+    const site = SiteHome.locate(home, {}, root);
     site.claimTag('/vobs/half', join(root, 'half.vob'));
 
     expect(await json<Listed[]>(['lsvob'], { home })).toEqual([
       { tag: '/vobs/half', path: join(root, 'half.vob'), family: null, replica: null, state: 'creating' },
     ]);
     expect((await ok(['lsvob'], { home })).stdout).toMatch(/^\/vobs\/half +\S+half\.vob +\(being created\) *\n$/);
-    expect(() => site.resolveVob('/vobs/half')).toThrow('VOB "/vobs/half" is being created');
+    expect(() => site.resolveVob('/vobs/half', root)).toThrow('VOB "/vobs/half" is being created');
     expect(site.registry()).toEqual([]);
     // Another live process holds it.
     const taken = await start(['mkvob', '--tag', '/vobs/half', join(root, 'other.vob')], home);

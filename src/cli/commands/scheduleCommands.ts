@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { text as readText } from 'node:stream/consumers';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
@@ -14,7 +15,7 @@ import { siteNotifier } from '../../schedule/notifier.js';
 import { printDefinition, printJob, taskNameLookup } from '../../schedule/print.js';
 import { Scheduler, wantsNotification, type RunResult } from '../../schedule/scheduler.js';
 import { runIsLive, ScheduleStore } from '../../schedule/scheduleStore.js';
-import { childProcessSpawner } from '../../schedule/spawner.js';
+import { childProcessSpawner, type Spawner } from '../../schedule/spawner.js';
 import { daemonRequest } from '../../site/daemonClient.js';
 import { readDaemonFile } from '../../site/daemonFile.js';
 import type { SiteHome } from '../../site/siteHome.js';
@@ -36,6 +37,11 @@ interface ScheduleOptions extends CommonOptions {
 }
 
 const ACTIONS = ['get', 'set', 'edit', 'run', 'status', 'wait', 'delete'] as const;
+
+/** Runs programs with the command's environment (its Io), not the process's. */
+function ioSpawner(io: Io): Spawner {
+  return { spawn: (command, args, options) => childProcessSpawner.spawn(command, args, { ...options, env: options.env ?? io.env }) };
+}
 
 /** The user the scheduler ACL is checked for. */
 function currentUser(): string {
@@ -86,7 +92,7 @@ export function registerScheduleCommands(program: Command, io: Io): void {
       if ([opts.job !== undefined, opts.tasks, opts.acl].filter(Boolean).length > 1) {
         throw new UsageError('--get shows one of --job, --tasks and --acl');
       }
-      const home = siteHome(opts);
+      const home = siteHome(io, opts);
       try {
         switch (action) {
           case 'get':
@@ -131,18 +137,18 @@ function getAction(io: Io, opts: ScheduleOptions, home: SiteHome): void {
   }
 }
 
-function readDefinitionFile(file: string | undefined): { text: string; name: string } {
+async function readDefinitionFile(io: Io, file: string | undefined): Promise<{ text: string; name: string }> {
   if (file === undefined) throw new UsageError('--set needs a FILE (or "-" for standard input)');
-  if (file === '-') return { text: readFileSync(0, 'utf8'), name: 'standard input' };
-  return { text: readInputFile(file, 'definition file').toString('utf8'), name: file };
+  if (file === '-') return { text: await readText(io.stdin), name: 'standard input' };
+  return { text: readInputFile(io, file, 'definition file').toString('utf8'), name: file };
 }
 
 function summary(jobs: readonly JobDefinition[]): string {
   return `Schedule set: ${jobs.length} job${jobs.length === 1 ? '' : 's'}${jobs.length === 0 ? '' : ` (${jobs.map((j) => j.id).join(', ')})`}.`;
 }
 
-function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): void {
-  const { text, name } = readDefinitionFile(file);
+async function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): Promise<void> {
+  const { text, name } = await readDefinitionFile(io, file);
   const store = openStore(home);
   if (opts.acl) {
     const acl = store.setAcl(text, { user: currentUser(), file: name });
@@ -154,19 +160,20 @@ function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string |
 }
 
 /** Runs the editor on `file` through the shell, so EDITOR may carry options ("code -w"). */
-function runEditor(file: string): void {
-  const editor = process.env['VISUAL'] ?? process.env['EDITOR'] ?? 'vi';
-  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
+function runEditor(io: Io, file: string): void {
+  const editor = io.env['VISUAL'] ?? io.env['EDITOR'] ?? 'vi';
+  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', env: io.env, cwd: io.cwd });
   if (r.error) throw new IoError(`cannot start the editor "${editor}": ${r.error.message}`, { hint: 'set $EDITOR' });
   if (r.status !== 0) {
     throw new InvalidInputError(`the editor "${editor}" exited with status ${r.status ?? r.signal}: nothing was changed`);
   }
 }
 
-async function askYes(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+async function askYes(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin });
   try {
-    const answer = (await rl.question(question)).trim().toLowerCase();
+    io.err(question);
+    const answer = (await rl.question('')).trim().toLowerCase();
     return answer === '' || answer === 'y' || answer === 'yes';
   } finally {
     rl.close();
@@ -190,7 +197,7 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
   try {
     writeFileSync(file, original);
     for (;;) {
-      runEditor(file);
+      runEditor(io, file);
       const edited = readFileSync(file, 'utf8');
       if (edited === original) {
         io.err('msite schedule: no change\n');
@@ -205,9 +212,9 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
         }
         return;
       } catch (err) {
-        if (!(err instanceof DefinitionError) || !process.stdin.isTTY) throw err;
+        if (!(err instanceof DefinitionError) || !io.stdinIsTTY) throw err;
         io.err(`msite: error: ${err.toLine()}\n`);
-        if (!(await askYes('Edit again? [yes] '))) throw err;
+        if (!(await askYes(io, 'Edit again? [yes] '))) throw err;
       }
     }
   } finally {
@@ -256,7 +263,7 @@ async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: str
     }
   }
   const results: RunResult[] = [];
-  const scheduler = new Scheduler({ store, home: home.dir, onRunEnd: (r) => results.push(r) });
+  const scheduler = new Scheduler({ store, home: home.dir, env: io.env, spawner: ioSpawner(io), onRunEnd: (r) => results.push(r) });
   const run = scheduler.runJob(job.id!);
   if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
   await scheduler.idle();
@@ -301,7 +308,7 @@ async function deleteAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: 
   const user = currentUser();
   const job = store.deleteJob(ref, { user });
   if (wantsNotification(job, 'JobDeleted')) {
-    await siteNotifier(home.dir, childProcessSpawner).send({
+    await siteNotifier(home.dir, ioSpawner(io)).send({
       subject: `msite: job ${job.id} "${job.name}" deleted`,
       body: `Job ${job.id} "${job.name}" was deleted by ${user} on ${hostname()} (site home ${home.dir}).\n`,
       recipients: job.notify?.recipients ?? [],

@@ -16,7 +16,7 @@ export function registerServeCommand(program: Command, io: Io): void {
     )
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const daemon = await SiteDaemon.start({ home: siteHome(opts), port: opts.port ?? DEFAULT_DAEMON_PORT });
+      const daemon = await SiteDaemon.start({ home: siteHome(io, opts), port: opts.port ?? DEFAULT_DAEMON_PORT });
       io.out(`msite serve: listening on ${daemon.url}\n`);
       await new Promise<void>((resolveStop) => {
         const onSignal = (signal: NodeJS.Signals): void => {
