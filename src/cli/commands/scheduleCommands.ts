@@ -8,16 +8,15 @@ import type { Command } from '@commander-js/extra-typings';
 import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
 import { printAcl } from '../../schedule/acl.js';
 import { DefinitionError } from '../../schedule/definitionError.js';
-import { JobFailedError } from '../../schedule/jobFailedError.js';
 import { formatJobStatus, jobStatus, localTimeText } from '../../schedule/jobStatus.js';
 import type { JobDefinition } from '../../schedule/model.js';
 import { siteNotifier } from '../../schedule/notifier.js';
 import { printDefinition, printJob, taskNameLookup } from '../../schedule/print.js';
-import { Scheduler, wantsNotification, type RunResult } from '../../schedule/scheduler.js';
-import { runIsLive, ScheduleStore } from '../../schedule/scheduleStore.js';
+import { wantsNotification, type RunResult } from '../../schedule/scheduler.js';
+import { ScheduleStore } from '../../schedule/scheduleStore.js';
 import { childProcessSpawner, type Spawner } from '../../schedule/spawner.js';
-import { daemonRequest } from '../../site/daemonClient.js';
-import { readDaemonFile } from '../../site/daemonFile.js';
+import { runJobNow } from '../../site/runJobNow.js';
+import { waitForJob } from '../../schedule/waitForJob.js';
 import type { SiteHome } from '../../site/siteHome.js';
 import { emit, jsonOption, readInputFile, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
 
@@ -234,42 +233,23 @@ function resultJson(r: RunResult): Record<string, unknown> {
   return { ...r, started: new Date(r.started).toISOString(), ended: new Date(r.ended).toISOString() };
 }
 
-/**
- * Starts a job now. With a daemon serving the site home, the daemon runs it (and this returns at once);
- * without one, it runs here in the foreground through the same runner, Sequential successors included,
- * and the command fails if a run failed.
- */
+/** Starts a job now: through the daemon, else here in the foreground (see runJobNow). */
 async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
-  const store = openStore(home);
-  const user = currentUser();
-  store.requireAccess(user, 'change');
-  const job = store.getJob(ref);
-  const daemon = readDaemonFile(home.daemonFile);
-  if (daemon) {
-    try {
-      const reply = await daemonRequest(daemon, 'POST', `/api/schedule/jobs/${job.id}/run`, { user });
-      const run = (reply.body as { run: { jobId: number; jobName: string; processId: number } }).run;
-      emit(
-        io,
-        opts,
-        { mode: 'daemon', daemon: { pid: daemon.pid, port: daemon.port }, run },
-        () => `Job ${run.jobId} "${run.jobName}" started by the daemon (process ${run.processId}).`,
-      );
-      return;
-    } catch (err) {
-      // A daemon file whose process lives but does not answer (a reused pid): run here instead.
-      if (!(err instanceof IoError)) throw err;
-      io.err(`msite schedule: warning: ${err.message}; running the job here\n`);
-    }
+  const r = await runJobNow(home, openStore(home), ref, {
+    user: currentUser(),
+    env: io.env,
+    spawner: ioSpawner(io),
+    onDaemonUnreachable: (err) => io.err(`msite schedule: warning: ${err.message}; running the job here\n`),
+    onForegroundStart: (run) => {
+      if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
+    },
+  });
+  if (r.mode === 'daemon') {
+    emit(io, opts, r, () => `Job ${r.run.jobId} "${r.run.jobName}" started by the daemon (process ${r.run.processId}).`);
+    return;
   }
-  const results: RunResult[] = [];
-  const scheduler = new Scheduler({ store, home: home.dir, env: io.env, spawner: ioSpawner(io), onRunEnd: (r) => results.push(r) });
-  const run = scheduler.runJob(job.id!);
-  if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
-  await scheduler.idle();
-  emit(io, opts, { mode: 'foreground', results: results.map(resultJson) }, () => results.map(resultText).join('\n'));
-  const failed = results.find((r) => r.exitStatus !== 0);
-  if (failed) throw new JobFailedError(failed.jobId, failed.jobName, failed.exitStatus);
+  emit(io, opts, { mode: r.mode, results: r.results.map(resultJson) }, () => r.results.map(resultText).join('\n'));
+  if (r.failure) throw r.failure;
 }
 
 function statusAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): void {
@@ -279,28 +259,17 @@ function statusAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string
   emit(io, opts, status, () => formatJobStatus(status));
 }
 
-const WAIT_POLL_MS = 100;
-
 /** Waits for the job's current run (if any) to end; fails when that run failed. */
 async function waitAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
-  const store = openStore(home);
-  store.requireAccess(currentUser(), 'read');
-  const job = store.getJob(ref);
-  const id = job.id!;
-  for (;;) {
-    const running = store.getRunState(id).running;
-    if (!running || !runIsLive(running)) break;
-    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
-  }
-  const still = store.getJobs().find((j) => j.id === id);
-  const info = still?.lastCompletion;
-  emit(io, opts, { id, name: job.name, deleted: still === undefined, lastCompletion: info ?? null }, () => {
-    if (!still) return `Job ${id} "${job.name}" ended and was deleted (DeleteWhenCompleted).`;
-    if (!info) return `Job ${id} "${job.name}" is not running and has not run.`;
+  const { failure, ...r } = await waitForJob(openStore(home), ref, { user: currentUser() });
+  emit(io, opts, r, () => {
+    const info = r.lastCompletion;
+    if (r.deleted) return `Job ${r.id} "${r.name}" ended and was deleted (DeleteWhenCompleted).`;
+    if (!info) return `Job ${r.id} "${r.name}" is not running and has not run.`;
     const when = info.ended === undefined ? '' : ` at ${localTimeText(info.ended)}`;
-    return `Job ${id} "${job.name}" ended${when} with exit status ${info.exitStatus ?? 'unknown'}.`;
+    return `Job ${r.id} "${r.name}" ended${when} with exit status ${info.exitStatus ?? 'unknown'}.`;
   });
-  if (info && info.exitStatus !== 0) throw new JobFailedError(id, job.name, info.exitStatus ?? -1);
+  if (failure) throw failure;
 }
 
 async function deleteAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
