@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError, UsageError } from '../core/errors.js';
-import { processAlive } from '../schedule/processAlive.js';
+import { processAlive } from '../core/processAlive.js';
 import { hasLegacySiteFiles } from './legacySiteFiles.js';
 import { SITE_DB_FILE, SiteDatabase, type SiteDatabaseOptions } from './siteDatabase.js';
 

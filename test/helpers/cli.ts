@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -97,4 +97,22 @@ export function msiteBinary(args: readonly string[], options: RunOptions = {}): 
   });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8'), raw: r.stdout };
+}
+
+/**
+ * Starts the built `msite` in its own process now and resolves when it exits, so several can run at
+ * once (races between processes); `home` goes in $MSITE_HOME.
+ */
+export function startBinary(args: readonly string[], home: string): Promise<Omit<RunResult, 'raw'>> {
+  const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home };
+  delete env.MSITE_VOB;
+  return new Promise((resolveRun, rejectRun) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('error', rejectRun);
+    child.on('close', (code) => resolveRun({ status: code ?? -1, stdout, stderr }));
+  });
 }

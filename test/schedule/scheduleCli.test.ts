@@ -1,21 +1,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { readStoredSchedule, type StoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 import { fixture } from './fixtures.js';
-
-/** The schedule as the site database holds it, read on a connection of its own. */
-function storedSchedule(home: string): StoredSchedule | undefined {
-  const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
-  try {
-    return readStoredSchedule(db);
-  } finally {
-    db.close();
-  }
-}
+import { storedSchedule } from '../helpers/storedSchedule.js';
 
 /** `msite schedule` through the real CLI. */
 

@@ -1,21 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { readStoredSchedule, type StoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msite, ok, tempDir } from '../helpers/cli.js';
-
-/** The schedule as the site database holds it, read on a connection of its own. */
-function storedSchedule(home: string): StoredSchedule | undefined {
-  const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
-  try {
-    return readStoredSchedule(db);
-  } finally {
-    db.close();
-  }
-}
+import { storedSchedule } from '../helpers/storedSchedule.js';
 
 /** `msite serve` as a real child process, on the real clock. */
 
