@@ -193,6 +193,8 @@ async function processOrder(run: Run, o: OrderInBay): Promise<void> {
   if (run.options.sclass !== undefined && order.class !== run.options.sclass) return;
   const now = run.clock.now();
   if (!order.destinations.some((d) => d.state === 'pending')) {
+    // Delivered here and waiting for import (an order named on the command line): not ours to remove.
+    if (basename(dirname(o.orderPath)) === INCOMING) return;
     removeOrderAndPacket(o);
     return;
   }
