@@ -59,6 +59,8 @@ export interface DeliveryAttempt {
   seconds: number;
   result: 'delivered' | 'failed';
   error?: string;
+  /** The failure's MsiteError code (stable, for scripts and the dashboard). */
+  errorCode?: string;
   transient?: boolean;
 }
 
@@ -313,6 +315,7 @@ async function attemptDelivery(
   } catch (err) {
     const e = toMsiteError(err);
     attempt.error = e.toLine();
+    attempt.errorCode = e.code;
     attempt.transient = e.transient;
   }
   attempt.seconds = (performance.now() - started) / 1000;
@@ -326,7 +329,7 @@ async function attemptDelivery(
       outcome: attempt.result,
       bytes: attempt.bytes,
       seconds: attempt.seconds,
-      ...(attempt.error !== undefined ? { errorCode: toCode(attempt), errorMessage: attempt.error } : {}),
+      ...(attempt.error !== undefined ? { errorCode: attempt.errorCode ?? 'INTERNAL', errorMessage: attempt.error } : {}),
     });
   }
   const result =
@@ -337,10 +340,6 @@ async function attemptDelivery(
   );
   if (attempt.result === 'failed') run.result.failures.push(`${name}: ${attempt.destinations.join(', ')} via ${hopHost}: ${attempt.error}`);
   return attempt;
-}
-
-function toCode(attempt: DeliveryAttempt): string {
-  return attempt.transient ? 'TRANSIENT' : 'PERMANENT';
 }
 
 /**

@@ -278,3 +278,39 @@ describe('shipping_server', () => {
     }
   });
 });
+
+describe('shipping_server limits', () => {
+  it('an order stored at as many hosts as the hop limit is not sent on', async () => {
+    const root = tempDir();
+    const clock = new ManualClock(START);
+    const sanfran = home(root, 'sanfran');
+    const boston = home(root, 'boston', peer(sanfran, 'sanfran'));
+    await shipPacket(packetAt(root, 'p8'), ['sanfran'], { homeDir: boston.dir, clock });
+    const r = await pass(boston.dir, clock, { maxHops: 1 });
+    expect(r.attempts[0]!.error).toBe(
+      'order sh_o_p8 has been stored at 1 hosts, the limit: not sent on to sanfran (correct the ROUTE lines along its way)',
+    );
+    expect(r.attempts[0]!.errorCode).toBe('STATE');
+    expect(files(join(sanfran.bay, 'incoming'))).toEqual([]);
+  });
+
+  it('a return that cannot reach its origin before it expires too is given up and removed', async () => {
+    const root = tempDir();
+    const clock = new ManualClock(START);
+    const sanfran = home(root, 'sanfran');
+    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n`);
+    sanfran.conf('EXPIRATION 1\n');
+    await shipPacket(packetAt(root, 'p9'), ['bangalore'], { homeDir: boston.dir, clock, expiresAt: START + DAY });
+    await pass(boston.dir, clock);
+    clock.advance(DAY);
+    // sanfran has no PEER for boston: the return waits...
+    const waiting = await pass(sanfran.dir, clock);
+    expect(waiting.returned).toEqual(['sh_o_p9']);
+    expect(readOrderFile(join(sanfran.bay, 'outgoing', 'sh_o_p9')).kind).toBe('return');
+    clock.advance(DAY);
+    // ...until it expires in turn.
+    const given = await pass(sanfran.dir, clock);
+    expect(given.failures).toEqual(['giving up trying to return order sh_o_p9 to host boston (original data file was p9)']);
+    expect(files(join(sanfran.bay, 'outgoing'))).toEqual([]);
+  });
+});
