@@ -1,10 +1,11 @@
 /* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are becoming async; awaiting them now keeps this file right then */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/shipping/sha256File.js';
 import { parseShippingOrder } from '../../src/shipping/shippingOrder.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { BIN, json, msite, ok, tempDir } from '../helpers/cli.js';
@@ -213,17 +214,22 @@ describe('two shipping servers polling one bay at once', () => {
       writeFileSync(data, randomBytes(512 * 1024));
       await ok(['mkorder', '--data', data, '--ship', 'sanfran'], { home });
     }
-    const server = (): Promise<{ status: number | null; stderr: string }> =>
+    const server = (): Promise<{ status: number | null; stderr: string; stdout: string }> =>
       new Promise((resolveRun) => {
         const env = { ...process.env, MSITE_HOME: home };
-        const child = spawn(process.execPath, [BIN, 'shipping_server', '--poll'], { env });
+        const child = spawn(process.execPath, [BIN, 'shipping_server', '--poll', '--json'], { env });
         let stderr = '';
+        let stdout = '';
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('close', (status) => resolveRun({ status, stderr }));
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.on('close', (status) => resolveRun({ status, stderr, stdout }));
       });
     const runs = await Promise.all([server(), server()]);
     expect(runs.map((r) => r.stderr)).toEqual(['', '']);
     expect(runs.map((r) => r.status)).toEqual([0, 0]);
+    // Between them, one attempt per order: what one server claimed the other left alone.
+    const attempted = runs.flatMap((r) => (JSON.parse(r.stdout) as { attempts: { order: string }[] }).attempts.map((a) => a.order));
+    expect(attempted.sort()).toEqual(Array.from({ length: N }, (_, i) => `sh_o_pkt${String(i).padStart(2, '0')}`));
     const landed = files(bay(dest, 'incoming')).filter((n) => !n.startsWith('sh_o_'));
     // Each packet once: a second delivery would have landed as pktNN_1.
     expect(landed).toEqual(Array.from({ length: N }, (_, i) => `pkt${String(i).padStart(2, '0')}`));
@@ -251,5 +257,48 @@ describe('two shipping servers polling one bay at once', () => {
       `msite: error: ${join(home, 'shipping.conf')}: line 2: ROUTE needs a next hop and at least one destination host (ROUTE [-class C] NEXT-HOP DESTINATION...) (correct the line in ${join(home, 'shipping.conf')})\n`,
     );
     expect(files(bay(home, 'outgoing'))).toEqual(['pkt', 'sh_o_pkt']);
+  });
+});
+
+describe('a shipping server killed in the middle of a delivery', () => {
+  it('leaves a claim and a partial copy that the next poll takes over, sending only the missing bytes', async () => {
+    const root = tempDir();
+    const home = join(root, 'boston');
+    const dest = join(root, 'sanfran');
+    mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'host'), 'boston\n');
+    writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
+    const data = join(root, 'big');
+    const size = 256 * 1024 * 1024;
+    const chunk = randomBytes(1024 * 1024);
+    writeFileSync(data, Buffer.concat(Array.from({ length: 256 }, (_, i) => (i % 2 ? chunk : chunk.reverse()))));
+    const sha = await sha256File(data);
+    await ok(['mkorder', '--data', data, '--ship', 'sanfran'], { home });
+
+    const child = spawn(process.execPath, [BIN, 'shipping_server', '--poll'], { env: { ...process.env, MSITE_HOME: home } });
+    const exited = new Promise((r) => child.on('close', r));
+    const incoming = bay(dest, 'incoming');
+    const partialSize = (): number => {
+      const name = files(incoming).find((n) => n.endsWith('.partial'));
+      return name ? statSync(join(incoming, name)).size : 0;
+    };
+    const deadline = Date.now() + 20_000;
+    while (partialSize() < 16 * 1024 * 1024 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGKILL');
+    await exited;
+    const held = partialSize();
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(size);
+    expect(files(incoming).filter((n) => !n.startsWith('.'))).toEqual([]);
+
+    const r = await json<{ attempts: { bytes: number; result: string }[] }>(['shipping_server', '--poll'], { home });
+    expect(r.attempts.map((a) => a.result)).toEqual(['delivered']);
+    expect(r.attempts[0]!.bytes).toBeLessThanOrEqual(size - held);
+    expect(r.attempts[0]!.bytes).toBeGreaterThan(0);
+    expect(files(incoming)).toEqual(['big', 'sh_o_big']);
+    expect(statSync(join(incoming, 'big')).size).toBe(size);
+    expect(await sha256File(join(incoming, 'big'))).toBe(sha);
+    expect(files(bay(home, 'outgoing'))).toEqual([]);
   });
 });
