@@ -245,7 +245,8 @@ async function processOrder(run: Run, o: OrderInBay): Promise<void> {
 /** Why `hop` cannot take the order, or undefined when it can. */
 function routeProblem(run: Run, order: ShippingOrder, name: string, hop: string, dests: OrderDestination[]): MsiteError | undefined {
   const maxHops = run.options.maxHops ?? DEFAULT_MAX_HOPS;
-  if (hop === run.here) return undefined;
+  // A destination that is this host is delivered here; a ROUTE through this host to another is a cycle.
+  if (hop === run.here && dests.every((d) => d.host === run.here)) return undefined;
   if (order.hops.some((h) => h.host === hop)) {
     return new StateError(`cyclic delivery route detected to host ${dests.map((d) => d.host).join(', ')} (via ${hop}) for order ${name}`, {
       hint: `correct the ROUTE lines of ${run.conf.file ?? 'shipping.conf'} here or at ${order.hops.map((h) => h.host).join(', ')}`,

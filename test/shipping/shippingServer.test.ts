@@ -314,3 +314,22 @@ describe('shipping_server limits', () => {
     expect(files(join(sanfran.bay, 'outgoing'))).toEqual([]);
   });
 });
+
+describe('shipping_server and this host', () => {
+  it('a destination that is this host lands in its own incoming bay; a ROUTE through this host to another is a cycle', async () => {
+    const root = tempDir();
+    const clock = new ManualClock(START);
+    const boston = home(root, 'boston', 'ROUTE boston tokyo\n');
+    await shipPacket(packetAt(root, 'p10'), ['boston'], { homeDir: boston.dir, clock });
+    await shipPacket(packetAt(root, 'p11'), ['tokyo'], { homeDir: boston.dir, clock });
+    const r = await pass(boston.dir, clock);
+    const attempts = [...r.attempts].sort((a, b) => a.order.localeCompare(b.order));
+    expect(attempts.map((a) => [a.order, a.hop, a.result])).toEqual([
+      ['sh_o_p10', 'boston', 'delivered'],
+      ['sh_o_p11', 'boston', 'failed'],
+    ]);
+    expect(attempts[1]!.error).toMatch(/^cyclic delivery route detected to host tokyo \(via boston\) for order sh_o_p11/);
+    expect(files(join(boston.bay, 'incoming'))).toEqual(['p10', 'sh_o_p10']);
+    expect(files(join(boston.bay, 'outgoing'))).toEqual(['p11', 'sh_o_p11']);
+  });
+});
