@@ -96,6 +96,19 @@ describe.each([['directory', directoryFactory]] as const)('%s transport', (_name
     await t.close();
   });
 
+  it('a partial copy that does not continue the packet is dropped and the copy starts over', async () => {
+    const root = tempDir();
+    const t = await factory({ root });
+    const bytes = randomBytes(100_000);
+    const p = packet(root, 'sync_boston_2026-12-01T000000Z_1_6', bytes);
+    const dir = join(t.hop.url.replace('file://', ''), 'incoming');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `.${p.order.packet}.${p.order.sha256.slice(0, 16)}.partial`), randomBytes(5000));
+    const receipt = await t.transport.deliver({ hop: t.hop, packetPath: p.path, order: p.order });
+    expect(readFileSync(join(t.incomingDir, receipt.storedAs)).equals(bytes)).toBe(true);
+    await t.close();
+  });
+
   it('refuses a packet that does not match its order, and leaves nothing in the bay', async () => {
     const root = tempDir();
     const t = await factory({ root });
