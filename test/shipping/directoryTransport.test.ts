@@ -80,6 +80,23 @@ describe.each([['directory', directoryFactory]] as const)('%s transport', (_name
     await t.close();
   });
 
+  it('refuses a packet that does not match its order, and leaves nothing in the bay', async () => {
+    const root = tempDir();
+    const t = await factory({ root });
+    const p = packet(root, 'sync_boston_2026-12-01T000000Z_1_3', randomBytes(4096));
+    const wrong = { ...p.order, sha256: 'f'.repeat(64) };
+    const err = await t.transport.deliver({ hop: t.hop, packetPath: p.path, order: wrong }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MsiteError);
+    expect((err as MsiteError).transient).toBe(false);
+    expect((err as MsiteError).message).toMatch(/does not match its order/);
+    expect(existsSync(t.incomingDir) ? readdirSync(t.incomingDir) : []).toEqual([]);
+    await t.close();
+  });
+});
+
+describe('directory transport: resuming and reaching the bay', () => {
+  const factory = directoryFactory;
+
   it('resumes a partial copy an earlier attempt left: only the missing bytes are sent', async () => {
     const root = tempDir();
     const t = await factory({ root });
@@ -106,19 +123,6 @@ describe.each([['directory', directoryFactory]] as const)('%s transport', (_name
     writeFileSync(join(dir, `.${p.order.packet}.${p.order.sha256.slice(0, 16)}.partial`), randomBytes(5000));
     const receipt = await t.transport.deliver({ hop: t.hop, packetPath: p.path, order: p.order });
     expect(readFileSync(join(t.incomingDir, receipt.storedAs)).equals(bytes)).toBe(true);
-    await t.close();
-  });
-
-  it('refuses a packet that does not match its order, and leaves nothing in the bay', async () => {
-    const root = tempDir();
-    const t = await factory({ root });
-    const p = packet(root, 'sync_boston_2026-12-01T000000Z_1_3', randomBytes(4096));
-    const wrong = { ...p.order, sha256: 'f'.repeat(64) };
-    const err = await t.transport.deliver({ hop: t.hop, packetPath: p.path, order: wrong }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(MsiteError);
-    expect((err as MsiteError).transient).toBe(false);
-    expect((err as MsiteError).message).toMatch(/does not match its order/);
-    expect(existsSync(t.incomingDir) ? readdirSync(t.incomingDir) : []).toEqual([]);
     await t.close();
   });
 
