@@ -191,11 +191,17 @@ describe('syncreplica and mkreplica --export --ship|--fship', () => {
     });
   });
 
-  it('--out and --ship together are refused', async () => {
+  it('--out and --ship together are refused; so is --ship with a bad shipping.conf, before anything is exported', async () => {
     const root = tempDir();
     const [boston] = (await family(root, ['boston_hub'])) as [Site];
     const r = await boston.try('syncreplica', '--export', '--ship', '--out', root, 'boston_hub');
     expect(r.stderr).toBe('msite: error: --export needs exactly one of --out FILE|DIR, --ship and --fship\n');
+    // A bad shipping.conf stops --ship before anything is exported.
+    writeFileSync(join(boston.home, 'shipping.conf'), 'MAX-DATA-SIZE lots\n');
+    await boston.run('mklbtype', 'UNSENT');
+    const bad = await boston.try('syncreplica', '--export', '--ship', 'boston_hub');
+    expect(bad.stderr).toMatch(/^msite: error: \S+shipping\.conf: line 1: MAX-DATA-SIZE must be a size like 500k, 20m or 2g/);
+    expect(files(bay(boston.home, 'outgoing'))).toEqual([]);
   });
 });
 
