@@ -9,6 +9,7 @@ import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
 import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
+import { registerShippingCommands } from './commands/shippingCommands.js';
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
 function addCommonOptions(cmd: Command): Command {
@@ -32,6 +33,7 @@ export function buildProgram(io: Io): Command {
   registerDemoCommand(program, io);
   registerScheduleCommands(program, io);
   registerServeCommand(program, io);
+  registerShippingCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }

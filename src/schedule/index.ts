@@ -74,8 +74,15 @@ export {
   type EndEvent,
   type Tick,
 } from './scheduler.js';
-export { childProcessSpawner, type Spawner, type SpawnOptions, type SpawnedProcess, type ProcessExit } from './spawner.js';
-export { Notifier, siteNotifier, DEFAULT_MAIL_PROGRAM, type Notification, type NotifierOptions, type NotifyOutcome } from './notifier.js';
+export { childProcessSpawner, type Spawner, type SpawnOptions, type SpawnedProcess, type ProcessExit } from '../core/spawner.js';
+export {
+  Notifier,
+  siteNotifier,
+  DEFAULT_MAIL_PROGRAM,
+  type Notification,
+  type NotifierOptions,
+  type NotifyOutcome,
+} from '../shipping/notifier.js';
 export { jobStatus, formatJobStatus, localTimeText, JOB_STATES, type JobState, type JobStatus } from './jobStatus.js';
 export { JobFailedError } from './jobFailedError.js';
 export { msiteInvocation, type CommandLine } from './msiteInvocation.js';

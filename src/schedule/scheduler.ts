@@ -7,11 +7,11 @@ import { NotFoundError, StateError, toMsiteError } from '../core/errors.js';
 import { dayNumber } from './localDate.js';
 import { formatRef, refersTo, type JobDefinition, type NotifyEvent, type TaskDefinition } from './model.js';
 import { msiteInvocation, type CommandLine } from './msiteInvocation.js';
-import { siteNotifier, type Notifier, type NotifyOutcome } from './notifier.js';
+import { siteNotifier, type Notifier, type NotifyOutcome } from '../shipping/notifier.js';
 import { builtinCommandOf } from './predefined.js';
 import { dueStart, isEnabled, nextStart } from './recurrence.js';
 import { runIsLive, servedUntil, type JobRunState, type ScheduleStore } from './scheduleStore.js';
-import { childProcessSpawner, type ProcessExit, type SpawnedProcess, type SpawnOptions, type Spawner } from './spawner.js';
+import { childProcessSpawner, type ProcessExit, type SpawnedProcess, type SpawnOptions, type Spawner } from '../core/spawner.js';
 import { splitArgs } from './splitArgs.js';
 import { hostTimeZone, localDayNumber } from './timeZone.js';
 

@@ -17,7 +17,8 @@ import { MAX_PACKET_SIZE, parseSize } from '../core/parseSize.js';
  *     ROUTE [-class C] NEXT-HOP DEST...             hosts with no route are delivered to directly
  *     MAX-DATA-SIZE [-class C] SIZE[k|m|g]          default and maximum 2097151k; 0 means the default
  *     CLEARCASE_MIN_PORT PORT / CLEARCASE_MAX_PORT PORT
- *     PEER HOST URL PUBLIC-KEY                      where HOST's daemon listens, and the key it signs with
+ *     PEER HOST URL PUBLIC-KEY                      where HOST's daemon listens (or file:///BAY: its bay as a
+ *                                                   directory), and the key it signs with
  *
  * `-class C` may be repeated to give one line to several classes; `-default` (alone, as MultiSite's own
  * template writes it, or as `-class -default`) is the default class, which is also what a line without
@@ -322,8 +323,9 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
         } catch {
           parsed = undefined;
         }
-        if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-          return problem(`PEER ${host}: "${url}" is not an http:// or https:// URL`);
+        // file:// is a bay reached as a directory (removable media, a shared mount): directoryTransport.ts.
+        if (!parsed || !['http:', 'https:', 'file:'].includes(parsed.protocol)) {
+          return problem(`PEER ${host}: "${url}" is not an http://, https:// or file:// URL`);
         }
         if (!isPublicKey(publicKey)) return problem(`PEER ${host}: the public key must be base64 text of at least 32 bytes`);
         const first = conf.peers.get(host);

@@ -26,6 +26,10 @@ const destinationSchema = z.looseObject({
   /** ms since the epoch; absent: try at the next pass. */
   nextTry: z.number().optional(),
   deliveredAt: z.number().optional(),
+  /** Whether `lastError` may pass by itself (a later try) or needs an administrator (a permanent error). */
+  errorKind: z.enum(['transient', 'permanent']).optional(),
+  /** The host the last attempt handed the packet to (the ROUTE's next hop, else the destination). */
+  lastHop: z.string().optional(),
 });
 export type OrderDestination = z.infer<typeof destinationSchema>;
 
@@ -48,6 +52,16 @@ export const shippingOrderSchema = z.looseObject({
   expiresAt: z.number(),
   notify: z.array(z.string()).default([]),
   comment: z.string().optional(),
+  /** For a return order: when, where and why the delivery order it was made from expired. */
+  returned: z
+    .looseObject({
+      at: z.number(),
+      by: z.string(),
+      /** The destinations the packet never reached. */
+      undelivered: z.array(z.string()),
+      expiredAt: z.number(),
+    })
+    .optional(),
 });
 export type ShippingOrder = z.infer<typeof shippingOrderSchema>;
 

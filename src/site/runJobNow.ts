@@ -2,7 +2,7 @@ import { IoError, type MsiteError } from '../core/errors.js';
 import { JobFailedError } from '../schedule/jobFailedError.js';
 import { Scheduler, type RunResult } from '../schedule/scheduler.js';
 import type { ScheduleStore } from '../schedule/scheduleStore.js';
-import type { Spawner } from '../schedule/spawner.js';
+import type { Spawner } from '../core/spawner.js';
 import { daemonRequest } from './daemonClient.js';
 import { readDaemonFile } from './daemonFile.js';
 import type { SiteHome } from './siteHome.js';

@@ -8,7 +8,7 @@ import { createLogger } from '../core/logger.js';
 import { jobStatus } from '../schedule/jobStatus.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ScheduleStore } from '../schedule/scheduleStore.js';
-import type { Spawner } from '../schedule/spawner.js';
+import type { Spawner } from '../core/spawner.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
 import { Router } from './router.js';
 import { SiteDatabase } from './siteDatabase.js';

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
+import { SHIPPING_SCHEMA_V2 } from '../shipping/shippingSchema.js';
 import { importLegacySiteFiles } from './legacySiteFiles.js';
 
 /**
@@ -59,6 +60,10 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
     db.exec(SITE_SCHEMA_V1);
     db.exec(SCHEDULE_SCHEMA_V1);
     return importLegacySiteFiles(db, homeDir, now);
+  },
+  (db) => {
+    db.exec(SHIPPING_SCHEMA_V2);
+    return false;
   },
 ];
 

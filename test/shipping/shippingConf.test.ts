@@ -132,7 +132,11 @@ describe('shipping.conf', () => {
     ],
     ['class on a host-wide directive', 'CLEARCASE_MIN_PORT -class big 5000', 'line 1: CLEARCASE_MIN_PORT is host-wide and takes no -class'],
     ['peer without key', 'PEER tokyo http://tokyo:7071', 'line 1: PEER needs a host, a URL and a public key (PEER HOST URL PUBLIC-KEY)'],
-    ['peer with a bad URL', `PEER tokyo ftp://tokyo ${KEY}`, 'line 1: PEER tokyo: "ftp://tokyo" is not an http:// or https:// URL'],
+    [
+      'peer with a bad URL',
+      `PEER tokyo ftp://tokyo ${KEY}`,
+      'line 1: PEER tokyo: "ftp://tokyo" is not an http://, https:// or file:// URL',
+    ],
     [
       'peer with a bad key',
       'PEER tokyo http://tokyo:7071 not-a-key!',

@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
+import { exportForShipping, exportReplicasForShipping, orderPackets } from '../../shipping/shipExport.js';
 import { receivePackets } from '../../shipping/receivePackets.js';
 import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
@@ -18,14 +19,15 @@ import { replicaName } from '../../vob/queries.js';
 import { columns, emit, inputPath, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
+import { deliveredLines, failIfDeliveriesFailed, orderOptions, shippingPass } from './shippingCommands.js';
 
-function refuseShipping(opts: { ship?: boolean; fship?: boolean }): void {
-  const which = opts.ship ? '--ship' : opts.fship ? '--fship' : undefined;
-  if (which) {
-    throw new UsageError(`${which} needs the shipping server and storage bays, which this msite does not have yet`, {
-      hint: 'use --out DIR and carry the packets yourself',
-    });
-  }
+/** Which of `--out`, `--ship` and `--fship` an export gives; exactly one. */
+function exportMode(opts: { out?: string; ship?: boolean; fship?: boolean }): 'out' | 'ship' | 'fship' {
+  const given = [opts.out !== undefined && 'out', opts.ship && 'ship', opts.fship && 'fship'].filter((m): m is 'out' | 'ship' | 'fship' =>
+    Boolean(m),
+  );
+  if (given.length !== 1) throw new UsageError('--export needs exactly one of --out FILE|DIR, --ship and --fship');
+  return given[0]!;
 }
 
 function outcomeLine(vob: string, o: PacketOutcome): string {
@@ -50,17 +52,59 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--ship', 'export through the shipping server')
     .option('--fship', 'export through the shipping server, now')
     .option('--workdir <dir>', 'accepted for compatibility; packets are built in memory')
+    .option('--sclass <class>', 'export: storage class (with --ship or --fship)')
+    .option('--pexpire <time>', 'export: when the shipping orders expire (with --ship or --fship)')
+    .option('--notify <address>', 'export: also tell this address when an order expires or comes back', (v, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--tag <tag>', 'import: tag to register the new replica under')
     .option('-c, --comment <text>', 'comment', '')
     .addOption(jsonOption())
     .argument('<args...>', 'export: HOST:REPLICA...; import: STORAGE_DIR PACKET')
-    .action((args, _o, c) => {
+    .action(async (args, _o, c) => {
       const opts = c.optsWithGlobals();
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       if (opts.export) {
-        refuseShipping(opts);
-        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        const mode = exportMode(opts);
         const specs = args.map(parseReplicaSpec);
+        if (mode !== 'out') {
+          const options = orderOptions(io, opts);
+          const { packets, hosts } = withVob(io, opts, (vob) =>
+            exportReplicasForShipping(vob, specs, {
+              homeDir: options.homeDir,
+              ...(opts.sclass ? { sclass: opts.sclass } : {}),
+              comment: opts.comment,
+            }),
+          );
+          const orders = await orderPackets(
+            packets.map((packet, i) => ({ packet, destinations: [hosts[i]!] })),
+            options,
+          );
+          const shipping =
+            mode === 'fship'
+              ? await shippingPass(
+                  opts,
+                  io,
+                  orders.map((o) => o.orderPath),
+                )
+              : undefined;
+          emit(
+            io,
+            opts,
+            { packets: orders.map((o) => o.packetPath), orders: orders.map((o) => o.orderPath), ...(shipping ? { shipping } : {}) },
+            () =>
+              [
+                ...orders.map(
+                  (o, i) =>
+                    `Created replica "${specs[i]!.name}"; its creation packet ${o.packetPath} is in the storage bay for ${hosts[i]}`,
+                ),
+                ...(shipping ? deliveredLines(shipping) : []),
+              ].join('\n'),
+          );
+          if (shipping) failIfDeliveriesFailed(shipping);
+          return;
+        }
         withVob(io, opts, (vob) => {
           const packets = exportReplica(vob, specs, { out: inputPath(io, opts.out!), comment: opts.comment });
           emit(io, opts, { packets }, () =>
@@ -177,45 +221,67 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--fship', 'export through the shipping server, now')
     .option('--maxsize <size>', 'export: bytes per packet fragment (k, m, g suffixes)', sizeArg('--maxsize'))
     .option('--limit <n>', 'export: at most N fragments this run', integerArg('--limit', { min: 1, of: 'packets' }))
-    .option('--sclass <class>', 'storage class (with --ship)')
+    .option('--sclass <class>', 'storage class (with --ship, --fship or --receive)')
+    .option('--pexpire <time>', 'export: when the shipping orders expire (with --ship or --fship)')
+    .option('--notify <address>', 'export: also tell this address when an order expires or comes back', (v, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .option('--receive', 'import: every packet in the incoming storage bays')
     .option('--diagnose', 'import: say what each packet lacks; apply nothing')
     .option('-c, --comment <text>', 'comment', '')
     .addOption(jsonOption())
     .argument('[args...]', 'export: REPLICA...; import: PACKET-OR-DIR...')
-    .action((args, _o, c) => {
+    .action(async (args, _o, c) => {
       const opts = c.optsWithGlobals();
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
-      refuseShipping(opts);
       if (opts.export) {
-        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        const mode = exportMode(opts);
         if (args.length === 0) throw new UsageError('name the replicas to export to');
-        withVob(
+        const options = mode === 'out' ? undefined : orderOptions(io, opts);
+        const exported = withVob(
           io,
           opts,
           (vob) => {
             const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
-            let r: ExportResult;
             try {
-              r = exportUpdate(vob, args, {
-                out: inputPath(io, opts.out!),
-                maxsize: opts.maxsize,
-                limit: opts.limit,
-                comment: opts.comment,
-                onProgress: line.listener,
-              });
+              const common = { maxsize: opts.maxsize, limit: opts.limit, comment: opts.comment, onProgress: line.listener };
+              if (!options) return { result: exportUpdate(vob, args, { out: inputPath(io, opts.out!), ...common }), destinations: [] };
+              return exportForShipping(vob, args, { ...common, homeDir: options.homeDir, ...(opts.sclass ? { sclass: opts.sclass } : {}) });
             } finally {
               line.end();
             }
-            for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
-            emit(io, opts, r, () =>
-              r.upToDate
-                ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.`
-                : r.packets.map((p) => `Wrote ${p}`).join('\n') + `\n${r.opCount} ops for ${r.targets.join(', ')}.`,
-            );
           },
           args,
         );
+        const r: ExportResult = exported.result;
+        for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
+        const orders = options
+          ? await orderPackets(
+              r.packets.map((packet) => ({ packet, destinations: exported.destinations })),
+              options,
+            )
+          : [];
+        const shipping =
+          mode === 'fship' && orders.length > 0
+            ? await shippingPass(
+                opts,
+                io,
+                orders.map((o) => o.orderPath),
+              )
+            : undefined;
+        emit(io, opts, { ...r, ...(options ? { orders: orders.map((o) => o.orderPath) } : {}), ...(shipping ? { shipping } : {}) }, () =>
+          r.upToDate
+            ? `Nothing to send: ${r.targets.join(', ')} already ha${r.targets.length === 1 ? 's' : 've'} every op of this replica.`
+            : [
+                ...r.packets.map((p) =>
+                  options ? `Stored ${p} with its shipping order for ${exported.destinations.join(', ')}` : `Wrote ${p}`,
+                ),
+                `${r.opCount} ops for ${r.targets.join(', ')}.`,
+                ...(shipping ? deliveredLines(shipping) : []),
+              ].join('\n'),
+        );
+        if (shipping) failIfDeliveriesFailed(shipping);
         return;
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');

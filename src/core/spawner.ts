@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 /**
- * How the scheduler starts programs: injected, so a test can watch or replace process creation. The
+ * How msite starts programs (scheduled jobs, notification programs): injected, so a test can watch or replace process creation. The
  * real one, `childProcessSpawner`, starts real child processes.
  */
 export interface Spawner {

@@ -4,14 +4,16 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
 import { toMsiteError } from '../core/errors.js';
-import { administrators, loadShippingConf, notificationProgram } from '../shipping/shippingConf.js';
-import type { Spawner } from './spawner.js';
+import { administrators, loadShippingConf, notificationProgram } from './shippingConf.js';
+import type { Spawner } from '../core/spawner.js';
 
 export interface Notification {
   subject: string;
   body: string;
   /** Addresses; empty means shipping.conf's ADMINISTRATOR. */
   recipients: readonly string[];
+  /** The storage class whose ADMINISTRATOR and NOTIFICATION-PROGRAM apply. Default: the default class. */
+  storageClass?: string;
 }
 
 export interface NotifierOptions {
@@ -54,8 +56,8 @@ export class Notifier {
     let program: string | undefined;
     try {
       const conf = this.options.shippingConf === undefined ? undefined : loadShippingConf(this.options.shippingConf);
-      if (conf) program = notificationProgram(conf);
-      if (recipients.length === 0) recipients = conf ? administrators(conf) : ['root'];
+      if (conf) program = notificationProgram(conf, notification.storageClass);
+      if (recipients.length === 0) recipients = conf ? administrators(conf, notification.storageClass) : ['root'];
     } catch (err) {
       return this.undelivered(notification, recipients, `shipping.conf unusable: ${toMsiteError(err).message}`);
     }
