@@ -9,6 +9,7 @@ import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
 import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
+import { registerSiteCommands } from './commands/siteCommands.js';
 
 /** Builds the `msite` program; commands write through `io` so the demo and tests can run them in-process. */
 export function buildProgram(io: Io): Command {
@@ -25,6 +26,7 @@ export function buildProgram(io: Io): Command {
   registerDemoCommand(program, io);
   registerScheduleCommands(program, io);
   registerServeCommand(program, io);
+  registerSiteCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }
