@@ -5,7 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
-    // CLI tests spawn real processes; two workers match the two cores CI has.
+    // A process per test file, not a thread: some files set process-wide state (TZ) or count the
+    // process's open files; threads measured no faster here. Two workers match the two cores CI has.
+    pool: 'forks',
     maxWorkers: 2,
   },
 });

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { InvalidInputError } from '../core/errors.js';
 import { SiteHome } from '../site/siteHome.js';
@@ -15,12 +17,27 @@ export interface CommonOptions {
   debug?: boolean;
 }
 
-/** Where a command writes: results to `out`, warnings and progress to `err`. */
+/**
+ * Everything a command takes from the process it runs in: where it writes (results to `out`, warnings
+ * and progress to `err`), the environment, the working directory, standard input and whether stdin and
+ * stderr are terminals. Commands read none of these from `process`, so tests run them in-process.
+ */
 export interface Io {
   out(text: string | Uint8Array): void;
   err(text: string): void;
+  /** MSITE_HOME, MSITE_VOB, VISUAL, EDITOR, MSITE_LOG_LEVEL, and the environment of spawned programs. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Relative paths on the command line are taken from here. */
+  readonly cwd: string;
+  /** Standard input: `schedule --set -` and prompts read it. */
+  readonly stdin: NodeJS.ReadableStream;
+  /** Whether a person may answer on standard input (confirmations, "Edit again?"). */
+  readonly stdinIsTTY: boolean;
+  /** Whether stderr is a terminal: progress lines are drawn only then. */
+  readonly stderrIsTTY: boolean;
 }
 
+/** The running process's streams, environment and working directory, read when a command uses them. */
 export const processIo: Io = {
   out: (t) => {
     process.stdout.write(t);
@@ -28,27 +45,49 @@ export const processIo: Io = {
   err: (t) => {
     process.stderr.write(t);
   },
+  get env() {
+    return process.env;
+  },
+  get cwd() {
+    return process.cwd();
+  },
+  // Touching process.stdin opens a handle on fd 0, so only commands that read it do.
+  get stdin() {
+    return process.stdin;
+  },
+  get stdinIsTTY() {
+    return isatty(0);
+  },
+  get stderrIsTTY() {
+    return process.stderr.isTTY;
+  },
 };
 
-export function siteHome(opts: CommonOptions): SiteHome {
-  return SiteHome.locate(opts.home);
+/** A path named on the command line, made absolute against the command's working directory. */
+export function inputPath(io: Io, path: string): string {
+  return resolve(io.cwd, path);
+}
+
+/** The site home: `--home DIR`, else `$MSITE_HOME`, else `~/.msite`. */
+export function siteHome(io: Io, opts: CommonOptions): SiteHome {
+  return SiteHome.locate(opts.home, io.env, io.cwd);
 }
 
 /**
  * Opens the VOB a command names (`--vob`, an `@VOB` suffix on a selector, `$MSITE_VOB`, or the only
  * registered VOB), runs `fn`, and closes it whatever happens.
  */
-export function withVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
-  return openedVob(opts, fn, selectors, false);
+export function withVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
+  return openedVob(io, opts, fn, selectors, false);
 }
 
 /** withVob for a command that only reads: the VOB is opened read-only, so looking can never change it. */
-export function readVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
-  return openedVob(opts, fn, selectors, true);
+export function readVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[] = []): T {
+  return openedVob(io, opts, fn, selectors, true);
 }
 
-function openedVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
-  const dir = siteHome(opts).resolveVob(opts.vob ?? vobFromSelectors(selectors));
+function openedVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
+  const dir = siteHome(io, opts).resolveVob(opts.vob ?? vobFromSelectors(selectors) ?? io.env.MSITE_VOB, io.cwd);
   const vob = Vob.open(dir, { readonly });
   try {
     return fn(vob);
@@ -58,9 +97,9 @@ function openedVob<T>(opts: CommonOptions, fn: (vob: Vob) => T, selectors: reado
 }
 
 /** Reads a file named on the command line, with one clear error if it cannot be read. */
-export function readInputFile(file: string, what: string): Buffer {
+export function readInputFile(io: Io, file: string, what: string): Buffer {
   try {
-    return readFileSync(file);
+    return readFileSync(inputPath(io, file));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new InvalidInputError(
@@ -73,9 +112,9 @@ export function readInputFile(file: string, what: string): Buffer {
 }
 
 /** The config spec from `--config FILE`, or undefined for the default. */
-export function configSpec(opts: CommonOptions): ConfigSpec | undefined {
+export function configSpec(io: Io, opts: CommonOptions): ConfigSpec | undefined {
   if (!opts.config) return undefined;
-  return parseConfigSpec(readInputFile(opts.config, 'config spec').toString('utf8'), opts.config);
+  return parseConfigSpec(readInputFile(io, opts.config, 'config spec').toString('utf8'), opts.config);
 }
 
 /** Prints a result: JSON for --json, else the text form. */

@@ -11,14 +11,21 @@ import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerSiteCommands } from './commands/siteCommands.js';
 
+/** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
+function addCommonOptions(cmd: Command): Command {
+  return cmd.option('--home <dir>', 'site home (default $MSITE_HOME, else ~/.msite)').option('--debug', 'show stack traces on failure');
+}
+
 /** Builds the `msite` program; commands write through `io` so the demo and tests can run them in-process. */
 export function buildProgram(io: Io): Command {
-  const program = new Command('msite')
-    .description('multi-site replication for versioned object bases')
-    .version('0.1.0')
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
+  const program = addCommonOptions(
+    new Command('msite')
+      .description('multi-site replication for versioned object bases')
+      .version('0.1.0')
+      .showHelpAfterError(false)
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} }),
+  );
   registerVobCommands(program, io);
   registerTypeCommands(program, io);
   registerObjectCommands(program, io);
@@ -42,10 +49,10 @@ const ALIASES: Record<string, string> = { invob: 'vob', obsolete_replica: 'obsol
  * of the command to its `--` form before parsing.
  */
 export function normalizeArgs(program: Command, argv: readonly string[]): string[] {
-  const name = argv.find((a) => !a.startsWith('-'));
+  const name = commandWord(program, argv);
   const cmd = program.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
-  if (!cmd) return [...argv];
-  const longs = new Set(cmd.options.map((o) => o.long?.slice(2)).filter((l): l is string => Boolean(l)));
+  const options = [...program.options, ...(cmd?.options ?? [])];
+  const longs = new Set(options.map((o) => o.long?.slice(2)).filter((l): l is string => Boolean(l)));
   let seenSeparator = false;
   return argv.map((arg) => {
     if (arg === '--') seenSeparator = true;
@@ -79,7 +86,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       const message = err.message.replace(/^error: /, '');
-      io.err(`msite: error: ${escapeControlChars(message)} (see msite help${escapeControlChars(commandName(argv))})\n`);
+      const name = commandWord(program, argv);
+      io.err(`msite: error: ${escapeControlChars(message)} (see msite help${name === undefined ? '' : ` ${escapeControlChars(name)}`})\n`);
       return 2;
     }
     const e: MsiteError = toMsiteError(err);
@@ -90,7 +98,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-function commandName(argv: readonly string[]): string {
-  const name = argv.find((a) => !a.startsWith('-'));
-  return name ? ` ${name}` : '';
+/** The command's name in `argv`: the first word that is neither an option nor the value of a program option (`--home DIR`). */
+function commandWord(program: Command, argv: readonly string[]): string | undefined {
+  const taking = new Set(
+    program.options
+      .filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.long, o.long?.slice(1)].filter((f): f is string => Boolean(f))),
+  );
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return argv[i + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (taking.has(arg)) i++;
+  }
+  return undefined;
 }

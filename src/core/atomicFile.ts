@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmS
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writingTo } from './errors.js';
+import { processAlive } from './processAlive.js';
 
 let counter = 0;
 
@@ -78,7 +79,7 @@ export function removeStaleTempFiles(dir: string, now: number = Date.now()): str
     try {
       const st = lstatSync(file);
       if (!st.isFile()) continue;
-      const orphaned = m[2] === host && !processRuns(Number(m[1]));
+      const orphaned = m[2] === host && !processAlive(Number(m[1]));
       if (!orphaned && now - st.mtimeMs < STALE_AFTER_MS) continue;
       rmSync(file, { force: true });
       removed.push(name);
@@ -87,15 +88,4 @@ export function removeStaleTempFiles(dir: string, now: number = Date.now()): str
     }
   }
   return removed;
-}
-
-/** Whether process `pid` runs on this host (EPERM: it does, as another user). */
-function processRuns(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -7,7 +7,7 @@ export { DefinitionError, type DefinitionProblem } from './definitionError.js';
 export { ScheduleAccessError } from './scheduleAccessError.js';
 export { AmbiguousJobError } from './ambiguousJobError.js';
 export { splitArgs } from './splitArgs.js';
-export { processAlive } from './processAlive.js';
+export { processAlive } from '../core/processAlive.js';
 export { parseDefinition, parseRef, type ParseOptions } from './parse.js';
 export {
   printDefinition,

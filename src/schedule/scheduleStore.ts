@@ -6,7 +6,7 @@ import { defaultAcl, parseAcl, printAcl, requireAccess, type AccessLevel, type A
 import { DefinitionError, type DefinitionProblem } from './definitionError.js';
 import { lineOf } from './itemSource.js';
 import { AmbiguousJobError } from './ambiguousJobError.js';
-import { processAlive } from './processAlive.js';
+import { processAlive } from '../core/processAlive.js';
 import { refersTo, type JobDefinition, type LastCompletionInfo, type TaskDefinition } from './model.js';
 import { parseDefinition } from './parse.js';
 import { isPredefinedTask, predefinedJobs, predefinedTasks } from './predefined.js';

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomicFile.js';
-import { processAlive } from '../schedule/processAlive.js';
+import { processAlive } from '../core/processAlive.js';
 
 /**
  * `<home>/daemon.json`: how commands find the site's running daemon. Written atomically once it

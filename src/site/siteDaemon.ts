@@ -38,8 +38,10 @@ export interface SiteDaemonOptions {
   listen?: string;
   clock?: Clock;
   spawner?: Spawner;
-  /** Default: pino into `<home>/log/msite-serve.log` at $MSITE_LOG_LEVEL, else info. */
+  /** Default: pino into `<home>/log/msite-serve.log` at `logLevel`. */
   logger?: Logger;
+  /** The default logger's level (the command passes $MSITE_LOG_LEVEL). Default info. */
+  logLevel?: string;
   /** How long `stop` waits for running jobs before ending them. Default 5 s. */
   stopGraceMs?: number;
   /** IANA zone of the job times; default the host's. */
@@ -172,7 +174,7 @@ export class SiteDaemon {
       writingTo('create directory', home.dir, () => mkdirSync(home.dir, { recursive: true }));
       const clock = options.clock ?? systemClock;
       const logger =
-        options.logger ?? createLogger({ level: process.env.MSITE_LOG_LEVEL ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
+        options.logger ?? createLogger({ level: options.logLevel ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
       site = SiteDatabase.open(home.dir);
       const store = ScheduleStore.open(site.db, { clock });
       const scheduler = new Scheduler({

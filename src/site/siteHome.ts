@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError, UsageError } from '../core/errors.js';
-import { processAlive } from '../schedule/processAlive.js';
+import { processAlive } from '../core/processAlive.js';
 import { hasLegacySiteFiles } from './legacySiteFiles.js';
 import { SITE_DB_FILE, SiteDatabase, type SiteDatabaseOptions } from './siteDatabase.js';
 
@@ -62,10 +62,13 @@ export class SiteHome {
     return join(this.dir, 'daemon.json');
   }
 
-  /** `--home DIR`, else `$MSITE_HOME`, else `~/.msite`. The directory is made when first written. */
-  static locate(home?: string): SiteHome {
-    const dir = home ?? process.env.MSITE_HOME ?? join(homedir(), '.msite');
-    return new SiteHome(resolve(dir));
+  /**
+   * `home` (`--home DIR`), else `MSITE_HOME` of the caller's `env`, else `~/.msite`; a relative path is
+   * taken from `cwd`. The directory is made when first written.
+   */
+  static locate(home: string | undefined, env: NodeJS.ProcessEnv, cwd: string): SiteHome {
+    const dir = home ?? env.MSITE_HOME ?? join(homedir(), '.msite');
+    return new SiteHome(resolve(cwd, dir));
   }
 
   /**
@@ -182,11 +185,10 @@ export class SiteHome {
   }
 
   /**
-   * The storage directory a `--vob` value names: a registered tag, else a directory path. With no
-   * value: `$MSITE_VOB`, else the only registered VOB.
+   * The storage directory a `--vob` value names: a registered tag, else a directory path (relative to
+   * `cwd`). With no value: the only registered VOB.
    */
-  resolveVob(vob?: string): string {
-    const wanted = vob ?? process.env.MSITE_VOB;
+  resolveVob(wanted: string | undefined, cwd: string): string {
     const all = this.registrations();
     const entries = all.filter((e) => e.state === 'ready');
     if (wanted === undefined || wanted === '') {
@@ -201,7 +203,8 @@ export class SiteHome {
     const byTag = all.find((e) => e.tag === wanted);
     if (byTag?.state === 'ready') return byTag.path;
     if (byTag) throw new StateError(`VOB "${wanted}" is being created`, { hint: 'wait for its mkvob or mkreplica to finish' });
-    if (isAbsolute(wanted) || wanted.startsWith('.') || existsSync(wanted)) return resolve(wanted);
+    const path = resolve(cwd, wanted);
+    if (isAbsolute(wanted) || wanted.startsWith('.') || existsSync(path)) return path;
     throw new NotFoundError('VOB tag', wanted, { hint: `see msite lsvob --home ${this.dir}` });
   }
 }

@@ -16,10 +16,10 @@ describe('bad input gets one clear error line and changes nothing', () => {
     return p;
   };
 
-  beforeAll(() => {
-    ok(['mkvob', '--tag', 'b', vobDir], { home });
-    ok(['mkdir', '--auto', 'src'], { home });
-    ok(['mkelem', '--auto', '--from', file('a', 'a\n'), 'src/a.c'], { home });
+  beforeAll(async () => {
+    await ok(['mkvob', '--tag', 'b', vobDir], { home });
+    await ok(['mkdir', '--auto', 'src'], { home });
+    await ok(['mkelem', '--auto', '--from', file('a', 'a\n'), 'src/a.c'], { home });
     mkdirSync(join(dir, 'notavob'));
     writeFileSync(join(dir, 'notavob', 'vob.db'), 'this is not a database at all, just text '.repeat(200));
     mkdirSync(join(dir, 'empty'));
@@ -77,9 +77,9 @@ describe('bad input gets one clear error line and changes nothing', () => {
     ['unknown VOB tag', ['ls', '--vob', 'nosuchtag'], 1, /VOB tag not found: "nosuchtag"/],
   ];
 
-  it.each(cases)('%s', (_name, args, status, message) => {
+  it.each(cases)('%s', async (_name, args, status, message) => {
     const before = snapshot(vobDir);
-    const r = msite(args, { home });
+    const r = await msite(args, { home });
     expect(r.status).toBe(status);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^msite: error: /);
@@ -88,23 +88,25 @@ describe('bad input gets one clear error line and changes nothing', () => {
     expect(snapshot(vobDir)).toEqual(before);
   });
 
-  it('a directory that is not a VOB', () => {
+  it('a directory that is not a VOB', async () => {
     for (const d of [join(dir, 'notavob'), join(dir, 'empty')]) {
-      const r = msite(['ls', '--vob', d], { home });
+      const r = await msite(['ls', '--vob', d], { home });
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`^msite: error: not a VOB: ${d}`));
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
 
-  it('a VOB with a newer schema version is refused, untouched', () => {
+  it('a VOB with a newer schema version is refused, untouched', async () => {
+    // In a home of its own: the cases above name no VOB, and need theirs to be the only one.
+    const newerHome = join(dir, 'newer-home');
     const newer = join(dir, 'newer.vob');
-    ok(['mkvob', '--tag', 'newer', newer], { home });
+    await ok(['mkvob', '--tag', 'newer', newer], { home: newerHome });
     const db = new BetterSqlite3(join(newer, 'vob.db'));
     db.pragma('user_version = 99');
     db.close();
     const before = snapshot(newer);
-    const r = msite(['ls', '--vob', 'newer'], { home });
+    const r = await msite(['ls', '--vob', 'newer'], { home: newerHome });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       new RegExp(
@@ -114,10 +116,10 @@ describe('bad input gets one clear error line and changes nothing', () => {
     expect(snapshot(newer)).toEqual(before);
   });
 
-  it('mkvob refuses a taken tag and a used directory, leaving nothing behind', () => {
-    expect(msite(['mkvob', '--tag', 'b', join(dir, 'other.vob')], { home }).stderr).toMatch(/VOB tag already exists: "b"/);
-    expect(msite(['ls', '--vob', join(dir, 'other.vob')], { home }).stderr).toMatch(/not a VOB/);
-    expect(msite(['mkvob', '--tag', 'c', vobDir], { home }).stderr).toMatch(/the path exists and is not an empty directory/);
+  it('mkvob refuses a taken tag and a used directory, leaving nothing behind', async () => {
+    expect((await msite(['mkvob', '--tag', 'b', join(dir, 'other.vob')], { home })).stderr).toMatch(/VOB tag already exists: "b"/);
+    expect((await msite(['ls', '--vob', join(dir, 'other.vob')], { home })).stderr).toMatch(/not a VOB/);
+    expect((await msite(['mkvob', '--tag', 'c', vobDir], { home })).stderr).toMatch(/the path exists and is not an empty directory/);
   });
 
   it.each([
@@ -125,25 +127,25 @@ describe('bad input gets one clear error line and changes nothing', () => {
     ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     ['missing argument', ['mklabel', 'REL1'], /missing required argument 'paths'/],
     ['missing option value', ['lshistory', '--since'], /option '--since <time>' argument missing/],
-  ])('usage error: %s exits 2', (_n, args, message) => {
-    const r = msite(args, { home });
+  ])('usage error: %s exits 2', async (_n, args, message) => {
+    const r = await msite(args, { home });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^msite: error: /);
     expect(r.stderr).toMatch(message);
   });
 
-  it('no command at all prints the usage and exits 2', () => {
-    const r = msite([], { home });
+  it('no command at all prints the usage and exits 2', async () => {
+    const r = await msite([], { home });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^Usage: msite \[options\] \[command\]/);
   });
 
-  it('accepts both option spellings, and --opt=value', () => {
-    ok(['mklbtype', '-c', 'one dash', '-invob', 'b', 'ONEDASH'], { home });
-    expect(ok(['lstype', '-kind', 'lbtype', '-json', '-invob', 'b'], { home }).stdout).toContain('"ONEDASH"');
-    expect(ok(['lstype', '--kind=lbtype', '--json', '--vob=b'], { home }).stdout).toContain('"ONEDASH"');
-    expect(ok(['lshistory', '-since', '2000-01-01', '-json', '-invob', 'b'], { home }).stdout).toContain('"mktype"');
-    expect(ok(['lshistory', '-since=2000-01-01', '-json', '--vob', 'b'], { home }).stdout).toContain('"mktype"');
+  it('accepts both option spellings, and --opt=value', async () => {
+    await ok(['mklbtype', '-c', 'one dash', '-invob', 'b', 'ONEDASH'], { home });
+    expect((await ok(['lstype', '-kind', 'lbtype', '-json', '-invob', 'b'], { home })).stdout).toContain('"ONEDASH"');
+    expect((await ok(['lstype', '--kind=lbtype', '--json', '--vob=b'], { home })).stdout).toContain('"ONEDASH"');
+    expect((await ok(['lshistory', '-since', '2000-01-01', '-json', '-invob', 'b'], { home })).stdout).toContain('"mktype"');
+    expect((await ok(['lshistory', '-since=2000-01-01', '-json', '--vob', 'b'], { home })).stdout).toContain('"mktype"');
   });
 });

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are turning async; awaiting them now keeps these tests right after */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';

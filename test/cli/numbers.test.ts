@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are becoming async; awaiting them now keeps this file right then */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

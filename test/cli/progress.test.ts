@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatProgress, progressLine } from '../../src/cli/progressLine.js';
 import { BIN, tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
@@ -21,16 +21,18 @@ function atTerminal(home: string, args: string[]): { status: number; screen: str
 }
 
 describe('progress of long work', () => {
-  const root = tempDir();
-  let boston: Site;
-  let sanfran: Site;
-  beforeAll(() => {
-    [boston, sanfran] = family(root, ['boston_hub', 'sanfran_hub']) as [Site, Site];
-    for (const t of ['A', 'B', 'C']) boston.run('mklbtype', t);
-  });
+  const top = tempDir();
+  /** Two sites of the test's own; boston_hub has three changes sanfran_hub lacks. */
+  async function sites(): Promise<{ root: string; boston: Site; sanfran: Site }> {
+    const root = mkdtempSync(join(top, 'case-'));
+    const [boston, sanfran] = (await family(root, ['boston_hub', 'sanfran_hub'])) as [Site, Site];
+    for (const t of ['A', 'B', 'C']) await boston.run('mklbtype', t);
+    return { root, boston, sanfran };
+  }
 
   /* eslint-disable no-control-regex -- the screen holds the terminal's escape sequences */
-  it('syncreplica shows a line on a terminal, drawn in place and erased at the end', () => {
+  it('syncreplica shows a line on a terminal, drawn in place and erased at the end', async () => {
+    const { root, boston, sanfran } = await sites();
     const out = join(root, 'tty-out');
     mkdirSync(out);
     const exported = atTerminal(boston.home, ['syncreplica', '--export', '--out', out, 'sanfran_hub']);
@@ -45,13 +47,14 @@ describe('progress of long work', () => {
     expect(imported.screen).toMatch(/\r\x1b\[K.*applied/);
   });
 
-  it('writes nothing of it when the output is not a terminal (scripts, scheduled jobs)', () => {
-    boston.run('mklbtype', 'D');
+  it('writes nothing of it when the output is not a terminal (scripts, scheduled jobs)', async () => {
+    const { root, boston, sanfran } = await sites();
+    await boston.run('mklbtype', 'D');
     const out = join(root, 'pipe-out');
     mkdirSync(out);
-    const exported = boston.run('syncreplica', '--export', '--out', out, 'sanfran_hub');
+    const exported = await boston.run('syncreplica', '--export', '--out', out, 'sanfran_hub');
     expect(exported.stderr).toBe('');
-    const imported = sanfran.run('syncreplica', '--import', out);
+    const imported = await sanfran.run('syncreplica', '--import', out);
     expect(imported.stderr).toBe('');
     expect(imported.stdout).not.toContain('\r');
   });

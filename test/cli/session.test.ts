@@ -27,28 +27,28 @@ describe('a scripted VOB session through the CLI', () => {
     '/main/dev/2': Buffer.from('dev two\n'.repeat(20000)),
   };
 
-  beforeAll(() => {
-    run('mkvob', '--tag', '/vobs/t', join(dir, 't.vob'));
-    run('mkdir', '--auto', 'src');
-    run('mkelem', '--auto', '-c', 'new file', 'src/a.c');
+  beforeAll(async () => {
+    await run('mkvob', '--tag', '/vobs/t', join(dir, 't.vob'));
+    await run('mkdir', '--auto', 'src');
+    await run('mkelem', '--auto', '-c', 'new file', 'src/a.c');
     for (const v of ['/main/1', '/main/2', '/main/3']) {
-      run('checkout', 'src/a.c');
-      run('checkin', '--from', file(v.replace(/\//g, '_'), contents[v]!), '-c', `version ${v}`, 'src/a.c');
+      await run('checkout', 'src/a.c');
+      await run('checkin', '--from', file(v.replace(/\//g, '_'), contents[v]!), '-c', `version ${v}`, 'src/a.c');
     }
-    run('mkbrtype', 'dev');
-    run('mkbranch', 'dev', 'src/a.c');
-    run('checkout', 'src/a.c@@/main/dev');
-    run('checkin', '--from', file('dev1', contents['/main/dev/1']!), 'src/a.c');
+    await run('mkbrtype', 'dev');
+    await run('mkbranch', 'dev', 'src/a.c');
+    await run('checkout', 'src/a.c@@/main/dev');
+    await run('checkin', '--from', file('dev1', contents['/main/dev/1']!), 'src/a.c');
     const spec = file('dev.cs', 'element * CHECKEDOUT\nelement * .../dev/LATEST\nelement * /main/LATEST\n');
-    run('checkout', '--config', spec, 'src/a.c');
-    run('checkin', '--config', spec, '--from', file('dev2', contents['/main/dev/2']!), 'src/a.c');
-    run('mklbtype', 'REL1');
-    run('mklabel', 'REL1', 'src/a.c@@/main/dev/2');
-    run('mklabel', 'REL1', 'src@@/main/LATEST');
+    await run('checkout', '--config', spec, 'src/a.c');
+    await run('checkin', '--config', spec, '--from', file('dev2', contents['/main/dev/2']!), 'src/a.c');
+    await run('mklbtype', 'REL1');
+    await run('mklabel', 'REL1', 'src/a.c@@/main/dev/2');
+    await run('mklabel', 'REL1', 'src@@/main/LATEST');
   });
 
-  it('lsvtree --json shows every version with its labels', () => {
-    const tree = json<VtreeEntry[]>(['lsvtree', 'src/a.c'], { home });
+  it('lsvtree --json shows every version with its labels', async () => {
+    const tree = await json<VtreeEntry[]>(['lsvtree', 'src/a.c'], { home });
     expect(tree.map((v) => [v.version, v.labels])).toEqual([
       ['src/a.c@@/main/0', []],
       ['src/a.c@@/main/1', []],
@@ -60,31 +60,31 @@ describe('a scripted VOB session through the CLI', () => {
     ]);
   });
 
-  it('cat returns the exact bytes checked in, text and binary', () => {
+  it('cat returns the exact bytes checked in, text and binary', async () => {
     for (const [v, bytes] of Object.entries(contents)) {
-      expect(msite(['cat', `src/a.c@@${v}`], { home }).raw.equals(bytes), v).toBe(true);
+      expect((await msite(['cat', `src/a.c@@${v}`], { home })).raw.equals(bytes), v).toBe(true);
     }
-    expect(msite(['cat', 'src/a.c@@/main/0'], { home }).raw.length).toBe(0);
-    expect(msite(['cat', 'src/a.c@@/main/dev/0'], { home }).raw.equals(contents['/main/3']!)).toBe(true);
-    expect(msite(['cat', 'src/a.c@@REL1'], { home }).raw.equals(contents['/main/dev/2']!)).toBe(true);
-    expect(msite(['cat', 'src/a.c@@/main/LATEST'], { home }).raw.equals(contents['/main/3']!)).toBe(true);
-    expect(msite(['cat', 'src/a.c'], { home }).raw.equals(contents['/main/3']!)).toBe(true);
+    expect((await msite(['cat', 'src/a.c@@/main/0'], { home })).raw.length).toBe(0);
+    expect((await msite(['cat', 'src/a.c@@/main/dev/0'], { home })).raw.equals(contents['/main/3']!)).toBe(true);
+    expect((await msite(['cat', 'src/a.c@@REL1'], { home })).raw.equals(contents['/main/dev/2']!)).toBe(true);
+    expect((await msite(['cat', 'src/a.c@@/main/LATEST'], { home })).raw.equals(contents['/main/3']!)).toBe(true);
+    expect((await msite(['cat', 'src/a.c'], { home })).raw.equals(contents['/main/3']!)).toBe(true);
   });
 
-  it('describe --json shows the oid and the master', () => {
-    const version = json<Record<string, unknown>>(['describe', 'src/a.c@@/main/dev/1'], { home });
+  it('describe --json shows the oid and the master', async () => {
+    const version = await json<Record<string, unknown>>(['describe', 'src/a.c@@/main/dev/1'], { home });
     expect(version).toMatchObject({ kind: 'version', number: 1, branch: '/main/dev', master: 'original' });
     expect(version.oid).toMatch(/^[0-9a-f-]{36}$/);
-    const type = json<Record<string, unknown>>(['describe', 'lbtype:REL1'], { home });
+    const type = await json<Record<string, unknown>>(['describe', 'lbtype:REL1'], { home });
     expect(type).toMatchObject({ kind: 'lbtype', name: 'REL1', master: 'original', shared: false });
-    const branch = json<Record<string, unknown>>(['describe', 'src/a.c@@/main/dev'], { home });
+    const branch = await json<Record<string, unknown>>(['describe', 'src/a.c@@/main/dev'], { home });
     expect(branch).toMatchObject({ kind: 'branch', master: 'original', mastership: 'default' });
-    const replica = json<Record<string, unknown>>(['describe', 'replica:original'], { home });
+    const replica = await json<Record<string, unknown>>(['describe', 'replica:original'], { home });
     expect(replica).toMatchObject({ kind: 'replica', name: 'original', self: true, master: 'original' });
   });
 
-  it('lshistory lists every change, in order, with dense ids', () => {
-    const history = json<{ kind: string; id: number; origin: string; summary: string }[]>(['lshistory'], { home });
+  it('lshistory lists every change, in order, with dense ids', async () => {
+    const history = await json<{ kind: string; id: number; origin: string; summary: string }[]>(['lshistory'], { home });
     expect(history.map((h) => h.id)).toEqual(history.map((_, i) => i + 1));
     expect(history.every((h) => h.origin === 'original')).toBe(true);
     const kinds = history.map((h) => h.kind);
@@ -113,22 +113,22 @@ describe('a scripted VOB session through the CLI', () => {
       'mklabel',
     ]);
     expect(history.at(-2)!.summary).toBe('attached label "REL1" to version "src/a.c@@/main/dev/2"');
-    const since = json<unknown[]>(['lshistory', '--since', '2999-01-01'], { home });
+    const since = await json<unknown[]>(['lshistory', '--since', '2999-01-01'], { home });
     expect(since).toEqual([]);
   });
 
-  it('ls shows the directory through the config spec', () => {
-    const rows = json<{ name: string; version: string }[]>(['ls', 'src'], { home });
+  it('ls shows the directory through the config spec', async () => {
+    const rows = await json<{ name: string; version: string }[]>(['ls', 'src'], { home });
     expect(rows).toEqual([expect.objectContaining({ name: 'a.c', version: '/main/3', kind: 'file' })]);
-    expect(ok(['ls', '-invob', '/vobs/t', '.'], { home }).stdout).toContain('src@@/main/1    Rule: element * /main/LATEST');
+    expect((await ok(['ls', '-invob', '/vobs/t', '.'], { home })).stdout).toContain('src@@/main/1    Rule: element * /main/LATEST');
   });
 
-  it('lsvob and lstype list what was made', () => {
-    expect(JSON.parse(ok(['lsvob', '--json', '--home', home]).stdout)).toEqual([
+  it('lsvob and lstype list what was made', async () => {
+    expect(JSON.parse((await ok(['lsvob', '--json', '--home', home])).stdout)).toEqual([
       expect.objectContaining({ tag: '/vobs/t', replica: 'original' }),
     ]);
-    expect(json<{ name: string }[]>(['lstype', '--kind', 'brtype'], { home }).map((t) => t.name)).toEqual(['dev', 'main']);
-    expect(json<{ name: string }[]>(['lstype', '-kind', 'eltype'], { home }).map((t) => t.name)).toEqual([
+    expect((await json<{ name: string }[]>(['lstype', '--kind', 'brtype'], { home })).map((t) => t.name)).toEqual(['dev', 'main']);
+    expect((await json<{ name: string }[]>(['lstype', '-kind', 'eltype'], { home })).map((t) => t.name)).toEqual([
       'directory',
       'file',
       'text_file',

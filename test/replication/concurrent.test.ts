@@ -19,7 +19,7 @@ function run(home: string, args: string[]): Promise<{ code: number | null; out: 
 describe('two imports of one packet at once (a receipt handler and a scheduled job)', () => {
   it('serialize: both succeed and every op is applied once', async () => {
     const root = tempDir();
-    const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
+    const [boston, bangalore] = (await family(root, ['boston_hub', 'bangalore'])) as [Site, Site];
     const vob = Vob.open(join(root, 'boston_hub.vob'));
     try {
       mktype(
@@ -30,7 +30,7 @@ describe('two imports of one packet at once (a receipt handler and a scheduled j
     } finally {
       vob.close();
     }
-    const [packet] = boston.exportTo('bangalore');
+    const [packet] = await boston.exportTo('bangalore');
     const results = await Promise.all([
       run(bangalore.home, ['syncreplica', '--import', packet!]),
       run(bangalore.home, ['syncreplica', '--import', packet!]),
@@ -39,10 +39,9 @@ describe('two imports of one packet at once (a receipt handler and a scheduled j
       results.map((r) => r.code),
       results.map((r) => r.out).join('\n'),
     ).toEqual([0, 0]);
-    const names = bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name);
+    const names = (await bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name);
     expect(names).toHaveLength(1500);
-    const ids = bangalore
-      .json<{ id: number | null; origin: string }[]>('lshistory')
+    const ids = (await bangalore.json<{ id: number | null; origin: string }[]>('lshistory'))
       .filter((h) => h.origin === 'boston_hub' && h.id !== null)
       .map((h) => h.id);
     expect(new Set(ids).size).toBe(ids.length);

@@ -8,22 +8,26 @@ describe('the converge name policy', () => {
   let sanfran: Site;
   let bangalore: Site;
 
-  beforeAll(() => {
-    [boston, sanfran, bangalore] = family(root, ['boston_hub', 'sanfran_hub', 'bangalore'], { policy: 'converge' }) as [Site, Site, Site];
+  beforeAll(async () => {
+    [boston, sanfran, bangalore] = (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'], { policy: 'converge' })) as [
+      Site,
+      Site,
+      Site,
+    ];
   });
 
-  it('every replica ends with the same names, with no administrator step', () => {
-    sanfran.run('mklbtype', 'V2.0'); // created first: keeps the name everywhere
-    boston.run('mklbtype', 'V2.0');
-    const sanfranOid = sanfran.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
-    const bostonOid = boston.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
+  it('every replica ends with the same names, with no administrator step', async () => {
+    await sanfran.run('mklbtype', 'V2.0'); // created first: keeps the name everywhere
+    await boston.run('mklbtype', 'V2.0');
+    const sanfranOid = (await sanfran.json<{ oid: string }>('describe', 'lbtype:V2.0')).oid;
+    const bostonOid = (await boston.json<{ oid: string }>('describe', 'lbtype:V2.0')).oid;
     // bangalore hears from boston first, then sanfran; boston and sanfran hear of each other.
-    bangalore.run('syncreplica', '--import', ...boston.exportTo('bangalore'));
-    const r = bangalore.run('syncreplica', '--import', ...sanfran.exportTo('bangalore'));
+    await bangalore.run('syncreplica', '--import', ...(await boston.exportTo('bangalore')));
+    const r = await bangalore.run('syncreplica', '--import', ...(await sanfran.exportTo('bangalore')));
     expect(r.stderr).toContain('generated name "boston_hub_V2.0" for lbtype "V2.0" created at replica "boston_hub"');
-    boston.run('syncreplica', '--import', ...sanfran.exportTo('boston_hub'));
-    sanfran.run('syncreplica', '--import', ...boston.exportTo('sanfran_hub'));
+    await boston.run('syncreplica', '--import', ...(await sanfran.exportTo('boston_hub')));
+    await sanfran.run('syncreplica', '--import', ...(await boston.exportTo('sanfran_hub')));
     const expected = [`V2.0=${sanfranOid}`, `boston_hub_V2.0=${bostonOid}`].sort();
-    for (const s of [boston, sanfran, bangalore]) expect(typeNames(s, 'lbtype'), s.name).toEqual(expected);
+    for (const s of [boston, sanfran, bangalore]) expect(await typeNames(s, 'lbtype'), s.name).toEqual(expected);
   });
 });

@@ -43,8 +43,8 @@ describe('an import killed at any moment', () => {
   let packet: string;
   let before: number;
 
-  beforeAll(() => {
-    [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
+  beforeAll(async () => {
+    [boston, bangalore] = (await family(root, ['boston_hub', 'bangalore'])) as [Site, Site];
     const vob = Vob.open(join(root, 'boston_hub.vob'));
     try {
       mktype(
@@ -55,7 +55,7 @@ describe('an import killed at any moment', () => {
     } finally {
       vob.close();
     }
-    packet = boston.exportTo('bangalore')[0]!;
+    packet = (await boston.exportTo('bangalore'))[0]!;
     before = opsFrom(join(root, 'bangalore.vob'), 'boston_hub');
   });
 
@@ -70,8 +70,8 @@ describe('an import killed at any moment', () => {
       if (n === before + OPS) break;
     }
     expect(outcomes).toContain('SIGKILL');
-    bangalore.run('syncreplica', '--import', packet);
+    await bangalore.run('syncreplica', '--import', packet);
     expect(opsFrom(vobDir, 'boston_hub')).toBe(before + OPS);
-    expect(typeNames(bangalore, 'lbtype')).toEqual(typeNames(boston, 'lbtype'));
+    expect(await typeNames(bangalore, 'lbtype')).toEqual(await typeNames(boston, 'lbtype'));
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,19 +17,19 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
   let original: Buffer;
   const vobDir = () => join(root, 'bangalore.vob');
 
-  beforeAll(() => {
-    const sites = family(root, ['boston_hub', 'sanfran_hub', 'bangalore']);
+  beforeAll(async () => {
+    const sites = await family(root, ['boston_hub', 'sanfran_hub', 'bangalore']);
     boston = sites[0]!;
     bangalore = sites[2]!;
-    boston.run('mklbtype', 'A', 'B', 'C');
-    packet = boston.exportTo('bangalore')[0]!;
+    await boston.run('mklbtype', 'A', 'B', 'C');
+    packet = (await boston.exportTo('bangalore'))[0]!;
     original = readFileSync(packet!);
   });
 
-  function expectRefused(path: string, reason: RegExp): void {
+  async function expectRefused(path: string, reason: RegExp): Promise<void> {
     const before = snapshot(vobDir());
     const bytes = readFileSync(path);
-    const r = bangalore.try('syncreplica', '--import', path);
+    const r = await bangalore.try('syncreplica', '--import', path);
     expect(r.status, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(reason);
     expect(r.stderr).toMatch(/^msite: error: 1 of 1 packet was not applied/);
@@ -45,7 +45,7 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     return p;
   }
 
-  it('one flipped byte anywhere', () => {
+  it('one flipped byte anywhere', async () => {
     const positions = new Set([
       0,
       5,
@@ -61,7 +61,7 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     for (const pos of positions) {
       const bytes = Buffer.from(original);
       bytes[pos] = bytes[pos]! ^ 0x20;
-      expectRefused(
+      await expectRefused(
         variant(`flip${pos}`, bytes),
         /was not applied to VOB \/vobs\/dev: .*(packet|damaged|signature|checksum|header|truncated)/i,
       );
@@ -93,30 +93,30 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     }
   });
 
-  it('a truncated file', () => {
+  it('a truncated file', async () => {
     for (const len of [0, 10, Math.floor(original.length / 2), original.length - 1]) {
-      expectRefused(variant(`trunc${len}`, original.subarray(0, len)), /was not applied/);
+      await expectRefused(variant(`trunc${len}`, original.subarray(0, len)), /was not applied/);
     }
   });
 
-  it("another family's packet", () => {
+  it("another family's packet", async () => {
     const other = site(root, 'elsewhere');
-    other.run('mkvob', '--tag', '/vobs/other', '--replica', 'bangalore', join(root, 'other.vob'));
+    await other.run('mkvob', '--tag', '/vobs/other', '--replica', 'bangalore', join(root, 'other.vob'));
     const dir = join(root, 'other-creation');
     mkdirSync(dir);
-    other.json('mkreplica', '--export', '--out', dir, 'h:boston_hub');
-    other.run('mklbtype', 'X');
-    const [p] = other.exportTo('boston_hub');
-    expectRefused(p!, /packet belongs to VOB family [0-9a-f-]+, not to this VOB's family/);
+    await other.json('mkreplica', '--export', '--out', dir, 'h:boston_hub');
+    await other.run('mklbtype', 'X');
+    const [p] = await other.exportTo('boston_hub');
+    await expectRefused(p!, /packet belongs to VOB family [0-9a-f-]+, not to this VOB's family/);
   });
 
-  it('an unknown signer', () => {
+  it('an unknown signer', async () => {
     const db = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
     const key = db.prepare("SELECT public_key FROM replica WHERE name = 'boston_hub'").pluck().get() as string;
     db.prepare("UPDATE replica SET public_key = NULL WHERE name = 'boston_hub'").run();
     db.close();
     try {
-      expectRefused(variant('unsigned', original), /signed by replica boston_hub .* unknown here/);
+      await expectRefused(variant('unsigned', original), /signed by replica boston_hub .* unknown here/);
     } finally {
       const db2 = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
       db2.prepare("UPDATE replica SET public_key = ? WHERE name = 'boston_hub'").run(key);
@@ -124,18 +124,18 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     }
   });
 
-  it('a packet for another replica', () => {
-    const [p] = boston.exportTo('sanfran_hub');
-    expectRefused(p!, /Packet is not applicable to any local replicas \(it is for sanfran_hub\)/);
+  it('a packet for another replica', async () => {
+    const [p] = await boston.exportTo('sanfran_hub');
+    await expectRefused(p!, /Packet is not applicable to any local replicas \(it is for sanfran_hub\)/);
   });
 
-  it('an older incarnation', () => {
+  it('an older incarnation', async () => {
     const db = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
     const bostonOid = db.prepare("SELECT oid FROM replica WHERE name = 'boston_hub'").pluck().get() as string;
     db.prepare('INSERT OR REPLACE INTO incarnation (replica, value) VALUES (?, ?)').run(bostonOid, Date.now() + 86_400_000);
     db.close();
     try {
-      expectRefused(variant('old', original), /Replica incarnation for "boston_hub" is old/);
+      await expectRefused(variant('old', original), /Replica incarnation for "boston_hub" is old/);
     } finally {
       const db2 = new BetterSqlite3(join(root, 'bangalore.vob', 'vob.db'));
       db2.prepare('DELETE FROM incarnation WHERE replica = ?').run(bostonOid);
@@ -143,9 +143,16 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     }
   });
 
-  it('after all that, the untouched packet applies', () => {
+  it('after all that, the untouched packet applies', async () => {
     const copy = variant('good', original);
-    bangalore.run('syncreplica', '--import', copy);
-    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(['A', 'B', 'C']);
+    // Into a copy of the VOB as the refusals left it, so the shared one stays without the packet.
+    const vob = join(root, `applied-${Date.now()}.vob`);
+    cpSync(vobDir(), vob, { recursive: true });
+    await bangalore.run('syncreplica', '--vob', vob, '--import', copy);
+    expect((await bangalore.json<{ name: string }[]>('lstype', '--vob', vob, '--kind', 'lbtype')).map((t) => t.name)).toEqual([
+      'A',
+      'B',
+      'C',
+    ]);
   });
 });

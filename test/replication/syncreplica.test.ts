@@ -1,41 +1,41 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { family, typeNames, type Site } from '../helpers/sites.js';
 import { snapshot, vobContent } from '../helpers/snapshot.js';
 
 describe('syncreplica between three sites', () => {
-  const root = tempDir();
-  let boston: Site;
-  let sanfran: Site;
-  let bangalore: Site;
+  const top = tempDir();
+  /** A family of three of this test's own, in `root`. */
+  const sites = async (root: string) => (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'])) as [Site, Site, Site];
+  const caseDir = () => mkdtempSync(join(top, 'case-'));
 
-  beforeAll(() => {
-    [boston, sanfran, bangalore] = family(root, ['boston_hub', 'sanfran_hub', 'bangalore']) as [Site, Site, Site];
-  });
-
-  it("every replica knows the family, and its own epoch row starts at the creator's", () => {
-    const names = bangalore.json<{ name: string; self: boolean }[]>('lsreplica').map((r) => `${r.name}${r.self ? '*' : ''}`);
+  it("every replica knows the family, and its own epoch row starts at the creator's", async () => {
+    const root = caseDir();
+    const [, , bangalore] = await sites(root);
+    const names = (await bangalore.json<{ name: string; self: boolean }[]>('lsreplica')).map((r) => `${r.name}${r.self ? '*' : ''}`);
     expect(names).toEqual(['boston_hub', 'sanfran_hub', 'bangalore*']);
-    const epochs = bangalore.json<Record<string, Record<string, number>>>('lsepoch');
+    const epochs = await bangalore.json<Record<string, Record<string, number>>>('lsepoch');
     expect(epochs.bangalore).toEqual(epochs.boston_hub);
   });
 
-  it('seed 002, Figure 3: the second V2.0 to reach bangalore is renamed, with the warning', () => {
-    boston.run('mklbtype', 'V2.0');
-    sanfran.run('mklbtype', 'V2.0');
-    const fromBoston = boston.exportTo('bangalore');
-    const fromSanfran = sanfran.exportTo('bangalore');
-    bangalore.run('syncreplica', '--import', ...fromBoston);
-    const r = bangalore.run('syncreplica', '--import', ...fromSanfran);
+  it('seed 002, Figure 3: the second V2.0 to reach bangalore is renamed, with the warning', async () => {
+    const root = caseDir();
+    const [boston, sanfran, bangalore] = await sites(root);
+    await boston.run('mklbtype', 'V2.0');
+    await sanfran.run('mklbtype', 'V2.0');
+    const fromBoston = await boston.exportTo('bangalore');
+    const fromSanfran = await sanfran.exportTo('bangalore');
+    await bangalore.run('syncreplica', '--import', ...fromBoston);
+    const r = await bangalore.run('syncreplica', '--import', ...fromSanfran);
     expect(r.stderr).toMatch(
       /^msite: warning: To avoid name conflict, generated name "sanfran_hub_V2.0" for lbtype "V2.0" created at replica "sanfran_hub"/m,
     );
-    const bostonOid = boston.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
-    const sanfranOid = sanfran.json<{ oid: string }>('describe', 'lbtype:V2.0').oid;
-    expect(typeNames(bangalore, 'lbtype')).toEqual([`V2.0=${bostonOid}`, `sanfran_hub_V2.0=${sanfranOid}`].sort());
-    expect(bangalore.json('lsconflict')).toEqual([
+    const bostonOid = (await boston.json<{ oid: string }>('describe', 'lbtype:V2.0')).oid;
+    const sanfranOid = (await sanfran.json<{ oid: string }>('describe', 'lbtype:V2.0')).oid;
+    expect(await typeNames(bangalore, 'lbtype')).toEqual([`V2.0=${bostonOid}`, `sanfran_hub_V2.0=${sanfranOid}`].sort());
+    expect(await bangalore.json('lsconflict')).toEqual([
       expect.objectContaining({
         kind: 'lbtype',
         oid: sanfranOid,
@@ -46,78 +46,88 @@ describe('syncreplica between three sites', () => {
     ]);
 
     // The administrators' remedy: each master renames its own, all sync, one renames back.
-    boston.run('rename', 'lbtype:V2.0', 'V2.0_boston_hub');
-    sanfran.run('rename', 'lbtype:V2.0', 'V2.0_sanfran_hub');
-    syncAll([boston, sanfran, bangalore]);
-    boston.run('rename', 'lbtype:V2.0_boston_hub', 'V2.0');
-    syncAll([boston, sanfran, bangalore]);
+    await boston.run('rename', 'lbtype:V2.0', 'V2.0_boston_hub');
+    await sanfran.run('rename', 'lbtype:V2.0', 'V2.0_sanfran_hub');
+    await syncAll([boston, sanfran, bangalore]);
+    await boston.run('rename', 'lbtype:V2.0_boston_hub', 'V2.0');
+    await syncAll([boston, sanfran, bangalore]);
     const expected = [`V2.0=${bostonOid}`, `V2.0_sanfran_hub=${sanfranOid}`].sort();
-    for (const s of [boston, sanfran, bangalore]) expect(typeNames(s, 'lbtype'), s.name).toEqual(expected);
+    for (const s of [boston, sanfran, bangalore]) expect(await typeNames(s, 'lbtype'), s.name).toEqual(expected);
   });
 
-  it('hub routing: ops made at sanfran_hub reach bangalore through boston_hub alone', () => {
-    sanfran.run('mklbtype', 'FROM_SANFRAN');
-    boston.run('syncreplica', '--import', ...sanfran.exportTo('boston_hub'));
-    bangalore.run('syncreplica', '--import', ...boston.exportTo('bangalore'));
-    expect(bangalore.json<{ name: string; master: string }[]>('lstype', '--kind', 'lbtype')).toContainEqual(
+  it('hub routing: ops made at sanfran_hub reach bangalore through boston_hub alone', async () => {
+    const root = caseDir();
+    const [boston, sanfran, bangalore] = await sites(root);
+    await sanfran.run('mklbtype', 'FROM_SANFRAN');
+    await boston.run('syncreplica', '--import', ...(await sanfran.exportTo('boston_hub')));
+    await bangalore.run('syncreplica', '--import', ...(await boston.exportTo('bangalore')));
+    expect(await bangalore.json<{ name: string; master: string }[]>('lstype', '--kind', 'lbtype')).toContainEqual(
       expect.objectContaining({ name: 'FROM_SANFRAN', master: 'sanfran_hub' }),
     );
   });
 
-  it('out of order: the later packet waits, naming what it lacks, then both apply from one directory', () => {
-    boston.run('mklbtype', 'FIRST');
-    const [p1] = boston.exportTo('bangalore');
-    boston.run('mklbtype', 'SECOND');
-    const [p2] = boston.exportTo('bangalore');
+  it('out of order: the later packet waits, naming what it lacks, then both apply from one directory', async () => {
+    const root = caseDir();
+    const [boston, , bangalore] = await sites(root);
+    await boston.run('mklbtype', 'FIRST');
+    const [p1] = await boston.exportTo('bangalore');
+    await boston.run('mklbtype', 'SECOND');
+    const [p2] = await boston.exportTo('bangalore');
     const inbox = join(root, 'inbox-order');
     mkdirSync(inbox);
     copyFileSync(p2!, join(inbox, basename(p2!)));
     const vobDir = join(root, 'bangalore.vob');
     const before = vobContent(vobDir);
-    const r = bangalore.try('syncreplica', '--import', join(inbox, basename(p2!)));
+    const r = await bangalore.try('syncreplica', '--import', join(inbox, basename(p2!)));
     expect(r.status).toBe(1);
-    const ranges = bangalore.json<{ ranges: Record<string, [number, number]>; requires: Record<string, number> }[]>('lspacket', p2!)[0]!;
+    const ranges = (
+      await bangalore.json<{ ranges: Record<string, [number, number]>; requires: Record<string, number> }[]>('lspacket', p2!)
+    )[0]!;
     const need = ranges.requires.boston_hub!;
     expect(r.stdout).toContain(
       `packet depends on changes not yet received: requires ops up to ${need} from boston_hub; this replica has ${need - 1}`,
     );
     expect(vobContent(vobDir)).toEqual(before);
     copyFileSync(p1!, join(inbox, basename(p1!)));
-    const both = bangalore.json<{ result: string }[]>('syncreplica', '--import', inbox);
+    const both = await bangalore.json<{ result: string }[]>('syncreplica', '--import', inbox);
     expect(both.map((o) => o.result).sort()).toEqual(['applied', 'applied']);
-    expect(bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype').map((t) => t.name)).toEqual(
+    expect((await bangalore.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name)).toEqual(
       expect.arrayContaining(['FIRST', 'SECOND']),
     );
   });
 
-  it('re-import of an applied packet is a no-op that says so', () => {
-    boston.run('mklbtype', 'AGAIN');
-    const [p] = boston.exportTo('bangalore');
-    bangalore.run('syncreplica', '--import', p!);
+  it('re-import of an applied packet is a no-op that says so', async () => {
+    const root = caseDir();
+    const [boston, , bangalore] = await sites(root);
+    await boston.run('mklbtype', 'AGAIN');
+    const [p] = await boston.exportTo('bangalore');
+    await bangalore.run('syncreplica', '--import', p!);
     const vobDir = join(root, 'bangalore.vob');
     const before = snapshot(vobDir);
-    const r = bangalore.run('syncreplica', '--import', p!);
+    const r = await bangalore.run('syncreplica', '--import', p!);
     expect(r.stdout).toContain('already applied; nothing to do');
     expect(snapshot(vobDir)).toEqual(before);
   });
 
-  it('chmaster of a branch: after sync bangalore checks in on it and boston_hub cannot', () => {
-    boston.run('mkdir', '--auto', 'src');
-    boston.run('mkelem', '--auto', '--from', file(root, 'f1', 'one\n'), 'src/f');
-    boston.run('mkbrtype', 'dev');
-    boston.run('mkbranch', 'dev', 'src/f');
-    boston.run('chmaster', 'bangalore', 'src/f@@/main/dev');
-    bangalore.run('syncreplica', '--import', ...boston.exportTo('bangalore'));
-    bangalore.run('checkout', 'src/f@@/main/dev');
-    bangalore.run('checkin', '--from', file(root, 'f2', 'two\n'), 'src/f');
-    expect(bangalore.try('cat', 'src/f@@/main/dev/1').stdout).toBe('two\n');
-    const r = boston.try('checkout', 'src/f@@/main/dev');
+  it('chmaster of a branch: after sync bangalore checks in on it and boston_hub cannot', async () => {
+    const root = caseDir();
+    const [boston, , bangalore] = await sites(root);
+    await boston.run('mkdir', '--auto', 'src');
+    await boston.run('mkelem', '--auto', '--from', file(root, 'f1', 'one\n'), 'src/f');
+    await boston.run('mkbrtype', 'dev');
+    await boston.run('mkbranch', 'dev', 'src/f');
+    await boston.run('chmaster', 'bangalore', 'src/f@@/main/dev');
+    await bangalore.run('syncreplica', '--import', ...(await boston.exportTo('bangalore')));
+    await bangalore.run('checkout', 'src/f@@/main/dev');
+    await bangalore.run('checkin', '--from', file(root, 'f2', 'two\n'), 'src/f');
+    expect((await bangalore.try('cat', 'src/f@@/main/dev/1')).stdout).toBe('two\n');
+    const r = await boston.try('checkout', 'src/f@@/main/dev');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /Unable to perform operation "checkout" in replica "boston_hub" of VOB "\/vobs\/dev": Master replica of branch "src\/f@@\/main\/dev" is "bangalore"/,
     );
-    boston.run('syncreplica', '--import', ...bangalore.exportTo('boston_hub'));
-    expect(boston.try('cat', 'src/f@@/main/dev/1').stdout).toBe('two\n');
+    await boston.run('syncreplica', '--import', ...(await bangalore.exportTo('boston_hub')));
+    expect((await boston.try('cat', 'src/f@@/main/dev/1')).stdout).toBe('two\n');
   });
 });
 
@@ -128,12 +138,12 @@ function file(root: string, name: string, text: string): string {
 }
 
 /** Every site exports to every other, then every site imports all it received, twice (for forwarding). */
-export function syncAll(sites: readonly Site[]): void {
+export async function syncAll(sites: readonly Site[]): Promise<void> {
   for (let round = 0; round < 2; round++) {
     const inbox = new Map<string, string[]>(sites.map((s) => [s.name, []]));
     for (const s of sites) {
-      for (const t of sites) if (t !== s) inbox.get(t.name)!.push(...s.exportTo(t.name));
+      for (const t of sites) if (t !== s) inbox.get(t.name)!.push(...(await s.exportTo(t.name)));
     }
-    for (const s of sites) if (inbox.get(s.name)!.length) s.run('syncreplica', '--import', ...inbox.get(s.name)!);
+    for (const s of sites) if (inbox.get(s.name)!.length) await s.run('syncreplica', '--import', ...inbox.get(s.name)!);
   }
 }

@@ -16,15 +16,15 @@ import { family, type Site } from '../helpers/sites.js';
 describe('scheduled export and import between two site homes', () => {
   it('moves a change from one site to the other, recording completions and failures', async () => {
     const root = tempDir();
-    const [boston, bangalore] = family(root, ['boston_hub', 'bangalore']) as [Site, Site];
+    const [boston, bangalore] = (await family(root, ['boston_hub', 'bangalore'])) as [Site, Site];
     const msite = join(root, 'msite.sh');
     writeFileSync(msite, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
     chmodSync(msite, 0o755);
     const drop = join(root, 'drop');
     mkdirSync(drop);
     writeFileSync(join(root, 'v1'), 'version 1\n');
-    boston.run('mkdir', '--auto', 'src');
-    boston.run('mkelem', '--auto', '--from', join(root, 'v1'), 'src/f');
+    await boston.run('mkdir', '--auto', 'src');
+    await boston.run('mkelem', '--auto', '--from', join(root, 'v1'), 'src/f');
 
     const clock = new ManualClock(Date.parse('2024-01-15T12:00:00Z'));
     const user = os.userInfo().username;
@@ -74,6 +74,6 @@ describe('scheduled export and import between two site homes', () => {
     const [imported] = (await b.scheduler.runDue().done) as [RunResult];
     expect(imported).toMatchObject({ exitStatus: 0 });
     expect(b.store.getJob(30).lastCompletion?.messages).toMatch(/Applied .*sync_boston_hub_.*ops applied/);
-    expect(bangalore.run('cat', 'src/f').stdout).toBe('version 1\n');
+    expect((await bangalore.run('cat', 'src/f')).stdout).toBe('version 1\n');
   });
 });

@@ -14,7 +14,7 @@ import { SiteUploadResume } from '../../src/site/siteUploadResume.js';
 
 /** A site home with an identity, made under `root`. */
 export async function identifiedSite(root: string, host: string): Promise<SiteDescription & { homeObj: SiteHome }> {
-  const home = SiteHome.locate(join(root, host));
+  const home = SiteHome.locate(join(root, host), process.env, process.cwd());
   const d = await initSite(home, { host });
   return { ...d, homeObj: home };
 }

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are becoming async; awaiting them now keeps this file right then */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';

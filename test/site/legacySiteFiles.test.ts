@@ -1,15 +1,13 @@
-/* eslint-disable @typescript-eslint/await-thenable -- test/helpers/cli.ts is becoming async: its helpers are awaited already */
-import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/core/errors.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { SITE_SCHEMA_VERSION } from '../../src/site/siteSchema.js';
-import { json, msite, ok, tempDir } from '../helpers/cli.js';
+import { json, msite, ok, startBinary, tempDir } from '../helpers/cli.js';
 
 /**
  * A site home written by the version before the site database (test/fixtures/site-home-v1, see its
@@ -17,7 +15,6 @@ import { json, msite, ok, tempDir } from '../helpers/cli.js';
  */
 
 const FIXTURE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/site-home-v1');
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/msite.js');
 const PLACEHOLDER = '/FIXTURE_HOME';
 
 const expected = (name: string): string => readFileSync(join(FIXTURE, 'expected', name), 'utf8');
@@ -29,20 +26,6 @@ function copyFixture(prefix: string): string {
   const registry = join(home, 'vobs.json');
   writeFileSync(registry, readFileSync(registry, 'utf8').replaceAll(PLACEHOLDER, home));
   return home;
-}
-
-function start(args: readonly string[], home: string): Promise<{ status: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home };
-  delete env.MSITE_VOB;
-  return new Promise((resolveRun, rejectRun) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', rejectRun);
-    child.on('close', (code) => resolveRun({ status: code ?? -1, stdout, stderr }));
-  });
 }
 
 describe('a site home of the previous version', () => {
@@ -84,9 +67,9 @@ describe('a site home of the previous version', () => {
   it('is migrated exactly once when several commands use it first at the same time', async () => {
     const home = copyFixture('msite-legacy-race-');
     const outcomes = await Promise.all([
-      ...Array.from({ length: 4 }, () => start(['lsvob', '--json'], home)),
-      start(['schedule', '--get'], home),
-      start(['mkvob', '--tag', '/vobs/new', join(dirname(home), 'new.vob')], home),
+      ...Array.from({ length: 4 }, () => startBinary(['lsvob', '--json'], home)),
+      startBinary(['schedule', '--get'], home),
+      startBinary(['mkvob', '--tag', '/vobs/new', join(dirname(home), 'new.vob')], home),
     ]);
     for (const o of outcomes) expect(o, o.stderr).toMatchObject({ status: 0, stderr: '' });
     const listings = outcomes.slice(0, 4).map((o) => (JSON.parse(o.stdout) as { tag: string }[]).map((r) => r.tag));

@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/cli.js';
 describe('registerNewVob', () => {
   it('registers a created VOB; a failed creation leaves neither storage nor claim', () => {
     const root = tempDir('msite-register-');
-    const home = SiteHome.locate(join(root, 'home'));
+    const home = SiteHome.locate(join(root, 'home'), {}, root);
 
     // The creation fails after writing into a directory that did not exist: all of it goes.
     const failing = (dir: string): never => {
@@ -48,6 +48,6 @@ describe('registerNewVob', () => {
     home.claimTag('/vobs/d', join(root, 'd.vob'));
     expect(() => home.claimTag('/vobs/e', join(root, 'd.vob'))).toThrow(`VOB storage already exists: "${join(root, 'd.vob')}"`);
     home.releaseClaim('/vobs/d');
-    expect(home.resolveVob('/vobs/a')).toBe(join(root, 'a.vob'));
+    expect(home.resolveVob('/vobs/a', root)).toBe(join(root, 'a.vob'));
   });
 });

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are becoming async; awaiting them now keeps this file right then */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';

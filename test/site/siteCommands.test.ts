@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/await-thenable -- the CLI test helpers are becoming async; awaiting them now keeps this file right then */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,40 +1,14 @@
-/* eslint-disable @typescript-eslint/await-thenable -- test/helpers/cli.ts is becoming async: its helpers are awaited already */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SiteHome } from '../../src/site/siteHome.js';
-import { json, ok, tempDir } from '../helpers/cli.js';
+import { json, ok, startBinary, tempDir } from '../helpers/cli.js';
 import { fixture } from '../schedule/fixtures.js';
 
 /**
  * Commands that change one site home at the same time, as real processes (the built CLI): the site
  * database must keep every change and leave no storage behind that no tag names.
  */
-
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/msite.js');
-
-interface Outcome {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Starts `msite ARGS` in its own process now; resolves when it exits. */
-function start(args: readonly string[], home: string): Promise<Outcome> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home };
-  delete env.MSITE_VOB;
-  return new Promise((resolveRun, rejectRun) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('error', rejectRun);
-    child.on('close', (code) => resolveRun({ status: code ?? -1, stdout, stderr }));
-  });
-}
 
 interface Listed {
   tag: string;
@@ -63,11 +37,11 @@ describe('one site home, many commands at once', () => {
     writeFileSync(seedFile, SEED);
 
     const runs = [
-      ...range(6).map((i) => start(['mkvob', '--tag', `/vobs/new${i}`, join(vobs, `new${i}.vob`)], home)),
+      ...range(6).map((i) => startBinary(['mkvob', '--tag', `/vobs/new${i}`, join(vobs, `new${i}.vob`)], home)),
       ...range(6).map((i) =>
-        start(['mkreplica', '--import', '--tag', `/vobs/spoke${i}`, join(vobs, `spoke${i}.vob`), exported.packets[i - 1]!], home),
+        startBinary(['mkreplica', '--import', '--tag', `/vobs/spoke${i}`, join(vobs, `spoke${i}.vob`), exported.packets[i - 1]!], home),
       ),
-      start(['schedule', '--set', seedFile], home),
+      startBinary(['schedule', '--set', seedFile], home),
     ];
     const outcomes = await Promise.all(runs);
     for (const o of outcomes) expect(o, o.stderr).toMatchObject({ status: 0, stderr: '' });
@@ -91,7 +65,7 @@ describe('one site home, many commands at once', () => {
     const root = tempDir('msite-site-race-');
     const home = join(root, 'home');
     const dirs = range(6).map((i) => join(root, `dev${i}.vob`));
-    const outcomes = await Promise.all(dirs.map((dir) => start(['mkvob', '--tag', '/vobs/dev', dir], home)));
+    const outcomes = await Promise.all(dirs.map((dir) => startBinary(['mkvob', '--tag', '/vobs/dev', dir], home)));
 
     const winners = outcomes.flatMap((o, i) => (o.status === 0 ? [i] : []));
     expect(winners).toHaveLength(1);
@@ -107,17 +81,17 @@ describe('one site home, many commands at once', () => {
   it('lists a VOB being created as such, refuses to use it, and takes over the claim of a process that died', async () => {
     const root = tempDir('msite-site-claim-');
     const home = join(root, 'home');
-    const site = SiteHome.locate(home);
+    const site = SiteHome.locate(home, {}, root);
     site.claimTag('/vobs/half', join(root, 'half.vob'));
 
     expect(await json<Listed[]>(['lsvob'], { home })).toEqual([
       { tag: '/vobs/half', path: join(root, 'half.vob'), family: null, replica: null, state: 'creating' },
     ]);
     expect((await ok(['lsvob'], { home })).stdout).toMatch(/^\/vobs\/half +\S+half\.vob +\(being created\) *\n$/);
-    expect(() => site.resolveVob('/vobs/half')).toThrow('VOB "/vobs/half" is being created');
+    expect(() => site.resolveVob('/vobs/half', root)).toThrow('VOB "/vobs/half" is being created');
     expect(site.registry()).toEqual([]);
     // Another live process holds it.
-    const taken = await start(['mkvob', '--tag', '/vobs/half', join(root, 'other.vob')], home);
+    const taken = await startBinary(['mkvob', '--tag', '/vobs/half', join(root, 'other.vob')], home);
     expect(taken.status).toBe(1);
     expect(existsSync(join(root, 'other.vob'))).toBe(false);
 

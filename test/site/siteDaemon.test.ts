@@ -1,21 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { readStoredSchedule, type StoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { msite, ok, tempDir } from '../helpers/cli.js';
-
-/** The schedule as the site database holds it, read on a connection of its own. */
-function storedSchedule(home: string): StoredSchedule | undefined {
-  const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
-  try {
-    return readStoredSchedule(db);
-  } finally {
-    db.close();
-  }
-}
+import { storedSchedule } from '../helpers/storedSchedule.js';
 
 /** `msite serve` as a real child process, on the real clock. */
 
@@ -92,7 +81,7 @@ describe('msite serve', () => {
     ].join('\n');
     const defFile = join(dir, 'def.txt');
     writeFileSync(defFile, def);
-    ok(['schedule', '--set', defFile], { home });
+    await ok(['schedule', '--set', defFile], { home });
     const store = storedSchedule(home);
 
     // Bad requests get a 4xx with one JSON line and change nothing.
@@ -125,15 +114,15 @@ describe('msite serve', () => {
     }
     expect(status?.lastCompletion).toMatchObject({ exitStatus: 0, messages: 'ran soon' });
     expect(Date.parse(status!.lastCompletion!.started)).toBeGreaterThanOrEqual(start);
-    expect(ok(['schedule', '--status', '50'], { home }).stdout).toMatch(
+    expect((await ok(['schedule', '--status', '50'], { home })).stdout).toMatch(
       /State: +finished\n.*\n {2}Next start: +none\n {2}Last completion: +exit status 0, .*\n {2}Messages:\n {4}ran soon\n$/s,
     );
 
     // --run goes to the daemon; --wait waits for that run.
-    expect(ok(['schedule', '--run', 'On Demand'], { home }).stdout).toMatch(
+    expect((await ok(['schedule', '--run', 'On Demand'], { home })).stdout).toMatch(
       /^Job 51 "On Demand" started by the daemon \(process \d+\)\.\n$/,
     );
-    expect(ok(['schedule', '--wait', '51'], { home }).stdout).toMatch(/^Job 51 "On Demand" ended at .* with exit status 0\.\n$/);
+    expect((await ok(['schedule', '--wait', '51'], { home })).stdout).toMatch(/^Job 51 "On Demand" ended at .* with exit status 0\.\n$/);
     const jobs = JSON.parse((await api('GET', '/api/schedule/jobs')).text) as { jobs: Array<{ id: number; state: string }> };
     expect(jobs.jobs.map((j) => [j.id, j.state])).toEqual([
       [50, 'finished'],
@@ -141,7 +130,7 @@ describe('msite serve', () => {
     ]);
 
     // One daemon per site home.
-    const second = msite(['serve', '--port', '0'], { home });
+    const second = await msite(['serve', '--port', '0'], { home });
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(
       new RegExp(`^msite: error: a daemon already serves .* \\(process ${daemon.child.pid}, port ${daemon.port}\\)`),

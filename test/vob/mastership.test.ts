@@ -14,17 +14,17 @@ describe('mastership', () => {
   const vobDir = join(dir, 'm.vob');
   const run = (...args: string[]) => ok(args, { home });
 
-  beforeAll(() => {
-    run('mkvob', '--tag', 'm', vobDir);
-    run('mkdir', '--auto', 'src');
-    run('mkelem', '--auto', 'src/f');
-    run('mkelem', '--auto', 'src/g');
-    run('mklbtype', 'UNS', 'UNS2', 'LK');
-    run('mklbtype', '--shared', 'SH');
-    run('mkbrtype', 'dev');
-    run('mkattype', 'AT');
-    run('mkhltype', 'HL');
-    run('mklabel', 'UNS2', 'src/g');
+  beforeAll(async () => {
+    await run('mkvob', '--tag', 'm', vobDir);
+    await run('mkdir', '--auto', 'src');
+    await run('mkelem', '--auto', 'src/f');
+    await run('mkelem', '--auto', 'src/g');
+    await run('mklbtype', 'UNS', 'UNS2', 'LK');
+    await run('mklbtype', '--shared', 'SH');
+    await run('mkbrtype', 'dev');
+    await run('mkattype', 'AT');
+    await run('mkhltype', 'HL');
+    await run('mklabel', 'UNS2', 'src/g');
     // Another replica takes over objects, as chmaster would hand them over (set up through the library API).
     const vob = Vob.open(vobDir);
     try {
@@ -68,27 +68,27 @@ describe('mastership', () => {
     [['rename', 'replica:sanfran_hub', 'sf2'], 'rename', 'replica "sanfran_hub"'],
   ];
 
-  it.each(guarded)('refuses %j and changes nothing', (args, operation, object) => {
+  it.each(guarded)('refuses %j and changes nothing', async (args, operation, object) => {
     const before = snapshot(vobDir);
-    const r = msite(args, { home });
+    const r = await msite(args, { home });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(refusal(operation, object));
     expect(snapshot(vobDir)).toEqual(before);
   });
 
-  it('allows an unreserved non-mastered checkout, refuses its checkin, and allows the uncheckout', () => {
-    run('checkout', '--unreserved', '--nmaster', 'src/f');
+  it('allows an unreserved non-mastered checkout, refuses its checkin, and allows the uncheckout', async () => {
+    await run('checkout', '--unreserved', '--nmaster', 'src/f');
     const before = snapshot(vobDir);
-    const r = msite(['checkin', 'src/f'], { home });
+    const r = await msite(['checkin', 'src/f'], { home });
     expect(r.stderr).toBe(refusal('checkin', 'branch "src/f@@/main"'));
     expect(snapshot(vobDir)).toEqual(before);
-    run('uncheckout', 'src/f');
+    await run('uncheckout', 'src/f');
   });
 
-  it('still allows what this replica masters', () => {
-    run('mklabel', 'SH', 'src/g');
-    run('checkout', 'src/g');
-    run('checkin', 'src/g');
-    expect(ok(['describe', '--json', 'src/f@@/main'], { home }).stdout).toContain('"master": "sanfran_hub"');
+  it('still allows what this replica masters', async () => {
+    await run('mklabel', 'SH', 'src/g');
+    await run('checkout', 'src/g');
+    await run('checkin', 'src/g');
+    expect((await ok(['describe', '--json', 'src/f@@/main'], { home })).stdout).toContain('"master": "sanfran_hub"');
   });
 });

@@ -15,18 +15,18 @@ import { json, ok, tempDir } from '../helpers/cli.js';
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/vob-schema2');
 
 describe('schema migrations', () => {
-  it('a VOB written at schema 2 opens, migrates, keeps its history and goes on', () => {
+  it('a VOB written at schema 2 opens, migrates, keeps its history and goes on', async () => {
     const dir = tempDir();
     const vob = join(dir, 'old.vob');
     cpSync(FIXTURE, vob, { recursive: true });
     const home = join(dir, 'home');
-    const history = json<{ id: number; kind: string; origin: string }[]>(['lshistory', '--vob', vob], { home });
+    const history = await json<{ id: number; kind: string; origin: string }[]>(['lshistory', '--vob', vob], { home });
     expect(history.map((h) => h.id)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect(history.every((h) => h.origin === 'boston_hub')).toBe(true);
     expect(history.at(-1)!.kind).toBe('mklabel');
-    expect(ok(['cat', '--vob', vob, 'src/hello.txt@@REL1'], { home }).stdout).toBe('hello\n');
-    ok(['mklbtype', '--vob', vob, 'REL2'], { home });
-    expect(json<{ id: number }[]>(['lshistory', '--vob', vob], { home }).at(-1)!.id).toBe(17);
+    expect((await ok(['cat', '--vob', vob, 'src/hello.txt@@REL1'], { home })).stdout).toBe('hello\n');
+    await ok(['mklbtype', '--vob', vob, 'REL2'], { home });
+    expect((await json<{ id: number }[]>(['lshistory', '--vob', vob], { home })).at(-1)!.id).toBe(17);
     const db = new BetterSqlite3(join(vob, 'vob.db'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();

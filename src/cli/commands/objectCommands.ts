@@ -39,9 +39,9 @@ export function registerObjectCommands(program: Command, io: Io): void {
       .option('--master', 'make this replica master of the new main branch')
       .argument('<path>');
   const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): void => {
-    const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
-    withVob(opts, (vob) => {
-      const r = mkelem(vob, path, { ...opts, kind, content, config: configSpec(opts) });
+    const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
+    withVob(io, opts, (vob) => {
+      const r = mkelem(vob, path, { ...opts, kind, content, config: configSpec(io, opts) });
       emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind} element "${r.path}".`);
     });
   };
@@ -59,12 +59,12 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const r = checkout(vob, path, {
           reserved: !opts.unreserved,
           nmaster: opts.nmaster,
           comment: opts.comment,
-          config: configSpec(opts),
+          config: configSpec(io, opts),
         });
         emit(io, opts, r, () => `Checked out "${path}" on branch "${r.branch}".`);
       });
@@ -77,9 +77,9 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      const content = opts.from !== undefined ? readInputFile(opts.from, '--from file') : undefined;
-      withVob(opts, (vob) => {
-        const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(opts) });
+      const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
+      withVob(io, opts, (vob) => {
+        const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(io, opts) });
         emit(io, opts, r, () => `Checked in "${r.path}" version "${r.version}".`);
       });
     });
@@ -89,8 +89,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
-        uncheckout(vob, path, { config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        uncheckout(vob, path, { config: configSpec(io, opts) });
         emit(io, opts, null, () => `Checkout of "${path}" cancelled.`);
       });
     });
@@ -101,8 +101,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((brtype, path, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
-        const r = mkbranch(vob, brtype.replace(/^brtype:/, ''), path, { comment: opts.comment, config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        const r = mkbranch(vob, brtype.replace(/^brtype:/, ''), path, { comment: opts.comment, config: configSpec(io, opts) });
         emit(io, opts, r, () => `Created branch "${r.branch}" of "${path}".`);
       });
     });
@@ -113,8 +113,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<paths...>')
     .action((lbtype, paths, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
-        mklabel(vob, lbtype, paths, { replace: opts.replace, config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        mklabel(vob, lbtype, paths, { replace: opts.replace, config: configSpec(io, opts) });
         emit(io, opts, null, () => paths.map((p) => `Created label "${lbtype}" on "${p}".`).join('\n'));
       });
     });
@@ -124,8 +124,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<paths...>')
     .action((lbtype, paths, _o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
-        rmlabel(vob, lbtype, paths, { config: configSpec(opts) });
+      withVob(io, opts, (vob) => {
+        rmlabel(vob, lbtype, paths, { config: configSpec(io, opts) });
         emit(io, opts, null, () => paths.map((p) => `Removed label "${lbtype}" from "${p}".`).join('\n'));
       });
     });
@@ -138,9 +138,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((attype, value, object, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
-          mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(opts) });
+          mkattr(vob, attype, value, object, { replace: opts.replace, config: configSpec(io, opts) });
           emit(io, opts, null, () => `Created attribute "${attype}" on "${object}".`);
         },
         [object],
@@ -154,9 +155,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((hltype, from, to, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
-          const oid = mkhlink(vob, hltype, from, to, { config: configSpec(opts) });
+          const oid = mkhlink(vob, hltype, from, to, { config: configSpec(io, opts) });
           emit(io, opts, { oid }, () => `Created hyperlink "${hltype}" from "${from}" to "${to}".`);
         },
         [from, to],
@@ -168,8 +170,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('[dir]', 'directory path', '.')
     .action((dir, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
-        const rows = ls(vob, dir, configSpec(opts));
+      readVob(io, opts, (vob) => {
+        const rows = ls(vob, dir, configSpec(io, opts));
         emit(io, opts, rows, () =>
           columns(
             rows.map((r) => [
@@ -186,7 +188,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<version-path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => io.out(cat(vob, path, configSpec(opts))));
+      readVob(io, opts, (vob) => io.out(cat(vob, path, configSpec(io, opts))));
     });
 
   pathCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels")
@@ -194,8 +196,8 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
-        const rows = lsvtree(vob, path, configSpec(opts));
+      readVob(io, opts, (vob) => {
+        const rows = lsvtree(vob, path, configSpec(io, opts));
         emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
       });
     });
@@ -206,9 +208,10 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((object, _o, c) => {
       const opts = c.optsWithGlobals();
       readVob(
+        io,
         opts,
         (vob) => {
-          const d = describe(vob, object, configSpec(opts));
+          const d = describe(vob, object, configSpec(io, opts));
           emit(io, opts, d, () =>
             Object.entries(d)
               .filter(
@@ -232,7 +235,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
       const since = opts.since !== undefined ? parseDateTime(opts.since, '--since time') : undefined;
-      readVob(opts, (vob) => {
+      readVob(io, opts, (vob) => {
         const rows = lshistory(vob, { since });
         emit(io, opts, rows, () =>
           rows
@@ -253,6 +256,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .action((args, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
           if (opts.all || opts.obsoleteReplica) {
@@ -269,13 +273,13 @@ export function registerObjectCommands(program: Command, io: Io): void {
             return;
           }
           if (opts.default) {
-            chmasterDefault(vob, args, { config: configSpec(opts) });
+            chmasterDefault(vob, args, { config: configSpec(io, opts) });
             emit(io, opts, null, () => args.map((a) => `Mastership of "${a}" returned to its branch type.`).join('\n'));
             return;
           }
           const [master, ...objects] = args;
           if (objects.length === 0) throw new UsageError('chmaster needs MASTER-REPLICA and at least one OBJECT');
-          chmaster(vob, master!, objects, { config: configSpec(opts) });
+          chmaster(vob, master!, objects, { config: configSpec(io, opts) });
           emit(io, opts, null, () => objects.map((o) => `Mastership of "${o}" given to replica "${master}".`).join('\n'));
         },
         args,

@@ -15,7 +15,7 @@ import { restorereplica } from '../../replication/restoreReplica.js';
 import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, emit, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
+import { columns, emit, inputPath, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 
@@ -61,8 +61,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         refuseShipping(opts);
         if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         const specs = args.map(parseReplicaSpec);
-        withVob(opts, (vob) => {
-          const packets = exportReplica(vob, specs, { out: opts.out!, comment: opts.comment });
+        withVob(io, opts, (vob) => {
+          const packets = exportReplica(vob, specs, { out: inputPath(io, opts.out!), comment: opts.comment });
           emit(io, opts, { packets }, () =>
             packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
           );
@@ -73,7 +73,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
       const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
       if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
-      const vob = importRegisteredReplica(siteHome(opts), storage, packet, opts.tag);
+      const vob = importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), inputPath(io, packet), opts.tag);
       try {
         const name = replicaName(vob, vob.self);
         emit(
@@ -92,7 +92,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
+      readVob(io, opts, (vob) => {
         const rows = lsreplica(vob);
         emit(io, opts, rows, () =>
           columns(
@@ -122,6 +122,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const host = opts.host && replica ? { replica, host: opts.host } : undefined;
       const graceMs = opts.grace === undefined ? undefined : parseDuration(opts.grace, '--grace');
       withVob(
+        io,
         opts,
         (vob) => {
           chreplica(vob, { host, graceMs });
@@ -143,7 +144,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
-      withVob(opts, (vob) => {
+      withVob(io, opts, (vob) => {
         const r = restorereplica(vob, { override: opts.override });
         emit(io, opts, r, () =>
           opts.override
@@ -158,6 +159,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .action((replica, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
           rmreplica(vob, replica);
@@ -186,17 +188,17 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
       refuseShipping(opts);
       if (opts.export) {
-        const out = opts.out;
-        if (!out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
+        if (!opts.out) throw new UsageError('--export needs --out FILE|DIR (or --ship / --fship)');
         if (args.length === 0) throw new UsageError('name the replicas to export to');
         withVob(
+          io,
           opts,
           (vob) => {
-            const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+            const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
             let r: ExportResult;
             try {
               r = exportUpdate(vob, args, {
-                out,
+                out: inputPath(io, opts.out!),
                 maxsize: opts.maxsize,
                 limit: opts.limit,
                 comment: opts.comment,
@@ -218,8 +220,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
       if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
-      withVob(opts, (vob) => {
-        const line = progressLine({ isTTY: process.stderr.isTTY, write: (t) => io.err(t) });
+      withVob(io, opts, (vob) => {
+        const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
         const options = {
           diagnose: opts.diagnose,
           warn: (m: string) => {
@@ -230,7 +232,13 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         };
         let r: SyncImportResult;
         try {
-          r = opts.receive ? receivePackets(vob, siteHome(opts).dir, { ...options, sclass: opts.sclass }) : syncImport(vob, args, options);
+          r = opts.receive
+            ? receivePackets(vob, siteHome(io, opts).dir, { ...options, sclass: opts.sclass })
+            : syncImport(
+                vob,
+                args.map((a) => inputPath(io, a)),
+                options,
+              );
         } finally {
           line.end();
         }
@@ -257,8 +265,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
     .action((packets, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
-        const rows = describePackets(vob, packets.length ? packets : incomingBays(siteHome(opts).dir), { dump: opts.dump });
+      readVob(io, opts, (vob) => {
+        const rows = describePackets(vob, packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir), {
+          dump: opts.dump,
+        });
         emit(
           io,
           opts,
@@ -273,7 +283,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replicas...]')
     .action((replicas, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      readVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
@@ -288,9 +298,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
           hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
         });
-      if (!opts.force && !process.stdin.isTTY)
+      if (!opts.force && !io.stdinIsTTY)
         throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
       withVob(
+        io,
         opts,
         (vob) => {
           const r = chepoch(vob, replica, assignments);
@@ -307,6 +318,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const opts = c.optsWithGlobals();
       const since = parseDateTime(opts.since, '--since time');
       withVob(
+        io,
         opts,
         (vob) => {
           const r = recoverpacket(vob, replica, since);
@@ -327,7 +339,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .argument('[replica]', 'only objects this replica masters')
     .action((replica, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
+      readVob(io, opts, (vob) => {
         const rows = lsmaster(vob, replica);
         emit(io, opts, rows, () => columns(rows.map((r) => [r.object, `master ${r.master}`])));
       });
@@ -337,7 +349,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(opts, (vob) => {
+      readVob(io, opts, (vob) => {
         const rows = lsconflict(vob);
         emit(io, opts, rows, () =>
           columns(rows.map((r) => [r.at, `${r.kind} "${r.originalName}"`, `is "${r.localName}" here`, `created at ${r.creator}`])),

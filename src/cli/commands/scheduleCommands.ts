@@ -2,21 +2,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { text as readText } from 'node:stream/consumers';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
 import { printAcl } from '../../schedule/acl.js';
 import { DefinitionError } from '../../schedule/definitionError.js';
-import { JobFailedError } from '../../schedule/jobFailedError.js';
 import { formatJobStatus, jobStatus, localTimeText } from '../../schedule/jobStatus.js';
 import type { JobDefinition } from '../../schedule/model.js';
 import { siteNotifier } from '../../schedule/notifier.js';
 import { printDefinition, printJob, taskNameLookup } from '../../schedule/print.js';
-import { Scheduler, wantsNotification, type RunResult } from '../../schedule/scheduler.js';
-import { runIsLive, ScheduleStore } from '../../schedule/scheduleStore.js';
-import { childProcessSpawner } from '../../schedule/spawner.js';
-import { daemonRequest } from '../../site/daemonClient.js';
-import { readDaemonFile } from '../../site/daemonFile.js';
+import { wantsNotification, type RunResult } from '../../schedule/scheduler.js';
+import { ScheduleStore } from '../../schedule/scheduleStore.js';
+import { childProcessSpawner, type Spawner } from '../../schedule/spawner.js';
+import { runJobNow } from '../../site/runJobNow.js';
+import { waitForJob } from '../../schedule/waitForJob.js';
 import type { SiteHome } from '../../site/siteHome.js';
 import { emit, jsonOption, readInputFile, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
 
@@ -36,6 +36,11 @@ interface ScheduleOptions extends CommonOptions {
 }
 
 const ACTIONS = ['get', 'set', 'edit', 'run', 'status', 'wait', 'delete'] as const;
+
+/** Runs programs with the command's environment (its Io), not the process's. */
+function ioSpawner(io: Io): Spawner {
+  return { spawn: (command, args, options) => childProcessSpawner.spawn(command, args, { ...options, env: options.env ?? io.env }) };
+}
 
 /** The user the scheduler ACL is checked for. */
 function currentUser(): string {
@@ -86,7 +91,7 @@ export function registerScheduleCommands(program: Command, io: Io): void {
       if ([opts.job !== undefined, opts.tasks, opts.acl].filter(Boolean).length > 1) {
         throw new UsageError('--get shows one of --job, --tasks and --acl');
       }
-      const home = siteHome(opts);
+      const home = siteHome(io, opts);
       try {
         switch (action) {
           case 'get':
@@ -131,18 +136,18 @@ function getAction(io: Io, opts: ScheduleOptions, home: SiteHome): void {
   }
 }
 
-function readDefinitionFile(file: string | undefined): { text: string; name: string } {
+async function readDefinitionFile(io: Io, file: string | undefined): Promise<{ text: string; name: string }> {
   if (file === undefined) throw new UsageError('--set needs a FILE (or "-" for standard input)');
-  if (file === '-') return { text: readFileSync(0, 'utf8'), name: 'standard input' };
-  return { text: readInputFile(file, 'definition file').toString('utf8'), name: file };
+  if (file === '-') return { text: await readText(io.stdin), name: 'standard input' };
+  return { text: readInputFile(io, file, 'definition file').toString('utf8'), name: file };
 }
 
 function summary(jobs: readonly JobDefinition[]): string {
   return `Schedule set: ${jobs.length} job${jobs.length === 1 ? '' : 's'}${jobs.length === 0 ? '' : ` (${jobs.map((j) => j.id).join(', ')})`}.`;
 }
 
-function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): void {
-  const { text, name } = readDefinitionFile(file);
+async function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string | undefined): Promise<void> {
+  const { text, name } = await readDefinitionFile(io, file);
   const store = openStore(home);
   if (opts.acl) {
     const acl = store.setAcl(text, { user: currentUser(), file: name });
@@ -154,19 +159,20 @@ function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: string |
 }
 
 /** Runs the editor on `file` through the shell, so EDITOR may carry options ("code -w"). */
-function runEditor(file: string): void {
-  const editor = process.env['VISUAL'] ?? process.env['EDITOR'] ?? 'vi';
-  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
+function runEditor(io: Io, file: string): void {
+  const editor = io.env['VISUAL'] ?? io.env['EDITOR'] ?? 'vi';
+  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', env: io.env, cwd: io.cwd });
   if (r.error) throw new IoError(`cannot start the editor "${editor}": ${r.error.message}`, { hint: 'set $EDITOR' });
   if (r.status !== 0) {
     throw new InvalidInputError(`the editor "${editor}" exited with status ${r.status ?? r.signal}: nothing was changed`);
   }
 }
 
-async function askYes(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+async function askYes(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin });
   try {
-    const answer = (await rl.question(question)).trim().toLowerCase();
+    io.err(question);
+    const answer = (await rl.question('')).trim().toLowerCase();
     return answer === '' || answer === 'y' || answer === 'yes';
   } finally {
     rl.close();
@@ -190,7 +196,7 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
   try {
     writeFileSync(file, original);
     for (;;) {
-      runEditor(file);
+      runEditor(io, file);
       const edited = readFileSync(file, 'utf8');
       if (edited === original) {
         io.err('msite schedule: no change\n');
@@ -205,9 +211,9 @@ async function editAction(io: Io, opts: ScheduleOptions, home: SiteHome): Promis
         }
         return;
       } catch (err) {
-        if (!(err instanceof DefinitionError) || !process.stdin.isTTY) throw err;
+        if (!(err instanceof DefinitionError) || !io.stdinIsTTY) throw err;
         io.err(`msite: error: ${err.toLine()}\n`);
-        if (!(await askYes('Edit again? [yes] '))) throw err;
+        if (!(await askYes(io, 'Edit again? [yes] '))) throw err;
       }
     }
   } finally {
@@ -227,42 +233,23 @@ function resultJson(r: RunResult): Record<string, unknown> {
   return { ...r, started: new Date(r.started).toISOString(), ended: new Date(r.ended).toISOString() };
 }
 
-/**
- * Starts a job now. With a daemon serving the site home, the daemon runs it (and this returns at once);
- * without one, it runs here in the foreground through the same runner, Sequential successors included,
- * and the command fails if a run failed.
- */
+/** Starts a job now: through the daemon, else here in the foreground (see runJobNow). */
 async function runAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
-  const store = openStore(home);
-  const user = currentUser();
-  store.requireAccess(user, 'change');
-  const job = store.getJob(ref);
-  const daemon = readDaemonFile(home.daemonFile);
-  if (daemon) {
-    try {
-      const reply = await daemonRequest(daemon, 'POST', `/api/schedule/jobs/${job.id}/run`, { user });
-      const run = (reply.body as { run: { jobId: number; jobName: string; processId: number } }).run;
-      emit(
-        io,
-        opts,
-        { mode: 'daemon', daemon: { pid: daemon.pid, port: daemon.port }, run },
-        () => `Job ${run.jobId} "${run.jobName}" started by the daemon (process ${run.processId}).`,
-      );
-      return;
-    } catch (err) {
-      // A daemon file whose process lives but does not answer (a reused pid): run here instead.
-      if (!(err instanceof IoError)) throw err;
-      io.err(`msite schedule: warning: ${err.message}; running the job here\n`);
-    }
+  const r = await runJobNow(home, openStore(home), ref, {
+    user: currentUser(),
+    env: io.env,
+    spawner: ioSpawner(io),
+    onDaemonUnreachable: (err) => io.err(`msite schedule: warning: ${err.message}; running the job here\n`),
+    onForegroundStart: (run) => {
+      if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
+    },
+  });
+  if (r.mode === 'daemon') {
+    emit(io, opts, r, () => `Job ${r.run.jobId} "${r.run.jobName}" started by the daemon (process ${r.run.processId}).`);
+    return;
   }
-  const results: RunResult[] = [];
-  const scheduler = new Scheduler({ store, home: home.dir, onRunEnd: (r) => results.push(r) });
-  const run = scheduler.runJob(job.id!);
-  if (!opts.json) io.err(`msite schedule: no daemon serves ${home.dir}: running job ${run.jobId} here (process ${run.processId})\n`);
-  await scheduler.idle();
-  emit(io, opts, { mode: 'foreground', results: results.map(resultJson) }, () => results.map(resultText).join('\n'));
-  const failed = results.find((r) => r.exitStatus !== 0);
-  if (failed) throw new JobFailedError(failed.jobId, failed.jobName, failed.exitStatus);
+  emit(io, opts, { mode: r.mode, results: r.results.map(resultJson) }, () => r.results.map(resultText).join('\n'));
+  if (r.failure) throw r.failure;
 }
 
 function statusAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): void {
@@ -272,28 +259,17 @@ function statusAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string
   emit(io, opts, status, () => formatJobStatus(status));
 }
 
-const WAIT_POLL_MS = 100;
-
 /** Waits for the job's current run (if any) to end; fails when that run failed. */
 async function waitAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
-  const store = openStore(home);
-  store.requireAccess(currentUser(), 'read');
-  const job = store.getJob(ref);
-  const id = job.id!;
-  for (;;) {
-    const running = store.getRunState(id).running;
-    if (!running || !runIsLive(running)) break;
-    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
-  }
-  const still = store.getJobs().find((j) => j.id === id);
-  const info = still?.lastCompletion;
-  emit(io, opts, { id, name: job.name, deleted: still === undefined, lastCompletion: info ?? null }, () => {
-    if (!still) return `Job ${id} "${job.name}" ended and was deleted (DeleteWhenCompleted).`;
-    if (!info) return `Job ${id} "${job.name}" is not running and has not run.`;
+  const { failure, ...r } = await waitForJob(openStore(home), ref, { user: currentUser() });
+  emit(io, opts, r, () => {
+    const info = r.lastCompletion;
+    if (r.deleted) return `Job ${r.id} "${r.name}" ended and was deleted (DeleteWhenCompleted).`;
+    if (!info) return `Job ${r.id} "${r.name}" is not running and has not run.`;
     const when = info.ended === undefined ? '' : ` at ${localTimeText(info.ended)}`;
-    return `Job ${id} "${job.name}" ended${when} with exit status ${info.exitStatus ?? 'unknown'}.`;
+    return `Job ${r.id} "${r.name}" ended${when} with exit status ${info.exitStatus ?? 'unknown'}.`;
   });
-  if (info && info.exitStatus !== 0) throw new JobFailedError(id, job.name, info.exitStatus ?? -1);
+  if (failure) throw failure;
 }
 
 async function deleteAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: string): Promise<void> {
@@ -301,7 +277,7 @@ async function deleteAction(io: Io, opts: ScheduleOptions, home: SiteHome, ref: 
   const user = currentUser();
   const job = store.deleteJob(ref, { user });
   if (wantsNotification(job, 'JobDeleted')) {
-    await siteNotifier(home.dir, childProcessSpawner).send({
+    await siteNotifier(home.dir, ioSpawner(io)).send({
       subject: `msite: job ${job.id} "${job.name}" deleted`,
       body: `Job ${job.id} "${job.name}" was deleted by ${user} on ${hostname()} (site home ${home.dir}).\n`,
       recipients: job.notify?.recipients ?? [],

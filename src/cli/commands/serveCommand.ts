@@ -25,7 +25,8 @@ export function registerServeCommand(program: Command, io: Io): void {
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
       const daemon = await SiteDaemon.start({
-        home: siteHome(opts),
+        home: siteHome(io, opts),
+        ...(io.env.MSITE_LOG_LEVEL !== undefined ? { logLevel: io.env.MSITE_LOG_LEVEL } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
       });

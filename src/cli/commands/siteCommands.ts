@@ -28,7 +28,7 @@ export function registerSiteCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const d = await initSite(siteHome(opts), {
+      const d = await initSite(siteHome(io, opts), {
         ...(opts.host !== undefined ? { host: opts.host } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
@@ -41,7 +41,7 @@ export function registerSiteCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const d = describeSite(siteHome(opts));
+      const d = describeSite(siteHome(io, opts));
       emit(io, opts, d, () => describe(d));
     });
 
@@ -52,7 +52,7 @@ export function registerSiteCommands(program: Command, io: Io): void {
     .argument('[recipient]', 'the key packets for it are encrypted to')
     .action((host, url, publicKey, recipient, _o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const home = siteHome(opts);
+      const home = siteHome(io, opts);
       const replaced = setPeerLine(home.shippingConfFile, { host, url, publicKey, ...(recipient !== undefined ? { recipient } : {}) });
       io.out(`${replaced ? 'Replaced' : 'Added'} PEER ${host} in ${home.shippingConfFile}\n`);
     });

@@ -29,7 +29,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       .option('-c, --comment <text>', 'comment', '')
       .argument('<names...>');
   const makeTypes = (kind: MadeKind, names: string[], opts: MktypeOptions): void =>
-    withVob(opts, (vob) => {
+    withVob(io, opts, (vob) => {
       mktype(vob, kind, names, opts);
       emit(io, opts, null, () => names.map((n) => `Created ${TYPE_WORDS[kind]} "${n}".`).join('\n'));
     });
@@ -51,7 +51,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       const opts = c.optsWithGlobals();
       if (!isTypeKind(opts.kind)) throw new UsageError(`bad --kind "${opts.kind}": use one of ${TYPE_KINDS.join(', ')}`);
       const kind: TypeKind = opts.kind;
-      readVob(opts, (vob) => {
+      readVob(io, opts, (vob) => {
         const rows = lstype(vob, kind, opts);
         emit(io, opts, rows, () =>
           columns(
@@ -72,6 +72,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .action((selector, newName, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
           rename(vob, selector, newName);
@@ -87,6 +88,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
     .action((selectors, _o, c) => {
       const opts = c.optsWithGlobals();
       withVob(
+        io,
         opts,
         (vob) => {
           rmtype(vob, selectors, opts);
@@ -108,6 +110,7 @@ export function registerTypeCommands(program: Command, io: Io): void {
       .action((selectors, _o, c) => {
         const opts = c.optsWithGlobals();
         withVob(
+          io,
           opts,
           (vob) => {
             if (verb === 'lock') lock(vob, selectors, opts);

@@ -3,7 +3,7 @@ import { createRegisteredVob } from '../../site/createRegisteredVob.js';
 import { listVobs } from '../../site/listVobs.js';
 import { NAME_POLICIES } from '../../vob/nameConflicts.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, emit, jsonOption, siteCommand, siteHome, type Io } from '../context.js';
+import { columns, emit, inputPath, jsonOption, siteCommand, siteHome, type Io } from '../context.js';
 
 /** `mkvob` and `lsvob`: VOB families and the site's registry of tags. */
 export function registerVobCommands(program: Command, io: Io): void {
@@ -18,7 +18,7 @@ export function registerVobCommands(program: Command, io: Io): void {
     .argument('<storage-dir>', 'new, empty directory for the VOB')
     .action((dir, _o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const vob = createRegisteredVob(siteHome(opts), dir, {
+      const vob = createRegisteredVob(siteHome(io, opts), inputPath(io, dir), {
         tag: opts.tag,
         replicaName: opts.replica,
         host: opts.host,
@@ -40,7 +40,7 @@ export function registerVobCommands(program: Command, io: Io): void {
     .addOption(jsonOption())
     .action((_o, cmd) => {
       const opts = cmd.optsWithGlobals();
-      const rows = listVobs(siteHome(opts));
+      const rows = listVobs(siteHome(io, opts));
       emit(io, opts, rows, () =>
         columns(
           rows.map((r) => [r.tag, r.path, r.state === 'creating' ? '(being created)' : (r.replica ?? '(unreadable)'), r.family ?? '']),
