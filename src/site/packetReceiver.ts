@@ -116,8 +116,10 @@ export class PacketReceiver {
       }
       await this.tus.handle(raw, reply.raw);
     };
-    app.all(UPLOADS_PATH, handle);
-    app.all(`${UPLOADS_PATH}/*`, handle);
+    // No GET: an upload is only ever sent, never read back (tus's file store would serve it).
+    const methods = ['POST', 'HEAD', 'PATCH', 'OPTIONS', 'DELETE'];
+    app.route({ method: methods, url: UPLOADS_PATH, handler: handle });
+    app.route({ method: methods, url: `${UPLOADS_PATH}/*`, handler: handle });
     app.get<{ Params: { id: string } }>(
       `${RECEIPTS_PATH}/:id`,
       { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: UPLOAD_ID.source } }, required: ['id'] } } },
@@ -238,6 +240,9 @@ export class PacketReceiver {
     try {
       landed = await landPacket(file, dir, order);
     } catch (err) {
+      // A whole upload that did not land cannot be finished again: drop it, so the sender starts over.
+      rmSync(file, { force: true });
+      rmSync(join(this.uploadsDir, `${upload.id}.json`), { force: true });
       const e = toMsiteError(err);
       throw this.refuse(req, e.transient ? 503 : 500, e.code, `packet ${order.packet} could not be stored: ${e.message}`, data);
     }

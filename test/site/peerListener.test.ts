@@ -242,6 +242,8 @@ describe('the packet receiver refuses, logs, and leaves nothing in a bay', () =>
     expect(logText()).toContain('packet upload cut off: truncated body kept as a partial upload, nothing stored in a bay');
     const head = await peerRequest(sender, 'HEAD', location, { 'Tus-Resumable': '1.0.0' });
     expect(Number(head.headers['upload-offset'])).toBeLessThanOrEqual(40_000);
+    // What arrived is never served back.
+    expect((await peerRequest(sender, 'GET', location, { 'Tus-Resumable': '1.0.0' })).status).toBe(404);
     expect(bayFiles()).toEqual(before);
   });
 
