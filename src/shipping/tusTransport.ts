@@ -25,7 +25,10 @@ export interface TusTransportOptions {
   chunkSize?: number;
 }
 
-/** The receiver's mount points (packetReceiver.ts). */
+/**
+ * The receiver's mount points and metadata key (site/packetReceiver.ts, a layer above: the two sides
+ * of one protocol).
+ */
 const UPLOADS_PATH = '/files';
 const RECEIPTS_PATH = '/receipts';
 const ORDER_METADATA_KEY = 'order';
@@ -62,7 +65,8 @@ function refusalText(body: string | undefined): string | undefined {
  * once the packet is checked and stored (or, if that answer was lost, `GET /receipts/ID` says so).
  *
  * A repeat delivery of a packet the hop already stored under that name, with that SHA-256, is
- * idempotent: the receipt names the packet already there, nothing is stored twice.
+ * idempotent: the receipt names the packet already there, nothing is stored twice. `bytesSent` counts
+ * what was written on the connections, request headers included.
  */
 export class TusTransport implements Transport {
   private readonly chunkSize: number;
@@ -93,7 +97,14 @@ export class TusTransport implements Transport {
           return { bytesSent: agent.bytesWritten, storedAs: receipt.storedAs };
         }
       }
-      const last = await this.upload(agent, request, size, stored, signal);
+      let last: HttpResponse;
+      try {
+        last = await this.upload(agent, request, size, stored, signal);
+      } catch (err) {
+        // A refused upload is not resumed: the next attempt, if any, starts a new one.
+        if (err instanceof DeliveryError && !err.transient) this.options.resume.delete(hop.host, order.sha256);
+        throw err;
+      }
       const uploadPath = this.options.resume.get(hop.host, order.sha256);
       let storedAs = last.getHeader('Msite-Stored-As');
       if (storedAs === undefined && uploadPath !== undefined) storedAs = (await this.receipt(agent, hop, uploadPath, signal))?.storedAs;
