@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { TusTransport } from '../../src/shipping/tusTransport.js';
+import type { TusTransport } from '../../src/shipping/tusTransport.js';
 import { setPeerLine } from '../../src/shipping/setPeerLine.js';
-import { loadSiteIdentity } from '../../src/shipping/siteIdentity.js';
 import type { Hop } from '../../src/shipping/transport.js';
 import type { SiteDescription } from '../../src/site/describeSite.js';
 import { initSite } from '../../src/site/initSite.js';
 import { SiteDaemon, type SiteDaemonOptions } from '../../src/site/siteDaemon.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { SiteHome } from '../../src/site/siteHome.js';
-import { SiteUploadResume } from '../../src/site/siteUploadResume.js';
+import { siteTransport } from '../../src/site/siteTransport.js';
 
 /** A site home with an identity, made under `root`. */
 export async function identifiedSite(root: string, host: string): Promise<SiteDescription & { homeObj: SiteHome }> {
@@ -51,8 +50,7 @@ afterAll(() => {
 
 /** A tus transport sending as `sender`, its resumable uploads in the sender's site.db (closed after the file's tests). */
 export function tusTransportOf(sender: { home: string }, options: { chunkSize?: number } = {}): TusTransport {
-  const identity = loadSiteIdentity(sender.home)!;
   const db = SiteDatabase.open(sender.home);
   openDatabases.push(db);
-  return new TusTransport({ identity, resume: new SiteUploadResume(db), ...options });
+  return siteTransport(SiteHome.locate(sender.home, process.env, process.cwd()), db, options);
 }
