@@ -10,6 +10,7 @@ import { registerDemoCommand } from './commands/demoCommand.js';
 import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerShippingCommands } from './commands/shippingCommands.js';
+import { registerSiteCommands } from './commands/siteCommands.js';
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
 function addCommonOptions(cmd: Command): Command {
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerScheduleCommands(program, io);
   registerServeCommand(program, io);
   registerShippingCommands(program, io);
+  registerSiteCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }

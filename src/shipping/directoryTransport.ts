@@ -4,10 +4,8 @@ import {
   createReadStream,
   createWriteStream,
   fsyncSync,
-  linkSync,
   mkdirSync,
   openSync,
-  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -17,11 +15,11 @@ import { Transform } from 'node:stream';
 import { copyFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { fsyncDir } from '../core/atomicFile.js';
 import { InvalidInputError, IoError, toMsiteError, writingTo } from '../core/errors.js';
 import { copyFileDurably } from './durableCopy.js';
 import { landingPlan, type LandingSlot } from './landingPlan.js';
-import { bayFileName, freeNameIn, writeOrderFile } from './orderFiles.js';
+import { bayFileName } from './orderFiles.js';
+import { landPacket } from './landPacket.js';
 import { hashFileInto } from './sha256File.js';
 import type { ShippingOrder } from './shippingOrder.js';
 import { INCOMING, OUTGOING } from './storageBays.js';
@@ -35,7 +33,8 @@ import type { DeliveryReceipt, DeliveryRequest, Transport } from './transport.js
  *
  * The packet is copied to a hidden partial file in the landing directory, which a later attempt
  * continues from (only the missing bytes are sent), then fsynced, checked against the order's SHA-256
- * and renamed into place; its order follows, written atomically. What lands where follows
+ * and landed as the daemon's receiver lands packets (landPacket.ts): its order follows it, a taken
+ * name moves on to another packet name, and the same packet delivered again is stored once. What lands where follows
  * `landingPlan`: `incoming/` for a destination, `outgoing/` for what the hop relays; a return that has
  * come home lands in `incoming/` too, and that host's shipping server moves it to its return bay.
  */
@@ -63,21 +62,14 @@ export class DirectoryTransport implements Transport {
     const partial = join(first, `.${bayFileName(order.packet)}.${order.sha256.slice(0, 16)}.partial`);
     const { bytesSent } = await copyResuming(request.packetPath, partial, order, signal, request.onProgress);
 
-    const storedAs = freeNameIn(first, bayFileName(order.packet));
-    writingTo('rename', join(first, storedAs), () => renameSync(partial, join(first, storedAs)));
-    fsyncDir(first);
-    writeOrderFile(first, { ...landings[0]!.order, packet: storedAs } satisfies ShippingOrder);
+    // Landed as the daemon's receiver lands what it receives (landPacket.ts): never over another
+    // packet, and the same packet delivered again is not stored twice.
     for (let i = 1; i < landings.length; i++) {
-      const dir = dirs[i]!;
-      const name = freeNameIn(dir, bayFileName(order.packet));
-      try {
-        linkSync(join(first, storedAs), join(dir, name));
-        fsyncDir(dir);
-      } catch {
-        copyFileDurably(join(first, storedAs), join(dir, name));
-      }
-      writeOrderFile(dir, { ...landings[i]!.order, packet: name });
+      const copy = `${partial}.${i}`;
+      copyFileDurably(partial, copy);
+      await landPacket(copy, dirs[i]!, landings[i]!.order);
     }
+    const { storedAs } = await landPacket(partial, first, landings[0]!.order);
     return { bytesSent, storedAs };
   }
 }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { StorageError, type MsiteErrorOptions } from '../core/errors.js';
 import { LineProblemsError, type LineProblem } from '../core/lineProblemsError.js';
 import { MAX_PACKET_SIZE, parseSize } from '../core/parseSize.js';
+import { isPeerKeyText, PEER_KEY_PREFIX } from './peerKey.js';
 
 /**
  * shipping.conf: a site's shipping settings, in MultiSite's format (one directive a line, `#` starts a
@@ -17,8 +18,9 @@ import { MAX_PACKET_SIZE, parseSize } from '../core/parseSize.js';
  *     ROUTE [-class C] NEXT-HOP DEST...             hosts with no route are delivered to directly
  *     MAX-DATA-SIZE [-class C] SIZE[k|m|g]          default and maximum 2097151k; 0 means the default
  *     CLEARCASE_MIN_PORT PORT / CLEARCASE_MAX_PORT PORT
- *     PEER HOST URL PUBLIC-KEY                      where HOST's daemon listens (or file:///BAY: its bay as a
- *                                                   directory), and the key it signs with
+ *     PEER HOST URL PUBLIC-KEY [RECIPIENT]          where HOST's daemon listens (or file:///BAY: its bay as a
+ *                                                   directory), the key it authenticates with (`ed25519:…`,
+ *                                                   peerKey.ts), the key packets for it are encrypted to
  *
  * `-class C` may be repeated to give one line to several classes; `-default` (alone, as MultiSite's own
  * template writes it, or as `-class -default`) is the default class, which is also what a line without
@@ -59,7 +61,10 @@ export interface Route {
 export interface Peer {
   host: string;
   url: string;
+  /** `ed25519:<base64url>` (peerKey.ts). */
   publicKey: string;
+  /** The key packets for HOST are encrypted to, when given. */
+  recipient?: string;
   line: number;
 }
 
@@ -115,7 +120,7 @@ const USAGE: Record<Directive, string> = {
   'MAX-DATA-SIZE': 'MAX-DATA-SIZE [-class C] SIZE[k|m|g]',
   CLEARCASE_MIN_PORT: 'CLEARCASE_MIN_PORT PORT',
   CLEARCASE_MAX_PORT: 'CLEARCASE_MAX_PORT PORT',
-  PEER: 'PEER HOST URL PUBLIC-KEY',
+  PEER: 'PEER HOST URL PUBLIC-KEY [RECIPIENT]',
 };
 const HOST_WIDE: ReadonlySet<Directive> = new Set(['CLEARCASE_MIN_PORT', 'CLEARCASE_MAX_PORT', 'PEER']);
 const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -148,11 +153,6 @@ function words(line: string): string[] | { error: string } {
 
 function emptyClass(): ClassSettings {
   return { storageBays: [], returnBays: [], routes: [] };
-}
-
-function isPublicKey(text: string): boolean {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return false;
-  return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length >= 32;
 }
 
 /**
@@ -314,8 +314,8 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
         return;
       }
       case 'PEER': {
-        if (args.length !== 3) return problem(`PEER needs a host, a URL and a public key ${usage}`);
-        const [host, url, publicKey] = args as [string, string, string];
+        if (args.length !== 3 && args.length !== 4) return problem(`PEER needs a host, a URL and a public key ${usage}`);
+        const [host, url, publicKey, recipient] = args as [string, string, string, string | undefined];
         if (!HOST.test(host)) return problem(`PEER: "${host}" is not a host name`);
         let parsed: URL | undefined;
         try {
@@ -327,10 +327,12 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
         if (!parsed || !['http:', 'https:', 'file:'].includes(parsed.protocol)) {
           return problem(`PEER ${host}: "${url}" is not an http://, https:// or file:// URL`);
         }
-        if (!isPublicKey(publicKey)) return problem(`PEER ${host}: the public key must be base64 text of at least 32 bytes`);
+        if (!isPeerKeyText(publicKey)) {
+          return problem(`PEER ${host}: the public key must be ${PEER_KEY_PREFIX} and 32 bytes in base64url, as msite site show prints it`);
+        }
         const first = conf.peers.get(host);
         if (first) return problem(`PEER ${host} given twice (first at line ${first.line})`);
-        conf.peers.set(host, { host, url, publicKey, line });
+        conf.peers.set(host, { host, url, publicKey, ...(recipient !== undefined ? { recipient } : {}), line });
         return;
       }
     }

@@ -6,7 +6,7 @@
  *   process is gone, or older than the staleness bound, is taken over, so a crash never blocks an order.
  * - `order_attempt` gains the hop, the bytes sent and the seconds taken, for the log and the dashboard.
  */
-export const SHIPPING_SCHEMA_V2 = `
+export const SHIPPING_SCHEMA_V3 = `
   CREATE TABLE order_claim (
     order_file TEXT PRIMARY KEY,
     claimed_by TEXT NOT NULL,

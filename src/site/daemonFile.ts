@@ -13,6 +13,8 @@ const daemonSchema = z.object({
   port: z.number().int().min(1).max(65535),
   host: z.string().default('127.0.0.1'),
   startedAt: z.string().optional(),
+  /** The peer listener's port, when it runs. */
+  peerPort: z.number().int().min(1).max(65535).optional(),
 });
 export type DaemonInfo = z.infer<typeof daemonSchema>;
 

@@ -1,28 +1,42 @@
-import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
-import { InvalidInputError, IoError, StateError, writingTo } from '../core/errors.js';
+import { InvalidInputError, IoError, StateError, toMsiteError, writingTo } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { jobStatus } from '../schedule/jobStatus.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ScheduleStore } from '../schedule/scheduleStore.js';
 import type { Spawner } from '../core/spawner.js';
+import { certificateKeyText } from '../shipping/peerKey.js';
+import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js';
+import { registerAdminRoutes, type AdminContext } from './adminApi.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
-import { Router } from './router.js';
+import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
+import { PacketReceiver } from './packetReceiver.js';
+import { PeerDirectory } from './peerDirectory.js';
 import { SiteDatabase } from './siteDatabase.js';
+import { shipFromSite } from './shipFromSite.js';
 import { SiteHome } from './siteHome.js';
+import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT, readSiteSettings, type SiteSettings } from './siteSettings.js';
+import { UnknownPeerError } from './unknownPeerError.js';
 
-/** The daemon port when neither `--port` nor the site's configuration names one. */
-export const DEFAULT_DAEMON_PORT = 7071;
-/** The daemon listens on loopback only: the admin API has no authentication of its own. */
+/** The admin listener is on loopback only: the admin API has no authentication of its own. */
 export const DAEMON_HOST = '127.0.0.1';
+/** The peer listener's address when neither `--listen` at site init nor the options name one. */
+export const DEFAULT_PEER_LISTEN = '0.0.0.0';
 
 export interface SiteDaemonOptions {
   home: SiteHome;
-  /** Default 7071; 0 picks a free port. */
+  /** The peer listener's port: default the site's setting, else 7071; 0 picks a free port. */
   port?: number;
+  /** The admin listener's port: default the site's setting, else 7072; 0 picks a free port. With `port` 0 and no setting, 0. */
+  adminPort?: number;
+  /** The peer listener's address: default the site's setting, else every interface. */
+  listen?: string;
   clock?: Clock;
   spawner?: Spawner;
   /** Default: pino into `<home>/log/msite-serve.log` at `logLevel`. */
@@ -33,19 +47,52 @@ export interface SiteDaemonOptions {
   stopGraceMs?: number;
   /** IANA zone of the job times; default the host's. */
   timeZone?: string;
+  /** Bytes the receiver keeps free on its disks. Default 16 MiB. */
+  diskReserveBytes?: number;
+}
+
+function checkPort(port: number, flag: string): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidInputError(`bad ${flag} ${port}: give a number from 0 (any free port) to 65535`);
+  }
+}
+
+/** Binds `server` to `host:port`, or fails with an IoError naming them (before anything else is done). */
+async function bind(server: Server | HttpsServer, host: string, port: number, flag: string): Promise<void> {
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      rejectListen(
+        new IoError(`cannot listen on ${host}:${port}: ${why}`, {
+          cause: err,
+          data: { port, sysCode: err.code },
+          persistence: 'permanent',
+          hint: `choose another port with ${flag}, or stop what uses it`,
+        }),
+      );
+    });
+    server.listen(port, host, () => resolveListen());
+  });
+}
+
+function portOf(server: Server | HttpsServer | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === 'object' && address !== null ? address.port : undefined;
 }
 
 /**
- * `msite serve`: one daemon per site home. An HTTP server on 127.0.0.1 with a route table (later the
- * packet receiver, the dashboard and /metrics join it) and the scheduler. While it runs,
- * `<home>/daemon.json` says where it listens.
+ * `msite serve`: one daemon per site home, with two fastify listeners and the scheduler.
  *
- * Routes: `GET /api/health`, `GET /api/schedule/jobs`, `GET /api/schedule/jobs/:job/status`,
- * `POST /api/schedule/jobs/:job/run` (body optional: `{"user": NAME}` to have the ACL checked for NAME).
- * `:job` is an id or a %-encoded name.
+ * - The admin listener, plain HTTP on 127.0.0.1: the admin API (adminApi.ts).
+ * - The peer listener, HTTPS with mutual TLS, for other sites only: each side presents the self-signed
+ *   certificate made from its site key, and a request is served only when the client's key is one
+ *   of shipping.conf's PEER keys (pinned by key, no CA); anything else gets 403 and a log line. It
+ *   carries the packet receiver (packetReceiver.ts). A site without an identity (no `msite site init`)
+ *   runs without it.
+ *
+ * While it runs, `<home>/daemon.json` says where the admin listener is.
  */
 export class SiteDaemon {
-  readonly router = new Router();
   private stopped: Promise<void> | undefined;
 
   private constructor(
@@ -54,36 +101,44 @@ export class SiteDaemon {
     readonly scheduler: Scheduler,
     readonly store: ScheduleStore,
     readonly logger: Logger,
-    private readonly server: Server,
-    private readonly clock: Clock,
+    private readonly adminServer: Server,
+    readonly admin: FastifyInstance,
+    private readonly peerServer: HttpsServer | undefined,
+    readonly peer: FastifyInstance | undefined,
+    readonly receiver: PacketReceiver | undefined,
     private readonly options: SiteDaemonOptions,
     readonly startedAt: number,
-  ) {
-    this.addRoutes();
-  }
+  ) {}
 
-  /** The port it listens on (the one picked when started with port 0). */
+  /** The admin listener's port (the one picked when started with port 0). */
   get port(): number {
-    const address = this.server.address();
-    return typeof address === 'object' && address !== null ? address.port : 0;
+    return portOf(this.adminServer) ?? 0;
   }
 
+  /** The peer listener's port; undefined when it does not run. */
+  get peerPort(): number | undefined {
+    return portOf(this.peerServer);
+  }
+
+  /** The admin listener. */
   get url(): string {
     return `http://${DAEMON_HOST}:${this.port}`;
   }
 
+  /** The peer listener, as reached on loopback. */
+  get peerUrl(): string | undefined {
+    return this.peerPort === undefined ? undefined : `https://127.0.0.1:${this.peerPort}`;
+  }
+
   /**
-   * Starts the daemon: listens, writes daemon.json, starts the scheduler (which at once runs what was
-   * missed while no daemon ran).
+   * Starts the daemon: binds both listeners (a port in use fails before anything is created in the
+   * home), writes daemon.json, starts the scheduler (which at once runs what was missed while no
+   * daemon ran).
    *
-   * @throws StateError when another daemon serves the site home; IoError when the port is taken.
+   * @throws StateError when another daemon serves the site home; IoError when a port is taken.
    */
   static async start(options: SiteDaemonOptions): Promise<SiteDaemon> {
     const { home } = options;
-    const port = options.port ?? DEFAULT_DAEMON_PORT;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new InvalidInputError(`bad port ${port}: give a number from 0 (any free port) to 65535`);
-    }
     const other = readDaemonFile(home.daemonFile);
     if (other) {
       throw new StateError(`a daemon already serves ${home.dir} (process ${other.pid}, port ${other.port})`, {
@@ -91,24 +146,31 @@ export class SiteDaemon {
         hint: `stop it first: kill ${other.pid}`,
       });
     }
-    // Bind first: a port in use must fail before anything is created in the home.
-    const server = createServer();
-    await new Promise<void>((resolveListen, rejectListen) => {
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        rejectListen(
-          new IoError(`cannot listen on ${DAEMON_HOST}:${port}: ${why}`, {
-            cause: err,
-            data: { port, sysCode: err.code },
-            persistence: 'permanent',
-            hint: 'choose another port with --port, or stop what uses it',
-          }),
-        );
-      });
-      server.listen(port, DAEMON_HOST, () => resolveListen());
-    });
-    let daemon: SiteDaemon;
+    // Read only: the home is not created before both ports are bound.
+    const settings: SiteSettings = existsSync(home.databaseFile) ? home.withDatabase(readSiteSettings) : {};
+    const identity: SiteIdentity | undefined = loadSiteIdentity(home.dir);
+    const peerPort = options.port ?? settings.port ?? DEFAULT_PEER_PORT;
+    const adminPort = options.adminPort ?? (options.port === 0 ? 0 : (settings.adminPort ?? DEFAULT_ADMIN_PORT));
+    checkPort(peerPort, '--port');
+    checkPort(adminPort, '--admin-port');
+
+    const adminServer = createServer();
+    await bind(adminServer, DAEMON_HOST, adminPort, '--admin-port');
+    let peerServer: HttpsServer | undefined;
+    if (identity) {
+      // Any client certificate is let through the handshake; the key check below decides, so that a
+      // refused peer gets a clear answer rather than a reset connection.
+      peerServer = createHttpsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false });
+      try {
+        await bind(peerServer, options.listen ?? settings.listen ?? DEFAULT_PEER_LISTEN, peerPort, '--port');
+      } catch (err) {
+        adminServer.close();
+        throw err;
+      }
+    }
+
     let site: SiteDatabase | undefined;
+    let daemon: SiteDaemon;
     try {
       writingTo('create directory', home.dir, () => mkdirSync(home.dir, { recursive: true }));
       const clock = options.clock ?? systemClock;
@@ -124,75 +186,114 @@ export class SiteDaemon {
         ...(options.spawner ? { spawner: options.spawner } : {}),
         ...(options.timeZone ? { timeZone: options.timeZone } : {}),
       });
-      daemon = new SiteDaemon(home, site, scheduler, store, logger, server, clock, options, clock.now());
+      const startedAt = clock.now();
+      const admin = Fastify({
+        serverFactory: (handler) => adminServer.on('request', handler),
+        bodyLimit: MAX_JSON_BODY_BYTES,
+        frameworkErrors,
+      });
+      useMsiteHttp(admin);
+      const ctx: AdminContext = {
+        home: home.dir,
+        scheduler,
+        store,
+        clock,
+        startedAt,
+        timeZone: options.timeZone,
+        port: () => portOf(adminServer) ?? 0,
+        peerPort: () => portOf(peerServer),
+      };
+      registerAdminRoutes(admin, () => ctx);
+      await admin.ready();
+
+      let peer: FastifyInstance | undefined;
+      let receiver: PacketReceiver | undefined;
+      if (peerServer) {
+        const server = peerServer;
+        const peers = new PeerDirectory(home.shippingConfFile);
+        const peerHost = new WeakMap<IncomingMessage, string>();
+        const siteHost = settings.host;
+        const openSite = site;
+        receiver = new PacketReceiver({
+          homeDir: home.dir,
+          logger,
+          conf: () => peers.conf(),
+          siteHost: () => siteHost,
+          // A relay sends on at once what it stores for others; what fails waits for the next poll.
+          onRelay: (orderPath) => {
+            shipFromSite(home, openSite, [orderPath]).then(
+              (r) => logger.info({ order: orderPath, attempts: r.attempts.length, failures: r.failures }, 'relayed packet sent on'),
+              (err: unknown) => logger.error({ order: orderPath, err: toMsiteError(err).message }, 'relayed packet not sent on'),
+            );
+          },
+          peerOf: (req) => peerHost.get(req),
+          ...(options.diskReserveBytes !== undefined ? { diskReserveBytes: options.diskReserveBytes } : {}),
+          now: () => clock.now(),
+        });
+        peer = Fastify({
+          serverFactory: (handler) => server.on('request', handler) as unknown as Server,
+          bodyLimit: MAX_JSON_BODY_BYTES,
+          frameworkErrors,
+        });
+        useMsiteHttp(peer);
+        peer.addHook('onRequest', async (req) => {
+          const socket = req.raw.socket as TLSSocket;
+          const key = certificateKeyText(socket.getPeerX509Certificate?.());
+          let host: string | undefined;
+          try {
+            host = key === undefined ? undefined : peers.hostOf(key);
+          } catch (err) {
+            logger.error({ err: toMsiteError(err).message }, 'peer refused: shipping.conf cannot be read');
+            throw err;
+          }
+          if (host === undefined) {
+            logger.warn({ remote: socket.remoteAddress, publicKey: key, method: req.method, url: req.url }, 'peer refused: not a PEER key');
+            throw new UnknownPeerError(key);
+          }
+          peerHost.set(req.raw, host);
+        });
+        receiver.register(peer);
+        await peer.ready();
+        await receiver.cleanUp();
+      }
+      daemon = new SiteDaemon(home, site, scheduler, store, logger, adminServer, admin, peerServer, peer, receiver, options, startedAt);
     } catch (err) {
       site?.close();
-      server.close();
+      adminServer.close();
+      peerServer?.close();
       throw err;
     }
-    server.on('request', (req, res) => void daemon.router.handle(req, res));
-    writeDaemonFile(home.daemonFile, { pid: process.pid, port: daemon.port, host: DAEMON_HOST, startedAt: isoTime(daemon.startedAt) });
-    daemon.logger.info({ port: daemon.port, home: home.dir, pid: process.pid }, 'msite serve started');
+    writeDaemonFile(home.daemonFile, {
+      pid: process.pid,
+      port: daemon.port,
+      host: DAEMON_HOST,
+      startedAt: isoTime(daemon.startedAt),
+      ...(daemon.peerPort !== undefined ? { peerPort: daemon.peerPort } : {}),
+    });
+    daemon.logger.info({ port: daemon.port, peerPort: daemon.peerPort, home: home.dir, pid: process.pid }, 'msite serve started');
     daemon.scheduler.start();
     return daemon;
   }
 
   /**
    * Stops cleanly: no new runs, running jobs get the grace period and are then ended (their ends are
-   * recorded), the server closes, daemon.json is removed. Calling it again returns the same promise.
+   * recorded), both listeners close, daemon.json is removed. Calling it again returns the same promise.
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.logger.info({ running: this.scheduler.active().map((r) => r.jobId) }, 'msite serve stopping');
-      const closed = new Promise<void>((resolveClose) => this.server.close(() => resolveClose()));
-      this.server.closeIdleConnections();
+      const servers = [this.adminServer, ...(this.peerServer ? [this.peerServer] : [])];
+      const closed = Promise.all(servers.map((s) => new Promise<void>((resolveClose) => s.close(() => resolveClose()))));
+      for (const s of servers) s.closeIdleConnections();
       await this.scheduler.stop(this.options.stopGraceMs ?? 5_000);
-      this.server.closeAllConnections();
+      for (const s of servers) s.closeAllConnections();
       await closed;
+      await this.admin.close();
+      await this.peer?.close();
       removeDaemonFile(this.home.daemonFile);
       this.site.close();
       this.logger.info('msite serve stopped');
     })();
     return this.stopped;
-  }
-
-  private addRoutes(): void {
-    const tz = this.options.timeZone;
-    this.router
-      .add('GET', '/api/health', () => ({
-        status: 200,
-        body: {
-          status: 'ok',
-          pid: process.pid,
-          home: this.home.dir,
-          port: this.port,
-          startedAt: isoTime(this.startedAt),
-          running: this.scheduler.active().map((r) => r.jobId),
-        },
-      }))
-      .add('GET', '/api/schedule/jobs', () => {
-        const now = this.clock.now();
-        return { status: 200, body: { jobs: this.store.getJobs().map((j) => jobStatus(this.store, j.id!, now, tz)) } };
-      })
-      .add('GET', '/api/schedule/jobs/:job/status', ({ params }) => ({
-        status: 200,
-        body: jobStatus(this.store, params['job']!, this.clock.now(), tz),
-      }))
-      .add('POST', '/api/schedule/jobs/:job/run', ({ params, body }) => {
-        if (body !== undefined) {
-          const user: unknown = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['user'] : undefined;
-          if (typeof body !== 'object' || body === null || Array.isArray(body) || (user !== undefined && typeof user !== 'string')) {
-            throw new InvalidInputError('bad request: the body must be a JSON object, optionally {"user": "NAME"}');
-          }
-          if (typeof user === 'string') this.store.requireAccess(user, 'change');
-        }
-        const run = this.scheduler.runJob(params['job']!);
-        return {
-          status: 202,
-          body: {
-            run: { jobId: run.jobId, jobName: run.jobName, processId: run.processId, started: isoTime(run.started), command: run.command },
-          },
-        };
-      });
   }
 }

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
-import { SHIPPING_SCHEMA_V2 } from '../shipping/shippingSchema.js';
+import { SHIPPING_SCHEMA_V3 } from '../shipping/shippingSchema.js';
 import { importLegacySiteFiles } from './legacySiteFiles.js';
 
 /**
@@ -52,6 +52,29 @@ const SITE_SCHEMA_V1 = `
 `;
 
 /**
+ * Version 2, the site's identity and the sender's resumable uploads:
+ *
+ * - `site_setting`: what `msite site init` sets (host name, peer and admin ports, listen address), key/
+ *   value. A table of its own rather than rows of `daemon_state`: these are the administrator's
+ *   choices, read by every command, while `daemon_state` is what the daemon keeps for itself, and
+ *   clearing that must never lose who the site is.
+ * - `upload_resume`: where at a hop an interrupted upload of a packet (by SHA-256) continues: the
+ *   path of its tus upload under the hop's URL (a path, so a hop that moves keeps its uploads).
+ *   Written by the sender as soon as the hop has made the upload, removed once it is delivered.
+ */
+const SITE_SCHEMA_V2 = `
+  CREATE TABLE site_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE upload_resume (
+    hop TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    upload_path TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (hop, sha256)
+  ) WITHOUT ROWID;
+`;
+
+/**
  * The migrations in order; `PRAGMA user_version` holds how many were applied. The first also imports
  * the files an older site home kept (legacySiteFiles.ts), in the same transaction.
  */
@@ -62,7 +85,11 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
     return importLegacySiteFiles(db, homeDir, now);
   },
   (db) => {
-    db.exec(SHIPPING_SCHEMA_V2);
+    db.exec(SITE_SCHEMA_V2);
+    return false;
+  },
+  (db) => {
+    db.exec(SHIPPING_SCHEMA_V3);
     return false;
   },
 ];

@@ -272,7 +272,7 @@ describe('msite serve on a port in use', () => {
 
   it('fails with one line, exit 1, before creating anything in the home', () => {
     const home = join(dir, 'fresh-home');
-    const r = bounded(['serve', '--port', String(port)], home, 20_000);
+    const r = bounded(['serve', '--port', '0', '--admin-port', String(port)], home, 20_000);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(ONE_LINE);
     expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
@@ -283,7 +283,7 @@ describe('msite serve on a port in use', () => {
     const home = join(dir, 'home');
     await ok(['mkvob', '--tag', 's', join(dir, 's.vob')], { home });
     const before = readdirSync(home).sort();
-    const r = bounded(['serve', '--port', String(port)], home, 20_000);
+    const r = bounded(['serve', '--port', '0', '--admin-port', String(port)], home, 20_000);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(ONE_LINE);
     expect(readdirSync(home).sort()).toEqual(before);

@@ -6,19 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { MsiteError } from '../../src/core/errors.js';
 import { DirectoryTransport } from '../../src/shipping/directoryTransport.js';
 import { parseShippingOrder, type ShippingOrder } from '../../src/shipping/shippingOrder.js';
-import type { Hop, Transport } from '../../src/shipping/transport.js';
 import { tempDir } from '../helpers/cli.js';
+import { SOME_PEER_KEY } from '../helpers/siteSettings.js';
+import { transportConformance, type TransportFactory } from './transportConformance.js';
 
-/**
- * The shape of the transport conformance suite's factory: a transport, the hop it delivers to, the
- * directory where delivered packets land, and how to tear it down. Swapping this factory for
- * another transport's runs the same tests against it.
- */
-type TransportFactory = (t: {
-  root: string;
-}) => Promise<{ transport: Transport; hop: Hop; incomingDir: string; close: () => Promise<void> }>;
-
-const KEY = Buffer.alloc(32, 7).toString('base64');
+const KEY = SOME_PEER_KEY;
 
 const directoryFactory: TransportFactory = async ({ root }) => {
   const bay = join(root, 'sanfran-bay');
@@ -28,7 +20,8 @@ const directoryFactory: TransportFactory = async ({ root }) => {
     transport: new DirectoryTransport(),
     hop: { host: 'sanfran', url: pathToFileURL(bay).href, publicKey: KEY },
     incomingDir: join(bay, 'incoming'),
-    close: async () => {},
+    // The medium taken away: the hop cannot be reached any more.
+    close: async () => rmSync(bay, { recursive: true, force: true }),
   };
 };
 
@@ -60,6 +53,8 @@ function packet(root: string, name: string, bytes: Buffer): { path: string; orde
   };
 }
 
+transportConformance('directory', directoryFactory);
+
 describe.each([['directory', directoryFactory]] as const)('%s transport', (_name, factory) => {
   it('lands the packet byte for byte, then its order naming it, and says how many bytes it sent', async () => {
     const root = tempDir();
@@ -74,9 +69,9 @@ describe.each([['directory', directoryFactory]] as const)('%s transport', (_name
     expect(order.hops.map((h) => h.host)).toEqual(['boston', 'sanfran']);
     // The sender keeps its copy: deleting it is the shipping server's decision.
     expect(existsSync(p.path)).toBe(true);
-    // A second delivery of the same name gets MultiSite's suffix rather than replacing the first.
+    // The same packet delivered again is stored once.
     const again = await t.transport.deliver({ hop: t.hop, packetPath: p.path, order: p.order });
-    expect(again.storedAs).toBe('sync_boston_2026-12-01T000000Z_1_1_1');
+    expect(again.storedAs).toBe('sync_boston_2026-12-01T000000Z_1_1');
     await t.close();
   });
 

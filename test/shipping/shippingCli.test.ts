@@ -9,8 +9,9 @@ import { parseShippingOrder } from '../../src/shipping/shippingOrder.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { BIN, json, msite, ok, tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
+import { setSiteHost, SOME_PEER_KEY } from '../helpers/siteSettings.js';
 
-const KEY = Buffer.alloc(32, 7).toString('base64');
+const KEY = SOME_PEER_KEY;
 
 function files(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
@@ -21,7 +22,7 @@ const order = (path: string) => parseShippingOrder(readFileSync(path, 'utf8'));
 /** Gives each site home the host name its replica has (`<name>-host`) and its bay directory. */
 function named(sites: readonly Site[]): void {
   for (const s of sites) {
-    writeFileSync(join(s.home, 'host'), `${s.name}-host\n`);
+    setSiteHost(s.home, `${s.name}-host`);
     mkdirSync(join(s.home, 'shipping', 'ms_ship'), { recursive: true });
   }
 }
@@ -34,7 +35,7 @@ describe('msite mkorder', () => {
     const dest = join(root, 'sanfran');
     mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'host'), 'boston\n');
+    setSiteHost(home, 'boston');
     writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
     const data = join(root, 'pkt');
     const bytes = randomBytes(10_000);
@@ -211,7 +212,7 @@ describe('two shipping servers polling one bay at once', () => {
     const dest = join(root, 'sanfran');
     mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'host'), 'boston\n');
+    setSiteHost(home, 'boston');
     writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
     const N = 24;
     for (let i = 0; i < N; i++) {
@@ -272,7 +273,7 @@ describe('a shipping server killed in the middle of a delivery', () => {
     const dest = join(root, 'sanfran');
     mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, 'host'), 'boston\n');
+    setSiteHost(home, 'boston');
     writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
     const data = join(root, 'big');
     const size = 256 * 1024 * 1024;

@@ -18,7 +18,7 @@ import {
   storageBays,
 } from '../../src/shipping/shippingConf.js';
 
-const KEY = Buffer.alloc(32, 7).toString('base64');
+const KEY = `ed25519:${Buffer.alloc(32, 7).toString('base64url')}`;
 
 const FULL = `# shipping.conf for boston_hub
 MAX-DATA-SIZE 500m
@@ -36,7 +36,7 @@ ROUTE -class big bigpipe sanfran_hub
 CLEARCASE_MIN_PORT 49152
 CLEARCASE_MAX_PORT 49200
 PEER sanfran_hub http://sanfran.example:7071 ${KEY}
-peer tokyo https://tokyo.example/msite#site ${KEY}
+peer tokyo https://tokyo.example/msite#site ${KEY} age1tokyo
 `;
 
 describe('shipping.conf', () => {
@@ -63,7 +63,7 @@ describe('shipping.conf', () => {
     expect(nextHop(conf, 'bangalore')).toBe('bangalore');
     expect([conf.minPort, conf.maxPort]).toEqual([49152, 49200]);
     expect(conf.peers.get('sanfran_hub')).toEqual({ host: 'sanfran_hub', url: 'http://sanfran.example:7071', publicKey: KEY, line: 16 });
-    expect(conf.peers.get('tokyo')?.url).toBe('https://tokyo.example/msite#site');
+    expect(conf.peers.get('tokyo')).toMatchObject({ url: 'https://tokyo.example/msite#site', recipient: 'age1tokyo' });
   });
 
   it('has MultiSite defaults for an empty file, and resolves relative paths against its directory', () => {
@@ -131,7 +131,11 @@ describe('shipping.conf', () => {
       'line 2: CLEARCASE_MAX_PORT 4000 is below CLEARCASE_MIN_PORT 5000',
     ],
     ['class on a host-wide directive', 'CLEARCASE_MIN_PORT -class big 5000', 'line 1: CLEARCASE_MIN_PORT is host-wide and takes no -class'],
-    ['peer without key', 'PEER tokyo http://tokyo:7071', 'line 1: PEER needs a host, a URL and a public key (PEER HOST URL PUBLIC-KEY)'],
+    [
+      'peer without key',
+      'PEER tokyo http://tokyo:7071',
+      'line 1: PEER needs a host, a URL and a public key (PEER HOST URL PUBLIC-KEY [RECIPIENT])',
+    ],
     [
       'peer with a bad URL',
       `PEER tokyo ftp://tokyo ${KEY}`,
@@ -140,7 +144,7 @@ describe('shipping.conf', () => {
     [
       'peer with a bad key',
       'PEER tokyo http://tokyo:7071 not-a-key!',
-      'line 1: PEER tokyo: the public key must be base64 text of at least 32 bytes',
+      'line 1: PEER tokyo: the public key must be ed25519: and 32 bytes in base64url, as msite site show prints it',
     ],
     ['peer twice', `PEER tokyo http://a:1 ${KEY}\nPEER tokyo http://b:1 ${KEY}`, 'line 2: PEER tokyo given twice (first at line 1)'],
     ['unclosed quote', 'STORAGE-BAY "/srv/a b', 'line 1: syntax error: unclosed " quote'],

@@ -11,8 +11,9 @@ import { shipPacket } from '../../src/shipping/shipPackets.js';
 import { runShippingServer, type ShippingServerOptions } from '../../src/shipping/shippingServer.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { tempDir } from '../helpers/cli.js';
+import { setSiteHost, SOME_PEER_KEY } from '../helpers/siteSettings.js';
 
-const KEY = Buffer.alloc(32, 7).toString('base64');
+const KEY = SOME_PEER_KEY;
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 11, 1, 9);
 
@@ -21,7 +22,7 @@ function home(root: string, host: string, conf = ''): { dir: string; bay: string
   const dir = join(root, host);
   const bay = join(dir, 'shipping', 'ms_ship');
   mkdirSync(bay, { recursive: true });
-  writeFileSync(join(dir, 'host'), `${host}\n`);
+  setSiteHost(dir, host);
   const setConf = (text: string): void => writeFileSync(join(dir, 'shipping.conf'), text);
   setConf(conf);
   return { dir, bay, url: pathToFileURL(bay).href, conf: setConf };

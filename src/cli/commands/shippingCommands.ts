@@ -4,7 +4,8 @@ import { parseDateTime } from '../../core/parseDateTime.js';
 import type { OrderInBay } from '../../shipping/orderFiles.js';
 import { shipPacket, writeOrderFor, type OrderOptions } from '../../shipping/shipPackets.js';
 import { ShippingFailedError } from '../../shipping/shippingFailedError.js';
-import { runShippingServer, type ShippingRunResult } from '../../shipping/shippingServer.js';
+import type { ShippingRunResult } from '../../shipping/shippingServer.js';
+import { shipFromSite } from '../../site/shipFromSite.js';
 import { emit, inputPath, jsonOption, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
 
 /** The order options `--sclass`, `--pexpire` and `--notify` give, for a site home. */
@@ -33,15 +34,10 @@ export async function shippingPass(
   const home = siteHome(io, opts);
   let result: ShippingRunResult;
   try {
-    result = await runShippingServer(
-      {
-        homeDir: home.dir,
-        db: home.database().db,
-        ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
-        ...(opts.verbose ? { verbose: (line: string) => io.err(`${line}\n`) } : {}),
-      },
-      orders,
-    );
+    result = await shipFromSite(home, home.database(), orders, {
+      ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
+      ...(opts.verbose ? { verbose: (line: string) => io.err(`${line}\n`) } : {}),
+    });
   } finally {
     home.close();
   }

@@ -1,0 +1,90 @@
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.js';
+import { sha256Hex } from '../../src/core/sha256.js';
+import { parseShippingOrder } from '../../src/shipping/shippingOrder.js';
+import { SiteDaemon } from '../../src/site/siteDaemon.js';
+import { SiteHome } from '../../src/site/siteHome.js';
+import { tempDir } from '../helpers/cli.js';
+import { family, type Site } from '../helpers/sites.js';
+
+/**
+ * Seed 000's transport phase between three sites with their daemons on loopback: boston_hub ships to
+ * sanfran_hub directly and to bangalore through a ROUTE via sanfran's host, over mutual TLS; the
+ * packets land in each destination's incoming bay with no other command, and import there.
+ */
+
+const daemons: SiteDaemon[] = [];
+afterAll(async () => {
+  for (const d of daemons.splice(0)) await d.stop();
+});
+
+const incoming = (s: Site): string => join(s.home, 'shipping', 'ms_ship', 'incoming');
+const packetsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('sync_')) : []);
+
+async function until(what: string, done: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('three sites on loopback', () => {
+  it('syncreplica --export --fship delivers to sanfran directly and to bangalore through sanfran; --receive imports', async () => {
+    const root = tempDir('msite-three-');
+    const [boston, sanfran, bangalore] = (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'])) as [Site, Site, Site];
+    const keys = new Map<Site, string>();
+    for (const s of [boston, sanfran, bangalore]) {
+      await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
+      keys.set(s, (await s.json<{ publicKey: string }>('site', 'show')).publicKey);
+    }
+    const start = async (s: Site): Promise<SiteDaemon> => {
+      const d = await SiteDaemon.start({
+        home: SiteHome.locate(s.home, {}, root),
+        port: 0,
+        adminPort: 0,
+        logger: createLogger({ level: 'info', destination: join(s.home, 'log', 'msite-serve.log') }),
+      });
+      daemons.push(d);
+      return d;
+    };
+    const sf = await start(sanfran);
+    const bg = await start(bangalore);
+    const url = (d: SiteDaemon): string => `https://127.0.0.1:${d.peerPort}`;
+    // Each side names the other: a daemon serves only PEER keys, and a sender pins the receiver's key.
+    await boston.run('site', 'peer', 'sanfran_hub-host', url(sf), keys.get(sanfran)!);
+    appendFileSync(join(boston.home, 'shipping.conf'), 'ROUTE sanfran_hub-host bangalore-host\n');
+    await sanfran.run('site', 'peer', 'boston_hub-host', 'https://127.0.0.1:1', keys.get(boston)!);
+    await sanfran.run('site', 'peer', 'bangalore-host', url(bg), keys.get(bangalore)!);
+    await bangalore.run('site', 'peer', 'sanfran_hub-host', 'https://127.0.0.1:1', keys.get(sanfran)!);
+
+    await boston.run('mklbtype', 'SHIPPED');
+    const shipped = await boston.json<{ packets: string[] }>('syncreplica', '--export', '--fship', 'sanfran_hub', 'bangalore');
+    expect(shipped.packets.length).toBeGreaterThan(0);
+
+    await until('both destinations hold every packet', () =>
+      [sanfran, bangalore].every((s) => packetsIn(incoming(s)).length === shipped.packets.length),
+    );
+    for (const s of [sanfran, bangalore]) {
+      for (const name of packetsIn(incoming(s))) {
+        const order = parseShippingOrder(readFileSync(join(incoming(s), `sh_o_${name}`), 'utf8'));
+        expect(sha256Hex(readFileSync(join(incoming(s), name)))).toBe(order.sha256);
+        expect(order.hops.map((h) => h.host)).toContain('boston_hub-host');
+      }
+    }
+    // Byte for byte the same packet at both ends, and nothing left behind at the sender or the relay.
+    for (const name of packetsIn(incoming(sanfran))) {
+      expect(readFileSync(join(incoming(bangalore), name)).equals(readFileSync(join(incoming(sanfran), name)))).toBe(true);
+    }
+    await until('the relay has sent on what it held', () => packetsIn(join(sanfran.home, 'shipping', 'ms_ship', 'outgoing')).length === 0);
+    expect(packetsIn(join(boston.home, 'shipping', 'ms_ship', 'outgoing'))).toEqual([]);
+
+    for (const s of [sanfran, bangalore]) {
+      await s.run('syncreplica', '--import', '--receive');
+      expect((await s.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name)).toContain('SHIPPED');
+      expect(packetsIn(incoming(s))).toEqual([]);
+    }
+  });
+});
