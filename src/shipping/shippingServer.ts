@@ -78,6 +78,8 @@ export interface ShippingRunResult {
 
 interface Run {
   options: ShippingServerOptions;
+  /** The orders were named (not `--poll`): their pending destinations are tried now, due or not. */
+  named: boolean;
   conf: ShippingConf;
   here: string;
   clock: Clock;
@@ -105,6 +107,7 @@ export async function runShippingServer(options: ShippingServerOptions, orderPat
   const clock = options.clock ?? systemClock;
   const run: Run = {
     options,
+    named: orderPaths !== undefined,
     conf,
     here: options.hostName ?? siteHost(options.homeDir),
     clock,
@@ -209,7 +212,9 @@ async function processOrder(run: Run, o: OrderInBay): Promise<void> {
     order = await returnOrder(run, o, order);
     if (!existsSync(o.orderPath)) return;
   }
-  const due = order.destinations.filter((d) => d.state === 'pending' && (d.nextTry === undefined || d.nextTry <= now));
+  // An administrator naming an order asks for it now (MultiSite's `shipping_server ORDER`); a poll
+  // tries each destination when its retry policy says it is due.
+  const due = order.destinations.filter((d) => d.state === 'pending' && (run.named || d.nextTry === undefined || d.nextTry <= now));
   if (due.length === 0) return;
 
   // One attempt per hop, for every due destination routed through it.

@@ -1,9 +1,11 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/core/logger.js';
 import { sha256Hex } from '../../src/core/sha256.js';
 import { parseShippingOrder } from '../../src/shipping/shippingOrder.js';
+import { shipFromSite } from '../../src/site/shipFromSite.js';
 import { SiteDaemon } from '../../src/site/siteDaemon.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { tempDir } from '../helpers/cli.js';
@@ -86,5 +88,84 @@ describe('three sites on loopback', () => {
       expect((await s.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name)).toContain('SHIPPED');
       expect(packetsIn(incoming(s))).toEqual([]);
     }
+  });
+
+  it('a destination that is down: the order waits with its error and next try, a later poll delivers; past its expiry it comes home', async () => {
+    const root = tempDir('msite-down-');
+    const [boston, sanfran] = (await family(root, ['boston_hub', 'sanfran_hub'])) as [Site, Site];
+    for (const s of [boston, sanfran]) await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
+    const key = async (s: Site): Promise<string> => (await s.json<{ publicKey: string }>('site', 'show')).publicKey;
+    const sfHome = SiteHome.locate(sanfran.home, {}, root);
+    const startSanfran = async (port: number): Promise<SiteDaemon> => {
+      const d = await SiteDaemon.start({
+        home: sfHome,
+        port,
+        adminPort: 0,
+        logger: createLogger({ level: 'info', destination: join(sanfran.home, 'log', 'msite-serve.log') }),
+      });
+      daemons.push(d);
+      return d;
+    };
+    let sf = await startSanfran(0);
+    const port = sf.peerPort!;
+    await sf.stop();
+    daemons.splice(daemons.indexOf(sf), 1);
+    const argvLog = join(root, 'notify.log');
+    const program = join(root, 'notify.sh');
+    writeFileSync(program, `#!/bin/sh\nprintf '%s|' "$@" >> ${argvLog}; echo >> ${argvLog}\n`, { mode: 0o755 });
+    await boston.run('site', 'peer', 'sanfran_hub-host', `https://127.0.0.1:${port}`, await key(sanfran));
+    appendFileSync(join(boston.home, 'shipping.conf'), `ADMINISTRATOR ccadmin\nNOTIFICATION-PROGRAM ${program}\nEXPIRATION 2\n`);
+    await sanfran.run('site', 'peer', 'boston_hub-host', 'https://127.0.0.1:1', await key(boston));
+
+    // Down: --fship fails, and the order says why and when it is tried again.
+    await boston.run('mklbtype', 'WAITED');
+    const first = await boston.try('syncreplica', '--export', '--fship', 'sanfran_hub');
+    expect(first.status).toBe(1);
+    expect(first.stderr).toMatch(/msite: shipping_server: .*sanfran_hub-host/);
+    const outgoing = join(boston.home, 'shipping', 'ms_ship', 'outgoing');
+    const orderFile = join(
+      outgoing,
+      readdirSync(outgoing).find((n) => n.startsWith('sh_o_'))!,
+    );
+    const waiting = parseShippingOrder(readFileSync(orderFile, 'utf8'));
+    expect(waiting.destinations[0]).toMatchObject({ host: 'sanfran_hub-host', state: 'pending', attempts: 1 });
+    expect(waiting.destinations[0]!.lastError).toMatch(/./);
+    expect(waiting.destinations[0]!.nextTry).toBeGreaterThan(Date.now());
+
+    // Up again: a poll before the next try leaves it; the poll once it is due delivers it.
+    sf = await startSanfran(port);
+    const bostonHome = SiteHome.locate(boston.home, {}, root);
+    const clock = new ManualClock(Date.now());
+    try {
+      const early = await shipFromSite(bostonHome, bostonHome.database(), undefined, { clock });
+      expect(early.attempts).toEqual([]);
+      clock.set(waiting.destinations[0]!.nextTry!);
+      const due = await shipFromSite(bostonHome, bostonHome.database(), undefined, { clock });
+      expect(due.attempts.map((a) => a.result)).toEqual(['delivered']);
+    } finally {
+      bostonHome.close();
+    }
+    expect(existsSync(orderFile)).toBe(false);
+    await sanfran.run('syncreplica', '--import', '--receive');
+    expect((await sanfran.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name)).toContain('WAITED');
+
+    // Down again, and past the order's expiry: it goes to the return bay, and the administrators hear of it.
+    await sf.stop();
+    daemons.splice(daemons.indexOf(sf), 1);
+    await boston.run('mklbtype', 'EXPIRED');
+    await boston.run('syncreplica', '--export', '--ship', 'sanfran_hub');
+    clock.set(Date.now() + 3 * 86_400_000);
+    try {
+      const late = await shipFromSite(bostonHome, bostonHome.database(), undefined, { clock });
+      expect(late.returned.length).toBe(1);
+    } finally {
+      bostonHome.close();
+    }
+    expect(packetsIn(outgoing)).toEqual([]);
+    expect(packetsIn(join(boston.home, 'shipping', 'ms_rtn', 'incoming')).length).toBe(1);
+    // Once when it is returned, once when it is home (at once: this site is its origin).
+    const calls = readFileSync(argvLog, 'utf8').trim().split('\n');
+    expect(calls.length).toBe(2);
+    for (const call of calls) expect(call).toMatch(/^-s\|[^|]+\|-f\|[^|]+\|ccadmin\|$/);
   });
 });
