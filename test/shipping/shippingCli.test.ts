@@ -28,15 +28,21 @@ function named(sites: readonly Site[]): void {
 }
 const peerLine = (s: Site): string => `PEER ${s.name}-host ${pathToFileURL(join(s.home, 'shipping', 'ms_ship')).href} ${KEY}\n`;
 
+/** A home "boston" whose shipping.conf reaches "sanfran"'s bay as a directory. */
+function bostonShipsToSanfran(): { root: string; home: string; dest: string } {
+  const root = tempDir();
+  const home = join(root, 'boston');
+  const dest = join(root, 'sanfran');
+  mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
+  mkdirSync(home, { recursive: true });
+  setSiteHost(home, 'boston');
+  writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
+  return { root, home, dest };
+}
+
 describe('msite mkorder', () => {
   it('--out writes just the order; --ship moves the packet into the outgoing bay (--copy copies it); --fship delivers it now', async () => {
-    const root = tempDir();
-    const home = join(root, 'boston');
-    const dest = join(root, 'sanfran');
-    mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
-    mkdirSync(home, { recursive: true });
-    setSiteHost(home, 'boston');
-    writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
+    const { root, home, dest } = bostonShipsToSanfran();
     const data = join(root, 'pkt');
     const bytes = randomBytes(10_000);
     writeFileSync(data, bytes);
@@ -207,13 +213,7 @@ describe('syncreplica and mkreplica --export --ship|--fship', () => {
 
 describe('two shipping servers polling one bay at once', () => {
   it('deliver each order once', async () => {
-    const root = tempDir();
-    const home = join(root, 'boston');
-    const dest = join(root, 'sanfran');
-    mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
-    mkdirSync(home, { recursive: true });
-    setSiteHost(home, 'boston');
-    writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
+    const { root, home, dest } = bostonShipsToSanfran();
     const N = 24;
     for (let i = 0; i < N; i++) {
       const data = join(root, `pkt${String(i).padStart(2, '0')}`);
@@ -268,13 +268,7 @@ describe('two shipping servers polling one bay at once', () => {
 
 describe('a shipping server killed in the middle of a delivery', () => {
   it('leaves a claim and a partial copy that the next poll takes over, sending only the missing bytes', async () => {
-    const root = tempDir();
-    const home = join(root, 'boston');
-    const dest = join(root, 'sanfran');
-    mkdirSync(join(dest, 'shipping', 'ms_ship'), { recursive: true });
-    mkdirSync(home, { recursive: true });
-    setSiteHost(home, 'boston');
-    writeFileSync(join(home, 'shipping.conf'), `PEER sanfran ${pathToFileURL(join(dest, 'shipping', 'ms_ship')).href} ${KEY}\n`);
+    const { root, home, dest } = bostonShipsToSanfran();
     const data = join(root, 'big');
     const size = 256 * 1024 * 1024;
     const chunk = randomBytes(1024 * 1024);

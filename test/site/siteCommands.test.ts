@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { peerKeyText } from '../../src/shipping/peerKey.js';
 import { parseShippingConf, DIRECTIVES } from '../../src/shipping/shippingConf.js';
+import type { SiteDescription } from '../../src/site/describeSite.js';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 
 const root = tempDir('msite-site-');
 
-interface Shown {
-  home: string;
-  host: string;
-  port: number;
-  adminPort: number;
-  url: string;
-  adminUrl: string;
-  publicKey: string;
-  recipient: string | null;
-}
+type Shown = SiteDescription;
 
 describe('msite site', () => {
   it('init makes the identity, shipping.conf, bays and logs; show prints them; init again changes only what it is asked', async () => {
