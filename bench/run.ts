@@ -7,7 +7,7 @@
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
  *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping] [--repeat 3] [--keep]
- *                          [--packet-mib 1024] [--profile DIR]
+ *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
@@ -71,6 +71,7 @@ interface Options {
   keep: boolean;
   packetMib: number;
   profile: string | undefined;
+  chunkMib: number | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -88,6 +89,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       'packet-mib': { type: 'string', default: '1024' },
       profile: { type: 'string' },
+      'chunk-mib': { type: 'string' },
     },
     strict: true,
   });
@@ -110,6 +112,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep,
     packetMib: int('packet-mib', values['packet-mib'], 1),
     profile: values.profile,
+    chunkMib: values['chunk-mib'] === undefined ? undefined : int('chunk-mib', values['chunk-mib'], 1),
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
@@ -458,7 +461,9 @@ async function main(): Promise<void> {
   try {
     if (runsOurs(o) || runsGit(o)) await benchHistory(o, tmp);
     if (ships(o)) {
-      printShippingTable(await benchShipping({ packetMib: o.packetMib, repeat: o.repeat, profileDir: o.profile, tmp }));
+      printShippingTable(
+        await benchShipping({ packetMib: o.packetMib, repeat: o.repeat, profileDir: o.profile, chunkMib: o.chunkMib, tmp }),
+      );
     }
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);

@@ -37,6 +37,8 @@ export interface ShippingOptions {
   repeat: number;
   /** Directory for `--cpu-prof` profiles of the sender and the receiving daemon (first timed delivery). */
   profileDir: string | undefined;
+  /** The tus chunk size (bytes per PATCH request) the sender uses; default the transport's. */
+  chunkMib: number | undefined;
   tmp: string;
 }
 
@@ -196,6 +198,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
     `https://127.0.0.1:${port}`,
     receiver.publicKey,
     receiver.host,
+    ...(o.chunkMib !== undefined ? ['--chunk-mib', String(o.chunkMib)] : []),
   ];
   const incoming = join(receiver.home, 'shipping', 'ms_ship', 'incoming');
 
