@@ -447,10 +447,11 @@ function benchReplicationGit(o: Options, history: History, samples: number[], tm
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(
-    `msite bench: ${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}; ` +
-      `node ${process.version}, ${availableParallelism()} × ${cpu}`,
-  );
+  const what =
+    o.only === 'shipping'
+      ? `shipping a ${fmtInt(o.packetMib)} MiB packet`
+      : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+  console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
     loadavg()

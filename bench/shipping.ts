@@ -4,7 +4,8 @@
  * running the site's tus transport (bench/shippingSender.ts), the receiver a real `msite serve` —
  * against `cp` of the same file on the same disk followed by an fsync of the copy (`sync FILE`: the
  * receiver makes its packet durable too), and against `curl -T` of it over plain HTTP to a minimal
- * receiver that streams to a file and fsyncs (bench/plainReceiver.ts). Then a delivery cut at about
+ * receiver that streams to a file and fsyncs (bench/plainReceiver.ts); the same over HTTPS is shown
+ * for what TLS alone costs a Node receiver. Then a delivery cut at about
  * half by a SIGKILL of the receiving daemon, resumed after a restart: the bytes it sends against
  * those the receiver was missing. Peak RSS of each side is VmHWM from /proc.
  *
@@ -141,11 +142,51 @@ function writeRandomFile(path: string, bytes: number): void {
   }
 }
 
+/**
+ * `curl -T` of `source` to bench/plainReceiver.ts (HTTPS with `tlsHome`'s key, else plain HTTP),
+ * `repeat` times, each after a settle; the whole curl process timed.
+ */
+async function curlUploads(repeat: number, source: string, size: number, dir: string, tlsHome: string | undefined): Promise<number[]> {
+  mkdirSync(dir);
+  const receiver = spawn(process.execPath, [PLAIN_RECEIVER, dir, ...(tlsHome ? [tlsHome] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolvePort) =>
+    receiver.stdout.once('data', (d: Buffer) => resolvePort(Number(d.toString().trim()))),
+  );
+  const times: number[] = [];
+  try {
+    for (let r = 0; r < repeat; r++) {
+      rmSync(join(dir, 'upload'), { force: true });
+      settleDisk();
+      // No `Expect: 100-continue` round trip: the body goes at once, as tus's PATCH does.
+      times.push(
+        timedCommand('curl', [
+          '-sS',
+          '-f',
+          ...(tlsHome ? ['-k'] : []),
+          '-T',
+          source,
+          '-H',
+          'Expect:',
+          '-o',
+          '/dev/null',
+          `${tlsHome ? 'https' : 'http'}://127.0.0.1:${port}/upload`,
+        ]),
+      );
+      if (statSync(join(dir, 'upload')).size !== size) throw new Error('curl: the receiver did not get the whole file');
+    }
+  } finally {
+    await stop(receiver);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return times;
+}
+
 export interface ShippingFigures {
   size: number;
   oursSeconds: number;
   cpSeconds: number;
   curlSeconds: number;
+  curlTlsSeconds: number;
   receiverRss: number;
   senderRss: number;
   resumeSent: number;
@@ -214,31 +255,15 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
   const cpSeconds = median(cpTimes);
   line('cp + sync FILE', `${fmtSec(cpSeconds)}, ${fmtRate(size / cpSeconds)}${runs(cpTimes)}`);
 
-  // curl -T over plain HTTP to a receiver that streams to a file and fsyncs.
-  const plainDir = join(root, 'plain');
-  mkdirSync(plainDir);
-  const plain = spawn(process.execPath, [PLAIN_RECEIVER, plainDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const plainPort = await new Promise<number>((resolvePort) =>
-    plain.stdout.once('data', (d: Buffer) => resolvePort(Number(d.toString().trim()))),
-  );
-  const curlTimes: number[] = [];
+  // curl -T over plain HTTP to a receiver that streams to a file and fsyncs; then the same over
+  // HTTPS (the receiving site's key, no client certificate): not a target, the floor TLS sets here.
   const curlVersion = execFileSync('curl', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.split(' ').slice(0, 2).join(' ');
-  try {
-    for (let r = 0; r < o.repeat; r++) {
-      rmSync(join(plainDir, 'upload'), { force: true });
-      settleDisk();
-      // No `Expect: 100-continue` round trip: the body goes at once, as tus's PATCH does.
-      curlTimes.push(
-        timedCommand('curl', ['-sS', '-f', '-T', source, '-H', 'Expect:', '-o', '/dev/null', `http://127.0.0.1:${plainPort}/upload`]),
-      );
-      if (statSync(join(plainDir, 'upload')).size !== size) throw new Error('curl: the plain receiver did not get the whole file');
-    }
-  } finally {
-    await stop(plain);
-    rmSync(plainDir, { recursive: true, force: true });
-  }
+  const curlTimes = await curlUploads(o.repeat, source, size, join(root, 'plain'), undefined);
   const curlSeconds = median(curlTimes);
   line(`curl -T, plain HTTP (${curlVersion})`, `${fmtSec(curlSeconds)}, ${fmtRate(size / curlSeconds)}${runs(curlTimes)}`);
+  const curlTlsTimes = await curlUploads(o.repeat, source, size, join(root, 'plain-tls'), receiver.home);
+  const curlTlsSeconds = median(curlTlsTimes);
+  line('curl -T, HTTPS to a bare Node receiver', `${fmtSec(curlTlsSeconds)}, ${fmtRate(size / curlTlsSeconds)}${runs(curlTlsTimes)}`);
 
   // Ours: a fresh daemon and a fresh sender per run, each delivery of the packet under a new name.
   const deliveries: (SenderFigures & { processSeconds: number; receiverRss: number; receiverCpu: number })[] = [];
@@ -316,6 +341,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
     oursSeconds: ours.seconds,
     cpSeconds,
     curlSeconds,
+    curlTlsSeconds,
     receiverRss: Math.max(receiverRss, resumedRss),
     senderRss: Math.max(senderRss, resumed.peakRss),
     resumeSent: resumed.bytesSent,
@@ -328,9 +354,9 @@ export function printShippingTable(f: ShippingFigures): void {
   console.log(`comparison (shipping one ${fmtMib(f.size)} packet on loopback)`);
   const head = (a: string, b: string): void =>
     console.log(`    ${''.padEnd(30)} ${a.padStart(14)} ${b.padStart(14)} ${'ratio'.padStart(9)} ${'target'.padStart(8)}  met`);
-  const row = (label: string, a: string, b: string, ratio: number, target: string, met: boolean): void =>
+  const row = (label: string, a: string, b: string, ratio: number, target: string, met: boolean | undefined): void =>
     console.log(
-      `    ${label.padEnd(30)} ${a.padStart(14)} ${b.padStart(14)} ${ratio.toFixed(3).padStart(9)} ${target.padStart(8)}  ${met ? 'yes' : 'NO'}`,
+      `    ${label.padEnd(30)} ${a.padStart(14)} ${b.padStart(14)} ${ratio.toFixed(3).padStart(9)} ${target.padStart(8)}  ${met === undefined ? '' : met ? 'yes' : 'NO'}`,
     );
   head('msite', 'reference');
   const ours = f.size / f.oursSeconds;
@@ -338,6 +364,8 @@ export function printShippingTable(f: ShippingFigures): void {
   const curl = f.size / f.curlSeconds;
   row('throughput vs cp + sync', fmtRate(ours), fmtRate(cp), ours / cp, `>= ${CP_TARGET}`, ours / cp >= CP_TARGET);
   row('throughput vs curl (HTTP)', fmtRate(ours), fmtRate(curl), ours / curl, `>= ${CURL_TARGET}`, ours / curl >= CURL_TARGET);
+  const curlTls = f.size / f.curlTlsSeconds;
+  row('  vs curl, HTTPS, bare Node', fmtRate(ours), fmtRate(curlTls), ours / curlTls, '(info)', undefined);
   row('peak RSS, receiving daemon', fmtMib(f.receiverRss), fmtMib(RSS_LIMIT), f.receiverRss / RSS_LIMIT, '< 1', f.receiverRss < RSS_LIMIT);
   row('peak RSS, sender', fmtMib(f.senderRss), fmtMib(RSS_LIMIT), f.senderRss / RSS_LIMIT, '< 1', f.senderRss < RSS_LIMIT);
   const r = f.resumeSent / f.resumeMissing;
