@@ -6,11 +6,14 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication] [--repeat 3] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping] [--repeat 3] [--keep]
+ *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
- * --repeat: each replication step (export, import, bundle create, clone) runs this many times, each
+ * `shipping` runs only the shipping part (bench/shipping.ts: one --packet-mib packet site to site against
+ * cp and curl; --profile DIR writes CPU profiles of its sender and receiving daemon); `all` ends with it.
+ * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +27,7 @@ import { diskUsage, type DiskUsage } from './diskUsage.js';
 import { bundleCreate, cloneFromBundle } from './gitBundle.js';
 import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImport.js';
 import { settleDisk } from './settle.js';
+import { benchShipping, printShippingTable } from './shipping.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -52,8 +56,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping'];
 
 interface Options {
   versions: number;
@@ -65,6 +69,9 @@ interface Options {
   only: Only;
   repeat: number;
   keep: boolean;
+  packetMib: number;
+  profile: string | undefined;
+  chunkMib: number | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -80,6 +87,9 @@ function parseOptions(argv: string[]): Options {
       only: { type: 'string', default: 'all' },
       repeat: { type: 'string', default: '3' },
       keep: { type: 'boolean', default: false },
+      'packet-mib': { type: 'string', default: '1024' },
+      profile: { type: 'string' },
+      'chunk-mib': { type: 'string' },
     },
     strict: true,
   });
@@ -100,14 +110,18 @@ function parseOptions(argv: string[]): Options {
     only,
     repeat: int('repeat', values.repeat, 1),
     keep: values.keep,
+    packetMib: int('packet-mib', values['packet-mib'], 1),
+    profile: values.profile,
+    chunkMib: values['chunk-mib'] === undefined ? undefined : int('chunk-mib', values['chunk-mib'], 1),
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
   return o;
 }
 
-const runsOurs = (o: Options): boolean => o.only !== 'git';
-const runsGit = (o: Options): boolean => o.only !== 'ours';
+const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping';
+const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping';
+const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
 /** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
 const showsLoad = (o: Options): boolean => o.only !== 'replication';
 const replicates = (o: Options): boolean => o.only !== 'load';
@@ -433,111 +447,24 @@ function benchReplicationGit(o: Options, history: History, samples: number[], tm
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(
-    `msite bench: ${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}; ` +
-      `node ${process.version}, ${availableParallelism()} × ${cpu}`,
-  );
+  const what =
+    o.only === 'shipping'
+      ? `shipping a ${fmtInt(o.packetMib)} MiB packet`
+      : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+  console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
     loadavg()
       .map((n) => n.toFixed(2))
       .join(' ');
   console.log(`load average at start: ${load()}`);
-  const [history, genSeconds] = timed(() => generateHistory(o));
-  const touched = new Set(history.steps.map((s) => s.file)).size;
-  console.log('setup');
-  line('generate history', `${fmtSec(genSeconds)} (not measured)`);
-  line(
-    'content',
-    `${fmtBytes(history.contentBytes)}, avg ${fmtInt(history.contentBytes / history.steps.length)} B/version, ${touched} files touched`,
-  );
-
   const tmp = mkdtempSync(join(tmpdir(), 'msite-bench-'));
   try {
-    const samples = sampleFiles(history, o.seed);
-    const ours = runsOurs(o) ? benchOurs(o, history, samples, tmp) : undefined;
-    const theirs = runsGit(o) ? await benchGit(history, samples, tmp) : undefined;
-    const oursRepl = ours && replicates(o) ? benchReplicationOurs(o, history, samples, tmp, ours) : undefined;
-    const gitRepl = theirs && replicates(o) ? benchReplicationGit(o, history, samples, tmp, theirs.repo) : undefined;
-
-    if (ours && theirs && showsLoad(o)) {
-      console.log('comparison (bulk vs fast-import)');
-      const rateRatio = ours.bulkRate / theirs.rate;
-      const bytesRatio = ours.bytes.apparent / theirs.bytes.apparent;
-      const allocRatio = ours.bytes.allocated / theirs.bytes.allocated;
-      tableHeader();
-      row(
-        'versions per second',
-        fmtRate(ours.bulkRate),
-        fmtRate(theirs.rate),
-        rateRatio,
-        `>= ${RATE_TARGET.toFixed(1)}`,
-        rateRatio >= RATE_TARGET,
+    if (runsOurs(o) || runsGit(o)) await benchHistory(o, tmp);
+    if (ships(o)) {
+      printShippingTable(
+        await benchShipping({ packetMib: o.packetMib, repeat: o.repeat, profileDir: o.profile, chunkMib: o.chunkMib, tmp }),
       );
-      row(
-        'bytes on disk (apparent)',
-        fmtInt(ours.bytes.apparent),
-        fmtInt(theirs.bytes.apparent),
-        bytesRatio,
-        `<= ${BYTES_TARGET.toFixed(1)}`,
-        bytesRatio <= BYTES_TARGET,
-      );
-      row('bytes on disk (allocated)', fmtInt(ours.bytes.allocated), fmtInt(theirs.bytes.allocated), allocRatio, '(info)', undefined);
-      if (ours.durableRate !== undefined) {
-        row(
-          'durable versions/s vs git',
-          fmtRate(ours.durableRate),
-          fmtRate(theirs.rate),
-          ours.durableRate / theirs.rate,
-          '(info)',
-          undefined,
-        );
-      }
-    }
-    if (oursRepl && gitRepl) {
-      console.log(
-        `comparison (replication to a new replica: export vs bundle create, import vs clone --bare${o.repeat > 1 ? `; medians of ${o.repeat} runs` : ''})`,
-      );
-      const exp = oursRepl.export;
-      const imp = oursRepl.import;
-      const exportRatio = exp.seconds / gitRepl.bundleSeconds;
-      const importRatio = imp.seconds / gitRepl.cloneSeconds;
-      const packetRatio = exp.bytes / gitRepl.bundleBytes;
-      const reimportRatio = imp.reimportSeconds / imp.seconds;
-      tableHeader();
-      row(
-        'export time',
-        fmtSec(exp.seconds),
-        fmtSec(gitRepl.bundleSeconds),
-        exportRatio,
-        `< ${EXPORT_TARGET.toFixed(1)}`,
-        exportRatio < EXPORT_TARGET,
-      );
-      row(
-        'import time',
-        fmtSec(imp.seconds),
-        fmtSec(gitRepl.cloneSeconds),
-        importRatio,
-        `< ${IMPORT_TARGET.toFixed(1)}`,
-        importRatio < IMPORT_TARGET,
-      );
-      row(
-        'packet vs bundle bytes',
-        fmtInt(exp.bytes),
-        fmtInt(gitRepl.bundleBytes),
-        packetRatio,
-        `<= ${PACKET_TARGET.toFixed(1)}`,
-        packetRatio <= PACKET_TARGET,
-      );
-      row(
-        're-import vs our import *',
-        fmtTime(imp.reimportSeconds),
-        fmtTime(imp.seconds),
-        reimportRatio,
-        `< ${REIMPORT_TARGET}`,
-        reimportRatio < REIMPORT_TARGET,
-      );
-      console.log('    (* both columns are msite: the re-import, then the first import; the ratio is re-import/import)');
     }
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
@@ -546,6 +473,103 @@ async function main(): Promise<void> {
   console.log(`load average at end: ${load()}`);
   // maxRSS is in kilobytes; it covers this process only (not git), over the whole run.
   console.log(`peak RSS of this process (maxRSS, whole run): ${fmtBytes(process.resourceUsage().maxRSS * 1024)}`);
+}
+
+/** The load and replication parts: msite against git on a generated history. */
+async function benchHistory(o: Options, tmp: string): Promise<void> {
+  const [history, genSeconds] = timed(() => generateHistory(o));
+  const touched = new Set(history.steps.map((s) => s.file)).size;
+  console.log('setup');
+  line('generate history', `${fmtSec(genSeconds)} (not measured)`);
+  line(
+    'content',
+    `${fmtBytes(history.contentBytes)}, avg ${fmtInt(history.contentBytes / history.steps.length)} B/version, ${touched} files touched`,
+  );
+  const samples = sampleFiles(history, o.seed);
+  const ours = runsOurs(o) ? benchOurs(o, history, samples, tmp) : undefined;
+  const theirs = runsGit(o) ? await benchGit(history, samples, tmp) : undefined;
+  const oursRepl = ours && replicates(o) ? benchReplicationOurs(o, history, samples, tmp, ours) : undefined;
+  const gitRepl = theirs && replicates(o) ? benchReplicationGit(o, history, samples, tmp, theirs.repo) : undefined;
+
+  if (ours && theirs && showsLoad(o)) {
+    console.log('comparison (bulk vs fast-import)');
+    const rateRatio = ours.bulkRate / theirs.rate;
+    const bytesRatio = ours.bytes.apparent / theirs.bytes.apparent;
+    const allocRatio = ours.bytes.allocated / theirs.bytes.allocated;
+    tableHeader();
+    row(
+      'versions per second',
+      fmtRate(ours.bulkRate),
+      fmtRate(theirs.rate),
+      rateRatio,
+      `>= ${RATE_TARGET.toFixed(1)}`,
+      rateRatio >= RATE_TARGET,
+    );
+    row(
+      'bytes on disk (apparent)',
+      fmtInt(ours.bytes.apparent),
+      fmtInt(theirs.bytes.apparent),
+      bytesRatio,
+      `<= ${BYTES_TARGET.toFixed(1)}`,
+      bytesRatio <= BYTES_TARGET,
+    );
+    row('bytes on disk (allocated)', fmtInt(ours.bytes.allocated), fmtInt(theirs.bytes.allocated), allocRatio, '(info)', undefined);
+    if (ours.durableRate !== undefined) {
+      row(
+        'durable versions/s vs git',
+        fmtRate(ours.durableRate),
+        fmtRate(theirs.rate),
+        ours.durableRate / theirs.rate,
+        '(info)',
+        undefined,
+      );
+    }
+  }
+  if (oursRepl && gitRepl) {
+    console.log(
+      `comparison (replication to a new replica: export vs bundle create, import vs clone --bare${o.repeat > 1 ? `; medians of ${o.repeat} runs` : ''})`,
+    );
+    const exp = oursRepl.export;
+    const imp = oursRepl.import;
+    const exportRatio = exp.seconds / gitRepl.bundleSeconds;
+    const importRatio = imp.seconds / gitRepl.cloneSeconds;
+    const packetRatio = exp.bytes / gitRepl.bundleBytes;
+    const reimportRatio = imp.reimportSeconds / imp.seconds;
+    tableHeader();
+    row(
+      'export time',
+      fmtSec(exp.seconds),
+      fmtSec(gitRepl.bundleSeconds),
+      exportRatio,
+      `< ${EXPORT_TARGET.toFixed(1)}`,
+      exportRatio < EXPORT_TARGET,
+    );
+    row(
+      'import time',
+      fmtSec(imp.seconds),
+      fmtSec(gitRepl.cloneSeconds),
+      importRatio,
+      `< ${IMPORT_TARGET.toFixed(1)}`,
+      importRatio < IMPORT_TARGET,
+    );
+    row(
+      'packet vs bundle bytes',
+      fmtInt(exp.bytes),
+      fmtInt(gitRepl.bundleBytes),
+      packetRatio,
+      `<= ${PACKET_TARGET.toFixed(1)}`,
+      packetRatio <= PACKET_TARGET,
+    );
+    row(
+      're-import vs our import *',
+      fmtTime(imp.reimportSeconds),
+      fmtTime(imp.seconds),
+      reimportRatio,
+      `< ${REIMPORT_TARGET}`,
+      reimportRatio < REIMPORT_TARGET,
+    );
+    console.log('    (* both columns are msite: the re-import, then the first import; the ratio is re-import/import)');
+  }
 }
 
 main().catch((err: unknown) => {

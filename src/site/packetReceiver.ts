@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, type Stats } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import type { Upload } from '@tus/utils';
 import type { FastifyInstance } from 'fastify';
@@ -11,12 +10,13 @@ import { writeFileAtomic } from '../core/atomicFile.js';
 import { NotFoundError, toMsiteError } from '../core/errors.js';
 import { isPacketFileName } from '../packet/packetNames.js';
 import { defaultStorageBay } from '../shipping/incomingBays.js';
-import { fileSha256, landPacket } from '../shipping/landPacket.js';
+import { landPacket } from '../shipping/landPacket.js';
 import { DEFAULT_EXPIRATION_DAYS, maxDataSize, receiptHandler, storageBays, type ShippingConf } from '../shipping/shippingConf.js';
 import { parseShippingOrder, type ShippingOrder } from '../shipping/shippingOrder.js';
 import { spawnReceiptHandler } from '../shipping/spawnReceiptHandler.js';
 import { landingPlan, type LandingSlot } from '../shipping/landingPlan.js';
 import { siteHost } from '../shipping/siteHostName.js';
+import { HashingFileStore } from './hashingFileStore.js';
 
 /** Where partial uploads wait, outside every bay, until they are whole and checked. */
 export function uploadsDirectory(homeDir: string): string {
@@ -77,6 +77,7 @@ const UPLOAD_ID = /^[0-9a-f]{32}$/;
 export class PacketReceiver {
   readonly uploadsDir: string;
   readonly tus: TusServer;
+  private readonly store: HashingFileStore;
   private readonly reserve: number;
   private readonly now: () => number;
 
@@ -85,13 +86,14 @@ export class PacketReceiver {
     mkdirSync(this.uploadsDir, { recursive: true });
     this.reserve = options.diskReserveBytes ?? 16 * 1024 * 1024;
     this.now = options.now ?? Date.now;
+    this.store = new HashingFileStore({
+      directory: this.uploadsDir,
+      expirationPeriodInMilliseconds: DEFAULT_EXPIRATION_DAYS * 24 * 60 * 60 * 1000,
+    });
     this.tus = new TusServer({
       path: UPLOADS_PATH,
       relativeLocation: true,
-      datastore: new FileStore({
-        directory: this.uploadsDir,
-        expirationPeriodInMilliseconds: DEFAULT_EXPIRATION_DAYS * 24 * 60 * 60 * 1000,
-      }),
+      datastore: this.store,
       namingFunction: () => randomBytes(16).toString('hex'),
       onUploadCreate: (req, upload) => this.onCreate(nodeRequest(req), upload),
       onUploadFinish: (req, upload) => this.onFinish(nodeRequest(req), upload),
@@ -234,7 +236,8 @@ export class PacketReceiver {
     const order = this.orderOf(req, upload);
     const file = join(this.uploadsDir, upload.id);
     const data = { packet: order.packet, upload: upload.id };
-    const sha256 = await fileSha256(file);
+    // Hashed as the bytes were written (hashingFileStore.ts), not read again.
+    const sha256 = await this.store.sha256(upload.id, order.size);
     if (sha256 !== order.sha256) {
       await this.tus.datastore.remove(upload.id).catch(() => undefined);
       throw this.refuse(
