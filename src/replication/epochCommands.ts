@@ -4,30 +4,38 @@ import { getReplica, replicaName, requireReplica } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
 import { epochMatrix, epochRow, setEstimate, type EpochRow } from './epochs.js';
 
+/**
+ * The rows asked for (all by default), each with a column for every replica of the family: a
+ * replica that has sent nothing yet shows 0, so a row copied into `chepoch` at a sibling sets every
+ * entry, not only those that happen to be stored. A removed replica shows only where an entry is held.
+ */
+function fullRows(vob: Vob, replicas: readonly string[]): [string, EpochRow][] {
+  const matrix = epochMatrix(vob);
+  const family = vob.q('SELECT oid FROM replica WHERE removed = 0 ORDER BY created_at, oid').pluck().all() as string[];
+  const rows = replicas.length
+    ? replicas.map((r) => requireReplica(vob, r.replace(/^replica:/, '').replace(/@.*$/, '')).oid)
+    : [...new Set([...family, ...Object.keys(matrix)])];
+  const columns = [...new Set([...family, ...Object.values(matrix).flatMap((row) => Object.keys(row))])];
+  return rows.map((oid) => [oid, Object.fromEntries(columns.map((o) => [o, matrix[oid]?.[o] ?? 0]))]);
+}
+
 /** `lsepoch --json`: every row by replica name, origins by name (the own row included). */
 export function lsepoch(vob: Vob, replicas: readonly string[] = []): Record<string, Record<string, number>> {
-  const matrix = epochMatrix(vob);
-  const wanted = replicas.map((r) => requireReplica(vob, r.replace(/^replica:/, '').replace(/@.*$/, '')).oid as string);
-  const out: Record<string, Record<string, number>> = {};
-  for (const [replica, row] of Object.entries(matrix)) {
-    if (wanted.length && !wanted.includes(replica)) continue;
-    out[replicaName(vob, replica)] = Object.fromEntries(Object.entries(row).map(([o, id]) => [replicaName(vob, o), id]));
-  }
-  for (const w of wanted) out[replicaName(vob, w)] ??= {};
-  return out;
+  return Object.fromEntries(
+    fullRows(vob, replicas).map(([oid, row]) => [
+      replicaName(vob, oid),
+      Object.fromEntries(Object.entries(row).map(([o, id]) => [replicaName(vob, o), id])),
+    ]),
+  );
 }
 
 /** MultiSite's lsepoch text for the rows asked for. */
 export function formatLsepoch(vob: Vob, replicas: readonly string[] = []): string {
-  const matrix = epochMatrix(vob);
-  const oids = replicas.length
-    ? replicas.map((r) => requireReplica(vob, r.replace(/^replica:/, '').replace(/@.*$/, '')).oid as string)
-    : (vob.q('SELECT oid FROM replica WHERE removed = 0 ORDER BY created_at, oid').pluck().all() as string[]);
   const lines = [`For VOB replica "${vob.tag}":`];
-  for (const oid of oids) {
+  for (const [oid, row] of fullRows(vob, replicas)) {
     const r = getReplica(vob, oid);
     lines.push(`Oplog IDs for row "${r?.name ?? oid}" (@ ${r?.host ?? '?'}):`);
-    for (const [origin, id] of Object.entries(matrix[oid] ?? {}).sort()) lines.push(` oid:${origin}=${id} (${replicaName(vob, origin)})`);
+    for (const [origin, id] of Object.entries(row).sort()) lines.push(` oid:${origin}=${id} (${replicaName(vob, origin)})`);
   }
   return lines.join('\n');
 }
