@@ -5,7 +5,9 @@ import { parseDuration } from '../../core/parseDuration.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
 import { exportForShipping, exportReplicasForShipping, orderPackets } from '../../shipping/shipExport.js';
 import { receivePackets } from '../../shipping/receivePackets.js';
-import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
+import { actualRows, applyActualRow, chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
+import type { EpochRow } from '../../replication/epochs.js';
+import { siblingActualRow, siblingAddress, type SiblingAddress } from '../../site/siblingActualRow.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
 import type { PacketOutcome } from '../../replication/importPackets.js';
 import { describePackets } from '../../replication/describePacket.js';
@@ -345,25 +347,65 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     });
 
   vobCommand(program, 'lsepoch', 'show the epoch matrix: the actual row and the estimates of siblings')
+    .option('--actual', "ask each sibling's site daemon for its actual row")
     .addOption(jsonOption())
     .argument('[replicas...]')
-    .action((replicas, _o, c) => {
+    .action(async (replicas, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      if (!opts.actual) {
+        readVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+        return;
+      }
+      if (replicas.length === 0) throw new UsageError('lsepoch --actual needs the siblings to ask');
+      const home = siteHome(io, opts);
+      const siblings = readVob(io, opts, (vob) => replicas.map((r) => siblingAddress(vob, r)), replicas);
+      const reported: [string, EpochRow][] = [];
+      for (const s of siblings) reported.push([s.replica, (await siblingActualRow(home, s)).row]);
+      readVob(
+        io,
+        opts,
+        (vob) => {
+          const rows = actualRows(vob, reported);
+          emit(io, opts, rows.json, () => rows.text);
+        },
+        replicas,
+      );
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
     .option('--force', 'do not ask for confirmation')
-    .option('--actual', "ask the sibling's daemon for its actual row (needs its address)")
+    .option('--actual', "set the rows to the siblings' actual rows, asked of their site daemons")
     .option('--raise-only', 'with --actual: never lower an entry')
+    .addOption(jsonOption())
     .argument('<replica>')
-    .argument('[assignments...]', 'ORIGIN=ID...')
-    .action((replica, assignments, _o, c) => {
+    .argument('[assignments...]', 'ORIGIN=ID...; with --actual: more SIBLINGs')
+    .action(async (replica, assignments, _o, c) => {
       const opts = c.optsWithGlobals();
-      if (opts.actual)
-        throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
-          hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
-        });
+      if (opts.raiseOnly && !opts.actual) throw new UsageError('--raise-only goes with --actual');
+      if (opts.actual) {
+        const names = [replica, ...assignments];
+        const home = siteHome(io, opts);
+        const siblings = readVob(io, opts, (vob) => names.map((r) => siblingAddress(vob, r)), names);
+        const reported: [SiblingAddress, EpochRow][] = [];
+        for (const s of siblings) reported.push([s, (await siblingActualRow(home, s)).row]);
+        const results = withVob(
+          io,
+          opts,
+          (vob) => reported.map(([s, row]) => applyActualRow(vob, s.name, row, { raiseOnly: Boolean(opts.raiseOnly) })),
+          names,
+        );
+        for (const w of results.flatMap((r) => (r.warning ? [r.warning] : []))) io.err(`msite: warning: ${w}\n`);
+        emit(io, opts, results, () =>
+          results
+            .map((r) =>
+              r.changes.length
+                ? r.changes.map((ch) => `Entry for ${ch.origin} changed from: ${ch.from} to ${ch.to}`).join('\n')
+                : `Row "${r.replica}" already matches its actual row.`,
+            )
+            .join('\n'),
+        );
+        return;
+      }
       if (!opts.force && !io.stdinIsTTY)
         throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
       withVob(
