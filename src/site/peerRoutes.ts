@@ -1,14 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { NotFoundError } from '../core/errors.js';
 import { actualRow, type EpochRow } from '../replication/epochs.js';
 import { replicaName } from '../vob/queries.js';
-import { Vob } from '../vob/vob.js';
+import { withFamilyVob } from './familyVob.js';
+import { answerMastershipRequest, type MastershipRequest } from './answerMastershipRequest.js';
+import type { SiteDatabase } from './siteDatabase.js';
 import type { SiteHome } from './siteHome.js';
 
 /** The peer route a sibling asks for this site's actual epoch row of a VOB family. */
 export const ACTUAL_ROW_PATH = '/peer/vobs/:family/actual';
+
+/** The peer route a sibling asks the master's site for mastership on (reqmaster). */
+export const REQMASTER_PATH = '/peer/vobs/:family/reqmaster';
 
 /** What a site answers for the actual row of its replica of a family: origins by OID. */
 export interface ActualRowReply {
@@ -18,30 +22,10 @@ export interface ActualRowReply {
   row: EpochRow;
 }
 
-/**
- * Runs `fn` on this site's replica of `family`, opened read-only.
- *
- * @throws NotFoundError when no VOB registered here belongs to the family.
- */
-export function withFamilyVob<T>(home: SiteHome, family: string, fn: (vob: Vob) => T, options: { readonly?: boolean } = {}): T {
-  for (const r of home.registry()) {
-    let vob: Vob;
-    try {
-      vob = Vob.open(r.path, { readonly: options.readonly ?? true });
-    } catch {
-      continue; // a stale registration is no reason to refuse a request for another VOB
-    }
-    try {
-      if (vob.family === family) return fn(vob);
-    } finally {
-      vob.close();
-    }
-  }
-  throw new NotFoundError('VOB family at this site', family);
-}
-
 export interface PeerRoutesContext {
   home: SiteHome;
+  /** The daemon's open site.db (the shipping of a granted request's update records its attempts there). */
+  site: SiteDatabase;
   logger: Logger;
   /** The PEER host an authenticated request came from. */
   peerOf: (req: IncomingMessage) => string | undefined;
@@ -49,7 +33,8 @@ export interface PeerRoutesContext {
 
 /**
  * The requests between sites on the peer listener (the listener has already refused any key that is
- * not a PEER's): a sibling's actual epoch row, for `chepoch --actual` and `lsepoch --actual`.
+ * not a PEER's): a sibling's actual epoch row, for `chepoch --actual` and `lsepoch --actual`; a
+ * request for mastership (`reqmaster`), answered at the master.
  */
 export function registerPeerRoutes(peer: FastifyInstance, ctx: PeerRoutesContext): void {
   peer.get<{ Params: { family: string } }>(ACTUAL_ROW_PATH, async (req) => {
@@ -61,5 +46,17 @@ export function registerPeerRoutes(peer: FastifyInstance, ctx: PeerRoutesContext
     }));
     ctx.logger.info({ peer: ctx.peerOf(req.raw), family: reply.family }, 'actual epoch row sent');
     return reply;
+  });
+  peer.post<{ Params: { family: string }; Body: MastershipRequest }>(REQMASTER_PATH, async (req) => {
+    const peerHost = ctx.peerOf(req.raw);
+    try {
+      const answer = await answerMastershipRequest(ctx.home, ctx.site, req.params.family, req.body, peerHost);
+      ctx.logger.info({ peer: peerHost, ...answer }, 'request for mastership granted');
+      return answer;
+    } catch (err) {
+      // MultiSite logs refused requests at the master, where its administrator looks.
+      ctx.logger.warn({ peer: peerHost, family: req.params.family, err: (err as Error).message }, 'request for mastership refused');
+      throw err;
+    }
   });
 }

@@ -254,7 +254,7 @@ export class SiteDaemon {
           peerHost.set(req.raw, host);
         });
         receiver.register(peer);
-        registerPeerRoutes(peer, { home, logger, peerOf: (req) => peerHost.get(req) });
+        registerPeerRoutes(peer, { home, site: openSite, logger, peerOf: (req) => peerHost.get(req) });
         await peer.ready();
         await receiver.cleanUp();
       }

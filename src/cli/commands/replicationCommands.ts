@@ -7,6 +7,10 @@ import { exportForShipping, exportReplicasForShipping, orderPackets } from '../.
 import { receivePackets } from '../../shipping/receivePackets.js';
 import { actualRows, applyActualRow, chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import type { EpochRow } from '../../replication/epochs.js';
+import { planMastershipRequests, requestMastership } from '../../site/requestMastership.js';
+import type { MastershipAnswer } from '../../site/answerMastershipRequest.js';
+import { reqmasterAcl, setReqmasterAcl, setReqmasterDenied, setReqmasterEnabled } from '../../replication/reqmasterPolicy.js';
+import { resolveObject } from '../../vob/selectors.js';
 import { siblingActualRow, siblingAddress, type SiblingAddress } from '../../site/siblingActualRow.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
 import type { PacketOutcome } from '../../replication/importPackets.js';
@@ -18,7 +22,20 @@ import { restorereplica } from '../../replication/restoreReplica.js';
 import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, emit, inputPath, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
+import {
+  columns,
+  configSpec,
+  emit,
+  inputPath,
+  jsonOption,
+  pathCommand,
+  readInputFile,
+  siteHome,
+  vobCommand,
+  readVob,
+  withVob,
+  type Io,
+} from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 import { deliveredLines, failIfDeliveriesFailed, orderOptions, shippingPass } from './shippingCommands.js';
@@ -416,6 +433,70 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           emit(io, opts, r, () => 'Epoch row successfully set.');
         },
         [replica],
+      );
+    });
+
+  pathCommand(program, 'reqmaster', "ask the master replica's site for mastership of branches and branch types")
+    .option('--list', 'only check whether the request would be granted')
+    .option('--enable', 'at the master: accept requests for mastership (off by default)')
+    .option('--disable', 'at the master: refuse every request for mastership')
+    .option('--allow', 'at the master: allow requests for the objects named (the default)')
+    .option('--deny', 'at the master: deny requests for the objects named')
+    .option('--acl', 'at the master: the replicas that may ask (with --get or --set FILE)')
+    .option('--get', 'with --acl: print the access control list')
+    .option('--set <file>', 'with --acl: replace it with FILE (one replica name a line, or *)')
+    .addOption(jsonOption())
+    .argument('[objects...]', 'BRANCH (PATH@@/main/BRANCH) or brtype:NAME...')
+    .action(async (objects, _o, c) => {
+      const opts = c.optsWithGlobals();
+      const local = [opts.enable, opts.disable, opts.allow, opts.deny, opts.acl].filter(Boolean).length;
+      if (local > 1) throw new UsageError('give one of --enable, --disable, --allow, --deny and --acl');
+      if (opts.enable || opts.disable) {
+        if (objects.length) throw new UsageError('--enable and --disable take no objects');
+        withVob(io, opts, (vob) => setReqmasterEnabled(vob, Boolean(opts.enable)));
+        emit(io, opts, { enabled: Boolean(opts.enable) }, () => `Requests for mastership ${opts.enable ? 'enabled' : 'disabled'}.`);
+        return;
+      }
+      if (opts.acl) {
+        if (Boolean(opts.get) === (opts.set !== undefined)) throw new UsageError('--acl needs one of --get and --set FILE');
+        const text = opts.set === undefined ? undefined : readInputFile(io, opts.set, 'access control list').toString('utf8');
+        const acl = text === undefined ? readVob(io, opts, reqmasterAcl) : withVob(io, opts, (vob) => setReqmasterAcl(vob, text));
+        emit(io, opts, acl, () => acl.join('\n'));
+        return;
+      }
+      if (objects.length === 0) throw new UsageError('name the branches or branch types');
+      if (opts.allow || opts.deny) {
+        const described = withVob(
+          io,
+          opts,
+          (vob) => objects.map((o) => setReqmasterDenied(vob, resolveObject(vob, o, configSpec(io, opts)).oid, Boolean(opts.deny))),
+          objects,
+        );
+        emit(io, opts, described, () =>
+          described.map((d) => `Requests for mastership of ${d} ${opts.deny ? 'denied' : 'allowed'}.`).join('\n'),
+        );
+        return;
+      }
+      const home = siteHome(io, opts);
+      const planned = readVob(
+        io,
+        opts,
+        (vob) => planMastershipRequests(vob, objects, { config: configSpec(io, opts), checkOnly: Boolean(opts.list) }),
+        objects,
+      );
+      const answers: MastershipAnswer[] = [];
+      for (const p of planned) answers.push(await requestMastership(home, p));
+      emit(io, opts, answers, () =>
+        answers
+          .flatMap((a) =>
+            opts.list
+              ? a.objects.map((o) => `Request for mastership of ${o} would be granted by replica "${a.master}".`)
+              : [
+                  `Change of mastership at sibling replica "${a.master}" was successful. Mastership is in transit to the new master replica.`,
+                  ...a.shippingFailures.map((f) => `msite: warning: the update is not delivered yet: ${f}`),
+                ],
+          )
+          .join('\n'),
       );
     });
 
