@@ -15,7 +15,7 @@ export interface MastershipGrant {
 /**
  * At the master replica, a sibling's request for mastership of branch types and branches (by OID):
  * every precondition is checked for every object first (requests enabled here, the requester in the
- * ACL, neither the object nor a branch's type denied, this replica its master), then mastership
+ * ACL, neither the object nor a branch's type denied or locked, this replica its master), then mastership
  * moves by chmaster ops in one transaction. `peerHost`, when given, is the authenticated host the
  * request came from: it must be the requester replica's host. With `checkOnly` nothing changes.
  *
@@ -56,6 +56,8 @@ export function grantMastership(
       if (policy.denied.includes(oid) || (branch && policy.denied.includes(branch.brtype))) {
         throw new MastershipRequestDeniedError(`requests for mastership of ${target.description} are denied at ${where}`);
       }
+      const lock = type?.lock ?? (branch ? getType(vob, branch.brtype)?.lock : null);
+      if (lock) throw new MastershipRequestDeniedError(`${target.description} is ${lock} at ${where}`);
       if (target.master !== vob.self) {
         throw new MastershipRequestDeniedError(
           `${here} is not the master of ${target.description}: its master is "${replicaName(vob, target.master)}"`,

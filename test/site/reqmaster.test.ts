@@ -99,6 +99,7 @@ describe('reqmaster over the peer channel', () => {
       bostonRow: await boston.json('lsepoch', 'boston_hub'),
       bangaloreRow: await bangalore.json('lsepoch', 'bangalore'),
     });
+    await boston.run('lock', 'brtype:rel');
     const before = await state();
 
     const disabled = await bangalore.try('reqmaster', 'src/f@@/main/dev');
@@ -120,6 +121,10 @@ describe('reqmaster over the peer channel', () => {
     expect(denied.stderr).toMatch(
       /Request for mastership denied: requests for mastership of branch "src\/f@@\/main\/rel" are denied at replica "boston_hub"/,
     );
+
+    await boston.run('reqmaster', '--allow', 'brtype:rel');
+    const locked = await bangalore.try('reqmaster', 'src/f@@/main/rel');
+    expect(locked.stderr).toMatch(/Request for mastership denied: branch "src\/f@@\/main\/rel" is locked at replica "boston_hub"/);
 
     // sanfran is not a PEER of boston's site: refused before anything is looked at.
     const stranger = await sanfran.try('reqmaster', 'src/f@@/main/dev');
