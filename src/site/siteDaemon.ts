@@ -18,6 +18,7 @@ import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.
 import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
 import { PacketReceiver } from './packetReceiver.js';
 import { PeerDirectory } from './peerDirectory.js';
+import { registerPeerRoutes } from './peerRoutes.js';
 import { SiteDatabase } from './siteDatabase.js';
 import { shipFromSite } from './shipFromSite.js';
 import { SiteHome } from './siteHome.js';
@@ -87,8 +88,8 @@ function portOf(server: Server | HttpsServer | undefined): number | undefined {
  * - The peer listener, HTTPS with mutual TLS, for other sites only: each side presents the self-signed
  *   certificate made from its site key, and a request is served only when the client's key is one
  *   of shipping.conf's PEER keys (pinned by key, no CA); anything else gets 403 and a log line. It
- *   carries the packet receiver (packetReceiver.ts). A site without an identity (no `msite site init`)
- *   runs without it.
+ *   carries the packet receiver (packetReceiver.ts) and the requests between sites (peerRoutes.ts).
+ *   A site without an identity (no `msite site init`) runs without it.
  *
  * While it runs, `<home>/daemon.json` says where the admin listener is.
  */
@@ -253,6 +254,7 @@ export class SiteDaemon {
           peerHost.set(req.raw, host);
         });
         receiver.register(peer);
+        registerPeerRoutes(peer, { home, site: openSite, logger, peerOf: (req) => peerHost.get(req) });
         await peer.ready();
         await receiver.cleanUp();
       }

@@ -5,7 +5,13 @@ import { parseDuration } from '../../core/parseDuration.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
 import { exportForShipping, exportReplicasForShipping, orderPackets } from '../../shipping/shipExport.js';
 import { receivePackets } from '../../shipping/receivePackets.js';
-import { chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
+import { actualRows, applyActualRow, chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
+import type { EpochRow } from '../../replication/epochs.js';
+import { planMastershipRequests, requestMastership } from '../../site/requestMastership.js';
+import type { MastershipAnswer } from '../../site/answerMastershipRequest.js';
+import { reqmasterAcl, setReqmasterAcl, setReqmasterDenied, setReqmasterEnabled } from '../../replication/reqmasterPolicy.js';
+import { resolveObject } from '../../vob/selectors.js';
+import { siblingActualRow, siblingAddress, type SiblingAddress } from '../../site/siblingActualRow.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
 import type { PacketOutcome } from '../../replication/importPackets.js';
 import { describePackets } from '../../replication/describePacket.js';
@@ -16,7 +22,20 @@ import { restorereplica } from '../../replication/restoreReplica.js';
 import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
 import { replicaName } from '../../vob/queries.js';
-import { columns, emit, inputPath, jsonOption, siteHome, vobCommand, readVob, withVob, type Io } from '../context.js';
+import {
+  columns,
+  configSpec,
+  emit,
+  inputPath,
+  jsonOption,
+  pathCommand,
+  readInputFile,
+  siteHome,
+  vobCommand,
+  readVob,
+  withVob,
+  type Io,
+} from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 import { deliveredLines, failIfDeliveriesFailed, orderOptions, shippingPass } from './shippingCommands.js';
@@ -345,25 +364,65 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     });
 
   vobCommand(program, 'lsepoch', 'show the epoch matrix: the actual row and the estimates of siblings')
+    .option('--actual', "ask each sibling's site daemon for its actual row")
     .addOption(jsonOption())
     .argument('[replicas...]')
-    .action((replicas, _o, c) => {
+    .action(async (replicas, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+      if (!opts.actual) {
+        readVob(io, opts, (vob) => emit(io, opts, lsepoch(vob, replicas), () => formatLsepoch(vob, replicas)), replicas);
+        return;
+      }
+      if (replicas.length === 0) throw new UsageError('lsepoch --actual needs the siblings to ask');
+      const home = siteHome(io, opts);
+      const siblings = readVob(io, opts, (vob) => replicas.map((r) => siblingAddress(vob, r)), replicas);
+      const reported: [string, EpochRow][] = [];
+      for (const s of siblings) reported.push([s.replica, (await siblingActualRow(home, s)).row]);
+      readVob(
+        io,
+        opts,
+        (vob) => {
+          const rows = actualRows(vob, reported);
+          emit(io, opts, rows.json, () => rows.text);
+        },
+        replicas,
+      );
     });
 
   vobCommand(program, 'chepoch', "set entries of a sibling's estimate row")
     .option('--force', 'do not ask for confirmation')
-    .option('--actual', "ask the sibling's daemon for its actual row (needs its address)")
+    .option('--actual', "set the rows to the siblings' actual rows, asked of their site daemons")
     .option('--raise-only', 'with --actual: never lower an entry')
+    .addOption(jsonOption())
     .argument('<replica>')
-    .argument('[assignments...]', 'ORIGIN=ID...')
-    .action((replica, assignments, _o, c) => {
+    .argument('[assignments...]', 'ORIGIN=ID...; with --actual: more SIBLINGs')
+    .action(async (replica, assignments, _o, c) => {
       const opts = c.optsWithGlobals();
-      if (opts.actual)
-        throw new UsageError("chepoch --actual needs the sibling site's daemon, which this msite cannot reach yet", {
-          hint: 'run lsepoch there and give its row: chepoch REPLICA ORIGIN=ID...',
-        });
+      if (opts.raiseOnly && !opts.actual) throw new UsageError('--raise-only goes with --actual');
+      if (opts.actual) {
+        const names = [replica, ...assignments];
+        const home = siteHome(io, opts);
+        const siblings = readVob(io, opts, (vob) => names.map((r) => siblingAddress(vob, r)), names);
+        const reported: [SiblingAddress, EpochRow][] = [];
+        for (const s of siblings) reported.push([s, (await siblingActualRow(home, s)).row]);
+        const results = withVob(
+          io,
+          opts,
+          (vob) => reported.map(([s, row]) => applyActualRow(vob, s.name, row, { raiseOnly: Boolean(opts.raiseOnly) })),
+          names,
+        );
+        for (const w of results.flatMap((r) => (r.warning ? [r.warning] : []))) io.err(`msite: warning: ${w}\n`);
+        emit(io, opts, results, () =>
+          results
+            .map((r) =>
+              r.changes.length
+                ? r.changes.map((ch) => `Entry for ${ch.origin} changed from: ${ch.from} to ${ch.to}`).join('\n')
+                : `Row "${r.replica}" already matches its actual row.`,
+            )
+            .join('\n'),
+        );
+        return;
+      }
       if (!opts.force && !io.stdinIsTTY)
         throw new UsageError(`Change oplog IDs in row "${replica}"? Not confirmed`, { hint: 'give --force when not at a terminal' });
       withVob(
@@ -374,6 +433,70 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           emit(io, opts, r, () => 'Epoch row successfully set.');
         },
         [replica],
+      );
+    });
+
+  pathCommand(program, 'reqmaster', "ask the master replica's site for mastership of branches and branch types")
+    .option('--list', 'only check whether the request would be granted')
+    .option('--enable', 'at the master: accept requests for mastership (off by default)')
+    .option('--disable', 'at the master: refuse every request for mastership')
+    .option('--allow', 'at the master: allow requests for the objects named (the default)')
+    .option('--deny', 'at the master: deny requests for the objects named')
+    .option('--acl', 'at the master: the replicas that may ask (with --get or --set FILE)')
+    .option('--get', 'with --acl: print the access control list')
+    .option('--set <file>', 'with --acl: replace it with FILE (one replica name a line, or *)')
+    .addOption(jsonOption())
+    .argument('[objects...]', 'BRANCH (PATH@@/main/BRANCH) or brtype:NAME...')
+    .action(async (objects, _o, c) => {
+      const opts = c.optsWithGlobals();
+      const local = [opts.enable, opts.disable, opts.allow, opts.deny, opts.acl].filter(Boolean).length;
+      if (local > 1) throw new UsageError('give one of --enable, --disable, --allow, --deny and --acl');
+      if (opts.enable || opts.disable) {
+        if (objects.length) throw new UsageError('--enable and --disable take no objects');
+        withVob(io, opts, (vob) => setReqmasterEnabled(vob, Boolean(opts.enable)));
+        emit(io, opts, { enabled: Boolean(opts.enable) }, () => `Requests for mastership ${opts.enable ? 'enabled' : 'disabled'}.`);
+        return;
+      }
+      if (opts.acl) {
+        if (Boolean(opts.get) === (opts.set !== undefined)) throw new UsageError('--acl needs one of --get and --set FILE');
+        const text = opts.set === undefined ? undefined : readInputFile(io, opts.set, 'access control list').toString('utf8');
+        const acl = text === undefined ? readVob(io, opts, reqmasterAcl) : withVob(io, opts, (vob) => setReqmasterAcl(vob, text));
+        emit(io, opts, acl, () => acl.join('\n'));
+        return;
+      }
+      if (objects.length === 0) throw new UsageError('name the branches or branch types');
+      if (opts.allow || opts.deny) {
+        const described = withVob(
+          io,
+          opts,
+          (vob) => objects.map((o) => setReqmasterDenied(vob, resolveObject(vob, o, configSpec(io, opts)).oid, Boolean(opts.deny))),
+          objects,
+        );
+        emit(io, opts, described, () =>
+          described.map((d) => `Requests for mastership of ${d} ${opts.deny ? 'denied' : 'allowed'}.`).join('\n'),
+        );
+        return;
+      }
+      const home = siteHome(io, opts);
+      const planned = readVob(
+        io,
+        opts,
+        (vob) => planMastershipRequests(vob, objects, { config: configSpec(io, opts), checkOnly: Boolean(opts.list) }),
+        objects,
+      );
+      const answers: MastershipAnswer[] = [];
+      for (const p of planned) answers.push(await requestMastership(home, p));
+      emit(io, opts, answers, () =>
+        answers
+          .flatMap((a) =>
+            opts.list
+              ? a.objects.map((o) => `Request for mastership of ${o} would be granted by replica "${a.master}".`)
+              : [
+                  `Change of mastership at sibling replica "${a.master}" was successful. Mastership is in transit to the new master replica.`,
+                  ...a.shippingFailures.map((f) => `msite: warning: the update is not delivered yet: ${f}`),
+                ],
+          )
+          .join('\n'),
       );
     });
 
