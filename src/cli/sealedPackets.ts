@@ -2,18 +2,15 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { sealPacket } from '../packet/sealedPacket.js';
-import { OpenedPackets } from '../replication/openedPackets.js';
+import type { OpenedPackets } from '../replication/openedPackets.js';
 import { siteShippingConf } from '../shipping/incomingBays.js';
 import { recipientsOf } from '../shipping/sealingPlan.js';
-import { loadSiteAgeIdentity } from '../shipping/siteAgeIdentity.js';
+import { openSitePackets } from '../shipping/openSitePackets.js';
 import { siteHome, type CommonOptions, type Io } from './context.js';
 
 /** Opens the sealed packets among `files` with this site's age key (read only if one is sealed). */
 export async function openPackets(io: Io, opts: CommonOptions, files: readonly string[]): Promise<OpenedPackets> {
-  return OpenedPackets.open(files, () => {
-    const id = loadSiteAgeIdentity(siteHome(io, opts).dir);
-    return id ? [id.identity] : [];
-  });
+  return openSitePackets(siteHome(io, opts).dir, files);
 }
 
 /**
