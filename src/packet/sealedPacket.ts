@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -29,10 +29,13 @@ export function isAgeRecipient(text: string): boolean {
 
 /** Whether the file at `path` is sealed (starts with age's header line). */
 export function isSealedPacket(path: string): boolean {
+  // Only a regular file is opened: opening a FIFO named like a packet would wait for a writer.
   let fd: number;
   try {
+    if (!statSync(path).isFile()) return false;
     fd = openSync(path, 'r');
   } catch {
+    // Unreadable or gone: not ours to judge here; reading it as a packet says why.
     return false;
   }
   try {
