@@ -1,7 +1,16 @@
 import { MsiteError, type MsiteErrorOptions } from '../core/errors.js';
 
 /** Why a packet was refused; stable, for scripts and --json. */
-export type PacketErrorReason = 'not-a-packet' | 'format-version' | 'truncated' | 'checksum' | 'signature' | 'unknown-signer' | 'malformed';
+export type PacketErrorReason =
+  | 'not-a-packet'
+  | 'format-version'
+  | 'truncated'
+  | 'checksum'
+  | 'signature'
+  | 'unknown-signer'
+  | 'malformed'
+  | 'sealed-for-another-site'
+  | 'sealed-damaged';
 
 /**
  * A packet file that cannot be used as it is: not a packet, a format this msite cannot read, cut

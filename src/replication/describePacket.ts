@@ -4,6 +4,7 @@ import { PACKET_FORMAT } from '../packet/packetTypes.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
 import { assessPacket, expandPacketPaths, type PacketAssessment } from './importPackets.js';
+import { OpenedPackets } from './openedPackets.js';
 
 export interface PacketDescription {
   json: Record<string, unknown>;
@@ -14,8 +15,9 @@ export interface PacketDescription {
  * What lspacket shows of one packet: its header in names known here, and whether (and why not) it
  * is importable here, by the same test import uses. `dump` also lists every op (reading the body).
  */
-export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: boolean } = {}): PacketDescription {
+export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: boolean; shownAs?: string } = {}): PacketDescription {
   const h = a.header;
+  const shown = options.shownAs ?? a.path;
   const named = (row: Record<string, number>) => Object.fromEntries(Object.entries(row).map(([o, id]) => [replicaName(vob, o), id]));
   let ops: { origin: string; id: number; kind: string }[] | undefined;
   let dumpError: string | undefined;
@@ -32,7 +34,7 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
   }
   const importable = a.state === 'importable';
   const json: Record<string, unknown> = {
-    path: a.path,
+    path: shown,
     kind: h?.kind ?? null,
     family: h?.family ?? null,
     origin: h?.originName ?? null,
@@ -60,9 +62,9 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
   return {
     json,
     text(long) {
-      if (!h) return `Packet is: ${a.path}\nCannot read it: ${a.reason}`;
+      if (!h) return `Packet is: ${shown}\nCannot read it: ${a.reason}`;
       const lines = [
-        `Packet is: ${a.path}`,
+        `Packet is: ${shown}`,
         `Packet type: ${h.kind === 'creation' ? 'Replica Creation' : 'Update'}`,
         `VOB family identifier is: ${h.family}`,
         `Comment supplied at packet creation is: ${h.comment}`,
@@ -103,7 +105,19 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
   };
 }
 
-/** `lspacket`: each packet in `paths` (packet files, or directories of them) as this replica sees it. */
-export function describePackets(vob: Vob, paths: readonly string[], options: { dump?: boolean } = {}): PacketDescription[] {
-  return expandPacketPaths(paths).map((p) => describePacket(vob, assessPacket(vob, p), options));
+/**
+ * `lspacket`: each packet in `paths` (packet files, or directories of them) as this replica sees it;
+ * a sealed one through its opened copy, under its own name.
+ */
+export function describePackets(
+  vob: Vob,
+  paths: readonly string[],
+  options: { dump?: boolean; opened?: OpenedPackets } = {},
+): PacketDescription[] {
+  const opened = options.opened ?? OpenedPackets.none;
+  return expandPacketPaths(paths).map((p) => {
+    const refusal = opened.refusal(p);
+    if (refusal !== undefined) return describePacket(vob, { path: p, state: 'refused', reason: refusal, header: undefined });
+    return describePacket(vob, assessPacket(vob, opened.readable(p)), { ...options, shownAs: p });
+  });
 }

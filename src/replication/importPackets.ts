@@ -13,6 +13,7 @@ import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
 import { actualRow, type EpochRow } from './epochs.js';
 import { learnFromHeader } from './learnFromHeader.js';
+import { OpenedPackets } from './openedPackets.js';
 
 /**
  * What an import can do with a packet here:
@@ -188,6 +189,8 @@ export interface ImportOptions {
   warn?: (message: string) => void;
   /** Told, packet by packet, how many of its ops are applied (the CLI shows it on a TTY). */
   onProgress?: ProgressListener;
+  /** The sealed packets among those given, opened (default: none is sealed). */
+  opened?: OpenedPackets;
 }
 
 /**
@@ -198,7 +201,21 @@ export interface ImportOptions {
  */
 export function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): PacketOutcome[] {
   const outcomes = new Map<string, PacketOutcome>();
-  const files = expandPacketPaths(paths);
+  const opened = options.opened ?? OpenedPackets.none;
+  const given = expandPacketPaths(paths);
+  // Sealed packets are read from their opened copies and reported under their own names.
+  const files = given.filter((f) => opened.refusal(f) === undefined).map((f) => opened.readable(f));
+  const reported = (): PacketOutcome[] =>
+    given.map((f) => {
+      const refusal = opened.refusal(f);
+      if (refusal !== undefined) {
+        const state = 'refused' as const;
+        return { path: f, state, reason: refusal, header: undefined, result: state, applied: 0, skipped: 0, discarded: 0, warnings: [] };
+      }
+      const read = opened.readable(f);
+      const o = outcomes.get(read)!;
+      return { ...o, path: f, reason: o.reason?.replaceAll(read, f) };
+    });
   const settle = (a: PacketAssessment, result: PacketOutcome['result'], extra: Partial<PacketOutcome> = {}) =>
     outcomes.set(a.path, { ...a, result, applied: 0, skipped: 0, discarded: 0, warnings: [], ...extra });
 
@@ -210,7 +227,7 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
         a.state === 'importable' ? 'deferred' : a.state,
         a.state === 'importable' ? { reason: 'importable: everything it needs is applied here' } : {},
       );
-    return files.map((f) => outcomes.get(f)!);
+    return reported();
   }
   for (let progress = true; progress;) {
     progress = false;
@@ -252,5 +269,5 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
     if (a.header && a.state === 'deferred') vob.setMeta(`status_due:${a.header.origin}`, '1');
     settle(a, a.state === 'importable' ? 'deferred' : a.state);
   }
-  return files.map((f) => outcomes.get(f)!);
+  return reported();
 }

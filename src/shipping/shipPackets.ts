@@ -1,11 +1,14 @@
+import { rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, writingTo } from '../core/errors.js';
+import { sealPacket } from '../packet/sealedPacket.js';
 import { copyFileDurably, moveFileDurably } from './durableCopy.js';
 import { siteShippingConf } from './incomingBays.js';
 import { bayFileName, describePacketFile, freeNameIn, writeOrderFile, type OrderInBay } from './orderFiles.js';
 import { DEFAULT_CLASS, expirationDays, type ShippingConf } from './shippingConf.js';
+import { sealingPlan } from './sealingPlan.js';
 import { serializeShippingOrder, type ShippingOrder } from './shippingOrder.js';
 import { siteHost } from './siteHostName.js';
 import { bayDir, bayWithRoom, classStorageBays, OUTGOING } from './storageBays.js';
@@ -13,6 +16,8 @@ import { bayDir, bayWithRoom, classStorageBays, OUTGOING } from './storageBays.j
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Room kept for the order file beside a packet. */
 const ORDER_ROOM = 64 * 1024;
+/** What sealing adds: age's header, and 16 bytes for each 64 KiB chunk. */
+const sealedSize = (size: number): number => size + Math.ceil(size / 4096) + 4096;
 
 export interface OrderOptions {
   homeDir: string;
@@ -91,29 +96,42 @@ export async function writeOrderFor(
  * `mkorder --ship` and the shipping of exports: puts a packet into the class's outgoing bay with an
  * order for `destinations` (the packet first, then its order, each atomically, so a reader never sees
  * an order without its whole packet). The bay is one with room for the packet. A packet already in
- * that outgoing directory (an export written there) stays where it is.
+ * that outgoing directory (an export written there) stays where it is. A packet that goes through a
+ * relay is sealed for its destinations first (sealingPlan.ts), replacing the plain file, so that it
+ * leaves this site as ciphertext only; its order then describes the sealed file, says whom for, and
+ * carries no comment.
  *
- * @throws ShippingConfError for a bad shipping.conf (nothing is written); IoError when no bay has room.
+ * @throws ShippingConfError for a bad shipping.conf, NotFoundError for a relayed destination with no
+ * recipient (nothing is written either way); IoError when no bay has room.
  */
 export async function shipPacket(packetPath: string, destinations: readonly string[], options: ShipOptions): Promise<OrderInBay> {
   const conf = siteShippingConf(options.homeDir);
   const cls = options.sclass ?? DEFAULT_CLASS;
-  hostList(destinations);
-  const file = await describePacketFile(packetPath);
+  const hosts = hostList(destinations);
+  const sealing = sealingPlan(conf, hosts, { here: options.origin ?? siteHost(options.homeDir), sclass: cls });
   const src = resolve(packetPath);
   const bays = classStorageBays(options.homeDir, conf, cls);
   const inBay = bays.map((b) => join(b, OUTGOING)).find((d) => d === dirname(src));
   let stored: string;
   if (inBay !== undefined) {
     stored = src;
+    if (sealing) await sealPacket(src, stored, sealing.recipients);
   } else {
-    const out = bayDir(bayWithRoom(bays, file.size + ORDER_ROOM, cls), OUTGOING);
+    const plainSize = statSync(src).size;
+    const out = bayDir(bayWithRoom(bays, (sealing ? sealedSize(plainSize) : plainSize) + ORDER_ROOM, cls), OUTGOING);
     stored = join(out, freeNameIn(out, bayFileName(basename(src))));
-    if (options.copy) copyFileDurably(src, stored);
+    if (sealing) {
+      await sealPacket(src, stored, sealing.recipients);
+      if (!options.copy) writingTo('remove', src, () => rmSync(src));
+    } else if (options.copy) copyFileDurably(src, stored);
     else moveFileDurably(src, stored);
   }
-  const order = newOrder(conf, basename(stored), file, destinations, options);
-  const orderPath = writeOrderFile(dirname(stored), order);
+  const file = await describePacketFile(stored);
+  const order = newOrder(conf, basename(stored), file, hosts, options);
+  // A sealed packet's order travels in the clear through the relays: it says for whom, and keeps no
+  // comment (an export's comment is the packet's own, which only its destinations may read).
+  const { comment: _comment, ...uncommented } = order;
+  const orderPath = writeOrderFile(dirname(stored), sealing ? { ...uncommented, sealedFor: sealing.hosts } : order);
   return { orderPath, packetPath: stored };
 }
 

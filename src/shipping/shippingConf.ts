@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { StorageError, type MsiteErrorOptions } from '../core/errors.js';
 import { LineProblemsError, type LineProblem } from '../core/lineProblemsError.js';
 import { MAX_PACKET_SIZE, parseSize } from '../core/parseSize.js';
+import { isAgeRecipient } from '../packet/sealedPacket.js';
 import { isPeerKeyText, PEER_KEY_PREFIX } from './peerKey.js';
 
 /**
@@ -63,7 +64,7 @@ export interface Peer {
   url: string;
   /** `ed25519:<base64url>` (peerKey.ts). */
   publicKey: string;
-  /** The key packets for HOST are encrypted to, when given. */
+  /** The age recipient packets for HOST are sealed to (sealedPacket.ts), when given. */
   recipient?: string;
   line: number;
 }
@@ -329,6 +330,9 @@ export function parseShippingConf(text: string, options: ParseShippingConfOption
         }
         if (!isPeerKeyText(publicKey)) {
           return problem(`PEER ${host}: the public key must be ${PEER_KEY_PREFIX} and 32 bytes in base64url, as msite site show prints it`);
+        }
+        if (recipient !== undefined && !isAgeRecipient(recipient)) {
+          return problem(`PEER ${host}: the recipient must be an age recipient (age1…), as msite site show prints it`);
         }
         const first = conf.peers.get(host);
         if (first) return problem(`PEER ${host} given twice (first at line ${first.line})`);

@@ -46,8 +46,9 @@ RETURN-BAY shipping/ms_rtn
 #CLEARCASE_MAX_PORT 65535
 
 # The sites this one exchanges packets with (host-wide): where HOST's daemon listens, the key it
-# authenticates with (as "msite site show" prints it), and the key packets for it are encrypted to.
+# authenticates with (as "msite site show" prints it), and the age recipient packets for it are
+# sealed to when they go through a relay (needed then, for every destination of the packet).
 # "msite site peer HOST URL PUBLIC-KEY [RECIPIENT]" adds or replaces a line.
 # PEER HOST URL PUBLIC-KEY [RECIPIENT]
-#PEER sanfran_hub https://sanfran_hub:7071 ed25519:...
+#PEER sanfran_hub https://sanfran_hub:7071 ed25519:... age1...
 `;

@@ -52,6 +52,11 @@ export const shippingOrderSchema = z.looseObject({
   expiresAt: z.number(),
   notify: z.array(z.string()).default([]),
   comment: z.string().optional(),
+  /**
+   * The packet is sealed (age, sealedPacket.ts) for these hosts: only they can read it, and `sha256`
+   * and `size` are the sealed file's.
+   */
+  sealedFor: z.array(z.string()).optional(),
   /** For a return order: when, where and why the delivery order it was made from expired. */
   returned: z
     .looseObject({

@@ -1,4 +1,5 @@
 import { StateError } from '../core/errors.js';
+import { loadSiteAgeIdentity } from '../shipping/siteAgeIdentity.js';
 import { loadSiteIdentity } from '../shipping/siteIdentity.js';
 import type { SiteHome } from './siteHome.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT, readSiteSettings } from './siteSettings.js';
@@ -15,7 +16,7 @@ export interface SiteDescription {
   adminUrl: string;
   /** The site key as PEER lines write it. */
   publicKey: string;
-  /** The key packets for this site are encrypted to; null until sites have one. */
+  /** The age recipient packets for this site are sealed to; null for a home made before sites had one (site init makes it). */
   recipient: string | null;
 }
 
@@ -40,6 +41,6 @@ export function describeSite(home: SiteHome): SiteDescription {
     url: `https://${settings.host}:${port}`,
     adminUrl: `http://127.0.0.1:${adminPort}`,
     publicKey: identity.publicKey,
-    recipient: null,
+    recipient: loadSiteAgeIdentity(home.dir)?.recipient ?? null,
   };
 }

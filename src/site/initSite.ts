@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, writingTo } from '../core/errors.js';
 import { SHIPPING_CONF_TEMPLATE } from '../shipping/shippingConfTemplate.js';
+import { ensureSiteAgeIdentity } from '../shipping/siteAgeIdentity.js';
 import { ensureSiteIdentity } from '../shipping/siteIdentity.js';
 import { describeSite, type SiteDescription } from './describeSite.js';
 import type { SiteHome } from './siteHome.js';
@@ -19,8 +20,8 @@ export function siteDirectories(homeDir: string): string[] {
 
 /**
  * `msite site init`: creates or updates the site home. Settings given are recorded, others keep what
- * an earlier init recorded (the host defaults to the machine's name); the site key is made once and
- * kept (peers pin it), its certificate made again when the host changes; shipping.conf is written from
+ * an earlier init recorded (the host defaults to the machine's name); the site key and its age key
+ * (packets for it are sealed to) are made once and kept (peers pin and seal to them), its certificate made again when the host changes; shipping.conf is written from
  * its template only when there is none; the default bays and log directories are made. Running it
  * again changes nothing that was not asked for.
  *
@@ -38,6 +39,7 @@ export async function initSite(home: SiteHome, wanted: SiteSettings): Promise<Si
     return readSiteSettings(site);
   });
   await ensureSiteIdentity(home.dir, settings.host!);
+  await ensureSiteAgeIdentity(home.dir);
   if (!existsSync(home.shippingConfFile)) writeFileAtomic(home.shippingConfFile, SHIPPING_CONF_TEMPLATE);
   return describeSite(home);
 }

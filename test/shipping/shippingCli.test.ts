@@ -9,6 +9,7 @@ import { parseShippingOrder } from '../../src/shipping/shippingOrder.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { BIN, json, msite, ok, tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
+import { ensureSiteAgeIdentity } from '../../src/shipping/siteAgeIdentity.js';
 import { setSiteHost, SOME_PEER_KEY } from '../helpers/siteSettings.js';
 
 const KEY = SOME_PEER_KEY;
@@ -141,7 +142,12 @@ describe('syncreplica and mkreplica --export --ship|--fship', () => {
     const sites = await family(root, ['boston_hub', 'sanfran_hub', 'bangalore']);
     const [boston, sanfran, bangalore] = sites as [Site, Site, Site];
     named(sites);
-    writeFileSync(join(boston.home, 'shipping.conf'), `${peerLine(sanfran)}ROUTE sanfran_hub-host bangalore-host\n`);
+    // A packet for bangalore goes through a relay, so it is sealed for its destinations: their recipients.
+    const sealed = async (s: Site): Promise<string> => `${peerLine(s).trimEnd()} ${(await ensureSiteAgeIdentity(s.home)).recipient}\n`;
+    writeFileSync(
+      join(boston.home, 'shipping.conf'),
+      `${await sealed(sanfran)}${await sealed(bangalore)}ROUTE sanfran_hub-host bangalore-host\n`,
+    );
     writeFileSync(join(sanfran.home, 'shipping.conf'), peerLine(bangalore));
     await boston.run('mklbtype', 'SHIPPED');
     const r = await boston.json<{ packets: string[]; shipping: { attempts: { hop: string; destinations: string[]; result: string }[] } }>(

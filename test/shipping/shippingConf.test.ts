@@ -146,6 +146,11 @@ describe('shipping.conf', () => {
       'PEER tokyo http://tokyo:7071 not-a-key!',
       'line 1: PEER tokyo: the public key must be ed25519: and 32 bytes in base64url, as msite site show prints it',
     ],
+    [
+      'peer with a bad recipient',
+      `PEER tokyo http://tokyo:7071 ${KEY} AGE-SECRET-KEY-1XYZ`,
+      'line 1: PEER tokyo: the recipient must be an age recipient (age1…), as msite site show prints it',
+    ],
     ['peer twice', `PEER tokyo http://a:1 ${KEY}\nPEER tokyo http://b:1 ${KEY}`, 'line 2: PEER tokyo given twice (first at line 1)'],
     ['unclosed quote', 'STORAGE-BAY "/srv/a b', 'line 1: syntax error: unclosed " quote'],
   ];

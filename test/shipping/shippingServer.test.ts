@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { MsiteError } from '../../src/core/errors.js';
@@ -29,6 +30,9 @@ function home(root: string, host: string, conf = ''): { dir: string; bay: string
 }
 
 const peer = (h: { url: string }, host: string): string => `PEER ${host} ${h.url} ${KEY}\n`;
+/** A packet for a host reached through a relay is sealed for it: its PEER line gives its recipient. */
+const RECIPIENT = await identityToRecipient(await generateX25519Identity());
+const sealedTo = (host: string): string => `PEER ${host} https://${host}.invalid:7071 ${KEY} ${RECIPIENT}\n`;
 
 /** Runs one shipping pass at `homeDir` with its own site database. */
 async function pass(homeDir: string, clock: ManualClock, extra: Partial<ShippingServerOptions> = {}, orders?: string[]) {
@@ -58,18 +62,28 @@ describe('shipping_server', () => {
     const clock = new ManualClock(START);
     const sanfran = home(root, 'sanfran');
     const bangalore = home(root, 'bangalore');
-    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n`);
+    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n${sealedTo('bangalore')}`);
     sanfran.conf(peer(bangalore, 'bangalore'));
     const src = packetAt(root, 'sync_boston_2026-12-01T090000Z_1_1', 300_000);
-    const bytes = readFileSync(src);
+    // bangalore is reached through sanfran: no recipient for sanfran, so nothing is shipped.
+    await expect(shipPacket(src, ['sanfran', 'bangalore'], { homeDir: boston.dir, clock })).rejects.toThrow(
+      /^age recipient of host not found: "sanfran"$/,
+    );
+    expect(existsSync(src)).toBe(true);
+    expect(files(join(boston.bay, 'outgoing'))).toEqual([]);
+    boston.conf(`${sealedTo('sanfran').replace(/https:\S+/, sanfran.url)}ROUTE sanfran bangalore\n${sealedTo('bangalore')}`);
     const placed = await shipPacket(src, ['sanfran', 'bangalore'], { homeDir: boston.dir, clock });
     expect(existsSync(src)).toBe(false);
+    // Sealed for both, in one file: what every hop carries.
+    const bytes = readFileSync(placed.packetPath);
+    expect(bytes.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    expect(readOrderFile(placed.orderPath).sealedFor).toEqual(['sanfran', 'bangalore']);
 
     const first = await pass(boston.dir, clock);
     expect(first.failures).toEqual([]);
     // One attempt to the one hop carries both destinations.
     expect(first.attempts.map((a) => [a.hop, a.destinations, a.result, a.bytes])).toEqual([
-      ['sanfran', ['sanfran', 'bangalore'], 'delivered', 300_000],
+      ['sanfran', ['sanfran', 'bangalore'], 'delivered', bytes.length],
     ]);
     // Confirmed: boston's copy and order are gone.
     expect(files(join(boston.bay, 'outgoing'))).toEqual([]);
@@ -90,15 +104,17 @@ describe('shipping_server', () => {
     // Logged: a line a delivery in the log file, and a row a destination in site.db.
     const logged = readFileSync(join(boston.dir, 'log', 'shipping_server_log'), 'utf8');
     expect(logged).toMatch(
-      /^\S+Z order sh_o_sync_boston_2026-12-01T090000Z_1_1 destination sanfran,bangalore hop sanfran bytes 300000 seconds \d+\.\d{3} delivered\n$/,
+      new RegExp(
+        `^\\S+Z order sh_o_sync_boston_2026-12-01T090000Z_1_1 destination sanfran,bangalore hop sanfran bytes ${bytes.length} seconds \\d+\\.\\d{3} delivered\n$`,
+      ),
     );
     const db = SiteDatabase.open(boston.dir);
     try {
       expect(
         new OrderLedger(db.db).attempts(`sh_o_sync_boston_2026-12-01T090000Z_1_1`).map((a) => [a.destination, a.hop, a.outcome, a.bytes]),
       ).toEqual([
-        ['sanfran', 'sanfran', 'delivered', 300_000],
-        ['bangalore', 'sanfran', 'delivered', 300_000],
+        ['sanfran', 'sanfran', 'delivered', bytes.length],
+        ['bangalore', 'sanfran', 'delivered', bytes.length],
       ]);
     } finally {
       db.close();
@@ -110,7 +126,7 @@ describe('shipping_server', () => {
     const root = tempDir();
     const clock = new ManualClock(START);
     const sanfran = home(root, 'sanfran');
-    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n`);
+    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n${sealedTo('bangalore')}`);
     sanfran.conf(`${peer(boston, 'boston')}ROUTE boston bangalore\n`);
     await shipPacket(packetAt(root, 'p1'), ['bangalore'], { homeDir: boston.dir, clock });
     expect((await pass(boston.dir, clock)).failures).toEqual([]);
@@ -219,7 +235,11 @@ describe('shipping_server', () => {
     writeFileSync(program, `#!/bin/sh\nprintf '%s|' "$@" >> ${argvLog}; echo >> ${argvLog}\n`);
     chmodSync(program, 0o755);
     const sanfran = home(root, 'sanfran');
-    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\nNOTIFICATION-PROGRAM ${program}\n`);
+    const boston = home(
+      root,
+      'boston',
+      `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\nNOTIFICATION-PROGRAM ${program}\n${sealedTo('bangalore')}`,
+    );
     sanfran.conf(`${peer(boston, 'boston')}NOTIFICATION-PROGRAM ${program}\nADMINISTRATOR sfadmin\n`);
     await shipPacket(packetAt(root, 'p5'), ['bangalore'], { homeDir: boston.dir, clock, expiresAt: START + DAY });
     expect((await pass(boston.dir, clock)).failures).toEqual([]);
@@ -299,7 +319,7 @@ describe('shipping_server limits', () => {
     const root = tempDir();
     const clock = new ManualClock(START);
     const sanfran = home(root, 'sanfran');
-    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n`);
+    const boston = home(root, 'boston', `${peer(sanfran, 'sanfran')}ROUTE sanfran bangalore\n${sealedTo('bangalore')}`);
     sanfran.conf('EXPIRATION 1\n');
     await shipPacket(packetAt(root, 'p9'), ['bangalore'], { homeDir: boston.dir, clock, expiresAt: START + DAY });
     await pass(boston.dir, clock);

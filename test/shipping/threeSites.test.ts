@@ -38,9 +38,12 @@ describe('three sites on loopback', () => {
     const root = tempDir('msite-three-');
     const [boston, sanfran, bangalore] = (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'])) as [Site, Site, Site];
     const keys = new Map<Site, string>();
+    const recipients = new Map<Site, string>();
     for (const s of [boston, sanfran, bangalore]) {
       await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
-      keys.set(s, (await s.json<{ publicKey: string }>('site', 'show')).publicKey);
+      const shown = await s.json<{ publicKey: string; recipient: string }>('site', 'show');
+      keys.set(s, shown.publicKey);
+      recipients.set(s, shown.recipient);
     }
     const start = async (s: Site): Promise<SiteDaemon> => {
       const d = await SiteDaemon.start({
@@ -56,7 +59,9 @@ describe('three sites on loopback', () => {
     const bg = await start(bangalore);
     const url = (d: SiteDaemon): string => `https://127.0.0.1:${d.peerPort}`;
     // Each side names the other: a daemon serves only PEER keys, and a sender pins the receiver's key.
-    await boston.run('site', 'peer', 'sanfran_hub-host', url(sf), keys.get(sanfran)!);
+    // A packet for bangalore goes through a relay, so it is sealed for its destinations: their recipients.
+    await boston.run('site', 'peer', 'sanfran_hub-host', url(sf), keys.get(sanfran)!, recipients.get(sanfran)!);
+    await boston.run('site', 'peer', 'bangalore-host', 'https://127.0.0.1:1', keys.get(bangalore)!, recipients.get(bangalore)!);
     appendFileSync(join(boston.home, 'shipping.conf'), 'ROUTE sanfran_hub-host bangalore-host\n');
     await sanfran.run('site', 'peer', 'boston_hub-host', 'https://127.0.0.1:1', keys.get(boston)!);
     await sanfran.run('site', 'peer', 'bangalore-host', url(bg), keys.get(bangalore)!);

@@ -23,13 +23,14 @@ describe('msite site', () => {
       url: 'https://boston_hub:7101',
       adminUrl: 'http://127.0.0.1:7102',
       publicKey: expect.stringMatching(/^ed25519:[A-Za-z0-9_-]{43}$/),
-      recipient: null,
+      recipient: expect.stringMatching(/^age1[02-9ac-hj-np-z]{58}$/),
     });
     expect(await json<Shown>(['site', 'show'], { home })).toEqual(made);
     for (const dir of ['shipping/ms_ship/incoming', 'shipping/ms_ship/outgoing', 'shipping/ms_rtn', 'log/sync_logs']) {
       expect(statSync(join(home, dir)).isDirectory()).toBe(true);
     }
     expect(statSync(join(home, 'site.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, 'site-age.key')).mode & 0o777).toBe(0o600);
     const cert = new X509Certificate(readFileSync(join(home, 'site.crt')));
     expect(cert.subject).toBe('CN=boston_hub');
     expect(peerKeyText(cert.publicKey)).toBe(made.publicKey);
@@ -45,9 +46,11 @@ describe('msite site', () => {
     // Again: the key stays (peers pin it), an edited shipping.conf stays, settings not given stay.
     writeFileSync(join(home, 'shipping.conf'), `${conf}EXPIRATION 3\n`);
     const key = readFileSync(join(home, 'site.key'), 'utf8');
+    const ageKey = readFileSync(join(home, 'site-age.key'), 'utf8');
     const again = await json<Shown>(['site', 'init', '--port', '7201'], { home });
     expect(again).toEqual({ ...made, port: 7201, url: 'https://boston_hub:7201' });
     expect(readFileSync(join(home, 'site.key'), 'utf8')).toBe(key);
+    expect(readFileSync(join(home, 'site-age.key'), 'utf8')).toBe(ageKey);
     expect(readFileSync(join(home, 'shipping.conf'), 'utf8')).toBe(`${conf}EXPIRATION 3\n`);
     // A new host name gets a new certificate for the same key.
     const renamed = await json<Shown>(['site', 'init', '--host', 'boston2'], { home });
@@ -56,7 +59,7 @@ describe('msite site', () => {
 
     const text = (await ok(['site', 'show'], { home })).stdout;
     expect(text).toBe(
-      `Site boston2 (home ${home})\n  url:        https://boston2:7201\n  admin url:  http://127.0.0.1:7102\n  public key: ${made.publicKey}\n  recipient:  none\n`,
+      `Site boston2 (home ${home})\n  url:        https://boston2:7201\n  admin url:  http://127.0.0.1:7102\n  public key: ${made.publicKey}\n  recipient:  ${made.recipient}\n`,
     );
   });
 

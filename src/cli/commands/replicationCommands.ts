@@ -13,7 +13,7 @@ import { reqmasterAcl, setReqmasterAcl, setReqmasterDenied, setReqmasterEnabled 
 import { resolveObject } from '../../vob/selectors.js';
 import { siblingActualRow, siblingAddress, type SiblingAddress } from '../../site/siblingActualRow.js';
 import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.js';
-import type { PacketOutcome } from '../../replication/importPackets.js';
+import { expandPacketPaths, type PacketOutcome } from '../../replication/importPackets.js';
 import { describePackets } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
 import { exportReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
@@ -38,6 +38,7 @@ import {
 } from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
+import { openPackets, writeSealed } from '../sealedPackets.js';
 import { deliveredLines, failIfDeliveriesFailed, orderOptions, shippingPass } from './shippingCommands.js';
 
 /** Which of `--out`, `--ship` and `--fship` an export gives; exactly one. */
@@ -77,6 +78,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       ...prev,
       v,
     ])
+    .option('--encrypt-for <host>', "export with --out: seal the packets for this site (its PEER line's recipient)")
     .option('--tag <tag>', 'import: tag to register the new replica under')
     .option('-c, --comment <text>', 'comment', '')
     .addOption(jsonOption())
@@ -124,19 +126,27 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           if (shipping) failIfDeliveriesFailed(shipping);
           return;
         }
-        withVob(io, opts, (vob) => {
-          const packets = exportReplica(vob, specs, { out: inputPath(io, opts.out!), comment: opts.comment });
-          emit(io, opts, { packets }, () =>
-            packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
-          );
-        });
+        const write = (out: string) => withVob(io, opts, (vob) => ({ packets: exportReplica(vob, specs, { out, comment: opts.comment }) }));
+        const out = inputPath(io, opts.out!);
+        const { packets } = opts.encryptFor !== undefined ? await writeSealed(io, opts, opts.encryptFor, out, write) : write(out);
+        emit(io, opts, { packets }, () =>
+          packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
+        );
         return;
       }
       if (!opts.tag) throw new UsageError('--import needs --tag TAG');
       // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
       const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
       if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
-      const vob = importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), inputPath(io, packet), opts.tag);
+      const opened = await openPackets(io, opts, [inputPath(io, packet)]);
+      let vob;
+      try {
+        const refused = opened.refusalError(inputPath(io, packet));
+        if (refused) throw refused;
+        vob = importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), opened.readable(inputPath(io, packet)), opts.tag);
+      } finally {
+        opened.close();
+      }
       try {
         const name = replicaName(vob, vob.self);
         emit(
@@ -246,6 +256,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       ...prev,
       v,
     ])
+    .option('--encrypt-for <host>', "export with --out: seal the packets for this site (its PEER line's recipient)")
     .option('--receive', 'import: every packet in the incoming storage bays')
     .option('--diagnose', 'import: say what each packet lacks; apply nothing')
     .option('-c, --comment <text>', 'comment', '')
@@ -257,22 +268,38 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       if (opts.export) {
         const mode = exportMode(opts);
         if (args.length === 0) throw new UsageError('name the replicas to export to');
+        if (opts.encryptFor !== undefined && mode !== 'out') {
+          throw new UsageError('--encrypt-for goes with --out (shipped packets are sealed when they go through a relay)');
+        }
         const options = mode === 'out' ? undefined : orderOptions(io, opts);
-        const exported = withVob(
-          io,
-          opts,
-          (vob) => {
-            const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
-            try {
-              const common = { maxsize: opts.maxsize, limit: opts.limit, comment: opts.comment, onProgress: line.listener };
-              if (!options) return { result: exportUpdate(vob, args, { out: inputPath(io, opts.out!), ...common }), destinations: [] };
-              return exportForShipping(vob, args, { ...common, homeDir: options.homeDir, ...(opts.sclass ? { sclass: opts.sclass } : {}) });
-            } finally {
-              line.end();
-            }
-          },
-          args,
-        );
+        const exportTo = (out: string) =>
+          withVob(
+            io,
+            opts,
+            (vob) => {
+              const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
+              try {
+                const common = { maxsize: opts.maxsize, limit: opts.limit, comment: opts.comment, onProgress: line.listener };
+                if (!options) return { result: exportUpdate(vob, args, { out, ...common }), destinations: [] };
+                return exportForShipping(vob, args, {
+                  ...common,
+                  homeDir: options.homeDir,
+                  ...(opts.sclass ? { sclass: opts.sclass } : {}),
+                });
+              } finally {
+                line.end();
+              }
+            },
+            args,
+          );
+        const out = mode === 'out' ? inputPath(io, opts.out!) : '';
+        const exported =
+          opts.encryptFor !== undefined
+            ? await writeSealed(io, opts, opts.encryptFor, out, (o) => {
+                const e = exportTo(o);
+                return { ...e, packets: e.result.packets };
+              }).then((e) => ({ ...e, result: { ...e.result, packets: e.packets } }))
+            : exportTo(out);
         const r: ExportResult = exported.result;
         for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
         const orders = options
@@ -305,42 +332,50 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       }
       if (opts.receive && args.length) throw new UsageError('--receive takes no packets: it reads the incoming storage bays');
       if (!opts.receive && args.length === 0) throw new UsageError('name packets or directories to import, or give --receive');
-      withVob(io, opts, (vob) => {
-        const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
-        const options = {
-          diagnose: opts.diagnose,
-          warn: (m: string) => {
-            line.clear();
-            io.err(`msite: warning: ${m}\n`);
-          },
-          onProgress: line.listener,
-        };
-        let r: SyncImportResult;
-        try {
-          r = opts.receive
-            ? receivePackets(vob, siteHome(io, opts).dir, { ...options, sclass: opts.sclass })
-            : syncImport(
-                vob,
-                args.map((a) => inputPath(io, a)),
-                options,
-              );
-        } finally {
-          line.end();
-        }
-        const { outcomes } = r;
-        emit(
-          io,
-          opts,
-          outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })),
-          () =>
-            outcomes.length === 0
-              ? 'No packets in the incoming storage bays.'
-              : outcomes
-                  .map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o)))
-                  .join('\n'),
-        );
-        if (r.failure) throw r.failure;
-      });
+      if (opts.encryptFor !== undefined) throw new UsageError('--encrypt-for goes with --export --out');
+      const given = args.map((a) => inputPath(io, a));
+      const opened = await openPackets(
+        io,
+        opts,
+        expandPacketPaths(opts.receive ? incomingBays(siteHome(io, opts).dir, opts.sclass) : given),
+      );
+      try {
+        withVob(io, opts, (vob) => {
+          const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
+          const options = {
+            diagnose: opts.diagnose,
+            warn: (m: string) => {
+              line.clear();
+              io.err(`msite: warning: ${m}\n`);
+            },
+            onProgress: line.listener,
+            opened,
+          };
+          let r: SyncImportResult;
+          try {
+            r = opts.receive
+              ? receivePackets(vob, siteHome(io, opts).dir, { ...options, sclass: opts.sclass })
+              : syncImport(vob, given, options);
+          } finally {
+            line.end();
+          }
+          const { outcomes } = r;
+          emit(
+            io,
+            opts,
+            outcomes.map(({ header, ...o }) => ({ ...o, origin: header?.originName, sequence: header?.sequence })),
+            () =>
+              outcomes.length === 0
+                ? 'No packets in the incoming storage bays.'
+                : outcomes
+                    .map((o) => (opts.diagnose ? `${o.path}: ${o.state}${o.reason ? `: ${o.reason}` : ''}` : outcomeLine(vob.tag, o)))
+                    .join('\n'),
+          );
+          if (r.failure) throw r.failure;
+        });
+      } finally {
+        opened.close();
+      }
     });
 
   vobCommand(program, 'lspacket', 'describe packets: kind, family, origin, targets, ranges, and whether importable here')
@@ -348,19 +383,23 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--dump', 'also every op in the packet')
     .addOption(jsonOption())
     .argument('[packets...]', 'packets or directories (default: the incoming storage bays)')
-    .action((packets, _o, c) => {
+    .action(async (packets, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(io, opts, (vob) => {
-        const rows = describePackets(vob, packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir), {
-          dump: opts.dump,
+      const files = expandPacketPaths(packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir));
+      const opened = await openPackets(io, opts, files);
+      try {
+        readVob(io, opts, (vob) => {
+          const rows = describePackets(vob, files, { dump: opts.dump, opened });
+          emit(
+            io,
+            opts,
+            rows.map((r) => r.json),
+            () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'),
+          );
         });
-        emit(
-          io,
-          opts,
-          rows.map((r) => r.json),
-          () => rows.map((r) => r.text(Boolean(opts.long || opts.dump))).join('\n\n'),
-        );
-      });
+      } finally {
+        opened.close();
+      }
     });
 
   vobCommand(program, 'lsepoch', 'show the epoch matrix: the actual row and the estimates of siblings')
