@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { InvalidInputError, toMsiteError, UsageError } from '../core/errors.js';
 import { exportForShipping, orderPackets } from '../shipping/shipExport.js';
 import type { ShippingRunResult } from '../shipping/shippingServer.js';
@@ -148,8 +148,13 @@ export function parseExportScript(
   return selections;
 }
 
-function timestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('T', '.').slice(0, 15);
+/** A log file name of its own: time to the millisecond and process id, then a counter should two runs of one process meet. */
+function uniqueLogFile(dir: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '.').replace('Z', '');
+  for (let n = 0; ; n++) {
+    const file = join(dir, `sync_export_list.${stamp}.${process.pid}${n === 0 ? '' : `.${n}`}.log`);
+    if (!existsSync(file)) return file;
+  }
 }
 
 /**
@@ -161,7 +166,7 @@ function timestamp(ms: number): string {
  */
 export async function syncExportList(home: SiteHome, options: SyncExportOptions): Promise<SyncExportResult> {
   const logDir = options.logDir ?? join(home.logDir, 'sync_logs');
-  const logFile = join(logDir, `sync_export_list.${timestamp(Date.now())}.${process.pid}.log`);
+  const logFile = uniqueLogFile(logDir);
   const lines: string[] = [];
   const say = (line: string, level: 'info' | 'warning' | 'error' = 'info'): void => {
     lines.push(`${new Date().toISOString()} ${level === 'info' ? '' : `${level}: `}${line}`);
@@ -248,10 +253,12 @@ export async function syncExportList(home: SiteHome, options: SyncExportOptions)
     }
     for (const f of shipping.failures) say(`shipping_server: ${f}`, 'error');
     for (const { record } of toShip) {
-      const failedAttempt = shipping.attempts.find((a) => a.result === 'failed' && record.orders.includes(a.order));
-      if (failedAttempt) {
+      // Attempts name an order by its file name, other failures by its path.
+      const names = record.orders.flatMap((o) => [o, basename(o)]);
+      const failure = shipping.failures.find((f) => names.some((n) => f.startsWith(`${n}:`)));
+      if (failure !== undefined) {
         record.result = 'failed';
-        record.error = failedAttempt.error ?? 'delivery failed';
+        record.error = failure;
       }
     }
   }
