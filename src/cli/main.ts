@@ -11,6 +11,7 @@ import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerShippingCommands } from './commands/shippingCommands.js';
 import { registerSiteCommands } from './commands/siteCommands.js';
+import { registerSyncCommands } from './commands/syncCommands.js';
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
 function addCommonOptions(cmd: Command): Command {
@@ -36,6 +37,7 @@ export function buildProgram(io: Io): Command {
   registerServeCommand(program, io);
   registerShippingCommands(program, io);
   registerSiteCommands(program, io);
+  registerSyncCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }

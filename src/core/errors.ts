@@ -43,8 +43,11 @@ export class MsiteError extends Error {
     return (this.constructor as typeof MsiteError).httpStatus;
   }
 
-  /** Exit status for the CLI: 2 for usage errors, 1 for everything else. */
-  get exitCode(): 1 | 2 {
+  /**
+   * Exit status for the CLI: 2 for usage errors, 1 for everything else, except where MultiSite's
+   * command makes it a count (sync_export_list exits with the number of failed exports).
+   */
+  get exitCode(): number {
     return 1;
   }
 

@@ -12,7 +12,7 @@ export interface ReceiveOptions extends ImportOptions {
 }
 
 /** Whether the order beside a packet says it is a return on its way to the return bay: not for import. */
-function isReturn(packetPath: string): boolean {
+export function isReturnPacket(packetPath: string): boolean {
   const orderPath = orderPathOf(packetPath);
   if (!existsSync(orderPath)) return false;
   try {
@@ -30,7 +30,7 @@ function isReturn(packetPath: string): boolean {
  * that has come home (its order says so) is the shipping server's to move to the return bay.
  */
 export function receivePackets(vob: Vob, homeDir: string, options: ReceiveOptions = {}): SyncImportResult {
-  const packets = expandPacketPaths(incomingBays(homeDir, options.sclass)).filter((p) => !isReturn(p));
+  const packets = expandPacketPaths(incomingBays(homeDir, options.sclass)).filter((p) => !isReturnPacket(p));
   const outcomes = importPackets(vob, packets, options);
   if (!options.diagnose) {
     for (const o of outcomes) {

@@ -1,3 +1,6 @@
+/** Where the template names the receipt handler until `shippingConfTemplate` puts the site's own there. */
+const HANDLER_PLACEHOLDER = '/usr/local/bin/sync_receive_handler';
+
 /**
  * The shipping.conf `msite site init` writes when a site home has none: every directive, explained and
  * commented out, except the storage and return bays, which name the site's defaults (relative paths
@@ -29,7 +32,9 @@ RETURN-BAY shipping/ms_rtn
 
 # Program run for each packet received: HANDLER -o ORIGIN -d PACKET -a ORDER -s CLASS
 # RECEIPT-HANDLER [-class C] PATH
-#RECEIPT-HANDLER /usr/local/bin/sync_receive_handler
+# The handler below, written by "msite site init", imports each packet as it arrives (msite
+# sync_receive); uncomment the line to use it, with or instead of a scheduled sync_receive.
+#RECEIPT-HANDLER -default ${HANDLER_PLACEHOLDER}
 
 # Deliver packets for DEST... through NEXT-HOP instead of directly.
 # ROUTE [-class C] NEXT-HOP DEST...
@@ -52,3 +57,8 @@ RETURN-BAY shipping/ms_rtn
 # PEER HOST URL PUBLIC-KEY [RECIPIENT]
 #PEER sanfran_hub https://sanfran_hub:7071 ed25519:... age1...
 `;
+
+/** The template with its commented RECEIPT-HANDLER line naming `receiptHandler` (the site's sync_receive handler). */
+export function shippingConfTemplate(receiptHandler: string): string {
+  return SHIPPING_CONF_TEMPLATE.replace(`#RECEIPT-HANDLER -default ${HANDLER_PLACEHOLDER}`, `#RECEIPT-HANDLER -default ${receiptHandler}`);
+}

@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, writingTo } from '../core/errors.js';
-import { SHIPPING_CONF_TEMPLATE } from '../shipping/shippingConfTemplate.js';
+import { shippingConfTemplate } from '../shipping/shippingConfTemplate.js';
 import { ensureSiteAgeIdentity } from '../shipping/siteAgeIdentity.js';
 import { ensureSiteIdentity } from '../shipping/siteIdentity.js';
 import { describeSite, type SiteDescription } from './describeSite.js';
+import { writeReceiptHandler } from './receiptHandlerScript.js';
 import type { SiteHome } from './siteHome.js';
 import { readSiteSettings, writeSiteSettings, type SiteSettings } from './siteSettings.js';
 
@@ -21,8 +22,10 @@ export function siteDirectories(homeDir: string): string[] {
 /**
  * `msite site init`: creates or updates the site home. Settings given are recorded, others keep what
  * an earlier init recorded (the host defaults to the machine's name); the site key and its age key
- * (packets for it are sealed to) are made once and kept (peers pin and seal to them), its certificate made again when the host changes; shipping.conf is written from
- * its template only when there is none; the default bays and log directories are made. Running it
+ * (packets for it are sealed to) are made once and kept (peers pin and seal to them), its certificate
+ * made again when the host changes; shipping.conf is written from its template only when there is
+ * none; the default bays and log directories are made, and the receipt handler script
+ * (`bin/sync_receive_handler`, which the template's RECEIPT-HANDLER line names). Running it
  * again changes nothing that was not asked for.
  *
  * @throws InvalidInputError for a host name that is not one; what the home's files throw otherwise.
@@ -40,7 +43,8 @@ export async function initSite(home: SiteHome, wanted: SiteSettings): Promise<Si
   });
   await ensureSiteIdentity(home.dir, settings.host!);
   await ensureSiteAgeIdentity(home.dir);
-  if (!existsSync(home.shippingConfFile)) writeFileAtomic(home.shippingConfFile, SHIPPING_CONF_TEMPLATE);
+  const handler = writeReceiptHandler(home.dir);
+  if (!existsSync(home.shippingConfFile)) writeFileAtomic(home.shippingConfFile, shippingConfTemplate(handler));
   return describeSite(home);
 }
 

@@ -75,6 +75,25 @@ const SITE_SCHEMA_V2 = `
 `;
 
 /**
+ * - `vob_lock`: one row per VOB being imported into (`import:TAG`) or exported from (`export:TAG`) by
+ *   sync_receive or sync_export_list, with the holding process, so a receipt handler and a scheduled
+ *   job never work on one VOB at once. A row whose process is gone is stale and may be taken over.
+ * - `creation_notice`: creation packets sync_receive found in a bay and told the administrators of,
+ *   so each is told once, not on every run.
+ */
+const SYNC_SCHEMA_V4 = `
+  CREATE TABLE vob_lock (
+    name TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    command TEXT NOT NULL,
+    since INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE creation_notice (packet TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/**
  * The migrations in order; `PRAGMA user_version` holds how many were applied. The first also imports
  * the files an older site home kept (legacySiteFiles.ts), in the same transaction.
  */
@@ -90,6 +109,10 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
   },
   (db) => {
     db.exec(SHIPPING_SCHEMA_V3);
+    return false;
+  },
+  (db) => {
+    db.exec(SYNC_SCHEMA_V4);
     return false;
   },
 ];
