@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InvalidInputError, toMsiteError, UsageError } from '../core/errors.js';
 import { exportForShipping, orderPackets } from '../shipping/shipExport.js';
+import { applyActualRow } from '../replication/epochCommands.js';
+import { siblingActualRow, siblingAddress } from './siblingActualRow.js';
 import type { ShippingRunResult } from '../shipping/shippingServer.js';
 import { Vob } from '../vob/vob.js';
 import { shipFromSite } from './shipFromSite.js';
@@ -17,6 +19,8 @@ export interface ExportSettings {
   limit?: number;
   /** How long to wait for another export from the same VOB, in milliseconds. */
   lockWaitMs: number;
+  /** `-update`: ask each sibling's site for its actual row first (as `chepoch --actual`). */
+  update?: boolean;
 }
 
 /** One `replicas:` selection: the siblings named (undefined: every sibling) of one VOB, with its settings. */
@@ -124,6 +128,7 @@ export function parseExportScript(
       case 'nocompress':
       case 'update':
       case 'noupdate':
+        settings = { ...settings, update: key === 'update' };
         break;
       case 'maxsize':
         settings = { ...settings, maxsize: parse.size(value) };
@@ -146,6 +151,31 @@ export function parseExportScript(
   });
   if (selections.length === 0) throw new InvalidInputError(`${file}: no replicas: line`, { hint: 'add a line replicas: REPLICA@VOB,...' });
   return selections;
+}
+
+/**
+ * `-update`: sets this site's estimate of `replica` to the actual row its site reports (as `chepoch
+ * --actual`), so the export sends exactly what it lacks. A sibling that cannot be asked (no PEER line,
+ * its daemon down) is exported to by the estimate held here, with a warning: the self-healing rules
+ * correct an estimate later anyway.
+ */
+async function updateFromActualRow(
+  home: SiteHome,
+  vob: Vob,
+  replica: string,
+  tag: string,
+  say: (line: string, level?: 'info' | 'warning' | 'error') => void,
+): Promise<void> {
+  try {
+    const reply = await siblingActualRow(home, siblingAddress(vob, replica));
+    const { changes } = applyActualRow(vob, replica, reply.row);
+    say(`${replica}@${tag}: estimate set from its actual row (${changes.length} entr${changes.length === 1 ? 'y' : 'ies'} changed)`);
+  } catch (err) {
+    say(
+      `-update: cannot ask ${replica}@${tag} for its actual row: ${toMsiteError(err).toLine()}; exporting by this site's estimate`,
+      'warning',
+    );
+  }
 }
 
 /** A log file name of its own: time to the millisecond and process id, then a counter should two runs of one process meet. */
@@ -203,6 +233,7 @@ export async function syncExportList(home: SiteHome, options: SyncExportOptions)
             const record: ExportRecord = { vob: reg.tag, replica, result: 'up-to-date', packets: [], orders: [] };
             exports.push(record);
             const s = selection.settings;
+            if (s.update) await updateFromActualRow(home, vob, replica, reg.tag, say);
             try {
               const exported = exportForShipping(vob, [replica], {
                 homeDir: home.dir,

@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
@@ -65,6 +65,21 @@ describe('chepoch --actual and lsepoch --actual over the peer channel', () => {
     expect((await boston.json<Matrix>('lsepoch', 'bangalore')).bangalore).toEqual(actual);
     await bangalore.run('syncreplica', '--import', ...(await boston.exportTo('bangalore')));
     expect(await lbtypes(bangalore)).toEqual(['LOST']);
+  });
+
+  it('sync_export_list -update asks the sibling first, so a lost packet is sent again at once', async () => {
+    const { boston, bangalore, keys, url } = await sites();
+    await boston.run('site', 'peer', 'bangalore-host', url, keys.get(bangalore)!);
+    await boston.run('mklbtype', 'LOST_AGAIN');
+    for (const p of await boston.exportTo('bangalore')) unlinkSync(p);
+    const actual = (await bangalore.json<Matrix>('lsepoch', 'bangalore')).bangalore!;
+    await boston.run('sync_export_list', '-quiet', '1', '-ship', '-replicas', 'bangalore', '-update');
+    expect((await boston.json<Matrix>('lsepoch', 'bangalore')).bangalore).not.toEqual(actual);
+    const outgoing = join(boston.home, 'shipping', 'ms_ship', 'outgoing');
+    const packets = readdirSync(outgoing).filter((n) => n.startsWith('sync_'));
+    expect(packets.length).toBe(1);
+    await bangalore.run('syncreplica', '--import', join(outgoing, packets[0]!));
+    expect(await lbtypes(bangalore)).toEqual(['LOST_AGAIN']);
   });
 
   it('a site that is not a PEER of the sibling is refused, and nothing changes', async () => {

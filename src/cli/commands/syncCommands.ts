@@ -61,7 +61,7 @@ export function registerSyncCommands(program: Command, io: Io): void {
     .option('--maxsize <size>', 'bytes per packet fragment (k, m, g suffixes); default the class MAX-DATA-SIZE', sizeArg('--maxsize'))
     .option('--limit <n>', 'at most N fragments per export this run', integerArg('--limit', { min: 1, of: 'packets' }))
     .option('--compress', 'accepted for compatibility: packet bodies are always compressed')
-    .option('--update', 'ask each sibling for its actual row first (not available yet: warns and exports by the estimates)')
+    .option('--update', "ask each sibling's site for its actual row first, as chepoch --actual does")
     .option('--iterate <n>', 'run N times', integerArg('--iterate', { min: 1 }), 1)
     .option('--wait <seconds>', 'seconds between iterations (default 30)', integerArg('--wait', { min: 0, of: 'seconds' }), 30)
     .option(
@@ -93,10 +93,10 @@ export function registerSyncCommands(program: Command, io: Io): void {
       }
       const given = [opts.all, opts.replicas !== undefined, script !== undefined].filter(Boolean).length;
       if (given !== 1) throw new UsageError('give one of -all, -replicas LIST and a script file');
-      if (opts.update) report('-update is not available yet: exporting by the estimates this site holds', 'warning');
       const settings: ExportSettings = {
         ship: Boolean(opts.ship),
         lockWaitMs: (opts.lockwait ?? DEFAULT_LOCKWAIT_MINUTES) * 60_000,
+        ...(opts.update ? { update: true } : {}),
         ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
         ...(opts.maxsize !== undefined ? { maxsize: opts.maxsize } : {}),
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
