@@ -62,7 +62,9 @@ describe('msite sync_export_list', () => {
     // Nothing new: nothing is exported again; -update cannot ask a sibling reached only as a directory.
     const again = await boston.try('sync_export_list', '-all', '-update', '--json');
     expect(again.status).toBe(0);
-    expect(again.stderr).toMatch(/msite: warning: -update: cannot ask \w+@\/vobs\/dev for its actual row: .*; exporting by this site's estimate/);
+    expect(again.stderr).toMatch(
+      /msite: warning: -update: cannot ask \w+@\/vobs\/dev for its actual row: .*; exporting by this site's estimate/,
+    );
     expect((JSON.parse(again.stdout) as { exports: { result: string }[] }).exports.map((e) => e.result)).toEqual([
       'up-to-date',
       'up-to-date',
