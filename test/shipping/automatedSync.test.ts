@@ -1,11 +1,9 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/logger.js';
-import { SiteDaemon } from '../../src/site/siteDaemon.js';
-import { SiteHome } from '../../src/site/siteHome.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
-import { family, typeNames, type Site } from '../helpers/sites.js';
+import { typeNames, type Site } from '../helpers/sites.js';
+import { relayedFamily, until } from '../helpers/loopbackSites.js';
 
 /**
  * Seed 000's automated synchronization between three sites with their daemons on loopback: boston_hub
@@ -14,20 +12,7 @@ import { family, typeNames, type Site } from '../helpers/sites.js';
  * boston is the only command.
  */
 
-const daemons: SiteDaemon[] = [];
-afterAll(async () => {
-  for (const d of daemons.splice(0)) await d.stop();
-});
-
 const packetsIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('sync_')) : []);
-
-async function until(what: string, done: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** What a replica holds that a person would compare: its label types and branch types, and a file's text. */
 async function holdings(s: Site): Promise<string> {
@@ -38,35 +23,7 @@ async function holdings(s: Site): Promise<string> {
 describe('automated synchronization on loopback', () => {
   it('one sync_export_list -quiet 1 -all at boston: the receipt handlers bring all three replicas to the same objects', async () => {
     const root = tempDir('msite-sync-');
-    const [boston, sanfran, bangalore] = (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'])) as [Site, Site, Site];
-    const keys = new Map<Site, string>();
-    const recipients = new Map<Site, string>();
-    for (const s of [boston, sanfran, bangalore]) {
-      await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
-      const shown = await s.json<{ publicKey: string; recipient: string }>('site', 'show');
-      keys.set(s, shown.publicKey);
-      recipients.set(s, shown.recipient);
-    }
-    const start = async (s: Site): Promise<SiteDaemon> => {
-      const d = await SiteDaemon.start({
-        home: SiteHome.locate(s.home, {}, root),
-        port: 0,
-        adminPort: 0,
-        logger: createLogger({ level: 'info', destination: join(s.home, 'log', 'msite-serve.log') }),
-      });
-      daemons.push(d);
-      return d;
-    };
-    const sf = await start(sanfran);
-    const bg = await start(bangalore);
-    const url = (d: SiteDaemon): string => `https://127.0.0.1:${d.peerPort}`;
-    // What goes to bangalore through the relay is sealed for it: boston needs its recipient.
-    await boston.run('site', 'peer', 'sanfran_hub-host', url(sf), keys.get(sanfran)!, recipients.get(sanfran)!);
-    await boston.run('site', 'peer', 'bangalore-host', 'https://127.0.0.1:1', keys.get(bangalore)!, recipients.get(bangalore)!);
-    appendFileSync(join(boston.home, 'shipping.conf'), 'ROUTE sanfran_hub-host bangalore-host\n');
-    await sanfran.run('site', 'peer', 'boston_hub-host', 'https://127.0.0.1:1', keys.get(boston)!);
-    await sanfran.run('site', 'peer', 'bangalore-host', url(bg), keys.get(bangalore)!);
-    await bangalore.run('site', 'peer', 'sanfran_hub-host', 'https://127.0.0.1:1', keys.get(sanfran)!);
+    const { boston, sanfran, bangalore } = await relayedFamily(root);
     // The handler site init wrote, named by the template's commented line: uncommenting it is the set-up.
     for (const s of [sanfran, bangalore]) {
       const conf = join(s.home, 'shipping.conf');
