@@ -10,6 +10,7 @@ import { SiteDaemon } from '../../src/site/siteDaemon.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
+import { until } from '../helpers/loopbackSites.js';
 
 /**
  * Confidentiality through a relay: boston_hub ships to bangalore through a ROUTE via sanfran_hub's
@@ -29,14 +30,6 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .map((n) => join(dir, n))
     .filter((p) => statSync(p).isFile());
-}
-
-async function until(what: string, done: () => boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('packets sealed through a relay', () => {
