@@ -6,13 +6,16 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping] [--repeat 3] [--keep]
- *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync] [--repeat 3] [--keep]
+ *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
  * `shipping` runs only the shipping part (bench/shipping.ts: one --packet-mib packet site to site against
  * cp and curl; --profile DIR writes CPU profiles of its sender and receiving daemon); `all` ends with it.
+ * `sync` runs only the automated synchronization part (bench/sync.ts: --changes N checkins, each from
+ * boston to bangalore through a relay, daemons and receipt handler running; median and 95th percentile
+ * latency). It is not part of `all`: 50 changes take about three minutes here.
  * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */
@@ -28,6 +31,7 @@ import { bundleCreate, cloneFromBundle } from './gitBundle.js';
 import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImport.js';
 import { settleDisk } from './settle.js';
 import { benchShipping, printShippingTable } from './shipping.js';
+import { benchSync, printSyncTable } from './sync.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -56,8 +60,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync'];
 
 interface Options {
   versions: number;
@@ -72,6 +76,7 @@ interface Options {
   packetMib: number;
   profile: string | undefined;
   chunkMib: number | undefined;
+  changes: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -90,6 +95,7 @@ function parseOptions(argv: string[]): Options {
       'packet-mib': { type: 'string', default: '1024' },
       profile: { type: 'string' },
       'chunk-mib': { type: 'string' },
+      changes: { type: 'string', default: '50' },
     },
     strict: true,
   });
@@ -113,14 +119,15 @@ function parseOptions(argv: string[]): Options {
     packetMib: int('packet-mib', values['packet-mib'], 1),
     profile: values.profile,
     chunkMib: values['chunk-mib'] === undefined ? undefined : int('chunk-mib', values['chunk-mib'], 1),
+    changes: int('changes', values.changes, 1),
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
   return o;
 }
 
-const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping';
-const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping';
+const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping' && o.only !== 'sync';
+const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping' && o.only !== 'sync';
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
 /** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
 const showsLoad = (o: Options): boolean => o.only !== 'replication';
@@ -450,7 +457,9 @@ async function main(): Promise<void> {
   const what =
     o.only === 'shipping'
       ? `shipping a ${fmtInt(o.packetMib)} MiB packet`
-      : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+      : o.only === 'sync'
+        ? `${fmtInt(o.changes)} checkins synchronized through a relay`
+        : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -466,6 +475,7 @@ async function main(): Promise<void> {
         await benchShipping({ packetMib: o.packetMib, repeat: o.repeat, profileDir: o.profile, chunkMib: o.chunkMib, tmp }),
       );
     }
+    if (o.only === 'sync') printSyncTable(await benchSync({ changes: o.changes, tmp }));
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
