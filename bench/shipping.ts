@@ -12,7 +12,7 @@
  * The packet is read from the page cache by all three (it was just written and hashed), and every
  * timed step starts with the disk settled (settle.ts).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,7 @@ import { initSite } from '../src/site/initSite.js';
 import { uploadsDirectory } from '../src/site/packetReceiver.js';
 import { SiteHome } from '../src/site/siteHome.js';
 import { settleDisk } from './settle.js';
+import { exited, serveChild, stopChild } from './serveChild.js';
 
 const CP_TARGET = 0.5; // ours/cp throughput: at least half the disk's own copy rate
 const CURL_TARGET = 0.8; // ours/curl throughput: at least 0.8 of a plain HTTP upload
@@ -44,7 +45,6 @@ export interface ShippingOptions {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', '..', 'bin', 'msite.js');
 const SENDER = join(here, 'shippingSender.js');
 const PLAIN_RECEIVER = join(here, 'plainReceiver.js');
 const PLAIN_SENDER = join(here, 'plainSender.js');
@@ -63,36 +63,6 @@ function procFigures(pid: number): { peakRss: number; cpuSeconds: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { peakRss: hwm ? Number(hwm[1]) * 1024 : 0, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolveExit) =>
-    child.exitCode !== null || child.signalCode !== null ? resolveExit() : child.once('exit', () => resolveExit()),
-  );
-}
-
-/** `msite serve` for `home`, logging to its log file; resolves once its peer listener listens. */
-function serve(home: string, nodeArgs: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--home', home, '--port', '0', '--admin-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MSITE_LOG_LEVEL: 'info' },
-  });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolveServe, rejectServe) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /msite serve: peers on port (\d+)\n/.exec(out);
-      if (m) resolveServe({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => rejectServe(new Error(`msite serve exited ${code}: ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  await exited(child);
 }
 
 interface SenderFigures {
@@ -167,7 +137,7 @@ async function uploadsTo(repeat: number, source: string, size: number, dir: stri
       if (statSync(join(dir, 'upload')).size !== size) throw new Error('curl: the receiver did not get the whole file');
     }
   } finally {
-    await stop(receiver);
+    await stopChild(receiver);
     rmSync(dir, { recursive: true, force: true });
   }
   return times;
@@ -262,7 +232,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
   const deliveries: (SenderFigures & { processSeconds: number; receiverRss: number; receiverCpu: number })[] = [];
   for (let r = 0; r < o.repeat; r++) {
     const profile = o.profileDir && r === 0 ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
-    const daemon = await serve(receiver.home, profile.length ? [...profile, '--cpu-prof-name', 'receiver.cpuprofile'] : []);
+    const daemon = await serveChild(receiver.home, profile.length ? [...profile, '--cpu-prof-name', 'receiver.cpuprofile'] : []);
     try {
       const p = packet();
       settleDisk();
@@ -274,7 +244,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
       rmSync(landed);
       rmSync(p.path);
     } finally {
-      await stop(daemon.child);
+      await stopChild(daemon.child);
     }
   }
   const ours = [...deliveries].sort((a, b) => a.seconds - b.seconds)[Math.floor((deliveries.length - 1) / 2)]!;
@@ -297,7 +267,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
   // A delivery cut at about half by SIGKILL of the receiving daemon, then resumed by a new sender
   // against a restarted daemon: the second attempt should send only what the receiver lacks.
   const p = packet();
-  const first = await serve(receiver.home, []);
+  const first = await serveChild(receiver.home, []);
   const cut = await send([...senderArgs(p, first.port), '--kill-at-half', String(first.child.pid)]);
   await exited(first.child);
   if (cut.ok) throw new Error('the cut delivery was not cut');
@@ -308,7 +278,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
     .get(receiver.host, sha256) as string;
   db.close();
   const held = statSync(join(uploadsDirectory(receiver.home), uploadPath.split('/').pop()!)).size;
-  const second = await serve(receiver.home, []);
+  const second = await serveChild(receiver.home, []);
   let resumed: SenderFigures;
   let resumedRss: number;
   try {
@@ -316,7 +286,7 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
     resumed = await send(senderArgs(p, second.port));
     resumedRss = procFigures(second.child.pid!).peakRss;
   } finally {
-    await stop(second.child);
+    await stopChild(second.child);
   }
   const landed = join(incoming, resumed.storedAs);
   if ((await fileSha256(landed)) !== sha256) throw new Error(`${landed} is not the packet sent`);

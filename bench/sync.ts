@@ -11,12 +11,12 @@
  * processes on the path — the export command and the handler's `sync_receive` at bangalore. The relay
  * starts none: a packet that lands in sanfran's outgoing bay runs no receipt handler (packetReceiver.ts).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import { BIN, serveChild, stopChild } from './serveChild.js';
 
 const MEDIAN_TARGET = 2.0; // seconds, checkin at boston to its import at bangalore, on loopback
 const POLL_MS = 20;
@@ -36,8 +36,6 @@ export interface SyncFigures {
   startupSeconds: number;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', '..', 'bin', 'msite.js');
 const SITES = ['boston_hub', 'sanfran_hub', 'bangalore'] as const;
 type SiteName = (typeof SITES)[number];
 
@@ -55,34 +53,6 @@ function msite(home: string, args: string[]): string {
   const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home };
   delete env.MSITE_VOB;
   return execFileSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** `msite serve` for `home`; resolves with its peer port once it listens. */
-function serve(home: string): Promise<{ child: ChildProcess; port: number }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home, MSITE_LOG_LEVEL: 'info' };
-  delete env.MSITE_VOB;
-  const child = spawn(process.execPath, [BIN, 'serve', '--home', home, '--port', '0', '--admin-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolveServe, rejectServe) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /msite serve: peers on port (\d+)\n/.exec(out);
-      if (m) resolveServe({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (code) => rejectServe(new Error(`msite serve exited ${code}: ${err}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await gone;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -120,15 +90,15 @@ async function setUp(
   if (!text.includes(`#RECEIPT-HANDLER -default ${handler}\n`)) throw new Error(`${conf} does not name the receipt handler`);
   writeFileSync(conf, text.replace(`#RECEIPT-HANDLER -default ${handler}`, `RECEIPT-HANDLER -default ${handler}`));
 
-  const sf = await serve(homes.sanfran_hub);
-  const bg = await serve(homes.bangalore).catch(async (err: unknown) => {
-    await stop(sf.child);
+  const sf = await serveChild(homes.sanfran_hub);
+  const bg = await serveChild(homes.bangalore).catch(async (err: unknown) => {
+    await stopChild(sf.child);
     throw err;
   });
   try {
     connect(homes, keys, sf.port, bg.port);
   } catch (err) {
-    for (const d of [sf.child, bg.child]) await stop(d);
+    for (const d of [sf.child, bg.child]) await stopChild(d);
     throw err;
   }
   return { homes, daemons: [sf.child, bg.child], bostonVob: vob('boston_hub'), bangaloreVob: vob('bangalore') };
@@ -229,7 +199,7 @@ export async function benchSync(o: SyncOptions): Promise<SyncFigures> {
     );
     line('start-up of one msite process (--version)', `${fmtSec(startup)} (median of ${startups.length}, one after each change)`);
     // Where the time goes, from the daemons' logs (stopped first, so every line is written).
-    for (const d of daemons) await stop(d);
+    for (const d of daemons) await stopChild(d);
     const legs = splitLatency(homes, spans);
     if (legs) {
       line('  checkin to the upload starting at sanfran', `${fmtSec(legs.export)} median: the export command's start-up and export`);
@@ -243,7 +213,7 @@ export async function benchSync(o: SyncOptions): Promise<SyncFigures> {
     return figures;
   } finally {
     for (const r of readers) r.close();
-    for (const d of daemons) await stop(d);
+    for (const d of daemons) await stopChild(d);
   }
 }
 
