@@ -31,17 +31,8 @@ describe('--encrypt-for', () => {
 
     // No recipient for the host: a clear error, and nothing on the medium.
     await boston.run('site', 'peer', 'sanfran_hub-host', 'https://127.0.0.1:1', shown.get(sanfran)!.publicKey);
-    const none = await boston.try(
-      'syncreplica',
-      '--export',
-      '--out',
-      disk,
-      '--encrypt-for',
-      'sanfran_hub-host',
-      '-c',
-      marker,
-      'sanfran_hub',
-    );
+    const sealedExport = ['syncreplica', '--export', '--out', disk, '--encrypt-for', 'sanfran_hub-host', '-c', marker, 'sanfran_hub'];
+    const none = await boston.try(...sealedExport);
     expect(none.status).toBe(1);
     expect(none.stderr).toBe(
       'msite: error: age recipient of host not found: "sanfran_hub-host" (--encrypt-for sanfran_hub-host seals the packets for it; give its recipient, as its msite site show prints it: msite site peer sanfran_hub-host URL PUBLIC-KEY RECIPIENT)\n',
@@ -58,17 +49,7 @@ describe('--encrypt-for', () => {
       shown.get(sanfran)!.publicKey,
       shown.get(sanfran)!.recipient,
     );
-    const { packets } = await boston.json<{ packets: string[] }>(
-      'syncreplica',
-      '--export',
-      '--out',
-      disk,
-      '--encrypt-for',
-      'sanfran_hub-host',
-      '-c',
-      marker,
-      'sanfran_hub',
-    );
+    const { packets } = await boston.json<{ packets: string[] }>(...sealedExport);
     expect(packets.length).toBeGreaterThan(0);
     expect(readdirSync(disk).sort()).toEqual(packets.map((p) => p.split('/').pop()!).sort());
     for (const p of packets) {

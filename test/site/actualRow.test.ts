@@ -1,11 +1,9 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/logger.js';
-import { SiteDaemon } from '../../src/site/siteDaemon.js';
-import { SiteHome } from '../../src/site/siteHome.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
+import { identify, peerUrl, startDaemon } from '../helpers/loopbackSites.js';
 
 /**
  * chepoch --actual and lsepoch --actual between two sites whose daemons run on loopback: the
@@ -13,10 +11,6 @@ import { family, type Site } from '../helpers/sites.js';
  */
 
 type Matrix = Record<string, Record<string, number>>;
-const daemons: SiteDaemon[] = [];
-afterAll(async () => {
-  for (const d of daemons.splice(0)) await d.stop();
-});
 const lbtypes = async (s: Site) => (await s.json<{ name: string }[]>('lstype', '--kind', 'lbtype')).map((t) => t.name).sort();
 
 async function sites(): Promise<{ boston: Site; sanfran: Site; bangalore: Site; keys: Map<Site, string>; url: string }> {
@@ -24,19 +18,9 @@ async function sites(): Promise<{ boston: Site; sanfran: Site; bangalore: Site; 
   const [boston, sanfran, bangalore] = (await family(root, ['boston_hub', 'sanfran_hub', 'bangalore'])) as [Site, Site, Site];
   await boston.run('chreplica', '--host', 'boston_hub-host', 'boston_hub');
   for (const s of [sanfran, bangalore]) await s.run('syncreplica', '--import', ...(await boston.exportTo(s.name)));
-  const keys = new Map<Site, string>();
-  for (const s of [boston, sanfran, bangalore]) {
-    await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
-    keys.set(s, (await s.json<{ publicKey: string }>('site', 'show')).publicKey);
-  }
-  const d = await SiteDaemon.start({
-    home: SiteHome.locate(bangalore.home, {}, root),
-    port: 0,
-    adminPort: 0,
-    logger: createLogger({ level: 'info', destination: join(bangalore.home, 'log', 'msite-serve.log') }),
-  });
-  daemons.push(d);
-  const url = `https://127.0.0.1:${d.peerPort}`;
+  const shown = await identify([boston, sanfran, bangalore]);
+  const keys = new Map([...shown].map(([s, v]) => [s, v.publicKey]));
+  const url = peerUrl(await startDaemon(bangalore));
   await bangalore.run('site', 'peer', 'boston_hub-host', 'https://127.0.0.1:1', keys.get(boston)!);
   return { boston, sanfran, bangalore, keys, url };
 }

@@ -1,21 +1,14 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/logger.js';
-import { SiteDaemon } from '../../src/site/siteDaemon.js';
-import { SiteHome } from '../../src/site/siteHome.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
 import { family, type Site } from '../helpers/sites.js';
+import { identify, peerUrl, startDaemon } from '../helpers/loopbackSites.js';
 
 /**
  * reqmaster between sites with their daemons on loopback: bangalore asks boston_hub's site for a
  * branch over the peer channel; the master changes mastership, exports an update and ships it at once.
  */
-
-const daemons: SiteDaemon[] = [];
-afterAll(async () => {
-  for (const d of daemons.splice(0)) await d.stop();
-});
 
 const incoming = (s: Site): string => join(s.home, 'shipping', 'ms_ship', 'incoming');
 const packetsIn = (s: Site): string[] => (existsSync(incoming(s)) ? readdirSync(incoming(s)).filter((n) => n.startsWith('sync_')) : []);
@@ -41,20 +34,10 @@ async function sites(): Promise<{ root: string; boston: Site; sanfran: Site; ban
   await boston.run('mkbranch', 'rel', 'src/f');
   for (const s of [sanfran, bangalore]) await s.run('syncreplica', '--import', ...(await boston.exportTo(s.name)));
 
-  const keys = new Map<Site, string>();
+  const shown = await identify([boston, sanfran, bangalore]);
+  const keys = new Map([...shown].map(([s, v]) => [s, v.publicKey]));
   const urls = new Map<Site, string>();
-  for (const s of [boston, sanfran, bangalore]) {
-    await s.run('site', 'init', '--host', `${s.name}-host`, '--listen', '127.0.0.1');
-    keys.set(s, (await s.json<{ publicKey: string }>('site', 'show')).publicKey);
-    const d = await SiteDaemon.start({
-      home: SiteHome.locate(s.home, {}, root),
-      port: 0,
-      adminPort: 0,
-      logger: createLogger({ level: 'info', destination: join(s.home, 'log', 'msite-serve.log') }),
-    });
-    daemons.push(d);
-    urls.set(s, `https://127.0.0.1:${d.peerPort}`);
-  }
+  for (const s of [boston, sanfran, bangalore]) urls.set(s, peerUrl(await startDaemon(s)));
   // boston and bangalore know each other; boston does not know sanfran.
   await boston.run('site', 'peer', 'bangalore-host', urls.get(bangalore)!, keys.get(bangalore)!);
   await bangalore.run('site', 'peer', 'boston_hub-host', urls.get(boston)!, keys.get(boston)!);
