@@ -21,3 +21,19 @@ export async function shipFromSite(
   if (loadSiteIdentity(home.dir)) transports['https:'] = siteTransport(home, site);
   return runShippingServer({ ...options, homeDir: home.dir, db: site.db, transports }, orders);
 }
+
+/**
+ * `shipFromSite` with the site's database opened for the pass and closed after it: what a command
+ * that ships once and ends wants (`--fship`, `-poll`, a receipt handler forwarding an order).
+ */
+export async function shipFromHome(
+  home: SiteHome,
+  orders: readonly string[] | undefined,
+  options: Omit<ShippingServerOptions, 'homeDir' | 'db' | 'transports'> = {},
+): Promise<ShippingRunResult> {
+  try {
+    return await shipFromSite(home, home.database(), orders, options);
+  } finally {
+    home.close();
+  }
+}

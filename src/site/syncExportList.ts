@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InvalidInputError, toMsiteError, UsageError } from '../core/errors.js';
 import { exportForShipping, orderPackets } from '../shipping/shipExport.js';
 import { applyActualRow } from '../replication/epochCommands.js';
 import { siblingActualRow, siblingAddress } from './siblingActualRow.js';
-import type { ShippingRunResult } from '../shipping/shippingServer.js';
 import { Vob } from '../vob/vob.js';
-import { shipFromSite } from './shipFromSite.js';
+import { shipFromHome } from './shipFromSite.js';
 import type { SiteHome } from './siteHome.js';
+import { SyncLog, type SyncLogLevel, type SyncReporter } from './syncLog.js';
 import { takeVobLock } from './vobLock.js';
 
 /** The export settings a line of a sync_export_list script (or the command line) puts in force. */
@@ -57,7 +56,7 @@ export interface SyncExportOptions {
   /** `-trace`: keep the log even when every export succeeded. */
   trace?: boolean;
   /** Told each line as it is logged, with its level (the CLI filters by `-quiet`). */
-  report?: (line: string, level: 'info' | 'warning' | 'error') => void;
+  report?: SyncReporter;
 }
 
 /**
@@ -178,15 +177,6 @@ async function updateFromActualRow(
   }
 }
 
-/** A log file name of its own: time to the millisecond and process id, then a counter should two runs of one process meet. */
-function uniqueLogFile(dir: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '.').replace('Z', '');
-  for (let n = 0; ; n++) {
-    const file = join(dir, `sync_export_list.${stamp}.${process.pid}${n === 0 ? '' : `.${n}`}.log`);
-    if (!existsSync(file)) return file;
-  }
-}
-
 /**
  * `sync_export_list`: for each VOB selected (every registered one with `-all`) and each selected
  * sibling replica that lacks something, one `syncreplica --export --ship` into the storage bay; with
@@ -195,13 +185,8 @@ function uniqueLogFile(dir: string): string {
  * removed after a run with no failure unless `trace`.
  */
 export async function syncExportList(home: SiteHome, options: SyncExportOptions): Promise<SyncExportResult> {
-  const logDir = options.logDir ?? join(home.logDir, 'sync_logs');
-  const logFile = uniqueLogFile(logDir);
-  const lines: string[] = [];
-  const say = (line: string, level: 'info' | 'warning' | 'error' = 'info'): void => {
-    lines.push(`${new Date().toISOString()} ${level === 'info' ? '' : `${level}: `}${line}`);
-    options.report?.(line, level);
-  };
+  const log = new SyncLog(options.logDir ?? join(home.logDir, 'sync_logs'), 'sync_export_list', options.report);
+  const say = (line: string, level?: SyncLogLevel): void => log.say(line, level);
   const registry = home.registry();
   const exports: ExportRecord[] = [];
   const toShip: { record: ExportRecord; settings: ExportSettings }[] = [];
@@ -278,7 +263,7 @@ export async function syncExportList(home: SiteHome, options: SyncExportOptions)
   }
   const orders = toShip.flatMap((t) => t.record.orders);
   if (orders.length > 0) {
-    const shipping = await shippingPass(home, orders);
+    const shipping = await shipFromHome(home, orders);
     for (const a of shipping.attempts) {
       if (a.result === 'delivered') say(`delivered ${a.order} to ${a.destinations.join(', ')} via ${a.hop}`);
     }
@@ -295,22 +280,5 @@ export async function syncExportList(home: SiteHome, options: SyncExportOptions)
   }
   const failed = exports.filter((e) => e.result === 'failed').length;
   say(`${exports.filter((e) => e.result === 'sent').length} sent, ${failed} failed`);
-  const keep = failed > 0 || options.trace === true;
-  try {
-    mkdirSync(logDir, { recursive: true });
-    writeFileSync(logFile, lines.join('\n') + '\n');
-    if (!keep) rmSync(logFile, { force: true });
-  } catch (err) {
-    options.report?.(`cannot write the log ${logFile}: ${toMsiteError(err).message}`, 'warning');
-  }
-  return { exports, failed, logFile: keep ? logFile : undefined };
-}
-
-/** A shipping pass over `orders` (undefined: every due order, `-poll`), with the site's database open for it. */
-export async function shippingPass(home: SiteHome, orders: readonly string[] | undefined, sclass?: string): Promise<ShippingRunResult> {
-  try {
-    return await shipFromSite(home, home.database(), orders, sclass !== undefined ? { sclass } : {});
-  } finally {
-    home.close();
-  }
+  return { exports, failed, logFile: log.finish(failed > 0 || options.trace === true) };
 }

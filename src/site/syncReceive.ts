@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { toMsiteError } from '../core/errors.js';
 import { isPacketFileName, readPacketHeader } from '../packet/packetFile.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
@@ -10,7 +10,10 @@ import { orderPathOf } from '../shipping/orderFiles.js';
 import { isReturnPacket } from '../shipping/receivePackets.js';
 import { openSitePackets } from '../shipping/openSitePackets.js';
 import type { OpenedPackets } from '../replication/openedPackets.js';
+import type { ShippingRunResult } from '../shipping/shippingServer.js';
 import { Vob } from '../vob/vob.js';
+import { shipFromHome } from './shipFromSite.js';
+import { SyncLog, type SyncReporter } from './syncLog.js';
 import type { SiteHome } from './siteHome.js';
 import { takeVobLock } from './vobLock.js';
 
@@ -23,8 +26,20 @@ export interface SyncReceiveOptions {
   vob?: string;
   /** How long to wait for another process importing into the same VOB (`-lockwait`), in milliseconds. */
   lockWaitMs: number;
-  /** Told of warnings as they happen (discarded ops, packets for no VOB here). */
-  warn?: (message: string) => void;
+  /** Told each line as it is logged, with its level (the CLI filters by `-quiet`). */
+  report?: SyncReporter;
+  /** `-logdir`; default `<home>/log/sync_logs`. */
+  logDir?: string;
+  /** `-trace`: keep the log even when every packet went in. */
+  trace?: boolean;
+  /** `-origin`: the host the packet came from, as a receipt handler is told (logged). */
+  origin?: string;
+  /**
+   * `-actual ORDER`, as a receipt handler is given it. An order in an outgoing bay is one this site
+   * relays: it is sent on (MultiSite's handler forwards it with shipping_server), and its packet is
+   * not imported here. An order in an incoming bay leaves with its packet once that is applied.
+   */
+  actualOrder?: string;
   /** Tells the administrators (NOTIFICATION-PROGRAM); awaited. */
   notify?: (n: Notification) => Promise<unknown>;
 }
@@ -45,6 +60,10 @@ export interface SyncReceiveResult {
   unclaimed: string[];
   /** Packets that cannot be read, or that an import refused, with why. */
   failures: { path: string; reason: string }[];
+  /** What became of `-actual ORDER` when this site relays it: undefined when there was none to send on. */
+  forwarded?: ShippingRunResult;
+  /** The run's log, when kept (on a failure, or `-trace`). */
+  logFile: string | undefined;
 }
 
 interface Found {
@@ -103,7 +122,72 @@ function namedPackets(data: readonly string[]): string[] {
  * orders, and deferred ones stay for a later run.
  */
 export async function syncReceive(home: SiteHome, options: SyncReceiveOptions): Promise<SyncReceiveResult> {
-  const result: SyncReceiveResult = { vobs: [], waitingForFragments: [], creationPackets: [], unclaimed: [], failures: [] };
+  const log = new SyncLog(options.logDir ?? join(home.logDir, 'sync_logs'), 'sync_receive', options.report);
+  const result: SyncReceiveResult = {
+    vobs: [],
+    waitingForFragments: [],
+    creationPackets: [],
+    unclaimed: [],
+    failures: [],
+    logFile: undefined,
+  };
+  if (options.origin !== undefined) log.say(`packet from ${options.origin}${options.data ? `: ${options.data.join(', ')}` : ''}`);
+  const relayed = options.actualOrder !== undefined && basename(dirname(resolve(options.actualOrder))) === 'outgoing';
+  if (relayed) {
+    await forward(home, options.actualOrder!, result, log);
+  } else {
+    await receive(home, options, result, log);
+    reportReceipt(result, log);
+  }
+  result.logFile = log.finish(result.failures.length > 0 || options.trace === true);
+  return result;
+}
+
+/** A relayed packet's order, sent on toward its destinations. */
+async function forward(home: SiteHome, order: string, result: SyncReceiveResult, log: SyncLog): Promise<void> {
+  const path = resolve(order);
+  if (!existsSync(path)) {
+    // The daemon sends relayed packets on as they land: the handler usually finds the order gone.
+    log.say(`shipping order not found (perhaps previously sent?): ${path}`, 'warning');
+    return;
+  }
+  const shipped = await shipFromHome(home, [path]);
+  result.forwarded = shipped;
+  for (const a of shipped.attempts)
+    if (a.result === 'delivered') log.say(`Forwarded ${a.order} to ${a.destinations.join(', ')} via ${a.hop}.`);
+  for (const b of shipped.busy) log.say(`shipping order ${b} is being sent by another shipping server; left to it`);
+  for (const f of shipped.failures) {
+    log.say(`shipping_server: ${f}`, 'error');
+    result.failures.push({ path, reason: f });
+  }
+}
+
+/** The lines a run's outcome is told in, after the run. */
+function reportReceipt(result: SyncReceiveResult, log: SyncLog): void {
+  for (const v of result.vobs) for (const o of v.outcomes) log.say(receiptLine(v.tag, o), o.result === 'refused' ? 'error' : 'info');
+  for (const p of result.waitingForFragments) log.say(`${p} waits for the other fragments of its packet`);
+  for (const p of result.creationPackets) log.say(`${p} is a replica-creation packet: import it with msite mkreplica --import`, 'warning');
+  for (const p of result.unclaimed) log.say(`${p} is for no VOB registered here; left in place`, 'warning');
+  for (const f of result.failures)
+    if (!result.vobs.some((v) => v.outcomes.some((o) => o.path === f.path))) log.say(`${f.path}: ${f.reason}`, 'error');
+}
+
+function receiptLine(tag: string, o: PacketOutcome): string {
+  switch (o.result) {
+    case 'applied':
+      return `Applied ${o.path} to VOB ${tag} (${o.applied} ops applied, ${o.skipped} already here).`;
+    case 'already-applied':
+      return `${o.path} was already applied to VOB ${tag}; removed.`;
+    case 'deferred':
+      return `${o.path} waits for changes not yet received by VOB ${tag}: ${o.reason ?? ''}; left for a later run.`;
+    default:
+      return `${o.path} was not applied to VOB ${tag}: ${o.reason ?? o.result}.`;
+  }
+}
+
+/** The import passes of a run, into `result`. */
+async function receive(home: SiteHome, options: SyncReceiveOptions, result: SyncReceiveResult, log: SyncLog): Promise<void> {
+  const warn = (m: string): void => log.say(m, 'warning');
   const wanted = vobMatcher(options.vob);
   const registered = home.registry().flatMap((r) => {
     try {
@@ -114,7 +198,7 @@ export async function syncReceive(home: SiteHome, options: SyncReceiveOptions): 
         vob.close();
       }
     } catch (err) {
-      options.warn?.(`cannot open VOB ${r.tag}: ${toMsiteError(err).message}`);
+      warn(`cannot open VOB ${r.tag}: ${toMsiteError(err).message}`);
       return [];
     }
   });
@@ -133,7 +217,6 @@ export async function syncReceive(home: SiteHome, options: SyncReceiveOptions): 
     if (applied === 0) break;
   }
   result.vobs = [...receipts.values()];
-  return result;
 
   async function receivePass(paths: readonly string[], opened: OpenedPackets): Promise<number> {
     const found: Found[] = [];
@@ -192,7 +275,7 @@ export async function syncReceive(home: SiteHome, options: SyncReceiveOptions): 
           outcomes = importPackets(
             vob,
             packets.map((p) => p.path).filter((p) => existsSync(p)),
-            { opened, ...(options.warn ? { warn: options.warn } : {}) },
+            { opened, warn },
           );
         } finally {
           vob.close();

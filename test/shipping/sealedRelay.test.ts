@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Decrypter } from 'age-encryption';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
@@ -108,15 +108,29 @@ describe('packets sealed through a relay', () => {
     expect(held.every((b) => b.subarray(0, 21).toString() === 'age-encryption.org/v1')).toBe(true);
     scanRelay([]);
 
-    // bangalore up again: the relay is told to try now, and delivers.
+    // The relay's own attempt, made as the packet landed, has failed and let go of the order.
+    await until('the relay has tried once', () =>
+      SiteHome.locate(sanfran.home, {}, root).withDatabase(
+        (site) => site.db.prepare('SELECT count(*) FROM order_claim').pluck().get() === 0,
+      ),
+    );
+    // bangalore up again: the relay's receipt handler form (`-a ORDER` of an order it holds for
+    // others) sends each packet on, as MultiSite's relays forward with sync_receive.
     bg = await start(bangalore, bgPort);
     expect(bg.peerPort).toBe(bgPort);
-    await sanfran.run(
-      'shipping_server',
-      ...readdirSync(relayOutgoing)
-        .filter((n) => n.startsWith('sh_o_'))
-        .map((n) => join(relayOutgoing, n)),
-    );
+    const relayOrders = readdirSync(relayOutgoing)
+      .filter((n) => n.startsWith('sh_o_'))
+      .map((n) => join(relayOutgoing, n));
+    for (const order of relayOrders) {
+      const packet = join(relayOutgoing, basename(order).slice('sh_o_'.length));
+      const forwarded = await sanfran.try('sync_receive', '-o', 'boston_hub-host', '-d', packet, '-a', order, '-s', '-default');
+      expect(forwarded.status, forwarded.stderr).toBe(0);
+      expect(forwarded.stderr).toMatch(/^Forwarded .* to bangalore-host via bangalore-host\.$/m);
+    }
+    // Run again (a second handler for the same delivery): the order is gone, and it says so.
+    const again = await sanfran.try('sync_receive', '-o', 'boston_hub-host', '-a', relayOrders[0]!);
+    expect(again).toMatchObject({ status: 0 });
+    expect(again.stderr).toMatch(/^msite: warning: shipping order not found \(perhaps previously sent\?\): /m);
     await until('bangalore holds every packet', () => packetsIn(incoming(bangalore)).length === shipped.packets.length);
     // The relay removes its copy once bangalore has confirmed it.
     await until('the relay has let go of what it held', () => packetsIn(relayOutgoing).length === 0);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SiteHome } from '../../src/site/siteHome.js';
@@ -75,6 +75,26 @@ describe('msite sync_receive', () => {
     expect((await bangalore.try('sync_receive', '-quiet', '1')).status).toBe(0);
     expect(await typeNames(bangalore, 'lbtype')).toEqual(await typeNames(boston, 'lbtype'));
     expect(packetsIn(incoming(bangalore))).toEqual([]);
+  });
+
+  it('logs each run into -logdir, keeping the log only when a packet failed or -trace asks', async () => {
+    const { bangalore, packets } = await twoSites(1);
+    const logs = join(bangalore.home, '..', 'receive-logs');
+    const logsIn = (): string[] => (existsSync(logs) ? readdirSync(logs) : []);
+    expect((await bangalore.try('sync_receive', '-quiet', '1', '-logdir', logs)).status).toBe(0);
+    expect(logsIn()).toEqual([]);
+
+    expect((await bangalore.try('sync_receive', '-trace', '-logdir', logs)).status).toBe(0);
+    expect(logsIn()).toEqual([expect.stringMatching(/^sync_receive\.\d{8}\.\d{6}\.\d{3}\.\d+\.log$/)]);
+    rmSync(logs, { recursive: true });
+
+    const bad = join(incoming(bangalore), basename(packets[0]!).replace(/_(\d+)$/, '_9$1'));
+    writeFileSync(bad, 'not a packet');
+    const failed = await bangalore.try('sync_receive', '-quiet', '1', '-logdir', logs);
+    expect(failed.status).not.toBe(0);
+    const [log] = logsIn();
+    expect(log).toBeDefined();
+    expect(readFileSync(join(logs, log!), 'utf8')).toContain(`error: ${bad}:`);
   });
 
   it('waits for every fragment of a packet before importing any of them', async () => {

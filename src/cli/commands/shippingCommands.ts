@@ -5,7 +5,7 @@ import type { OrderInBay } from '../../shipping/orderFiles.js';
 import { shipPacket, writeOrderFor, type OrderOptions } from '../../shipping/shipPackets.js';
 import { ShippingFailedError } from '../../shipping/shippingFailedError.js';
 import type { ShippingRunResult } from '../../shipping/shippingServer.js';
-import { shipFromSite } from '../../site/shipFromSite.js';
+import { shipFromHome } from '../../site/shipFromSite.js';
 import { emit, inputPath, jsonOption, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
 
 /** The order options `--sclass`, `--pexpire` and `--notify` give, for a site home. */
@@ -31,16 +31,10 @@ export async function shippingPass(
   io: Io,
   orders: readonly string[] | undefined,
 ): Promise<ShippingRunResult> {
-  const home = siteHome(io, opts);
-  let result: ShippingRunResult;
-  try {
-    result = await shipFromSite(home, home.database(), orders, {
-      ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
-      ...(opts.verbose ? { verbose: (line: string) => io.err(`${line}\n`) } : {}),
-    });
-  } finally {
-    home.close();
-  }
+  const result = await shipFromHome(siteHome(io, opts), orders, {
+    ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
+    ...(opts.verbose ? { verbose: (line: string) => io.err(`${line}\n`) } : {}),
+  });
   for (const f of result.failures) io.err(`msite: shipping_server: ${f}\n`);
   return result;
 }

@@ -2,18 +2,18 @@ import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { childProcessSpawner } from '../../core/spawner.js';
 import { PacketsNotAppliedError } from '../../replication/packetsNotAppliedError.js';
-import type { PacketOutcome } from '../../replication/importPackets.js';
 import { siteNotifier } from '../../shipping/notifier.js';
+import { ShippingFailedError } from '../../shipping/shippingFailedError.js';
 import { ExportsFailedError } from '../../site/exportsFailedError.js';
 import {
   parseExportScript,
   parseReplicaList,
-  shippingPass,
   syncExportList,
   type ExportSelection,
   type ExportSettings,
   type SyncExportResult,
 } from '../../site/syncExportList.js';
+import { shipFromHome } from '../../site/shipFromSite.js';
 import { syncReceive } from '../../site/syncReceive.js';
 import { emit, inputPath, jsonOption, readInputFile, siteCommand, siteHome, type Io } from '../context.js';
 import { integerArg, sizeArg } from '../numberArgs.js';
@@ -30,19 +30,6 @@ function reporter(io: Io, quiet: number | undefined): (line: string, level: 'inf
     if (q >= 2 || (q >= 1 && level === 'info')) return;
     io.err(level === 'info' ? `${line}\n` : `msite: ${level}: ${line}\n`);
   };
-}
-
-function receiptLine(tag: string, o: PacketOutcome): string {
-  switch (o.result) {
-    case 'applied':
-      return `Applied ${o.path} to VOB ${tag} (${o.applied} ops applied, ${o.skipped} already here).`;
-    case 'already-applied':
-      return `${o.path} was already applied to VOB ${tag}; removed.`;
-    case 'deferred':
-      return `${o.path} waits for changes not yet received by VOB ${tag}: ${o.reason ?? ''}; left for a later run.`;
-    default:
-      return `${o.path} was not applied to VOB ${tag}: ${o.reason ?? o.result}.`;
-  }
 }
 
 /** `sync_export_list` and `sync_receive`: MultiSite's synchronization scripts, as the scheduler and receipt handlers run them. */
@@ -83,7 +70,7 @@ export function registerSyncCommands(program: Command, io: Io): void {
       if (opts.poll) {
         if (opts.all || opts.replicas !== undefined || script !== undefined)
           throw new UsageError('-poll takes no replicas: it only runs the shipping server');
-        const result = await shippingPass(home, undefined, opts.sclass);
+        const result = await shipFromHome(home, undefined, opts.sclass !== undefined ? { sclass: opts.sclass } : {});
         for (const a of result.attempts)
           if (a.result === 'delivered') report(`Delivered ${a.order} to ${a.destinations.join(', ')} via ${a.hop}.`, 'info');
         for (const f of result.failures) report(`shipping_server: ${f}`, 'error');
@@ -138,41 +125,36 @@ export function registerSyncCommands(program: Command, io: Io): void {
     .option('-s, --sclass <class>', 'only the incoming bays of this storage class')
     .option('--vob <pattern>', 'only VOBs whose tag matches (* and ? wildcards) or whose storage is this path')
     .option('-o, --origin <host>', 'the host the packet came from (as a receipt handler is told; for the log)')
-    .option('-a, --actual <order>', "the packet's shipping order (as a receipt handler is told); removed with the packet once applied")
+    .option(
+      '-a, --actual <order>',
+      "the packet's shipping order (as a receipt handler is told): one in an outgoing bay is sent on; one in an incoming bay leaves with its packet",
+    )
     .option(
       '--lockwait <minutes>',
       `minutes to wait while another process imports into the same VOB (default ${DEFAULT_LOCKWAIT_MINUTES})`,
       integerArg('--lockwait', { min: 0, of: 'minutes' }),
     )
-    .option(
-      '--logdir <dir>',
-      "accepted for compatibility: sync_receive reports on stderr (a receipt handler's goes to log/receipt_handler_log)",
-    )
+    .option('--logdir <dir>', 'where the run log goes (default log/sync_logs in the site home)')
     .option('--workdir <dir>', 'accepted for compatibility: packets are imported where they are')
-    .option('--trace', 'accepted for compatibility: say every packet (as -quiet 0)')
+    .option('--trace', 'say every packet (as -quiet 0) and keep the run log even when every packet went in')
     .option('--quiet <level>', '0: say everything (default); 1: errors and warnings only; 2: nothing', quietArg)
     .addOption(jsonOption())
     .action(async (_o, c) => {
       const opts = c.optsWithGlobals();
       const home = siteHome(io, opts);
-      const report = reporter(io, opts.trace ? 0 : opts.quiet);
-      if (opts.origin !== undefined) report(`packet from ${opts.origin}${opts.data ? `: ${opts.data.join(', ')}` : ''}`, 'info');
       const notifier = siteNotifier(home.dir, childProcessSpawner);
       const result = await syncReceive(home, {
         lockWaitMs: (opts.lockwait ?? DEFAULT_LOCKWAIT_MINUTES) * 60_000,
-        warn: (m) => report(m, 'warning'),
+        report: reporter(io, opts.trace ? 0 : opts.quiet),
         notify: (n) => notifier.send(n),
         ...(opts.data ? { data: opts.data.map((d) => inputPath(io, d)) } : {}),
         ...(opts.sclass !== undefined ? { sclass: opts.sclass } : {}),
         ...(opts.vob !== undefined ? { vob: opts.vob } : {}),
+        ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+        ...(opts.actual !== undefined ? { actualOrder: inputPath(io, opts.actual) } : {}),
+        ...(opts.logdir !== undefined ? { logDir: inputPath(io, opts.logdir) } : {}),
+        ...(opts.trace ? { trace: true } : {}),
       });
-      for (const v of result.vobs) for (const o of v.outcomes) report(receiptLine(v.tag, o), o.result === 'refused' ? 'error' : 'info');
-      for (const p of result.waitingForFragments) report(`${p} waits for the other fragments of its packet`, 'info');
-      for (const p of result.creationPackets)
-        report(`${p} is a replica-creation packet: import it with msite mkreplica --import`, 'warning');
-      for (const p of result.unclaimed) report(`${p} is for no VOB registered here; left in place`, 'warning');
-      for (const f of result.failures)
-        if (!result.vobs.some((v) => v.outcomes.some((o) => o.path === f.path))) report(`${f.path}: ${f.reason}`, 'error');
       emit(
         io,
         opts,
@@ -185,6 +167,7 @@ export function registerSyncCommands(program: Command, io: Io): void {
         },
         () => '',
       );
+      if (result.forwarded && result.forwarded.failures.length > 0) throw new ShippingFailedError(result.forwarded.failures);
       if (result.failures.length > 0) {
         const total = result.vobs.reduce((n, v) => n + v.outcomes.length, 0);
         throw new PacketsNotAppliedError(
