@@ -2,7 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
-import { SiteDaemon } from '../../src/site/siteDaemon.js';
+import { SiteDaemon, type SiteDaemonOptions } from '../../src/site/siteDaemon.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { family, type Site } from './sites.js';
 
@@ -29,14 +29,16 @@ afterAll(async () => {
 
 /**
  * Starts the site's daemon in this process on loopback (`port` 0: any free one), logging to
- * `<home>/log/msite-serve.log`; stopped when the test file ends, or by `stopDaemon`.
+ * `<home>/log/msite-serve.log`; stopped when the test file ends, or by `stopDaemon`. `more` adds
+ * options (a fake clock for its scheduler, say).
  */
-export async function startDaemon(s: Site, port = 0): Promise<SiteDaemon> {
+export async function startDaemon(s: Site, port = 0, more: Partial<SiteDaemonOptions> = {}): Promise<SiteDaemon> {
   const d = await SiteDaemon.start({
     home: SiteHome.locate(s.home, {}, s.home),
     port,
     adminPort: 0,
     logger: createLogger({ level: 'info', destination: join(s.home, 'log', 'msite-serve.log') }),
+    ...more,
   });
   running.push(d);
   return d;
