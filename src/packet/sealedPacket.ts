@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Decrypter, Encrypter } from 'age-encryption';
 import { fsyncDir } from '../core/atomicFile.js';
 import { InvalidInputError, writingTo } from '../core/errors.js';
 import { PacketError } from './packetError.js';
@@ -17,6 +16,14 @@ import { PacketError } from './packetError.js';
  */
 
 /** The first line of every age file, binary (not armored). */
+/**
+ * age-encryption takes ~100 ms to load; most commands (and every receipt handler for a packet that
+ * came directly) never seal or open one, so it is loaded when first needed.
+ */
+function loadAge(): Promise<typeof import('age-encryption')> {
+  return import('age-encryption');
+}
+
 export const AGE_HEADER = 'age-encryption.org/v1';
 const HEADER_BYTES = Buffer.from(`${AGE_HEADER}\n`);
 
@@ -88,6 +95,7 @@ export async function sealPacket(from: string, to: string, recipients: readonly 
     throw new InvalidInputError(`"${bad}" is not an age recipient (age1…)`, {
       hint: "give the recipient the site's msite site show prints",
     });
+  const { Encrypter } = await loadAge();
   const e = new Encrypter();
   for (const r of recipients) e.addRecipient(r);
   await streamTo(from, to, (input) => e.encrypt(input), 0o644);
@@ -101,6 +109,7 @@ export async function sealPacket(from: string, to: string, recipients: readonly 
  * when it was changed or cut short (nothing is written either way).
  */
 export async function openSealedPacket(from: string, to: string, identities: readonly string[]): Promise<void> {
+  const { Decrypter } = await loadAge();
   const d = new Decrypter();
   for (const i of identities) d.addIdentity(i);
   try {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StorageError } from '../core/errors.js';
 
@@ -52,6 +51,8 @@ export function loadSiteAgeIdentity(homeDir: string): SiteAgeIdentity | undefine
 export async function ensureSiteAgeIdentity(homeDir: string): Promise<SiteAgeIdentity> {
   const existing = loadSiteAgeIdentity(homeDir);
   if (existing) return existing;
+  // Loaded when a key is made (site init), not by every command that reads one: ~100 ms.
+  const { generateX25519Identity, identityToRecipient } = await import('age-encryption');
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
   const file = join(homeDir, SITE_AGE_KEY_FILE);

@@ -2,8 +2,6 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, X509
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @peculiar/x509 registers its algorithms with tsyringe, which needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StorageError } from '../core/errors.js';
 import { peerKeyText } from './peerKey.js';
@@ -24,7 +22,6 @@ export interface SiteIdentity {
 }
 
 const ED25519 = { name: 'Ed25519' } as const;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 /** The site's identity in `homeDir`; undefined when it has none yet (`msite site init` makes one). */
 export function loadSiteIdentity(homeDir: string): SiteIdentity | undefined {
@@ -101,6 +98,11 @@ export async function ensureSiteIdentity(homeDir: string, host: string): Promise
 }
 
 async function selfSignedCertificate(privatePem: string, host: string): Promise<string> {
+  // Loaded here, not with the module: @peculiar/x509 and the reflect-metadata it needs take ~130 ms to
+  // load, and only `site init` (or a changed host) makes a certificate; every other command reads one.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const privateKey = createPrivateKey(privatePem);
   const subtle = webcrypto.subtle;
   const keys = {

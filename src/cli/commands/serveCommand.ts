@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { SiteDaemon } from '../../site/siteDaemon.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT } from '../../site/siteSettings.js';
 import { siteCommand, siteHome, type Io } from '../context.js';
 import { integerArg } from '../numberArgs.js';
@@ -24,6 +23,8 @@ export function registerServeCommand(program: Command, io: Io): void {
     )
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
+      // The daemon's modules (fastify, the tus server) take ~350 ms to load: only `serve` loads them.
+      const { SiteDaemon } = await import('../../site/siteDaemon.js');
       const daemon = await SiteDaemon.start({
         home: siteHome(io, opts),
         ...(io.env.MSITE_LOG_LEVEL !== undefined ? { logLevel: io.env.MSITE_LOG_LEVEL } : {}),
