@@ -7,6 +7,7 @@ import type { SiteDatabase } from './siteDatabase.js';
 import type { SiteHome } from './siteHome.js';
 import { gatherSiteMetrics } from './siteMetrics.js';
 import { siteMetricsRegistry } from './siteMetricsRegistry.js';
+import { SyncRecordTotals } from './syncRecordTotals.js';
 
 /** What the /metrics route reads. */
 export interface MetricsContext {
@@ -23,9 +24,10 @@ export interface MetricsContext {
  * is recorded, whichever process did the work.
  */
 export function registerMetricsRoute(app: FastifyInstance, c: MetricsContext): void {
+  const totals = new SyncRecordTotals();
   app.get('/metrics', async (_req, reply) => {
     const started = performance.now();
-    const registry = siteMetricsRegistry(gatherSiteMetrics(c.home, c.site.db, c.store.getJobs(), c.clock.now()));
+    const registry = siteMetricsRegistry(gatherSiteMetrics(c.home, c.site.db, c.store.getJobs(), c.clock.now(), totals));
     const text = await registry.metrics();
     c.logger.debug({ ms: Math.round(performance.now() - started) }, 'metrics scraped');
     void reply.type(registry.contentType);

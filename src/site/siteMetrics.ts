@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import { lsepoch } from '../replication/epochCommands.js';
 import { expandPacketPaths } from '../replication/importPackets.js';
@@ -9,12 +9,7 @@ import { classReturnBay, classStorageBays, INCOMING, OUTGOING } from '../shippin
 import { replicaName } from '../vob/queries.js';
 import { Vob } from '../vob/vob.js';
 import type { SiteHome } from './siteHome.js';
-
-/**
- * Upper bounds (seconds) of the import and export duration histograms: from a status packet
- * (milliseconds) to a replica's first big update (minutes).
- */
-export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+import { SyncRecordTotals, type SyncTotal } from './syncRecordTotals.js';
 
 /** The recorded durations of one kind of sync with one sibling, as a histogram. */
 export interface RecordedDurations {
@@ -82,28 +77,11 @@ export interface SiteMetrics {
   shippingConfUp: boolean;
 }
 
-interface SyncRow {
-  kind: string;
-  replica: string;
-  last: number;
-  n: number;
-  total: number;
-  [bucket: `b${number}`]: number;
+function durations(t: SyncTotal): RecordedDurations {
+  return { count: t.count, sumSeconds: t.sumMs / 1000, buckets: t.buckets };
 }
 
-/**
- * One pass over sync_record per VOB: the last time and the durations by kind and sibling. The
- * buckets are counted by SQLite, so a scrape reads numbers, not rows.
- */
-const SYNC_QUERY = `SELECT kind, replica, max(at) AS last, count(duration_ms) AS n, coalesce(sum(duration_ms), 0) AS total, ${DURATION_BUCKETS.map(
-  (b, i) => `coalesce(sum(duration_ms <= ${b * 1000}), 0) AS b${i}`,
-).join(', ')} FROM sync_record GROUP BY kind, replica`;
-
-function durations(row: SyncRow): RecordedDurations {
-  return { count: row.n, sumSeconds: row.total / 1000, buckets: DURATION_BUCKETS.map((_, i) => row[`b${i}`] ?? 0) };
-}
-
-function vobMetrics(tag: string, path: string): VobMetrics {
+function vobMetrics(tag: string, path: string, totals: SyncRecordTotals): VobMetrics {
   let vob: Vob;
   try {
     vob = Vob.open(path, { readonly: true });
@@ -121,16 +99,16 @@ function vobMetrics(tag: string, path: string): VobMetrics {
       const opsBehind = Object.entries(own).reduce((n, [origin, id]) => n + Math.max(0, id - (row[origin] ?? 0)), 0);
       siblings.set(name, { name, opsBehind });
     }
-    for (const r of vob.q(SYNC_QUERY).all() as SyncRow[]) {
-      const name = replicaName(vob, r.replica);
+    for (const t of totals.read(vob)) {
+      const name = replicaName(vob, t.replica);
       const s = siblings.get(name) ?? { name, opsBehind: 0 };
       siblings.set(name, s);
-      if (r.kind === 'export') {
-        s.lastExportAt = r.last;
-        if (r.n > 0) s.exports = durations(r);
-      } else if (r.kind === 'import') {
-        s.lastImportAt = r.last;
-        if (r.n > 0) s.imports = durations(r);
+      if (t.kind === 'export') {
+        s.lastExportAt = t.last;
+        if (t.count > 0) s.exports = durations(t);
+      } else if (t.kind === 'import') {
+        s.lastImportAt = t.last;
+        if (t.count > 0) s.imports = durations(t);
       }
     }
     const conflicts = vob.q('SELECT count(*) FROM conflict').pluck().get() as number;
@@ -221,10 +199,19 @@ function jobRuns(db: Database, defined: readonly { id?: number; name: string }[]
 /**
  * Reads what /metrics shows from where it is recorded: each registered VOB (opened read-only; one
  * that cannot be opened is `up: false` and does not stop the rest), the bays and order files, and
- * site.db's delivery attempts and job runs. `db` is the site's open database; `jobs` the jobs defined.
+ * site.db's delivery attempts and job runs. `db` is the site's open database; `jobs` the jobs defined;
+ * `totals` what earlier scrapes read of the VOBs' sync records (default none: every record is read).
  */
-export function gatherSiteMetrics(home: SiteHome, db: Database, jobs: readonly { id?: number; name: string }[], now: number): SiteMetrics {
-  const vobs = home.registry().map((r) => vobMetrics(r.tag, r.path));
+export function gatherSiteMetrics(
+  home: SiteHome,
+  db: Database,
+  jobs: readonly { id?: number; name: string }[],
+  now: number,
+  totals: SyncRecordTotals = new SyncRecordTotals(),
+): SiteMetrics {
+  const registered = home.registry();
+  totals.keepOnly(new Set(registered.map((r) => resolve(r.path))));
+  const vobs = registered.map((r) => vobMetrics(r.tag, r.path, totals));
   const { orders, confUp } = orderCounts(home.dir, now);
   return {
     at: now,

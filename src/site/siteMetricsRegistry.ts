@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RecordedHistogram } from './recordedHistogram.js';
-import { DURATION_BUCKETS, type SiteMetrics } from './siteMetrics.js';
+import type { SiteMetrics } from './siteMetrics.js';
+import { DURATION_BUCKETS } from './syncRecordTotals.js';
 
 /**
  * A prom-client registry (its own, never the global one) holding `m`, every name prefixed `msite_`.

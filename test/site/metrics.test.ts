@@ -2,6 +2,10 @@ import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SiteDaemon } from '../../src/site/siteDaemon.js';
+import { SiteDatabase } from '../../src/site/siteDatabase.js';
+import { SiteHome } from '../../src/site/siteHome.js';
+import { gatherSiteMetrics } from '../../src/site/siteMetrics.js';
+import { siteMetricsRegistry } from '../../src/site/siteMetricsRegistry.js';
 import { tempDir } from '../helpers/cli.js';
 import { peerUrl, startDaemon, until } from '../helpers/loopbackSites.js';
 import { parsePrometheusText, sampleValue, type MetricFamily } from '../helpers/promText.js';
@@ -129,6 +133,17 @@ describe('GET /metrics', () => {
     expect(delta('msite_import_duration_seconds_count', { vob: VOB, sibling: 'sanfran_hub' })).toBe(0);
     expect(count(after, 'msite_import_duration_seconds_sum', { vob: VOB, sibling: 'bangalore' })).toBeGreaterThan(0);
     expect(sampleValue(after, 'msite_last_import_age_seconds', { vob: VOB, sibling: 'bangalore' })).toBeLessThan(120);
+
+    // The daemon read only the records newer than its last scrape; all of them read afresh agree.
+    const site = SiteDatabase.open(boston.home);
+    try {
+      const fresh = gatherSiteMetrics(SiteHome.locate(boston.home, {}, boston.home), site.db, [], Date.now());
+      const all = parsePrometheusText(await siteMetricsRegistry(fresh).metrics());
+      for (const name of ['msite_export_duration_seconds', 'msite_import_duration_seconds'])
+        expect(all.get(name)!.samples).toEqual(after.get(name)!.samples);
+    } finally {
+      site.close();
+    }
 
     // Deliveries: bangalore's packet, byte for byte; sanfran's failed and its order waits.
     expect(delta('msite_deliveries_total', { host: 'bangalore-host' })).toBe(1);
