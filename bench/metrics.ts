@@ -1,10 +1,10 @@
 /**
  * The /metrics part of `npm run bench` (`node dist/bench/run.js --only metrics [--vobs 20]`): a site
- * home with --vobs VOBs, each with two siblings and a year of history as /metrics reads it (5,000
- * export and import records with their durations, 500 automatic renames), 1,000 packets waiting in
- * its incoming bay, 10,000 delivery attempts and 10,000 job runs in site.db; then `msite serve` in a
- * child process, and GET /metrics timed over loopback: the first scrape (which reads every record),
- * then 20 more (which read only records added since: median and worst).
+ * home with --vobs VOBs, each with two siblings, 5,000 export and import records with their durations
+ * and 500 automatic renames; 1,000 packets waiting in its incoming bay; 10,000 delivery attempts and
+ * 10,000 job runs in site.db. Then `msite serve` in a child process, and GET /metrics timed over
+ * loopback: the first scrape (which reads every record), then 20 more (which read only the records
+ * added since: median and worst).
  *
  * The records are written straight into the tables (made by real exports they would take hours); the
  * VOBs, replicas, bays, daemon and scrapes are the real ones.

@@ -17,7 +17,7 @@
  * boston to bangalore through a relay, daemons and receipt handler running; median and 95th percentile
  * latency). It is not part of `all`: 50 changes take about three minutes here.
  * `metrics` runs only the /metrics part (bench/metrics.ts: GET /metrics of a site with --vobs VOBs
- * and a year of records); not part of `all`.
+ * and 5,000 sync records each); not part of `all`.
  * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */

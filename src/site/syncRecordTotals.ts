@@ -42,9 +42,9 @@ interface Held {
 
 /**
  * The sync_record totals of each VOB, kept between scrapes by the daemon: records are only ever
- * appended (seq grows), so each scrape reads only those newer than the last it saw. A site syncing
- * every minute with three siblings adds half a million records a year per VOB; a scrape that read
- * them all would grow with them.
+ * appended (seq grows), so each scrape reads only those newer than the last it saw. A VOB exporting
+ * to three siblings every minute adds one and a half million records a year; a scrape that read
+ * them all would grow with them (the first scrape after a start still does).
  *
  * The totals start again from the first record when the VOB's replica or incarnation changes or its
  * newest seq falls (a backup restored): what the counters then show is a reset, as Prometheus reads it.
