@@ -1,11 +1,13 @@
 import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
 import type { SiteDaemon } from '../../src/site/siteDaemon.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { gatherSiteMetrics } from '../../src/site/siteMetrics.js';
 import { siteMetricsRegistry } from '../../src/site/siteMetricsRegistry.js';
+import { shipFromSite } from '../../src/site/shipFromSite.js';
 import { tempDir } from '../helpers/cli.js';
 import { peerUrl, startDaemon, until } from '../helpers/loopbackSites.js';
 import { parsePrometheusText, sampleValue, type MetricFamily } from '../helpers/promText.js';
@@ -14,8 +16,9 @@ import { family, type Site } from '../helpers/sites.js';
 /**
  * /metrics at boston_hub after a real exchange: boston exports to bangalore (delivered to its daemon)
  * and sanfran_hub (whose PEER URL answers nothing: a failed delivery), bangalore's clashing label
- * type arrives at boston through boston's daemon and is renamed on import, and two jobs run, one
- * failing. Every figure is checked against what the commands said they did.
+ * type arrives at boston through boston's daemon and is renamed on import, two jobs run, one
+ * failing, and sanfran's order, once expired, is returned. Every figure is checked against what the
+ * commands said they did.
  */
 
 const VOB = '/vobs/dev';
@@ -162,6 +165,20 @@ describe('GET /metrics', () => {
     expect(sampleValue(after, 'msite_job_failures_total', { job_id: '60', job: 'Fine' })).toBe(0);
     expect(sampleValue(after, 'msite_job_runs_total', { job_id: '61', job: 'Broken' })).toBe(1);
     expect(sampleValue(after, 'msite_job_failures_total', { job_id: '61', job: 'Broken' })).toBe(1);
+
+    // Fifteen days on, sanfran's order has expired; the shipping server then returns it to the return bay.
+    const later = Date.now() + 15 * 24 * 60 * 60 * 1000;
+    const home = SiteHome.locate(boston.home, {}, boston.home);
+    const db = SiteDatabase.open(boston.home);
+    try {
+      expect(gatherSiteMetrics(home, db.db, [], later).orders).toEqual({ pending: 0, expired: 1, returning: 0, returned: 0 });
+      expect((await shipFromSite(home, db, undefined, { clock: new ManualClock(later) })).returned.length).toBe(1);
+    } finally {
+      db.close();
+    }
+    const returned = await scrape(bos);
+    expect(sampleValue(returned, 'msite_orders', { state: 'returned' })).toBe(1);
+    expect(sampleValue(returned, 'msite_orders', { state: 'pending' })).toBe(0);
 
     // A VOB that cannot be opened is shown down; the scrape still answers. /metrics is read-only.
     await boston.run('mkvob', '--tag', '/vobs/broken', '--replica', 'boston_hub', join(root, 'broken.vob'));
