@@ -6,8 +6,8 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync] [--repeat 3] [--keep]
- *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics] [--repeat 3] [--keep]
+ *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50] [--vobs 20]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
  * `replication` loads both sides (no durable run, no table sizes) and compares replication only.
@@ -16,6 +16,8 @@
  * `sync` runs only the automated synchronization part (bench/sync.ts: --changes N checkins, each from
  * boston to bangalore through a relay, daemons and receipt handler running; median and 95th percentile
  * latency). It is not part of `all`: 50 changes take about three minutes here.
+ * `metrics` runs only the /metrics part (bench/metrics.ts: GET /metrics of a site with --vobs VOBs
+ * and 5,000 sync records each); not part of `all`.
  * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */
@@ -31,6 +33,7 @@ import { bundleCreate, cloneFromBundle } from './gitBundle.js';
 import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImport.js';
 import { settleDisk } from './settle.js';
 import { benchShipping, printShippingTable } from './shipping.js';
+import { benchMetrics, printMetricsTable } from './metrics.js';
 import { benchSync, printSyncTable } from './sync.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
@@ -60,8 +63,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync', 'metrics'];
 
 interface Options {
   versions: number;
@@ -77,6 +80,7 @@ interface Options {
   profile: string | undefined;
   chunkMib: number | undefined;
   changes: number;
+  vobs: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -96,6 +100,7 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'string' },
       'chunk-mib': { type: 'string' },
       changes: { type: 'string', default: '50' },
+      vobs: { type: 'string', default: '20' },
     },
     strict: true,
   });
@@ -120,14 +125,15 @@ function parseOptions(argv: string[]): Options {
     profile: values.profile,
     chunkMib: values['chunk-mib'] === undefined ? undefined : int('chunk-mib', values['chunk-mib'], 1),
     changes: int('changes', values.changes, 1),
+    vobs: int('vobs', values.vobs, 1),
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
   return o;
 }
 
-const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping' && o.only !== 'sync';
-const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping' && o.only !== 'sync';
+const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping' && o.only !== 'sync' && o.only !== 'metrics';
+const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping' && o.only !== 'sync' && o.only !== 'metrics';
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
 /** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
 const showsLoad = (o: Options): boolean => o.only !== 'replication';
@@ -459,7 +465,9 @@ async function main(): Promise<void> {
       ? `shipping a ${fmtInt(o.packetMib)} MiB packet`
       : o.only === 'sync'
         ? `${fmtInt(o.changes)} checkins synchronized through a relay`
-        : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+        : o.only === 'metrics'
+          ? `GET /metrics of a site with ${fmtInt(o.vobs)} VOBs`
+          : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -476,6 +484,7 @@ async function main(): Promise<void> {
       );
     }
     if (o.only === 'sync') printSyncTable(await benchSync({ changes: o.changes, tmp }));
+    if (o.only === 'metrics') printMetricsTable(await benchMetrics({ vobs: o.vobs, tmp }));
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

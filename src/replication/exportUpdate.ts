@@ -70,6 +70,7 @@ interface Fragment {
  * the estimates move, so a crash between the two only means a resend.
  */
 export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
+  const started = performance.now();
   const warnings: string[] = [];
   const targets = resolveTargets(vob, selectors, warnings);
   // An export killed midway leaves its temp file; clear those here, or they would pile up for ever.
@@ -204,14 +205,16 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
   }
   progress({ step: 'writing packets', done: limit, total: limit, unit: 'packets' });
 
+  // One export to several siblings is one duration, recorded with each sibling's record.
+  const durationMs = performance.now() - started;
   vob.transaction(() => {
     vob.setMeta('packet_seq', String(seq));
     for (const t of targets) {
       vob.deleteMeta(`ack_restore:${t.oid}`);
       vob.deleteMeta(`status_due:${t.oid}`);
       vob
-        .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, ?, ?)")
-        .run(t.oid, now, JSON.stringify(reached), JSON.stringify(requires), written.join(' '));
+        .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet, duration_ms) VALUES ('export', ?, ?, ?, ?, ?, ?)")
+        .run(t.oid, now, JSON.stringify(reached), JSON.stringify(requires), written.join(' '), durationMs);
       raiseEstimate(vob, t.oid, reached);
     }
   });

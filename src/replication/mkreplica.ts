@@ -48,6 +48,7 @@ function poolFiles(vob: Vob): { sha: string; bytes: Uint8Array }[] {
  */
 export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], options: { out: string; comment?: string }): string[] {
   if (specs.length === 0) throw new InvalidInputError('name at least one HOST:REPLICA');
+  const started = performance.now();
   const toDir = existsSync(options.out) && statSync(options.out).isDirectory();
   removeStaleTempFiles(toDir ? options.out : dirname(options.out));
   if (!toDir && specs.length > 1) throw new InvalidInputError('several replicas need --out DIR: each gets its own creation packet');
@@ -97,12 +98,13 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
     );
     paths.push(path);
   }
+  const durationMs = performance.now() - started;
   vob.transaction(() => {
     vob.setMeta('packet_seq', String(seq));
     for (const c of created) {
       vob
-        .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet) VALUES ('export', ?, ?, ?, '{}', ?)")
-        .run(c.replica, now, JSON.stringify(actual), paths.join(' '));
+        .q("INSERT INTO sync_record (kind, replica, at, row, requires, packet, duration_ms) VALUES ('export', ?, ?, ?, '{}', ?, ?)")
+        .run(c.replica, now, JSON.stringify(actual), paths.join(' '), durationMs);
       raiseEstimate(vob, c.replica, actual);
       // What the new replica will have, as a fact that travels to the siblings: they need not resend it.
       vob.q('INSERT OR REPLACE INTO fact (replica, row, at) VALUES (?, ?, ?)').run(c.replica, JSON.stringify(actual), now);

@@ -10,7 +10,10 @@ export interface AttemptRecord {
   hop: string;
   at: number;
   outcome: 'delivered' | 'failed';
+  /** Bytes written on the wire (headers included; a resumed upload only its remainder). */
   bytes: number;
+  /** The size of the packet the attempt carried (the order's `size`); 0 when not recorded. */
+  packetBytes: number;
   seconds: number;
   errorCode?: string;
   errorMessage?: string;
@@ -70,10 +73,10 @@ export class OrderLedger {
   record(a: AttemptRecord): void {
     this.db
       .prepare(
-        `INSERT INTO order_attempt (order_name, destination, attempted_at, outcome, error_code, error_message, hop, bytes, seconds)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO order_attempt (order_name, destination, attempted_at, outcome, error_code, error_message, hop, bytes, packet_bytes, seconds)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.order, a.destination, a.at, a.outcome, a.errorCode ?? null, a.errorMessage ?? null, a.hop, a.bytes, a.seconds);
+      .run(a.order, a.destination, a.at, a.outcome, a.errorCode ?? null, a.errorMessage ?? null, a.hop, a.bytes, a.packetBytes, a.seconds);
   }
 
   /** Every attempt recorded for an order (by its file name), oldest first. */
@@ -87,6 +90,7 @@ export class OrderLedger {
       error_message: string | null;
       hop: string | null;
       bytes: number | null;
+      packet_bytes: number | null;
       seconds: number | null;
     }[];
     return rows.map((r) => ({
@@ -96,6 +100,7 @@ export class OrderLedger {
       at: r.attempted_at,
       outcome: r.outcome,
       bytes: r.bytes ?? 0,
+      packetBytes: r.packet_bytes ?? 0,
       seconds: r.seconds ?? 0,
       ...(r.error_code !== null ? { errorCode: r.error_code } : {}),
       ...(r.error_message !== null ? { errorMessage: r.error_message } : {}),

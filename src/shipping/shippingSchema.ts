@@ -18,3 +18,13 @@ export const SHIPPING_SCHEMA_V3 = `
   ALTER TABLE order_attempt ADD COLUMN bytes INTEGER;
   ALTER TABLE order_attempt ADD COLUMN seconds REAL;
 `;
+
+/**
+ * Version 5: `order_attempt.packet_bytes`, the size of the packet an attempt carried (the order's
+ * `size`: the sealed file's for a sealed packet). `bytes` counts what went on the wire, request
+ * headers and a resumed upload's remainder only included, so it cannot say how much data was
+ * delivered; /metrics sums this column for the delivered attempts. Rows written before keep NULL.
+ */
+export const SHIPPING_SCHEMA_V5 = `
+  ALTER TABLE order_attempt ADD COLUMN packet_bytes INTEGER;
+`;

@@ -334,6 +334,7 @@ async function attemptDelivery(
       at,
       outcome: attempt.result,
       bytes: attempt.bytes,
+      packetBytes: order.size,
       seconds: attempt.seconds,
       ...(attempt.error !== undefined ? { errorCode: attempt.errorCode ?? 'INTERNAL', errorMessage: attempt.error } : {}),
     });

@@ -16,6 +16,7 @@ import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js
 import { registerAdminRoutes, type AdminContext } from './adminApi.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
 import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
+import { registerMetricsRoute } from './metricsRoute.js';
 import { PacketReceiver } from './packetReceiver.js';
 import { PeerDirectory } from './peerDirectory.js';
 import { registerPeerRoutes } from './peerRoutes.js';
@@ -205,6 +206,7 @@ export class SiteDaemon {
         peerPort: () => portOf(peerServer),
       };
       registerAdminRoutes(admin, () => ctx);
+      registerMetricsRoute(admin, { home, site, store, clock, logger });
       await admin.ready();
 
       let peer: FastifyInstance | undefined;

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
-import { SHIPPING_SCHEMA_V3 } from '../shipping/shippingSchema.js';
+import { SHIPPING_SCHEMA_V3, SHIPPING_SCHEMA_V5 } from '../shipping/shippingSchema.js';
 import { importLegacySiteFiles } from './legacySiteFiles.js';
 
 /**
@@ -113,6 +113,10 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
   },
   (db) => {
     db.exec(SYNC_SCHEMA_V4);
+    return false;
+  },
+  (db) => {
+    db.exec(SHIPPING_SCHEMA_V5);
     return false;
   },
 ];

@@ -223,6 +223,12 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE oplog ADD COLUMN content BLOB;
   `,
+  // 7: how long each export and import took (milliseconds, monotonic clock), for the site's
+  // /metrics histograms: both mostly run in child processes, so the record is where the daemon
+  // reads them. Rows written before keep NULL and are left out of the histograms.
+  `
+  ALTER TABLE sync_record ADD COLUMN duration_ms REAL;
+  `,
 ];
 
 /** The schema version this build writes and reads. */
