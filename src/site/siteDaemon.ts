@@ -15,6 +15,7 @@ import { certificateKeyText } from '../shipping/peerKey.js';
 import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js';
 import { registerAdminRoutes, type AdminContext } from './adminApi.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
+import { registerDashboardRoutes } from './dashboardRoutes.js';
 import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
 import { PacketReceiver } from './packetReceiver.js';
 import { PeerDirectory } from './peerDirectory.js';
@@ -205,6 +206,7 @@ export class SiteDaemon {
         peerPort: () => portOf(peerServer),
       };
       registerAdminRoutes(admin, () => ctx);
+      registerDashboardRoutes(admin, { home, store, clock, timeZone: options.timeZone });
       await admin.ready();
 
       let peer: FastifyInstance | undefined;
