@@ -6,7 +6,7 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync] [--repeat 3] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|dashboard] [--repeat 3] [--keep]
  *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
@@ -16,6 +16,8 @@
  * `sync` runs only the automated synchronization part (bench/sync.ts: --changes N checkins, each from
  * boston to bangalore through a relay, daemons and receipt handler running; median and 95th percentile
  * latency). It is not part of `all`: 50 changes take about three minutes here.
+ * `dashboard` runs only the dashboard part (bench/dashboard.ts: the admin API's answer time and the first
+ * paint in chromium, for a site of 20 VOBs with 1,000 packets in its bays and 10,000 renames); part of `all`.
  * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */
@@ -32,6 +34,7 @@ import { buildFastImportStream, git, gitEnv, runFastImport } from './gitFastImpo
 import { settleDisk } from './settle.js';
 import { benchShipping, printShippingTable } from './shipping.js';
 import { benchSync, printSyncTable } from './sync.js';
+import { benchDashboard, printDashboardTable } from './dashboard.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -60,8 +63,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'dashboard';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync', 'dashboard'];
 
 interface Options {
   versions: number;
@@ -126,9 +129,12 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping' && o.only !== 'sync';
-const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping' && o.only !== 'sync';
+/** Parts that run alone with their own --only: the history is neither generated nor loaded for them. */
+const alone = (o: Options): boolean => o.only === 'shipping' || o.only === 'sync' || o.only === 'dashboard';
+const runsOurs = (o: Options): boolean => o.only !== 'git' && !alone(o);
+const runsGit = (o: Options): boolean => o.only !== 'ours' && !alone(o);
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
+const dashboards = (o: Options): boolean => o.only === 'all' || o.only === 'dashboard';
 /** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
 const showsLoad = (o: Options): boolean => o.only !== 'replication';
 const replicates = (o: Options): boolean => o.only !== 'load';
@@ -459,7 +465,9 @@ async function main(): Promise<void> {
       ? `shipping a ${fmtInt(o.packetMib)} MiB packet`
       : o.only === 'sync'
         ? `${fmtInt(o.changes)} checkins synchronized through a relay`
-        : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+        : o.only === 'dashboard'
+          ? 'the dashboard of a site with 20 VOBs'
+          : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -476,6 +484,7 @@ async function main(): Promise<void> {
       );
     }
     if (o.only === 'sync') printSyncTable(await benchSync({ changes: o.changes, tmp }));
+    if (dashboards(o)) printDashboardTable(await benchDashboard({ tmp }));
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

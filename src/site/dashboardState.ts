@@ -10,6 +10,7 @@ import { actualRow } from '../replication/epochs.js';
 import { assessPacket, expandPacketPaths } from '../replication/importPackets.js';
 import { jobStatus } from '../schedule/jobStatus.js';
 import { ScheduleStore } from '../schedule/scheduleStore.js';
+import { hostTimeZone } from '../schedule/timeZone.js';
 import { incomingBays, siteShippingConf } from '../shipping/incomingBays.js';
 import { ordersIn, type OrderInBay } from '../shipping/orderFiles.js';
 import { readOrderFile } from '../shipping/orderFiles.js';
@@ -40,7 +41,7 @@ import { readSiteSettings } from './siteSettings.js';
  * Default caps of the long lists. A site may hold thousands of renames or packets; a page shows
  * the newest and counts the rest, which keeps the snapshot small and its reading fast.
  */
-export const DEFAULT_DASHBOARD_LIMITS: DashboardLimits = { conflicts: 50, packetsPerState: 20, orders: 50, logLines: 40 };
+export const DEFAULT_DASHBOARD_LIMITS: DashboardLimits = { conflicts: 20, packetsPerState: 10, orders: 50, logLines: 40 };
 
 /** The newest sync script logs shown. */
 const SYNC_LOGS_SHOWN = 3;
@@ -154,6 +155,9 @@ function routesOf(conf: ShippingConf, here: string | null): DashboardRoute[] {
  */
 export class DashboardReader {
   private readonly vobs = new Map<string, Vob>();
+  /** Each VOB's part of the last snapshot, with the connection's data_version it was read at. */
+  private readonly vobParts = new Map<string, { dataVersion: number; part: { actualKey: string; dashboard: DashboardVob } }>();
+  private readonly timeZone: string;
   private readonly packets = new Map<string, PacketFacts>();
   private readonly orders = new Map<string, { stamp: string; order: ShippingOrder | undefined; error: string | undefined }>();
   private store: ScheduleStore | undefined;
@@ -164,6 +168,8 @@ export class DashboardReader {
     private readonly options: DashboardOptions = {},
   ) {
     this.limits = { ...DEFAULT_DASHBOARD_LIMITS, ...options.limits };
+    // Asked once: the host's zone costs a formatter each time.
+    this.timeZone = options.timeZone ?? hostTimeZone();
   }
 
   /** The directories whose changes can change the snapshot: the home, its logs, the bays and each VOB's storage. */
@@ -226,6 +232,7 @@ export class DashboardReader {
   close(): void {
     for (const vob of this.vobs.values()) vob.close();
     this.vobs.clear();
+    this.vobParts.clear();
     this.home.close();
   }
 
@@ -251,6 +258,7 @@ export class DashboardReader {
       if (!registered.has(path)) {
         vob.close();
         this.vobs.delete(path);
+        this.vobParts.delete(path);
       }
     }
     return registrations.map((r) => {
@@ -270,10 +278,19 @@ export class DashboardReader {
       if (r.state === 'creating') return { vob: undefined, actualKey: '', dashboard: { ...empty, error: 'being created' } };
       try {
         const vob = this.vob(r.path);
-        return this.readVob(vob, r.tag, empty);
+        // data_version changes only when another connection commits: an unchanged VOB is not read again.
+        const dataVersion = vob.db.pragma('data_version', { simple: true }) as number;
+        const cached = this.vobParts.get(r.path);
+        if (cached?.dataVersion === dataVersion && cached.part.dashboard.tag === r.tag) {
+          return { vob, actualKey: cached.part.actualKey, dashboard: { ...cached.part.dashboard, packets: [] } };
+        }
+        const read = this.readVob(vob, r.tag, empty);
+        this.vobParts.set(r.path, { dataVersion, part: read });
+        return read;
       } catch (err) {
         this.vobs.get(r.path)?.close();
         this.vobs.delete(r.path);
+        this.vobParts.delete(r.path);
         return { vob: undefined, actualKey: '', dashboard: { ...empty, error: toMsiteError(err).message } };
       }
     });
@@ -536,7 +553,7 @@ export class DashboardReader {
     this.store ??= this.options.store ?? ScheduleStore.open(site.db);
     const store = this.store;
     return store.getJobs().map((j) => {
-      const s = jobStatus(store, j.id!, now, this.options.timeZone);
+      const s = jobStatus(store, j.id!, now, this.timeZone);
       const c = s.lastCompletion;
       return {
         id: s.id,
