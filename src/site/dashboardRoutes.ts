@@ -4,11 +4,11 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../core/clock.js';
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, toMsiteError } from '../core/errors.js';
 import type { ScheduleStore } from '../schedule/scheduleStore.js';
 import { DashboardReader } from './dashboardState.js';
 import type { DashboardSnapshot } from './dashboardTypes.js';
-import { refuseOtherMethods } from './httpErrors.js';
+import { errorBody, refuseOtherMethods } from './httpErrors.js';
 import type { SiteHome } from './siteHome.js';
 
 /** Quiet time after a file change before the snapshot is read again: a commit touches several files at once. */
@@ -87,9 +87,14 @@ class DashboardFeed {
   subscribe(res: ServerResponse): void {
     this.clients.add(res);
     res.on('close', () => this.unsubscribe(res));
-    const s = this.clients.size === 1 || !this.last ? this.read() : this.last;
-    this.lastKey = contentKey(s);
-    send(res, 'snapshot', s);
+    try {
+      const s = this.clients.size === 1 || !this.last ? this.read() : this.last;
+      this.lastKey = contentKey(s);
+      send(res, 'snapshot', s);
+    } catch (err) {
+      // The stream stays open: the next change or poll sends a snapshot once the site reads again.
+      send(res, 'problem', errorBody(toMsiteError(err)));
+    }
     if (this.clients.size === 1) this.start();
   }
 
@@ -133,7 +138,14 @@ class DashboardFeed {
 
   private refresh(): void {
     if (this.clients.size === 0) return;
-    const s = this.read();
+    let s: DashboardSnapshot;
+    try {
+      s = this.read();
+    } catch (err) {
+      // Called from a timer: a failure must not end the daemon. The browsers hear of it; the poll tries again.
+      for (const c of this.clients) send(c, 'problem', errorBody(toMsiteError(err)));
+      return;
+    }
     const key = contentKey(s);
     if (key !== this.lastKey) {
       this.lastKey = key;
@@ -180,7 +192,8 @@ function unavailable(reply: FastifyReply, root: string): FastifyReply {
  * - `GET /api/dashboard`: the site's snapshot (dashboardTypes.ts). Long lists are capped, with counts:
  *   `limits` says how many of each are listed.
  * - `GET /api/events`: server-sent events; a `snapshot` event at once, then one each time what the
- *   snapshot says changes (file changes seen by fs.watch, debounced, and a poll every 3 s).
+ *   snapshot says changes (file changes seen by fs.watch, debounced, and a poll every 3 s); a
+ *   `problem` event (`{"error": …}`) when the site cannot be read.
  * - `GET /` and `GET /assets/FILE`: the built front-end; 503 with a page naming `npm run build`
  *   when it is not built.
  */

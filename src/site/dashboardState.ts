@@ -7,6 +7,7 @@ import { readPacketHeader } from '../packet/packetFile.js';
 import { isSealedPacket } from '../packet/sealedPacket.js';
 import { lsepoch } from '../replication/epochCommands.js';
 import { actualRow } from '../replication/epochs.js';
+import { opsBehind } from '../replication/opsBehind.js';
 import { assessPacket, expandPacketPaths } from '../replication/importPackets.js';
 import { jobStatus } from '../schedule/jobStatus.js';
 import { ScheduleStore } from '../schedule/scheduleStore.js';
@@ -125,13 +126,6 @@ function logLine(line: string): DashboardLogLine {
   } catch {
     return { time: null, level: null, text: line };
   }
-}
-
-/** Sum over origins of what `actual` holds beyond `estimate`: lsepoch's rows, compared. */
-function lagOps(actual: Record<string, number>, estimate: Record<string, number>): number {
-  let lag = 0;
-  for (const [origin, id] of Object.entries(actual)) lag += Math.max(0, id - (estimate[origin] ?? 0));
-  return lag;
 }
 
 /** How this site reaches each host it knows (PEER lines and ROUTE destinations of every class). */
@@ -321,7 +315,7 @@ export class DashboardReader {
           replica: r.name,
           host: r.host,
           row: rows[r.name] ?? {},
-          lagOps: lagOps(actual, rows[r.name] ?? {}),
+          lagOps: opsBehind(actual, rows[r.name] ?? {}),
           lastImportAt: iso(last.get(`import:${r.oid}`)),
           lastExportAt: iso(last.get(`export:${r.oid}`)),
         }));
@@ -436,9 +430,15 @@ export class DashboardReader {
       }
       const target = facts.family !== undefined ? byFamily.get(facts.family) : undefined;
       if (target && facts.against !== target.actualKey) {
-        const a = assessPacket(target.vob, path, JSON.parse(target.actualKey) as Record<string, number>);
-        facts.state = a.state;
-        facts.reason = a.reason ?? null;
+        try {
+          const a = assessPacket(target.vob, path, JSON.parse(target.actualKey) as Record<string, number>);
+          facts.state = a.state;
+          facts.reason = a.reason ?? null;
+        } catch (err) {
+          // Taken by an import while it was read, say: shown as it is, and judged again next time.
+          facts.state = 'refused';
+          facts.reason = toMsiteError(err).message;
+        }
         facts.against = target.actualKey;
       }
       const key = target?.dashboard;

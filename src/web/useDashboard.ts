@@ -23,6 +23,10 @@ export function useDashboard(): { snapshot: DashboardSnapshot | undefined; conne
     const events = new EventSource('/api/events');
     events.addEventListener('open', () => setConnection('live'));
     events.addEventListener('error', () => setConnection('reconnecting'));
+    events.addEventListener('problem', (e) => {
+      const p = JSON.parse((e as MessageEvent<string>).data) as { error: { message: string } };
+      setError(`the site cannot be read: ${p.error.message}`);
+    });
     events.addEventListener('snapshot', (e) => {
       setSnapshot(JSON.parse((e as MessageEvent<string>).data) as DashboardSnapshot);
       setConnection('live');
