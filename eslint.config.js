@@ -21,4 +21,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
     },
   },
+  {
+    // The dashboard's front-end: browser code with JSX, type-checked by its own project.
+    files: ['src/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { project: ['./src/web/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
 );

@@ -6,7 +6,7 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics] [--repeat 3] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics|dashboard] [--repeat 3] [--keep]
  *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50] [--vobs 20]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
@@ -18,6 +18,8 @@
  * latency). It is not part of `all`: 50 changes take about three minutes here.
  * `metrics` runs only the /metrics part (bench/metrics.ts: GET /metrics of a site with --vobs VOBs
  * and 5,000 sync records each); not part of `all`.
+ * `dashboard` runs only the dashboard part (bench/dashboard.ts: the admin API's answer time and the first
+ * paint in chromium, for a site of 20 VOBs with 1,000 packets in its bays and 10,000 renames); part of `all`.
  * --repeat: each replication step and each shipping transfer (export, import, bundle create, clone) runs this many times, each
  * on a fresh copy of its input, and is compared by its median.
  */
@@ -35,6 +37,7 @@ import { settleDisk } from './settle.js';
 import { benchShipping, printShippingTable } from './shipping.js';
 import { benchMetrics, printMetricsTable } from './metrics.js';
 import { benchSync, printSyncTable } from './sync.js';
+import { benchDashboard, printDashboardTable } from './dashboard.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -63,8 +66,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync', 'metrics'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics' | 'dashboard';
+const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync', 'metrics', 'dashboard'];
 
 interface Options {
   versions: number;
@@ -132,9 +135,12 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-const runsOurs = (o: Options): boolean => o.only !== 'git' && o.only !== 'shipping' && o.only !== 'sync' && o.only !== 'metrics';
-const runsGit = (o: Options): boolean => o.only !== 'ours' && o.only !== 'shipping' && o.only !== 'sync' && o.only !== 'metrics';
+/** Parts that run alone with their own --only: the history is neither generated nor loaded for them. */
+const alone = (o: Options): boolean => o.only === 'shipping' || o.only === 'sync' || o.only === 'metrics' || o.only === 'dashboard';
+const runsOurs = (o: Options): boolean => o.only !== 'git' && !alone(o);
+const runsGit = (o: Options): boolean => o.only !== 'ours' && !alone(o);
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
+const dashboards = (o: Options): boolean => o.only === 'all' || o.only === 'dashboard';
 /** The load figures in full: the durable run and the table sizes are skipped by `--only replication`. */
 const showsLoad = (o: Options): boolean => o.only !== 'replication';
 const replicates = (o: Options): boolean => o.only !== 'load';
@@ -467,7 +473,9 @@ async function main(): Promise<void> {
         ? `${fmtInt(o.changes)} checkins synchronized through a relay`
         : o.only === 'metrics'
           ? `GET /metrics of a site with ${fmtInt(o.vobs)} VOBs`
-          : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+          : o.only === 'dashboard'
+            ? 'the dashboard of a site with 20 VOBs'
+            : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -485,6 +493,7 @@ async function main(): Promise<void> {
     }
     if (o.only === 'sync') printSyncTable(await benchSync({ changes: o.changes, tmp }));
     if (o.only === 'metrics') printMetricsTable(await benchMetrics({ vobs: o.vobs, tmp }));
+    if (dashboards(o)) printDashboardTable(await benchDashboard({ tmp }));
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

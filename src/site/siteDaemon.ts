@@ -15,6 +15,7 @@ import { certificateKeyText } from '../shipping/peerKey.js';
 import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js';
 import { registerAdminRoutes, type AdminContext } from './adminApi.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
+import { registerDashboardRoutes } from './dashboardRoutes.js';
 import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
 import { registerMetricsRoute } from './metricsRoute.js';
 import { PacketReceiver } from './packetReceiver.js';
@@ -207,6 +208,7 @@ export class SiteDaemon {
       };
       registerAdminRoutes(admin, () => ctx);
       registerMetricsRoute(admin, { home, site, store, clock, logger });
+      registerDashboardRoutes(admin, { home, store, clock, timeZone: options.timeZone });
       await admin.ready();
 
       let peer: FastifyInstance | undefined;

@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { webRoot } from '../../src/site/dashboardRoutes.js';
+import { tempDir } from '../helpers/cli.js';
+import { peerUrl, relayedFamily, startDaemon, until } from '../helpers/loopbackSites.js';
+
+/**
+ * The dashboard in Debian's chromium (playwright-core drives it; no browser is downloaded): it shows
+ * the three replicas of the family, a lag that falls to zero when the sync scripts run (with no
+ * reload: the page follows the server's events), and the automatic rename with its remedy. It saves
+ * the screenshots docs/screenshots/ holds (light, dark, phone) when MSITE_SCREENSHOTS names that directory.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+/**
+ * Where the screenshots go: a temporary directory, so a test run changes no tracked file;
+ * `MSITE_SCREENSHOTS=docs/screenshots npm test` renews the ones the README shows.
+ */
+const SCREENSHOTS = process.env.MSITE_SCREENSHOTS ? resolve(process.env.MSITE_SCREENSHOTS) : tempDir('msite-screenshots-');
+
+/** What the test needs of a running family: where boston's dashboard is, and how to make the sites catch up. */
+export interface DashboardScene {
+  url: string;
+  replicas: string[];
+  /** The label type two sites made under one name; the second to arrive is renamed. */
+  clash: string;
+  /** Runs `sync_export_list -quiet 1 -all` at the sites, so every sibling gets what it lacks. */
+  catchUp(): Promise<void>;
+}
+
+/**
+ * Seed 000's three sites in this process (relayedFamily), boston_hub's daemon too, and seed 002's
+ * clash: boston_hub and sanfran_hub each make lbtype V2.0, and sanfran's arrives at boston, where it
+ * is renamed. The one function to swap for a running `msite demo`.
+ */
+async function relayedScene(root: string): Promise<DashboardScene> {
+  const { boston, sanfran, shown } = await relayedFamily(root);
+  const bd = await startDaemon(boston);
+  await sanfran.run('site', 'peer', 'boston_hub-host', peerUrl(bd), shown.get(boston)!.publicKey);
+  await boston.run('mklbtype', 'V2.0');
+  await sanfran.run('mklbtype', 'V2.0');
+  await boston.run('syncreplica', '--import', ...(await sanfran.exportTo('boston_hub')));
+  return {
+    url: bd.url,
+    replicas: ['boston_hub', 'sanfran_hub', 'bangalore'],
+    clash: 'V2.0',
+    catchUp: async () => {
+      for (const s of [boston, sanfran]) await s.run('sync_export_list', '-quiet', '1', '-all');
+    },
+  };
+}
+
+let context: BrowserContext | undefined;
+afterAll(async () => {
+  await context?.close();
+});
+
+const lagOf = async (page: Page, replica: string): Promise<number> =>
+  Number((await page.locator(`[data-testid="lag-${replica}"]`).textContent())?.replace(/,/g, ''));
+
+describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
+  it('shows the family, a lag that falls to zero without a reload, and the rename with its remedy; screenshots', async () => {
+    expect(existsSync(join(webRoot(), 'index.html')), 'the front-end is built: run npm run build').toBe(true);
+    const root = tempDir('msite-web-');
+    const scene = await relayedScene(root);
+    context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(scene.url);
+    await page.locator('[data-testid="connection"]', { hasText: 'live' }).waitFor();
+
+    const family = (await page.locator('svg.family').textContent()) ?? '';
+    for (const r of scene.replicas) expect(family).toContain(r);
+    const siblings = scene.replicas.slice(1);
+    for (const r of siblings) expect(await lagOf(page, r)).toBeGreaterThan(0);
+    const rename = page.locator('[data-testid="conflict"]', { hasText: `lbtype:${scene.clash}` });
+    await rename.waitFor();
+    expect(await rename.locator('[data-testid="remedy"]').textContent()).toContain(
+      `msite rename --vob /vobs/dev lbtype:${scene.clash} ${scene.clash}_sanfran_hub`,
+    );
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-light.png'), fullPage: true });
+
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await scene.catchUp();
+    await until(
+      'every lag on the page is zero',
+      async () => (await Promise.all(siblings.map((r) => lagOf(page, r)))).every((n) => n === 0),
+      15_000,
+    );
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-dark.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png') });
+    // Nothing wider than the phone's screen: tables scroll inside their cards.
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+  });
+});
