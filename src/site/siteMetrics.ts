@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { opsBehind } from '../replication/opsBehind.js';
 import type { Database } from 'better-sqlite3';
 import { lsepoch } from '../replication/epochCommands.js';
 import { expandPacketPaths } from '../replication/importPackets.js';
@@ -96,8 +97,7 @@ function vobMetrics(tag: string, path: string, totals: SyncRecordTotals): VobMet
     const siblings = new Map<string, SiblingMetrics>();
     for (const [name, row] of Object.entries(rows)) {
       if (name === self) continue;
-      const opsBehind = Object.entries(own).reduce((n, [origin, id]) => n + Math.max(0, id - (row[origin] ?? 0)), 0);
-      siblings.set(name, { name, opsBehind });
+      siblings.set(name, { name, opsBehind: opsBehind(own, row) });
     }
     for (const t of totals.read(vob)) {
       const name = replicaName(vob, t.replica);
