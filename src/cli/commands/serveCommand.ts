@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
 import { SiteDaemon } from '../../site/siteDaemon.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT } from '../../site/siteSettings.js';
@@ -6,8 +7,9 @@ import { integerArg } from '../numberArgs.js';
 
 /**
  * `msite serve [--port N] [--admin-port N]`: runs the site daemon in the foreground until SIGTERM or
- * SIGINT, then stops it cleanly (running jobs get a grace period, their ends are recorded,
- * daemon.json is removed). The first line it prints names the admin listener, the second the peer
+ * SIGINT, then stops it cleanly (SiteDaemon.stop: uploads cut resumably, landings, jobs and relayed
+ * deliveries given a grace period, the home's claim released, daemon.json removed); a second signal
+ * while it stops exits at once. The first line it prints names the admin listener, the second the peer
  * listener (or why there is none).
  */
 export function registerServeCommand(program: Command, io: Io): void {
@@ -36,18 +38,26 @@ export function registerServeCommand(program: Command, io: Io): void {
           ? `msite serve: peers on port ${daemon.peerPort}\n`
           : `msite serve: no peer listener: the site has no identity (msite site init)\n`,
       );
-      await new Promise<void>((resolveStop) => {
-        const onSignal = (signal: NodeJS.Signals): void => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          io.err(`msite serve: ${signal}: stopping\n`);
-          void daemon.stop().then(resolveStop, (err: unknown) => {
-            io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
-            resolveStop();
-          });
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
+      let stopping = false;
+      let stopped: () => void = () => {};
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          // The administrator will not wait: leave at once. Jobs still running finish on their own;
+          // the claim and daemon.json name a process that is gone, so the next start takes them over.
+          io.err(`msite serve: ${signal} again: exiting now\n`);
+          process.exit(128 + (constants.signals[signal] ?? 0));
+        }
+        stopping = true;
+        io.err(`msite serve: ${signal}: stopping\n`);
+        daemon.stop().then(stopped, (err: unknown) => {
+          io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
+          stopped();
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      await new Promise<void>((resolveStop) => (stopped = resolveStop));
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     });
 }
