@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
+import { InvalidInputError } from '../../core/errors.js';
 import { SiteDaemon } from '../../site/siteDaemon.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT } from '../../site/siteSettings.js';
 import { siteCommand, siteHome, type Io } from '../context.js';
@@ -8,8 +9,8 @@ import { integerArg } from '../numberArgs.js';
 /**
  * `msite serve [--port N] [--admin-port N]`: runs the site daemon in the foreground until SIGTERM or
  * SIGINT, then stops it cleanly (SiteDaemon.stop: uploads cut resumably, landings, jobs and relayed
- * deliveries given a grace period, the home's claim released, daemon.json removed); a second signal
- * while it stops exits at once. The first line it prints names the admin listener, the second the peer
+ * deliveries given a grace period, $MSITE_STOP_GRACE seconds (default 5), the home's claim released,
+ * daemon.json removed); a second signal while it stops exits at once. The first line it prints names the admin listener, the second the peer
  * listener (or why there is none).
  */
 export function registerServeCommand(program: Command, io: Io): void {
@@ -26,8 +27,13 @@ export function registerServeCommand(program: Command, io: Io): void {
     )
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
+      const grace = io.env.MSITE_STOP_GRACE;
+      if (grace !== undefined && !/^\d+(\.\d+)?$/.test(grace)) {
+        throw new InvalidInputError(`bad MSITE_STOP_GRACE "${grace}": give the seconds a stop waits for running work, e.g. 5`);
+      }
       const daemon = await SiteDaemon.start({
         home: siteHome(io, opts),
+        ...(grace !== undefined ? { stopGraceMs: Number(grace) * 1000 } : {}),
         ...(io.env.MSITE_LOG_LEVEL !== undefined ? { logLevel: io.env.MSITE_LOG_LEVEL } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
