@@ -13,7 +13,8 @@ import { Vob } from '../../src/vob/vob.js';
 import { BIN, ok, startBinary, tempDir } from '../helpers/cli.js';
 import { until } from '../helpers/loopbackSites.js';
 import { family } from '../helpers/sites.js';
-import { addPeer, hopTo, identifiedSite, tusTransportOf } from '../shipping/peerSites.js';
+import { readOrderFile } from '../../src/shipping/orderFiles.js';
+import { addPeer, hopTo, identifiedSite, startDaemon, tusTransportOf } from '../shipping/peerSites.js';
 
 /** SIGTERM to `msite serve` (a real child process) in the middle of its work, and one daemon per home. */
 
@@ -60,31 +61,36 @@ async function terminate(s: Served): Promise<{ code: number | null; ms: number }
   return { code, ms: Date.now() - started };
 }
 
+/** A packet of `size` random bytes in `dir`, with its order for `destination`. */
+async function bigPacket(dir: string, size: number, destination: string) {
+  mkdirSync(dir, { recursive: true });
+  const name = packetFileName('update', 'boston_hub', Date.now(), 1);
+  const packetPath = join(dir, name);
+  const fd = openSync(packetPath, 'w');
+  for (let off = 0; off < size; off += 1024 * 1024) writeSync(fd, randomBytes(1024 * 1024));
+  closeSync(fd);
+  const sha256 = await fileSha256(packetPath);
+  const order = shippingOrderSchema.parse({
+    format: 1,
+    packet: name,
+    sha256,
+    size,
+    class: '-default',
+    origin: 'boston_hub',
+    destinations: [{ host: destination, state: 'pending' }],
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 86_400_000,
+  });
+  return { name, packetPath, sha256, order };
+}
+
 describe('msite serve stops cleanly', () => {
   it('SIGTERM during a delivery to it: exits promptly, nothing lands half-done, the delivery resumes after a restart', async () => {
     const sender = await identifiedSite(root, 'boston_hub');
     const receiver = await identifiedSite(root, 'sanfran_hub');
     addPeer(receiver, sender);
     const SIZE = 24 * 1024 * 1024;
-    const outbox = join(root, 'outbox');
-    mkdirSync(outbox);
-    const name = packetFileName('update', 'boston_hub', Date.now(), 1);
-    const packetPath = join(outbox, name);
-    const fd = openSync(packetPath, 'w');
-    for (let off = 0; off < SIZE; off += 1024 * 1024) writeSync(fd, randomBytes(1024 * 1024));
-    closeSync(fd);
-    const sha256 = await fileSha256(packetPath);
-    const order = shippingOrderSchema.parse({
-      format: 1,
-      packet: name,
-      sha256,
-      size: SIZE,
-      class: '-default',
-      origin: 'boston_hub',
-      destinations: [{ host: 'sanfran_hub', state: 'pending' }],
-      createdAt: Date.now(),
-      expiresAt: Date.now() + 86_400_000,
-    });
+    const { name, packetPath, sha256, order } = await bigPacket(join(root, 'outbox'), SIZE, 'sanfran_hub');
     const incoming = join(receiver.home, 'shipping', 'ms_ship', 'incoming');
 
     // Small requests, so the SIGTERM falls between or inside them, never after the last.
@@ -98,7 +104,9 @@ describe('msite serve stops cleanly', () => {
     expect(err.transient).toBe(true);
     const { code, ms } = await stop!;
     expect(code, first.stderr()).toBe(0);
+    // Nothing to wait for but the landing of a whole upload: well within the 5 s grace.
     expect(ms).toBeLessThan(5_000);
+    console.log(`msite serve stopped ${ms} ms after SIGTERM during a delivery`);
     expect(first.stderr()).toBe('msite serve: SIGTERM: stopping\n');
     // Nothing in the bay; the bytes that came are a partial upload, kept for the resume.
     expect(existsSync(incoming) ? readdirSync(incoming) : []).toEqual([]);
@@ -111,6 +119,35 @@ describe('msite serve stops cleanly', () => {
     expect(receipt.bytesSent).toBeLessThan(SIZE);
     expect(await fileSha256(join(incoming, name))).toBe(sha256);
     expect((await terminate(second)).code).toBe(0);
+  }, 60_000);
+
+  it('a relay stopped while it sends a packet on leaves the order as it was, and sends it on when it starts again', async () => {
+    const dir = join(root, 'relay');
+    const boston = await identifiedSite(dir, 'boston_hub');
+    const sanfran = await identifiedSite(dir, 'sanfran_hub');
+    const bangalore = await identifiedSite(dir, 'bangalore');
+    const bg = await startDaemon(bangalore);
+    addPeer(sanfran, boston);
+    addPeer(sanfran, bangalore, `https://127.0.0.1:${bg.peerPort}`);
+    addPeer(bangalore, sanfran);
+    const { name, packetPath, sha256, order } = await bigPacket(join(dir, 'outbox'), 32 * 1024 * 1024, 'bangalore');
+
+    // No grace: the sending on is cut as soon as it begins (the relay's landing starts it before it answers).
+    const relay = await startDaemon(sanfran, { stopGraceMs: 0 });
+    await tusTransportOf(boston).deliver({ hop: hopTo(sanfran, relay.peerPort!), packetPath, order });
+    expect(relay.relays.size).toBe(1);
+    await relay.stop();
+    const outgoing = join(sanfran.home, 'shipping', 'ms_ship', 'outgoing');
+    const held = readOrderFile(join(outgoing, `sh_o_${name}`));
+    expect(held.destinations).toEqual([{ host: 'bangalore', state: 'pending', attempts: 0 }]);
+    const arrived = join(bangalore.home, 'shipping', 'ms_ship', 'incoming');
+    expect(existsSync(arrived) ? readdirSync(arrived) : []).toEqual([]);
+
+    const again = await startDaemon(sanfran, { stopGraceMs: 0 });
+    await until('the relay sends the packet on', () => existsSync(join(arrived, name)) && !existsSync(join(outgoing, name)));
+    expect(await fileSha256(join(arrived, name))).toBe(sha256);
+    await again.stop();
+    await bg.stop();
   }, 60_000);
 
   it('SIGTERM during a scheduled import: its transaction commits or rolls back whole, and sync_receive completes it', async () => {
