@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { StateError } from '../core/errors.js';
+import { processAlive } from '../core/processAlive.js';
 import { msiteInvocation } from '../schedule/msiteInvocation.js';
 import { receiptHandlerPath } from './receiptHandlerScript.js';
 import { describeSite, type SiteDescription } from './describeSite.js';
+import { SiteDatabase } from './siteDatabase.js';
 import { SiteHome } from './siteHome.js';
 
 /**
@@ -220,7 +222,13 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   };
   const cleanUp = async (keep: boolean): Promise<void> => {
     await Promise.all(daemons.map((d) => stopDaemon(d, stopTimeoutMs)));
-    if (!keep) rmSync(root, { recursive: true, force: true });
+    if (keep) return;
+    // Receipt handlers run detached from their daemon and may still be importing: let them finish
+    // rather than pull their home from under them.
+    const deadline = Date.now() + stopTimeoutMs;
+    while (Date.now() < deadline && homes.some(importing)) await new Promise((r) => setTimeout(r, 100));
+    // Retried: a handler that just ended may still be closing its files.
+    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 
   try {
@@ -365,6 +373,18 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       return stopped;
     },
   };
+}
+
+/** Whether a live process holds one of the home's VOB locks (a sync_receive or sync_export_list). */
+function importing(homeDir: string): boolean {
+  if (!existsSync(join(homeDir, 'site.db'))) return false;
+  const site = SiteDatabase.open(homeDir);
+  try {
+    const pids = site.db.prepare('SELECT pid FROM vob_lock').pluck().all() as number[];
+    return pids.some(processAlive);
+  } finally {
+    site.close();
+  }
 }
 
 /** The branch a site works on: boston_hub on /main, the others on their own. */

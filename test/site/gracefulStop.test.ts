@@ -156,7 +156,7 @@ describe('msite serve stops cleanly', () => {
     const [boston, sanfran] = await family(dir, ['boston_hub', 'sanfran_hub']);
     await boston!.run('mkelem', '--auto', 'a.c');
     const vob = Vob.open(join(dir, 'boston_hub.vob'));
-    const VERSIONS = 40_000;
+    const VERSIONS = 20_000;
     try {
       importVersions(
         vob,
