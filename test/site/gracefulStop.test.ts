@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -121,7 +121,7 @@ describe('msite serve stops cleanly', () => {
     expect((await terminate(second)).code).toBe(0);
   }, 60_000);
 
-  it('a relay stopped while it sends a packet on leaves the order as it was, and sends it on when it starts again', async () => {
+  it('SIGTERM to a relay while it sends a packet on: the order stays as it was, and goes on when the relay starts again', async () => {
     const dir = join(root, 'relay');
     const boston = await identifiedSite(dir, 'boston_hub');
     const sanfran = await identifiedSite(dir, 'sanfran_hub');
@@ -132,21 +132,24 @@ describe('msite serve stops cleanly', () => {
     addPeer(bangalore, sanfran);
     const { name, packetPath, sha256, order } = await bigPacket(join(dir, 'outbox'), 32 * 1024 * 1024, 'bangalore');
 
-    // No grace: the sending on is cut as soon as it begins (the relay's landing starts it before it answers).
-    const relay = await startDaemon(sanfran, { stopGraceMs: 0 });
+    // The relay starts sending on as its landing ends, before it answers the last request: the
+    // SIGTERM comes while it sends. No grace: the sending on is cut at once.
+    const relay = await serve(sanfran.home, 0, { MSITE_STOP_GRACE: '0' });
     await tusTransportOf(boston).deliver({ hop: hopTo(sanfran, relay.peerPort!), packetPath, order });
-    expect(relay.relays.size).toBe(1);
-    await relay.stop();
+    const { code, ms } = await terminate(relay);
+    expect(code, relay.stderr()).toBe(0);
+    expect(ms).toBeLessThan(5_000);
     const outgoing = join(sanfran.home, 'shipping', 'ms_ship', 'outgoing');
     const held = readOrderFile(join(outgoing, `sh_o_${name}`));
     expect(held.destinations).toEqual([{ host: 'bangalore', state: 'pending', attempts: 0 }]);
     const arrived = join(bangalore.home, 'shipping', 'ms_ship', 'incoming');
     expect(existsSync(arrived) ? readdirSync(arrived) : []).toEqual([]);
+    expect(readFileSync(join(sanfran.home, 'log', 'msite-serve.log'), 'utf8')).toContain('"relaying":1');
 
-    const again = await startDaemon(sanfran, { stopGraceMs: 0 });
+    const again = await serve(sanfran.home);
     await until('the relay sends the packet on', () => existsSync(join(arrived, name)) && !existsSync(join(outgoing, name)));
     expect(await fileSha256(join(arrived, name))).toBe(sha256);
-    await again.stop();
+    expect((await terminate(again)).code).toBe(0);
     await bg.stop();
   }, 60_000);
 
