@@ -8,6 +8,8 @@ import { MsiteError } from '../../src/core/errors.js';
 import { packetFileName } from '../../src/packet/packetNames.js';
 import { fileSha256 } from '../../src/shipping/landPacket.js';
 import { shippingOrderSchema } from '../../src/shipping/shippingOrder.js';
+import { SiteDatabase } from '../../src/site/siteDatabase.js';
+import { SiteHome } from '../../src/site/siteHome.js';
 import { importVersions } from '../../src/vob/commands/importVersions.js';
 import { Vob } from '../../src/vob/vob.js';
 import { BIN, ok, startBinary, tempDir } from '../helpers/cli.js';
@@ -227,9 +229,8 @@ describe('msite serve stops cleanly', () => {
   }, 120_000);
 
   it('of two msite serve started at once on one home, exactly one runs; the other names its process', async () => {
+    // A new home: the two also race to create it.
     const home = join(root, 'race');
-    mkdirSync(home);
-    await ok(['lsvob'], { home });
     const runs = [startBinary(['serve', '--port', '0'], home), startBinary(['serve', '--port', '0'], home)];
     const loser = await Promise.race(runs);
     expect(loser.status).toBe(1);
@@ -242,4 +243,27 @@ describe('msite serve stops cleanly', () => {
     expect((a!.status === 0 ? a! : b!).stdout).toMatch(/^msite serve: listening on/);
     expect(existsSync(join(home, 'daemon.json'))).toBe(false);
   }, 60_000);
+
+  it('takes over the claim of a daemon whose process is gone, and gives it back when it stops', async () => {
+    const home = join(root, 'stale');
+    SiteDatabase.open(home).close();
+    const claim = (): unknown => {
+      const db = new BetterSqlite3(join(home, 'site.db'), { readonly: true });
+      try {
+        const value = db.prepare("SELECT value FROM daemon_state WHERE key = 'daemon'").pluck().get() as string | undefined;
+        return value === undefined ? undefined : JSON.parse(value);
+      } finally {
+        db.close();
+      }
+    };
+    const db = new BetterSqlite3(join(home, 'site.db'));
+    db.prepare("INSERT INTO daemon_state (key, value) VALUES ('daemon', ?)").run(
+      JSON.stringify({ pid: 2 ** 22 + 77, token: 'x', since: 0 }),
+    );
+    db.close();
+    const daemon = await startDaemon({ home, homeObj: SiteHome.locate(home, {}, home) });
+    expect(claim()).toMatchObject({ pid: process.pid, port: daemon.port });
+    await daemon.stop();
+    expect(claim()).toBeUndefined();
+  });
 });
