@@ -25,7 +25,10 @@ export interface DemoOptions {
   signal?: AbortSignal;
   /** Where the temporary directory is made. Default the system's temp directory. */
   tmpDir?: string;
-  /** Milliseconds between two scripted changes at random sites once the family runs. Default 4 s. */
+  /**
+   * Milliseconds between two scripted changes at random sites once the family runs. Default 4 s; 0
+   * makes none (a test waiting for every lag to reach zero).
+   */
   changeEveryMs?: number;
   /** Told each line of what the demo does (set-up steps, changes). Default: nothing. */
   say?: (line: string) => void;
@@ -338,11 +341,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       await run(home, ['uncheckout', branchPath(name)]).catch(() => undefined);
     }
   };
+  const every = options.changeEveryMs ?? 4_000;
   const next = (): void => {
-    if (stopping) return;
+    if (stopping || every === 0) return;
     timer = setTimeout(() => {
       running = change().finally(next);
-    }, options.changeEveryMs ?? 4_000);
+    }, every);
   };
   next();
 
