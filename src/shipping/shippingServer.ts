@@ -47,6 +47,12 @@ export interface ShippingServerOptions {
   maxHops?: number;
   /** A claim older than this is taken over. */
   claimStaleMs?: number;
+  /**
+   * Ends the pass early (the daemon stopping): deliveries under way are cut, resumable where the
+   * transport allows, and orders not yet started are left. A destination whose attempt was cut keeps
+   * its state and next try, as if the attempt had not begun: it says nothing about the hop.
+   */
+  signal?: AbortSignal;
 }
 
 /** One delivery attempt of one order to one hop, for the destinations routed through it. */
@@ -132,7 +138,9 @@ export async function runShippingServer(options: ShippingServerOptions, orderPat
     await collectReturnsHome(run);
     work = pollDirs(run).flatMap((d) => ordersIn(d));
   }
-  await inParallel(work, options.concurrency ?? DEFAULT_CONCURRENCY, (o) => claimed(run, o, () => processOrder(run, o)));
+  await inParallel(work, options.concurrency ?? DEFAULT_CONCURRENCY, (o) =>
+    options.signal?.aborted ? Promise.resolve() : claimed(run, o, () => processOrder(run, o)),
+  );
   return run.result;
 }
 
@@ -224,7 +232,9 @@ async function processOrder(run: Run, o: OrderInBay): Promise<void> {
     byHop.set(hop, [...(byHop.get(hop) ?? []), d]);
   }
   for (const [hop, dests] of byHop) {
+    if (run.options.signal?.aborted) break;
     const attempt = await attemptDelivery(run, o, order, hop, dests);
+    if (attempt.result === 'failed' && run.options.signal?.aborted) break;
     for (const d of dests) {
       if (attempt.result === 'delivered') {
         d.state = 'delivered';
@@ -315,7 +325,7 @@ async function attemptDelivery(
       destinations: dests.map((d) => ({ host: d.host, state: 'pending' as const, attempts: 0 })),
       hops: hopHost === run.here ? order.hops : [...order.hops, { host: hopHost, at }],
     };
-    const receipt = await transport!.deliver({ hop, packetPath: o.packetPath, order: carried });
+    const receipt = await transport!.deliver({ hop, packetPath: o.packetPath, order: carried }, run.options.signal);
     attempt.result = 'delivered';
     attempt.bytes = receipt.bytesSent;
   } catch (err) {

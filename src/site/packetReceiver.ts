@@ -80,6 +80,8 @@ export class PacketReceiver {
   private readonly store: HashingFileStore;
   private readonly reserve: number;
   private readonly now: () => number;
+  /** Whole uploads being checked and landed: a stopping daemon waits for them (settled()). */
+  private readonly landings = new Set<Promise<unknown>>();
 
   constructor(private readonly options: PacketReceiverOptions) {
     this.uploadsDir = uploadsDirectory(options.homeDir);
@@ -96,7 +98,13 @@ export class PacketReceiver {
       datastore: this.store,
       namingFunction: () => randomBytes(16).toString('hex'),
       onUploadCreate: (req, upload) => this.onCreate(nodeRequest(req), upload),
-      onUploadFinish: (req, upload) => this.onFinish(nodeRequest(req), upload),
+      onUploadFinish: (req, upload) => {
+        const landing = this.onFinish(nodeRequest(req), upload);
+        this.landings.add(landing);
+        const forget = (): void => void this.landings.delete(landing);
+        landing.then(forget, forget);
+        return landing;
+      },
     });
   }
 
@@ -131,6 +139,15 @@ export class PacketReceiver {
       { schema: { params: { type: 'object', properties: { id: { type: 'string', pattern: UPLOAD_ID.source } }, required: ['id'] } } },
       (req) => this.receipt(req.params.id),
     );
+  }
+
+  /**
+   * Resolves once no whole upload is being checked or landed. A daemon stopping cuts uploads still
+   * arriving (they stay partial, outside the bays, and resume) but waits here for those whose every
+   * byte is in, so a packet either lands with its order and receipt or not at all.
+   */
+  async settled(): Promise<void> {
+    while (this.landings.size > 0) await Promise.allSettled([...this.landings]);
   }
 
   /** Removes partial uploads and receipts older than the default expiry (run at start). */

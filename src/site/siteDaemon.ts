@@ -6,7 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { isoTime, systemClock, type Clock } from '../core/clock.js';
-import { InvalidInputError, IoError, StateError, toMsiteError, writingTo } from '../core/errors.js';
+import { InvalidInputError, IoError, toMsiteError, writingTo } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { ScheduleStore } from '../schedule/scheduleStore.js';
@@ -14,6 +14,7 @@ import type { Spawner } from '../core/spawner.js';
 import { certificateKeyText } from '../shipping/peerKey.js';
 import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js';
 import { registerAdminRoutes, type AdminContext } from './adminApi.js';
+import { claimDaemon, daemonHeldError, liveDaemonClaim, type DaemonClaim, type DaemonClaimInfo } from './daemonClaim.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
 import { registerDashboardRoutes } from './dashboardRoutes.js';
 import { frameworkErrors, MAX_JSON_BODY_BYTES, useMsiteHttp } from './httpErrors.js';
@@ -22,7 +23,7 @@ import { PacketReceiver } from './packetReceiver.js';
 import { PeerDirectory } from './peerDirectory.js';
 import { registerPeerRoutes } from './peerRoutes.js';
 import { SiteDatabase } from './siteDatabase.js';
-import { shipFromSite } from './shipFromSite.js';
+import { relayedOrders, RelayDeliveries } from './relayDeliveries.js';
 import { SiteHome } from './siteHome.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT, readSiteSettings, type SiteSettings } from './siteSettings.js';
 import { UnknownPeerError } from './unknownPeerError.js';
@@ -93,7 +94,8 @@ function portOf(server: Server | HttpsServer | undefined): number | undefined {
  *   carries the packet receiver (packetReceiver.ts) and the requests between sites (peerRoutes.ts).
  *   A site without an identity (no `msite site init`) runs without it.
  *
- * While it runs, `<home>/daemon.json` says where the admin listener is.
+ * While it runs, its row in site.db's `daemon_state` claims the site home, and `<home>/daemon.json`
+ * says where the admin listener is.
  */
 export class SiteDaemon {
   private stopped: Promise<void> | undefined;
@@ -101,6 +103,7 @@ export class SiteDaemon {
   private constructor(
     readonly home: SiteHome,
     private readonly site: SiteDatabase,
+    private readonly claim: DaemonClaim,
     readonly scheduler: Scheduler,
     readonly store: ScheduleStore,
     readonly logger: Logger,
@@ -109,6 +112,7 @@ export class SiteDaemon {
     private readonly peerServer: HttpsServer | undefined,
     readonly peer: FastifyInstance | undefined,
     readonly receiver: PacketReceiver | undefined,
+    readonly relays: RelayDeliveries,
     private readonly options: SiteDaemonOptions,
     readonly startedAt: number,
   ) {}
@@ -135,20 +139,22 @@ export class SiteDaemon {
 
   /**
    * Starts the daemon: binds both listeners (a port in use fails before anything is created in the
-   * home), writes daemon.json, starts the scheduler (which at once runs what was missed while no
-   * daemon ran).
+   * home), claims the site home in site.db (daemonClaim.ts: one daemon per home, of two started at
+   * once exactly one runs), writes daemon.json, starts the scheduler (which at once runs what was
+   * missed while no daemon ran), and sends on the packets it holds for others.
    *
    * @throws StateError when another daemon serves the site home; IoError when a port is taken.
    */
   static async start(options: SiteDaemonOptions): Promise<SiteDaemon> {
     const { home } = options;
-    const other = readDaemonFile(home.daemonFile);
-    if (other) {
-      throw new StateError(`a daemon already serves ${home.dir} (process ${other.pid}, port ${other.port})`, {
-        data: { pid: other.pid, port: other.port },
-        hint: `stop it first: kill ${other.pid}`,
-      });
-    }
+    // Looked at first for a clear answer (a taken port would hide it); the claim below decides.
+    const holder = (): Pick<DaemonClaimInfo, 'pid' | 'port'> | undefined => {
+      const other = existsSync(home.databaseFile) ? home.withDatabase((site) => liveDaemonClaim(site.db)) : undefined;
+      // A daemon of an older msite says so in daemon.json only.
+      return other ?? readDaemonFile(home.daemonFile);
+    };
+    const early = holder();
+    if (early) throw daemonHeldError(home.dir, early);
     // Read only: the home is not created before both ports are bound.
     const settings: SiteSettings = existsSync(home.databaseFile) ? home.withDatabase(readSiteSettings) : {};
     const identity: SiteIdentity | undefined = loadSiteIdentity(home.dir);
@@ -158,29 +164,38 @@ export class SiteDaemon {
     checkPort(adminPort, '--admin-port');
 
     const adminServer = createServer();
-    await bind(adminServer, DAEMON_HOST, adminPort, '--admin-port');
     let peerServer: HttpsServer | undefined;
-    if (identity) {
-      // Any client certificate is let through the handshake; the key check below decides, so that a
-      // refused peer gets a clear answer rather than a reset connection.
-      peerServer = createHttpsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false });
-      try {
+    try {
+      await bind(adminServer, DAEMON_HOST, adminPort, '--admin-port');
+      if (identity) {
+        // Any client certificate is let through the handshake; the key check below decides, so that a
+        // refused peer gets a clear answer rather than a reset connection.
+        peerServer = createHttpsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false });
         await bind(peerServer, options.listen ?? settings.listen ?? DEFAULT_PEER_LISTEN, peerPort, '--port');
-      } catch (err) {
-        adminServer.close();
-        throw err;
       }
+    } catch (err) {
+      adminServer.close();
+      // A daemon that started meanwhile holds the ports: say so rather than "port in use".
+      const late = holder();
+      throw late ? daemonHeldError(home.dir, late) : err;
     }
 
     let site: SiteDatabase | undefined;
+    let claim: DaemonClaim | undefined;
     let daemon: SiteDaemon;
+    const clock = options.clock ?? systemClock;
     try {
       writingTo('create directory', home.dir, () => mkdirSync(home.dir, { recursive: true }));
-      const clock = options.clock ?? systemClock;
+      site = SiteDatabase.open(home.dir);
+      claim = claimDaemon(site.db, home.dir, {
+        port: portOf(adminServer),
+        ...(portOf(peerServer) !== undefined ? { peerPort: portOf(peerServer) } : {}),
+        since: clock.now(),
+      });
       const logger =
         options.logger ?? createLogger({ level: options.logLevel ?? 'info', destination: join(home.logDir, 'msite-serve.log') });
-      site = SiteDatabase.open(home.dir);
       const store = ScheduleStore.open(site.db, { clock });
+      const openSite = site;
       const scheduler = new Scheduler({
         store,
         home: home.dir,
@@ -213,24 +228,19 @@ export class SiteDaemon {
 
       let peer: FastifyInstance | undefined;
       let receiver: PacketReceiver | undefined;
+      const relays = new RelayDeliveries(home, openSite, logger);
       if (peerServer) {
         const server = peerServer;
         const peers = new PeerDirectory(home.shippingConfFile);
         const peerHost = new WeakMap<IncomingMessage, string>();
         const siteHost = settings.host;
-        const openSite = site;
         receiver = new PacketReceiver({
           homeDir: home.dir,
           logger,
           conf: () => peers.conf(),
           siteHost: () => siteHost,
           // A relay sends on at once what it stores for others; what fails waits for the next poll.
-          onRelay: (orderPath) => {
-            shipFromSite(home, openSite, [orderPath]).then(
-              (r) => logger.info({ order: orderPath, attempts: r.attempts.length, failures: r.failures }, 'relayed packet sent on'),
-              (err: unknown) => logger.error({ order: orderPath, err: toMsiteError(err).message }, 'relayed packet not sent on'),
-            );
-          },
+          onRelay: (orderPath) => relays.send([orderPath]),
           peerOf: (req) => peerHost.get(req),
           ...(options.diskReserveBytes !== undefined ? { diskReserveBytes: options.diskReserveBytes } : {}),
           now: () => clock.now(),
@@ -262,8 +272,24 @@ export class SiteDaemon {
         await peer.ready();
         await receiver.cleanUp();
       }
-      daemon = new SiteDaemon(home, site, scheduler, store, logger, adminServer, admin, peerServer, peer, receiver, options, startedAt);
+      daemon = new SiteDaemon(
+        home,
+        site,
+        claim,
+        scheduler,
+        store,
+        logger,
+        adminServer,
+        admin,
+        peerServer,
+        peer,
+        receiver,
+        relays,
+        options,
+        startedAt,
+      );
     } catch (err) {
+      claim?.release();
       site?.close();
       adminServer.close();
       peerServer?.close();
@@ -278,24 +304,41 @@ export class SiteDaemon {
     });
     daemon.logger.info({ port: daemon.port, peerPort: daemon.peerPort, home: home.dir, pid: process.pid }, 'msite serve started');
     daemon.scheduler.start();
+    // What a stop cut short, or a crash left, in the relay's outgoing bays goes on now.
+    if (daemon.receiver) daemon.relays.send(relayedOrders(home.dir, settings.host));
     return daemon;
   }
 
   /**
-   * Stops cleanly: no new runs, running jobs get the grace period and are then ended (their ends are
-   * recorded), both listeners close, daemon.json is removed. Calling it again returns the same promise.
+   * Stops cleanly, within `stopGraceMs` (default 5 s) and a little more:
+   *
+   * - both listeners stop taking connections; packet uploads under way are cut at once (what arrived
+   *   stays a partial upload outside the bays, and the sender resumes from it), while an upload whose
+   *   every byte is in is checked and landed first (PacketReceiver.settled);
+   * - no new job runs start; running ones get the grace period, then are ended (SIGTERM, then
+   *   SIGKILL) and their ends recorded: an import ended so rolls back its transaction;
+   * - relayed packets being sent on get the grace period, then are cut (resumable), their orders left
+   *   as they were for the next start (relayDeliveries.ts);
+   * - the claim on the site home is released, daemon.json removed, site.db closed.
+   *
+   * Calling it again returns the same promise.
    */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      this.logger.info({ running: this.scheduler.active().map((r) => r.jobId) }, 'msite serve stopping');
+      this.logger.info({ running: this.scheduler.active().map((r) => r.jobId), relaying: this.relays.size }, 'msite serve stopping');
+      const grace = this.options.stopGraceMs ?? 5_000;
       const servers = [this.adminServer, ...(this.peerServer ? [this.peerServer] : [])];
       const closed = Promise.all(servers.map((s) => new Promise<void>((resolveClose) => s.close(() => resolveClose()))));
       for (const s of servers) s.closeIdleConnections();
-      await this.scheduler.stop(this.options.stopGraceMs ?? 5_000);
+      this.peerServer?.closeAllConnections();
+      await Promise.all([this.scheduler.stop(grace), this.relays.stop(grace), this.receiver?.settled()]);
       for (const s of servers) s.closeAllConnections();
       await closed;
       await this.admin.close();
       await this.peer?.close();
+      // Landings that began while the relays stopped: none can start now, the listener is closed.
+      await this.receiver?.settled();
+      this.claim.release();
       removeDaemonFile(this.home.daemonFile);
       this.site.close();
       this.logger.info('msite serve stopped');

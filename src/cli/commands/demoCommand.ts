@@ -1,99 +1,86 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from '@commander-js/extra-typings';
+import { StateError } from '../../core/errors.js';
+import { DemoStoppedError, startDemo, type DemoCommand } from '../../site/runDemo.js';
 import { siteCommand, type Io } from '../context.js';
+import { integerArg } from '../numberArgs.js';
+
+/** Runs each demo step through this msite's own command line, in this process, quietly. */
+export function inProcessCommand(io: Io): DemoCommand {
+  return async (home, args) => {
+    const { main } = await import('../main.js');
+    let said = '';
+    const env = { ...io.env };
+    delete env.MSITE_VOB;
+    const status = await main([...args, '--home', home], {
+      ...io,
+      env,
+      out: () => {},
+      err: (t) => void (said += t),
+      stderrIsTTY: false,
+    });
+    if (status !== 0) throw new StateError(`demo step failed: msite ${args.join(' ')}: ${said.trim()}`);
+  };
+}
 
 /**
- * `msite demo`: a real walk-through in three temporary site homes (boston_hub, sanfran_hub,
- * bangalore): VOB commands, replica creation, and the name clash of seed 002's Figure 3 resolved by
- * automatic renaming, printing each command and what it printed. Each step runs the command line's
- * own code path.
+ * `msite demo [--for SECONDS] [--keep]`: three sites with their daemons on loopback (runDemo.ts),
+ * their dashboards printed, a change every few seconds, until SIGINT (Ctrl-C) or SIGTERM, or for
+ * SECONDS. Then every daemon stops cleanly and the temporary homes are removed (`--keep` keeps them).
  */
 export function registerDemoCommand(program: Command, io: Io): void {
-  siteCommand(program, 'demo', 'walk through VOB commands and replication in three temporary site homes')
-    .option('--keep', 'keep the temporary site home afterwards')
+  siteCommand(program, 'demo', 'run three sites with their daemons and dashboards on loopback until Ctrl-C')
+    .option('--for <seconds>', 'stop by itself after this many seconds', integerArg('--for', { min: 1, max: 86_400 }))
+    .option('--keep', 'keep the temporary site homes afterwards')
     .action(async (_o, c) => {
       const opts = c.optsWithGlobals();
-      const { main } = await import('../main.js');
-      const dir = mkdtempSync(join(tmpdir(), 'msite-demo-'));
-      const homes = { boston: join(dir, 'boston'), sanfran: join(dir, 'sanfran'), bangalore: join(dir, 'bangalore') };
-      const file = (name: string, text: string | Uint8Array) => {
-        const p = join(dir, name);
-        writeFileSync(p, text);
-        return p;
+      const say = (line: string): void => io.out(`${line}\n`);
+      // Installed before the set-up, so that a Ctrl-C then also leaves nothing behind.
+      const stop = new AbortController();
+      let signalled: string | undefined;
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        // A second Ctrl-C while the daemons stop is told, not obeyed: each ends within its grace period.
+        if (stopping) return void io.err('msite demo: stopping: each daemon ends within its grace period\n');
+        signalled ??= signal;
+        stop.abort();
       };
-      const box = (name: string) => {
-        const p = join(dir, name);
-        mkdirSync(p, { recursive: true });
-        return p;
-      };
-      const packetsIn = (d: string) => readdirSync(d).map((n) => join(d, n));
-      type Step = { site: keyof typeof homes; args: string[] } | { say: string };
-      const at = (site: keyof typeof homes, ...args: string[]): Step => ({ site, args });
-      const steps: (Step | (() => Step[]))[] = [
-        { say: 'One VOB at boston_hub: directories, elements, versions, a branch and a label.' },
-        at('boston', 'mkvob', '--tag', '/vobs/demo', '--replica', 'boston_hub', join(dir, 'boston.vob')),
-        at('boston', 'mkdir', '--auto', '-c', 'sources', 'src'),
-        at('boston', 'mkelem', '--auto', '--from', file('a1.c', 'int main(void) { return 0; }\n'), '-c', 'first cut', 'src/a.c'),
-        at('boston', 'checkout', 'src/a.c'),
-        at('boston', 'checkin', '--from', file('a2.c', 'int main(void) { return 1; }\n'), '-c', 'exit 1', 'src/a.c'),
-        at('boston', 'mkbrtype', '-c', 'development', 'dev'),
-        at('boston', 'mkbranch', 'dev', 'src/a.c'),
-        at('boston', 'checkout', 'src/a.c@@/main/dev'),
-        at('boston', 'checkin', '--from', file('a3.c', 'int main(void) { return 2; }\n'), 'src/a.c'),
-        at('boston', 'mklbtype', 'REL1'),
-        at('boston', 'mklabel', 'REL1', 'src/a.c'),
-        at('boston', 'lsvtree', 'src/a.c'),
-        at('boston', 'cat', 'src/a.c@@/main/dev/1'),
-        { say: 'Two more replicas, each made from a signed creation packet.' },
-        at('boston', 'mkreplica', '--export', '--out', box('for-sanfran'), 'sanfran-host:sanfran_hub'),
-        () => [
-          at('sanfran', 'mkreplica', '--import', '--tag', '/vobs/demo', join(dir, 'sanfran.vob'), packetsIn(join(dir, 'for-sanfran'))[0]!),
-        ],
-        at('boston', 'mkreplica', '--export', '--out', box('for-bangalore'), 'bangalore-host:bangalore'),
-        () => [
-          at(
-            'bangalore',
-            'mkreplica',
-            '--import',
-            '--tag',
-            '/vobs/demo',
-            join(dir, 'bangalore.vob'),
-            packetsIn(join(dir, 'for-bangalore'))[0]!,
-          ),
-        ],
-        { say: 'sanfran_hub learns of bangalore from boston_hub.' },
-        at('boston', 'syncreplica', '--export', '--out', box('to-sanfran-1'), 'sanfran_hub'),
-        () => [at('sanfran', 'syncreplica', '--import', join(dir, 'to-sanfran-1'))],
-        { say: 'boston_hub and sanfran_hub both make a label type V2.0; bangalore hears from both.' },
-        at('boston', 'mklbtype', 'V2.0'),
-        at('sanfran', 'mklbtype', 'V2.0'),
-        at('boston', 'syncreplica', '--export', '--out', box('to-bangalore-1'), 'bangalore'),
-        at('sanfran', 'syncreplica', '--export', '--out', box('to-bangalore-2'), 'bangalore'),
-        () => [at('bangalore', 'syncreplica', '--import', join(dir, 'to-bangalore-2'), join(dir, 'to-bangalore-1'))],
-        at('bangalore', 'lstype', '--kind', 'lbtype'),
-        at('bangalore', 'lsconflict'),
-        at('bangalore', 'lsepoch'),
-        at('bangalore', 'cat', 'src/a.c@@REL1'),
-      ];
-      io.out(`Three site homes under ${dir}\n\n`);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let timer: NodeJS.Timeout | undefined;
       try {
-        for (const entry of steps) {
-          for (const step of typeof entry === 'function' ? entry() : [entry]) {
-            if ('say' in step) {
-              io.out(`# ${step.say}\n\n`);
-              continue;
-            }
-            io.out(`[${step.site}]$ msite ${step.args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
-            const status = await main([...step.args, '--home', homes[step.site]], io);
-            io.out('\n');
-            if (status !== 0) throw new Error(`demo step failed: msite ${step.args.join(' ')}`);
-          }
+        let demo;
+        try {
+          demo = await startDemo({ run: inProcessCommand(io), say, signal: stop.signal });
+        } catch (err) {
+          if (!(err instanceof DemoStoppedError)) throw err;
+          say(`msite demo: ${signalled}: ${err.message}`);
+          return;
         }
+        say('');
+        say(`msite demo: three sites under ${demo.root}; dashboards:`);
+        for (const s of demo.sites) say(`  ${s.name.padEnd(12)} ${s.url}  (daemon ${s.pid}, home ${s.home})`);
+        say(
+          `msite demo: exports every minute (job "${demo.jobs.export}"), a change every few seconds; ${
+            opts.for !== undefined ? `stops after ${opts.for} s or on Ctrl-C` : 'Ctrl-C stops'
+          }`,
+        );
+        let failure: string | undefined;
+        const why = await new Promise<string>((resolveWhy) => {
+          if (opts.for !== undefined) timer = setTimeout(() => resolveWhy(`${opts.for} s`), opts.for * 1000);
+          if (stop.signal.aborted) resolveWhy(signalled!);
+          stop.signal.addEventListener('abort', () => resolveWhy(signalled!), { once: true });
+          void demo.failed.then((message) => resolveWhy((failure = message)));
+        });
+        clearTimeout(timer);
+        stopping = true;
+        say(`msite demo: ${why}: stopping the daemons`);
+        await demo.stop({ keep: Boolean(opts.keep) });
+        say(opts.keep ? `msite demo: kept ${demo.root}` : `msite demo: removed ${demo.root}`);
+        if (failure !== undefined) throw new StateError(`the demo ended early: ${failure}`);
       } finally {
-        if (opts.keep) io.out(`Kept ${dir}\n`);
-        else rmSync(dir, { recursive: true, force: true });
+        clearTimeout(timer);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

@@ -1,12 +1,15 @@
+import { constants } from 'node:os';
 import type { Command } from '@commander-js/extra-typings';
+import { InvalidInputError } from '../../core/errors.js';
 import { DEFAULT_ADMIN_PORT, DEFAULT_PEER_PORT } from '../../site/siteSettings.js';
 import { siteCommand, siteHome, type Io } from '../context.js';
 import { integerArg } from '../numberArgs.js';
 
 /**
  * `msite serve [--port N] [--admin-port N]`: runs the site daemon in the foreground until SIGTERM or
- * SIGINT, then stops it cleanly (running jobs get a grace period, their ends are recorded,
- * daemon.json is removed). The first line it prints names the admin listener, the second the peer
+ * SIGINT, then stops it cleanly (SiteDaemon.stop: uploads cut resumably, landings, jobs and relayed
+ * deliveries given a grace period, $MSITE_STOP_GRACE seconds (default 5), the home's claim released,
+ * daemon.json removed); a second signal while it stops exits at once. The first line it prints names the admin listener, the second the peer
  * listener (or why there is none).
  */
 export function registerServeCommand(program: Command, io: Io): void {
@@ -23,10 +26,15 @@ export function registerServeCommand(program: Command, io: Io): void {
     )
     .action(async (_o, cmd) => {
       const opts = cmd.optsWithGlobals();
+      const grace = io.env.MSITE_STOP_GRACE;
+      if (grace !== undefined && !/^\d+(\.\d+)?$/.test(grace)) {
+        throw new InvalidInputError(`bad MSITE_STOP_GRACE "${grace}": give the seconds a stop waits for running work, e.g. 5`);
+      }
       // The daemon's modules (fastify, the tus server) take ~350 ms to load: only `serve` loads them.
       const { SiteDaemon } = await import('../../site/siteDaemon.js');
       const daemon = await SiteDaemon.start({
         home: siteHome(io, opts),
+        ...(grace !== undefined ? { stopGraceMs: Number(grace) * 1000 } : {}),
         ...(io.env.MSITE_LOG_LEVEL !== undefined ? { logLevel: io.env.MSITE_LOG_LEVEL } : {}),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.adminPort !== undefined ? { adminPort: opts.adminPort } : {}),
@@ -37,18 +45,26 @@ export function registerServeCommand(program: Command, io: Io): void {
           ? `msite serve: peers on port ${daemon.peerPort}\n`
           : `msite serve: no peer listener: the site has no identity (msite site init)\n`,
       );
-      await new Promise<void>((resolveStop) => {
-        const onSignal = (signal: NodeJS.Signals): void => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          io.err(`msite serve: ${signal}: stopping\n`);
-          void daemon.stop().then(resolveStop, (err: unknown) => {
-            io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
-            resolveStop();
-          });
-        };
-        process.on('SIGTERM', onSignal);
-        process.on('SIGINT', onSignal);
-      });
+      let stopping = false;
+      let stopped: () => void = () => {};
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          // The administrator will not wait: leave at once. Jobs still running finish on their own;
+          // the claim and daemon.json name a process that is gone, so the next start takes them over.
+          io.err(`msite serve: ${signal} again: exiting now\n`);
+          process.exit(128 + (constants.signals[signal] ?? 0));
+        }
+        stopping = true;
+        io.err(`msite serve: ${signal}: stopping\n`);
+        daemon.stop().then(stopped, (err: unknown) => {
+          io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
+          stopped();
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      await new Promise<void>((resolveStop) => (stopped = resolveStop));
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     });
 }
