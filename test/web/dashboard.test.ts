@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { webRoot } from '../../src/site/dashboardRoutes.js';
-import { tempDir } from '../helpers/cli.js';
-import { peerUrl, relayedFamily, startDaemon, until } from '../helpers/loopbackSites.js';
+import { startDemo, type Demo } from '../../src/site/runDemo.js';
+import { ok, tempDir } from '../helpers/cli.js';
+import { until } from '../helpers/loopbackSites.js';
 
 /**
  * The dashboard in Debian's chromium (playwright-core drives it; no browser is downloaded): it shows
@@ -31,26 +32,31 @@ export interface DashboardScene {
 }
 
 /**
- * Seed 000's three sites in this process (relayedFamily), boston_hub's daemon too, and seed 002's
- * clash: boston_hub and sanfran_hub each make lbtype V2.0, and sanfran's arrives at boston, where it
- * is renamed. The one function to swap for a running `msite demo`.
+ * A running `msite demo` (startDemo, its commands in this process, its daemons `msite serve` child
+ * processes): seed 000's three sites, bangalore through a relay, and seed 002's clash (boston_hub and
+ * sanfran_hub each make lbtype V2.0). No changes after the set-up, so every lag can reach zero.
+ * Catching up is what the demo's jobs do every minute, started at once through each daemon.
  */
-async function relayedScene(root: string): Promise<DashboardScene> {
-  const { boston, sanfran, shown } = await relayedFamily(root);
-  const bd = await startDaemon(boston);
-  await sanfran.run('site', 'peer', 'boston_hub-host', peerUrl(bd), shown.get(boston)!.publicKey);
-  await boston.run('mklbtype', 'V2.0');
-  await sanfran.run('mklbtype', 'V2.0');
-  await boston.run('syncreplica', '--import', ...(await sanfran.exportTo('boston_hub')));
+async function demoScene(root: string): Promise<DashboardScene> {
+  const demo = await startDemo({ run: async (home, args) => void (await ok(args, { home })), changeEveryMs: 0, tmpDir: root });
+  demos.push(demo);
   return {
-    url: bd.url,
-    replicas: ['boston_hub', 'sanfran_hub', 'bangalore'],
+    url: demo.urls[0]!,
+    replicas: demo.sites.map((s) => s.name),
     clash: 'V2.0',
     catchUp: async () => {
-      for (const s of [boston, sanfran]) await s.run('sync_export_list', '-quiet', '1', '-all');
+      for (const home of demo.homes) {
+        await ok(['schedule', '--run', demo.jobs.export], { home });
+        await ok(['schedule', '--wait', demo.jobs.export], { home });
+      }
     },
   };
 }
+
+const demos: Demo[] = [];
+afterAll(async () => {
+  for (const d of demos.splice(0)) await d.stop();
+});
 
 let context: BrowserContext | undefined;
 afterAll(async () => {
@@ -64,7 +70,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   it('shows the family, a lag that falls to zero without a reload, and the rename with its remedy; screenshots', async () => {
     expect(existsSync(join(webRoot(), 'index.html')), 'the front-end is built: run npm run build').toBe(true);
     const root = tempDir('msite-web-');
-    const scene = await relayedScene(root);
+    const scene = await demoScene(root);
     context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
@@ -89,15 +95,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     for (const r of scene.replicas) expect(family).toContain(r);
     const siblings = scene.replicas.slice(1);
     for (const r of siblings) expect(await lagOf(page, r)).toBeGreaterThan(0);
-    const rename = page.locator('[data-testid="conflict"]', { hasText: `lbtype:${scene.clash}` });
-    await rename.waitFor();
-    expect(await rename.locator('[data-testid="remedy"]').textContent()).toContain(
-      `msite rename --vob /vobs/dev lbtype:${scene.clash} ${scene.clash}_sanfran_hub`,
-    );
-
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-light.png'), fullPage: true });
-
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
     await scene.catchUp();
     await until(
@@ -106,9 +103,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       15_000,
     );
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // sanfran_hub's V2.0 reached boston_hub through the jobs and its receipt handler, and was renamed.
+    const rename = page.locator('[data-testid="conflict"]', { hasText: `lbtype:${scene.clash}` });
+    await rename.waitFor({ timeout: 30_000 });
+    expect(await rename.locator('[data-testid="remedy"]').textContent()).toContain(
+      `msite rename --vob /vobs/dev lbtype:${scene.clash} ${scene.clash}_sanfran_hub`,
+    );
+
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-light.png'), fullPage: true });
 
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-dark.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-dark.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-phone.png') });
     // Nothing wider than the phone's screen: tables scroll inside their cards.
