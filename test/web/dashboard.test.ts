@@ -96,11 +96,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     const siblings = scene.replicas.slice(1);
     for (const r of siblings) expect(await lagOf(page, r)).toBeGreaterThan(0);
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
-    await scene.catchUp();
+    // What a site imports after its own export puts it ahead again until its next export, as the
+    // demo's every-minute jobs would do: run them again every few seconds until the page shows no lag.
+    let lastRound = 0;
     await until(
       'every lag on the page is zero',
-      async () => (await Promise.all(siblings.map((r) => lagOf(page, r)))).every((n) => n === 0),
-      15_000,
+      async () => {
+        if ((await Promise.all(siblings.map((r) => lagOf(page, r)))).every((n) => n === 0)) return true;
+        if (Date.now() - lastRound > 3_000) {
+          await scene.catchUp();
+          lastRound = Date.now();
+        }
+        return false;
+      },
+      90_000,
     );
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     // sanfran_hub's V2.0 reached boston_hub through the jobs and its receipt handler, and was renamed.
