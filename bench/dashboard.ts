@@ -22,10 +22,10 @@ import { SiteDaemon } from '../src/site/siteDaemon.js';
 import { SiteHome } from '../src/site/siteHome.js';
 import type { DashboardSnapshot } from '../src/site/dashboardTypes.js';
 import { createLogger } from '../src/core/logger.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './headlessChromium.js';
 
 const API_MEDIAN_TARGET = 100; // ms
 const FIRST_PAINT_TARGET = 1000; // ms
-const CHROMIUM = '/usr/bin/chromium';
 
 export interface DashboardBenchOptions {
   tmp: string;
@@ -145,16 +145,7 @@ export async function benchDashboard(o: DashboardBenchOptions): Promise<Dashboar
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: [...CHROMIUM_ARGS],
       });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -1,3 +1,4 @@
+import type { ConflictListing } from '../replication/mastershipCommands.js';
 /**
  * The dashboard's snapshot of a site (dashboardState.ts), as `GET /api/dashboard` and the
  * `snapshot` events of `GET /api/events` send it. Plain JSON: times are ISO strings, so a browser
@@ -71,14 +72,7 @@ export interface DashboardPacket {
 }
 
 /** An automatic rename met on import (the VOB's `conflict` table, as `lsconflict` lists it). */
-export interface DashboardConflict {
-  kind: string;
-  oid: string;
-  originalName: string;
-  localName: string;
-  /** The replica that created the renamed object. */
-  creator: string;
-  at: string;
+export interface DashboardConflict extends ConflictListing {
   /** The object's master now, where the remedy runs. */
   master: string;
   /** The master's host. */

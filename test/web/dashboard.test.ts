@@ -6,6 +6,7 @@ import { webRoot } from '../../src/site/dashboardRoutes.js';
 import { startDemo, type Demo } from '../../src/site/runDemo.js';
 import { ok, tempDir } from '../helpers/cli.js';
 import { until } from '../helpers/loopbackSites.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../bench/headlessChromium.js';
 
 /**
  * The dashboard in Debian's chromium (playwright-core drives it; no browser is downloaded): it shows
@@ -14,7 +15,6 @@ import { until } from '../helpers/loopbackSites.js';
  * the screenshots docs/screenshots/ holds (light, dark, phone) when MSITE_SCREENSHOTS names that directory.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 /**
  * Where the screenshots go: a temporary directory, so a test run changes no tracked file;
  * `MSITE_SCREENSHOTS=docs/screenshots npm test` renews the ones the README shows.
@@ -74,16 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     context = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
       viewport: { width: 1280, height: 800 },
       colorScheme: 'light',
     });
