@@ -57,8 +57,9 @@ describe('automated synchronization on loopback', () => {
       }
     }
     expect(readdirSync(join(boston.home, 'log', 'sync_logs'))).toEqual([]);
-    expect(readFileSync(join(bangalore.home, 'log', 'receipt_handler_log'), 'utf8')).toMatch(
-      /Applied .*sync_boston_hub_.* to VOB \/vobs\/dev/,
+    // The handler says what it applied when its run ends, a moment after the import commits.
+    await until("bangalore's handler has said what it applied", () =>
+      /Applied .*sync_boston_hub_.* to VOB \/vobs\/dev/.test(readFileSync(join(bangalore.home, 'log', 'receipt_handler_log'), 'utf8')),
     );
 
     // Nothing new: a second run sends nothing and says nothing.
