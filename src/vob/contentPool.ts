@@ -290,8 +290,8 @@ export class ContentPool {
     let storedSize: number;
     try {
       const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
-      if (codec === CODEC.deflate) await pipeline(Readable.from(all()), createDeflateRaw(), sink);
-      else await pipeline(Readable.from(all()), sink);
+      if (codec === CODEC.deflate) await pipeline(Readable.from(all(), { highWaterMark: 1 }), createDeflateRaw(), sink);
+      else await pipeline(Readable.from(all(), { highWaterMark: 1 }), sink);
       sha = hash.digest('hex');
       this.checkExpected(sha, options.expectedSha);
       const fh = await open(tmp, 'r');
