@@ -270,12 +270,17 @@ export class ContentPool {
     const codec = worthDeflating(first) ? CODEC.deflate : CODEC.raw;
     writingTo('create directory', this.dir, () => mkdirSync(this.dir, { recursive: true }));
     const tmp = tempFileFor(join(this.dir, 'staged'));
+    // What the source throws is its own failure (an unreadable input, a truncated packet), not the pool's.
+    let sourceFailure: unknown;
     async function* all(): AsyncGenerator<Uint8Array> {
       let done = false;
       try {
         yield first;
         for (;;) {
-          const next = await it.next();
+          const next = await it.next().catch((err: unknown) => {
+            sourceFailure = err;
+            throw err;
+          });
           if (next.done) break;
           hash.update(next.value);
           size += next.value.length;
@@ -308,6 +313,7 @@ export class ContentPool {
       }
     } catch (err) {
       await rm(tmp, { force: true });
+      if (err === sourceFailure) throw err;
       throw writeFailure(err, 'write', tmp) ?? err;
     }
     return new Staged(this, sha, size, { kind: 'file', codec, tmp });

@@ -163,6 +163,15 @@ describe('the content pool', () => {
     expect(() => vob.transaction(() => vob.pool.commitStaged(discarded))).toThrow('was discarded');
   });
 
+  it('passes on what the source throws midway, and keeps nothing', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* pieces(randomBytes(CHUNK_BYTES * 2));
+      throw new Error('the disk went away');
+    }
+    await expect(vob.pool.stage(failing())).rejects.toThrow('the disk went away');
+    expect(temporaries()).toEqual([]);
+  });
+
   it('chunks fails on a blob file that no longer hashes to its name', async () => {
     const bytes = randomBytes(CHUNK_BYTES * 2);
     const sha = vob.transaction(() => vob.pool.put(bytes));
