@@ -211,6 +211,11 @@ export class ContentPool {
   async *chunks(sha: string, chunkBytes: number = CHUNK_BYTES): AsyncGenerator<Buffer> {
     const row = this.select.get(key(sha)) as StoredRow | undefined;
     if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
+    if (row.data && row.size <= chunkBytes) {
+      // Most blobs: one chunk, read as get reads it, without a stream's set-up (an export reads many).
+      yield this.read(sha, row);
+      return;
+    }
     const hash = createHash('sha256');
     let size = 0;
     const file = row.data ? undefined : this.pathOf(sha);
