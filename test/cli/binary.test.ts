@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixture } from '../schedule/fixtures.js';
-import { msiteBinary, tempDir } from '../helpers/cli.js';
+import { BIN, msiteBinary, tempDir } from '../helpers/cli.js';
 
 /** bin/msite.js on the built dist/, as an administrator runs it: real streams, exit status, environment. */
 describe('the msite executable', () => {
@@ -35,6 +37,25 @@ describe('the msite executable', () => {
     const usage = msiteBinary(['--home', home, 'frobnicate']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toBe("msite: error: unknown command 'frobnicate' (see msite help frobnicate)\n");
+  });
+
+  it('ends quietly, with the status of a SIGPIPE, when its reader closes the pipe early', () => {
+    const vob = join(dir, 'pipe.vob');
+    expect(msiteBinary(['mkvob', '--tag', '/vobs/pipe', vob], { home }).status).toBe(0);
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, 'a line of text that goes on\n'.repeat(400_000));
+    expect(msiteBinary(['mkelem', '--auto', '--vob', '/vobs/pipe', '--from', big, 'big.txt'], { home }).status).toBe(0);
+    const piped = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" cat --vob /vobs/pipe big.txt | head -c 10; echo " \${PIPESTATUS[0]}"`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, MSITE_HOME: home },
+        shell: false,
+      },
+    );
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toBe('a line of  141\n');
   });
 
   it('reads standard input, and knows it is not a terminal', () => {
