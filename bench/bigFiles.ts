@@ -108,9 +108,12 @@ function msite(args: string[]): string {
   return r.stdout;
 }
 
-function git(cwd: string, args: string[]): Measured {
-  return measured('git', args, { cwd, env: gitEnv() });
+function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Measured {
+  return measured('git', args, { cwd, env: { ...gitEnv(), ...env } });
 }
+
+/** Base of the commit dates: fixed, so the commits, and so the bundle's bytes, are the same every run. */
+const EPOCH = 1_700_000_000;
 
 const dirBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 
@@ -278,7 +281,8 @@ function loadGitRepo(l: Layout, history: BigHistory, steps: BigStep[]): Measured
     mkdirSync(join(l.work, dirname(path)), { recursive: true });
     copyFileSync(versionFile(l.content, s), join(l.work, path));
     total = add(total, git(l.work, ['add', path]));
-    total = add(total, git(l.work, ['commit', '--quiet', '-m', comment(history, s)]));
+    const date = `${EPOCH + history.steps.indexOf(s)} +0000`;
+    total = add(total, git(l.work, ['commit', '--quiet', '-m', comment(history, s)], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }));
   }
   return total;
 }
