@@ -223,6 +223,11 @@ export function benchBigFiles(o: BigFilesOptions): StageFigures[] {
     const cloned = git(root, ['clone', '--quiet', '--bare', bundleFile, clone]);
     line('git clone --bare of the bundle', describe(cloned));
 
+    const deltas = packDeltas(clone);
+    line(
+      "  git's blobs stored as deltas",
+      `${deltas.deltas} of ${deltas.blobs}, ${fmtMib(deltas.deltaBytes)} of the pack (msite sends every version whole)`,
+    );
     t = performance.now();
     verify(l, history, upTo, stage, clone);
     line('verified: replica = origin, contents', `${fmtSec((performance.now() - t) / 1000)} (not measured)`);
@@ -311,6 +316,30 @@ function verify(l: Layout, history: BigHistory, upTo: BigStep[], stage: number, 
     const theirs = spawnSync('git', ['cat-file', 'blob', `${rev}:${path}`], { cwd: clone, env: gitEnv(), maxBuffer: 64 * MIB });
     if (theirs.status !== 0 || sha256(theirs.stdout) !== expected) throw new Error(`clone ${stage}: ${rev}:${path} differs`);
   }
+}
+
+/**
+ * How many blobs of a repository's pack git stored as deltas against another (the rebuilds of a
+ * file against each other), and their bytes in the pack: what git's bundle gains over whole versions.
+ * Untimed. `git verify-pack -v` lists a deltified object with its depth and base after its offset.
+ */
+function packDeltas(repo: string): { blobs: number; deltas: number; deltaBytes: number } {
+  const pack = join(repo, 'objects', 'pack');
+  const idx = readdirSync(pack).find((f) => f.endsWith('.idx'));
+  if (!idx) throw new Error(`no pack in ${repo}`);
+  const out = spawnSync('git', ['verify-pack', '-v', join(pack, idx)], { cwd: repo, env: gitEnv(), encoding: 'utf8', maxBuffer: 64 * MIB });
+  if (out.status !== 0) throw new Error(`git verify-pack: ${out.stderr.trim()}`);
+  const counts = { blobs: 0, deltas: 0, deltaBytes: 0 };
+  for (const row of out.stdout.split('\n')) {
+    const f = row.split(/\s+/);
+    if (f[1] !== 'blob') continue;
+    counts.blobs++;
+    if (f.length >= 7) {
+      counts.deltas++;
+      counts.deltaBytes += Number(f[3]);
+    }
+  }
+  return counts;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
