@@ -17,7 +17,7 @@ const MIN_FILE = 1 * MIB;
 const MAX_FILE = 20 * MIB;
 /** Files per directory, as a build output tree spreads them. */
 const DIRS = 10;
-/** Every tenth file gets this many versions; the others one. */
+/** A rebuilt file's versions; the others have one. */
 const MANY_VERSIONS = 6;
 /** The history: 200 files, when no byte budget is given. */
 export const DEFAULT_FILES = 200;
@@ -41,7 +41,8 @@ export interface BigHistory {
 }
 
 const kindOf = (file: number): ContentKind => (file % 2 === 0 ? 'random' : 'text');
-const versionsOf = (file: number): number => (file % 10 === 3 ? MANY_VERSIONS : 1);
+// A tenth of the files, half of them random and half text, is rebuilt.
+const versionsOf = (file: number): number => (file % 20 === 3 || file % 20 === 8 ? MANY_VERSIONS : 1);
 
 /**
  * The plan: files created in order, and after each creation, half the time, a new version of an
