@@ -97,26 +97,33 @@ export function planBigHistory(seed: number, budgetMib: number | undefined): Big
 /** Where `writeVersion` puts a version's bytes. */
 export const versionFile = (dir: string, step: BigStep): string => join(dir, `f${step.file + 1}.v${step.version}`);
 
-// Words for the text-like files' lines: a pool of lines larger than deflate's 32 KiB window, so the
-// text compresses about as well as logs or source do, not as a repeated block would.
+// Words for the text-like files' lines: each file draws from a pool of lines of its own, larger than
+// deflate's 32 KiB window, so the text compresses about as well as logs or source do, not as a
+// repeated block would; and git finds deltas between the versions of a file, not between files.
 const WORDS = ['alpha', 'beta', 'count', 'total', 'index', 'value', 'result', 'buffer', 'offset', 'length', 'name', 'path'];
 const VERBS = ['compute', 'update', 'check', 'lookup', 'append', 'resolve', 'parse', 'format'];
 const POOL_LINES = 4096;
 
 /** Writes each version's bytes: random or text for a first version; a patched copy of the last for a rebuild. */
 export class BigContentWriter {
-  private readonly pool: Buffer[];
+  private pool: { file: number; lines: Buffer[] } | undefined;
 
   constructor(
     private readonly seed: number,
     private readonly history: BigHistory,
     private readonly dir: string,
-  ) {
-    const rng = createRng(seed ^ 0x7e47);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
-    this.pool = Array.from({ length: POOL_LINES }, () =>
-      Buffer.from(`  ${pick(WORDS)}${Math.floor(rng() * 100)} = ${pick(VERBS)}(${pick(WORDS)}, ${Math.floor(rng() * 10000)});\n`),
-    );
+  ) {}
+
+  private linesOf(file: number): Buffer[] {
+    if (this.pool?.file !== file) {
+      const rng = createRng(this.seed ^ 0x7e47 ^ Math.imul(file + 1, 0x27d4eb2f));
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+      const lines = Array.from({ length: POOL_LINES }, () =>
+        Buffer.from(`  ${pick(WORDS)}${Math.floor(rng() * 100)} = ${pick(VERBS)}(${pick(WORDS)}, ${Math.floor(rng() * 10000)});\n`),
+      );
+      this.pool = { file, lines };
+    }
+    return this.pool.lines;
   }
 
   /** Writes `step`'s version to versionFile (the previous version's file must exist for a rebuild). */
@@ -125,7 +132,7 @@ export class BigContentWriter {
     const kind = this.history.kinds[step.file]!;
     const rng = createRng(this.seed ^ Math.imul(step.file + 1, 0x9e3779b1) ^ Math.imul(step.version, 0x85ebca6b));
     if (step.version === 1) {
-      this.fill(path, 0, step.bytes, kind, rng, 'w');
+      this.fill(path, 0, step.bytes, kind, step.file, rng, 'w');
       return path;
     }
     copyFileSync(versionFile(this.dir, { ...step, version: step.version - 1 }), path);
@@ -133,12 +140,12 @@ export class BigContentWriter {
     for (let p = 0; p < patches; p++) {
       const length = Math.min(step.bytes, 64 * 1024 + Math.floor(rng() * MIB));
       const offset = Math.floor(rng() * (step.bytes - length));
-      this.fill(path, offset, length, kind, rng, 'r+');
+      this.fill(path, offset, length, kind, step.file, rng, 'r+');
     }
     return path;
   }
 
-  private fill(path: string, offset: number, length: number, kind: ContentKind, rng: () => number, flags: string): void {
+  private fill(path: string, offset: number, length: number, kind: ContentKind, file: number, rng: () => number, flags: string): void {
     // Random bytes from AES-CTR keyed by the rng: deterministic, and as fast as the disk.
     const key = Buffer.alloc(16);
     const iv = Buffer.alloc(16);
@@ -158,7 +165,8 @@ export class BigContentWriter {
           chunk = cipher.update(zeros.subarray(0, n));
         } else {
           let at = 0;
-          while (at < n) at += this.pool[Math.floor(rng() * POOL_LINES)]!.copy(text, at);
+          const lines = this.linesOf(file);
+          while (at < n) at += lines[Math.floor(rng() * POOL_LINES)]!.copy(text, at);
           chunk = text.subarray(0, n);
         }
         writeSync(fd, chunk, 0, n, offset + done);
