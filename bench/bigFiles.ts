@@ -247,7 +247,11 @@ export function benchBigFiles(o: BigFilesOptions): StageFigures[] {
       clone: cloned,
     });
   });
-  if (o.profileDir) line('CPU profiles', `${o.profileDir}/{load,export,import}-{1,2}.cpuprofile (bench/profileSummary.ts reads them)`);
+  if (o.profileDir)
+    line(
+      'CPU profiles',
+      `${o.profileDir}/{load,export,import}-{1,2}.cpuprofile (bench/profileSummary.ts reads them); the profiler slows those steps, so compare times from a run without it`,
+    );
   return figures;
 }
 
