@@ -89,11 +89,17 @@ export function readVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, sel
 function openedVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
   const dir = siteHome(io, opts).resolveVob(opts.vob ?? vobFromSelectors(selectors) ?? io.env.MSITE_VOB, io.cwd);
   const vob = Vob.open(dir, { readonly });
+  let result: T;
   try {
-    return fn(vob);
-  } finally {
+    result = fn(vob);
+  } catch (err) {
     vob.close();
+    throw err;
   }
+  // An export or import streams: the VOB stays open until its promise settles.
+  if (result instanceof Promise) return result.finally(() => vob.close()) as T;
+  vob.close();
+  return result;
 }
 
 /** Reads a file named on the command line, with one clear error if it cannot be read. */

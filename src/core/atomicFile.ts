@@ -15,7 +15,8 @@ const TEMP_NAME = /^\..*~msite-tmp~(\d+)~([^~/]*)~\d+$/;
 /** A temp file older than this is left over whoever wrote it: no msite write lasts a day. */
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-function tempName(path: string): string {
+/** The temp name a crash-safe write of `path` uses; removeStaleTempFiles knows it (for writers that stream). */
+export function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}~msite-tmp~${process.pid}~${hostname()}~${++counter}`);
 }
 

@@ -4,9 +4,11 @@ import { MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
 import { PacketError } from '../packet/packetError.js';
-import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
+import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
-import type { PacketHeader } from '../packet/packetTypes.js';
+import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
+import { sha256Hex } from '../core/sha256.js';
+import { INLINE_LIMIT } from '../vob/contentPool.js';
 import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
@@ -14,6 +16,7 @@ import type { Vob } from '../vob/vob.js';
 import { actualRow, type EpochRow } from './epochs.js';
 import { learnFromHeader } from './learnFromHeader.js';
 import { OpenedPackets } from './openedPackets.js';
+import { commitStagedBlob, stageBlob, type StagedBlob } from './poolStreams.js';
 
 /**
  * What an import can do with a packet here:
@@ -108,21 +111,74 @@ export function expandPacketPaths(paths: readonly string[]): string[] {
 /** Ops applied between two progress reports: often enough for a person, rarely enough to cost nothing. */
 const PROGRESS_EVERY = 1024;
 
-function applyPacket(
+/** Small blobs read from a packet are held in memory up to this many bytes; the rest are staged in the pool. */
+const HOLD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads, verifies and applies one packet. Its blobs are staged in the pool as they are read (small
+ * ones held in memory, up to HOLD_BYTES), its ops held; once the whole body is read and matches its
+ * signed header, one transaction records the blobs and applies the ops. A failure or a kill before
+ * that commit leaves the VOB as it was (staged files are the pool's to clear), and a re-run starts over.
+ */
+async function applyPacket(
   vob: Vob,
   a: PacketAssessment,
   warn: (m: string) => void,
   onProgress: ProgressListener | undefined,
-): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+): Promise<Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'>> {
   // Reading and verifying the packet count too: that is the import's time as an administrator sees it.
   const started = performance.now();
   const step = `applying ${basename(a.path)}`;
   const total = a.header?.opCount ?? 0;
   onProgress?.({ step, done: 0, total, unit: 'ops' });
-  const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
+  const ops: WireOp[] = [];
+  const held: { sha: string; bytes: Uint8Array }[] = [];
+  const staged: StagedBlob[] = [];
+  let heldBytes = 0;
+  let committed = false;
+  try {
+    const header = await readPacketStream(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined, {
+      ops(batch) {
+        for (const op of batch) ops.push(op);
+      },
+      async blob(sha, size, bytes) {
+        if (vob.pool.contains(sha)) return;
+        if (size <= INLINE_LIMIT && heldBytes + size <= HOLD_BYTES) {
+          const parts: Buffer[] = [];
+          for await (const part of bytes) parts.push(part);
+          const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          if (sha256Hex(whole) !== sha)
+            throw new PacketError('checksum', a.path, `packet ${a.path} is damaged: content ${sha} does not have that SHA-256`, {
+              hint: 'ask the sender to resend it',
+            });
+          held.push({ sha, bytes: whole });
+          heldBytes += size;
+        } else staged.push(await stageBlob(vob, bytes, sha));
+      },
+    });
+    const counts = commitPacket(vob, a, header, ops, held, staged, { warn, onProgress, step, total, started });
+    committed = true;
+    return counts;
+  } finally {
+    if (!committed) for (const s of staged) s.discard();
+  }
+}
+
+function commitPacket(
+  vob: Vob,
+  a: PacketAssessment,
+  header: PacketHeader,
+  ops: readonly WireOp[],
+  held: readonly { sha: string; bytes: Uint8Array }[],
+  staged: readonly StagedBlob[],
+  how: { warn: (m: string) => void; onProgress: ProgressListener | undefined; step: string; total: number; started: number },
+): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+  const { warn, onProgress, step, total, started } = how;
+  const body = { ops };
   return vob.transaction(() => {
-    // readPacket computed each blob's SHA-256 from its bytes; no need to hash them again.
-    vob.pool.putManyWithHash(body.blobs);
+    // Every blob was checked against its SHA-256 as it was read or staged.
+    for (const s of staged) commitStagedBlob(vob, s);
+    vob.pool.putManyWithHash(held);
     const actual = actualRow(vob);
     let applied = 0;
     let skipped = 0;
@@ -208,7 +264,7 @@ export interface ImportOptions {
  * whole (checksum, signature) before it touches the VOB and applies in one transaction; packets that
  * wait for others, or are refused, are left where they are with the reason.
  */
-export function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): PacketOutcome[] {
+export async function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): Promise<PacketOutcome[]> {
   const outcomes = new Map<string, PacketOutcome>();
   const opened = options.opened ?? OpenedPackets.none;
   const given = expandPacketPaths(paths);
@@ -250,7 +306,7 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
       }
       const warnings: string[] = [];
       try {
-        const counts = applyPacket(
+        const counts = await applyPacket(
           vob,
           a,
           (m) => {
