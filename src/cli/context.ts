@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { InvalidInputError } from '../core/errors.js';
 import { SiteHome } from '../site/siteHome.js';
 import { parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
+import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
 import { vobFromSelectors } from '../vob/selectors.js';
 import { Vob } from '../vob/vob.js';
 
@@ -24,6 +26,12 @@ export interface CommonOptions {
  */
 export interface Io {
   out(text: string | Uint8Array): void;
+  /**
+   * Resolves once what `out` was given has been passed on (stdout's buffer drained). A command
+   * writing much (cat of a large version) awaits it between chunks, so its memory stays bounded
+   * however slow the reader. Without it, `out` is taken to hold whatever it is given.
+   */
+  drained?(): Promise<void>;
   err(text: string): void;
   /** MSITE_HOME, MSITE_VOB, VISUAL, EDITOR, MSITE_LOG_LEVEL, and the environment of spawned programs. */
   readonly env: NodeJS.ProcessEnv;
@@ -44,6 +52,9 @@ export const processIo: Io = {
   },
   err: (t) => {
     process.stderr.write(t);
+  },
+  drained: async () => {
+    if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
   },
   get env() {
     return process.env;
@@ -86,6 +97,7 @@ export function readVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, sel
   return openedVob(io, opts, fn, selectors, true);
 }
 
+/** Opens the VOB, runs `fn`, and closes the VOB when `fn` returns or, if it returns a promise, when that settles. */
 function openedVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
   const dir = siteHome(io, opts).resolveVob(opts.vob ?? vobFromSelectors(selectors) ?? io.env.MSITE_VOB, io.cwd);
   const vob = Vob.open(dir, { readonly });
@@ -96,7 +108,6 @@ function openedVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selector
     vob.close();
     throw err;
   }
-  // An export or import streams: the VOB stays open until its promise settles.
   if (result instanceof Promise) return result.finally(() => vob.close()) as T;
   vob.close();
   return result;
@@ -107,14 +118,34 @@ export function readInputFile(io: Io, file: string, what: string): Buffer {
   try {
     return readFileSync(inputPath(io, file));
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new InvalidInputError(
-      `cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`,
-      {
-        data: { file },
-      },
-    );
+    throw unreadable(err, file, what);
   }
+}
+
+/**
+ * Stages a file named on the command line in the VOB's pool (ContentPool.stage), read a chunk at a
+ * time: a file of any size is copied and hashed in bounded memory. Same error as readInputFile if
+ * it cannot be read. The caller commits the blob in its transaction, or discards it.
+ */
+export async function stageInputFile(io: Io, vob: Vob, file: string, what: string): Promise<StagedBlob> {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of createReadStream(inputPath(io, file), { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
+    } catch (err) {
+      throw unreadable(err, file, what);
+    }
+  }
+  return vob.pool.stage(chunks());
+}
+
+function unreadable(err: unknown, file: string, what: string): InvalidInputError {
+  const e = err as NodeJS.ErrnoException;
+  return new InvalidInputError(
+    `cannot read ${what} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'it is a directory' : e.message}`,
+    {
+      data: { file },
+    },
+  );
 }
 
 /** The config spec from `--config FILE`, or undefined for the default. */

@@ -15,8 +15,11 @@ const TEMP_NAME = /^\..*~msite-tmp~(\d+)~([^~/]*)~\d+$/;
 /** A temp file older than this is left over whoever wrote it: no msite write lasts a day. */
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** The temp name a crash-safe write of `path` uses; removeStaleTempFiles knows it (for writers that stream). */
-export function tempName(path: string): string {
+/**
+ * A temp file's path beside `path`, named so `removeStaleTempFiles` removes it once its writer is
+ * gone: for writers that fill a file in steps of their own before renaming it into place.
+ */
+export function tempFileFor(path: string): string {
   return join(dirname(path), `.${basename(path)}~msite-tmp~${process.pid}~${hostname()}~${++counter}`);
 }
 
@@ -32,7 +35,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
 
 function writeAtomically(path: string, data: string | Uint8Array, options: { mode?: number }): void {
   const dir = dirname(path);
-  const tmp = tempName(path);
+  const tmp = tempFileFor(path);
   const fd = openSync(tmp, 'wx', options.mode ?? 0o644);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;

@@ -133,6 +133,18 @@ export class StorageError extends MsiteError {
   }
 }
 
+/**
+ * Bytes that do not hash to the SHA-256 they were given under: content copied or received damaged.
+ * Nothing of them is kept; sending or reading them again may succeed.
+ */
+export class IntegrityError extends MsiteError {
+  static readonly code = 'INTEGRITY';
+  static override readonly httpStatus: number = 422;
+  constructor(message: string, options: MsiteErrorOptions = {}) {
+    super(IntegrityError.code, message, options);
+  }
+}
+
 /** Something outside msite failed in a way that may pass (busy database, full disk, I/O). */
 export class IoError extends MsiteError {
   static readonly code = 'IO';

@@ -15,7 +15,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { fsyncDir, tempName, writeFileAtomic } from '../core/atomicFile.js';
+import { fsyncDir, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, IoError, isTransientSysCode, MsiteError, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
@@ -155,7 +155,7 @@ export async function writePacketStream(
     });
   }
   const bodyOffset = PREFIX_LENGTH + widest + 2 + SIGNATURE_LENGTH;
-  const tmp = tempName(path);
+  const tmp = tempFileFor(path);
   let fd: number;
   try {
     fd = openSync(tmp, 'w', 0o644);

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { brotliCompressSync, brotliDecompressSync, constants as zlib, createBrotliCompress, createBrotliDecompress } from 'node:zlib';
+import { brotliDecompressSync, constants as zlib, createBrotliCompress, createBrotliDecompress } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
+import { worthDeflating } from '../core/compressibility.js';
 import { InvalidInputError } from '../core/errors.js';
 import { packedString } from '../core/packedStrings.js';
 import { sha256Hex } from '../core/sha256.js';
@@ -53,22 +54,16 @@ export const OPS_PER_RECORD = 4096;
 export const CHUNK_BYTES = 1024 * 1024;
 /** Blobs smaller than this always go through the compressor: testing them costs more than it saves. */
 const SAMPLE_MIN = 4096;
-const SAMPLE_BYTES = 64 * 1024;
-/** A sample must shrink to this fraction, or its blob is stored. */
-const WORTH_RATIO = 0.9;
 
 const MSGPACK_OPTIONS = { useRecords: false, mapsAsObjects: true } as const;
 
 /**
- * Whether content whose first bytes are `sample` is worth running through the compressor: a fast
- * brotli pass (quality 1) over the first 64 KiB must save a tenth. Random bytes and already
- * compressed formats (gzip, zip, JPEG, video) save nothing; text and binaries of code save far more.
+ * Whether content whose first bytes are `sample` is worth running through the compressor: the pool's
+ * test (core/compressibility.ts), so content the pool stores raw travels raw. Random bytes and
+ * already compressed formats (gzip, zip, JPEG, video) fail it; text and code pass.
  */
 export function worthCompressing(sample: Uint8Array): boolean {
-  if (sample.length < SAMPLE_MIN) return true;
-  const part = sample.subarray(0, SAMPLE_BYTES);
-  const out = brotliCompressSync(part, { params: { [zlib.BROTLI_PARAM_QUALITY]: 1, [zlib.BROTLI_PARAM_SIZE_HINT]: part.length } });
-  return out.length < part.length * WORTH_RATIO;
+  return sample.length < SAMPLE_MIN || worthDeflating(sample);
 }
 
 /** A blob to write: its SHA-256, its size, and its bytes on demand (read again for each call). */

@@ -19,7 +19,7 @@ import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } fro
 import { currentFacts } from './facts.js';
 import { readPrivateKey } from './replicaKey.js';
 import { restoringFrom } from './restoreReplica.js';
-import { blobChunks, blobSizes } from './poolStreams.js';
+import { blobSizes } from './blobSizes.js';
 import { gracePeriod, healEstimates } from './selfHealing.js';
 
 export interface ExportOptions {
@@ -94,7 +94,7 @@ async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<Body
     const sha = ordered[i]!;
     const size = fragment.blobs.get(sha)!.size;
     if (size > INLINE_LIMIT) {
-      yield { blob: { sha, size, chunks: () => blobChunks(vob, sha, CHUNK_BYTES) } };
+      yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES) } };
       i++;
       continue;
     }

@@ -8,7 +8,7 @@ import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { sha256Hex } from '../core/sha256.js';
-import { INLINE_LIMIT } from '../vob/contentPool.js';
+import { INLINE_LIMIT, type StagedBlob } from '../vob/contentPool.js';
 import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
@@ -16,7 +16,6 @@ import type { Vob } from '../vob/vob.js';
 import { actualRow, type EpochRow } from './epochs.js';
 import { learnFromHeader } from './learnFromHeader.js';
 import { OpenedPackets } from './openedPackets.js';
-import { commitStagedBlob, stageBlob, type StagedBlob } from './poolStreams.js';
 
 /**
  * What an import can do with a packet here:
@@ -153,7 +152,7 @@ async function applyPacket(
             });
           held.push({ sha, bytes: whole });
           heldBytes += size;
-        } else staged.push(await stageBlob(vob, bytes, sha));
+        } else staged.push(await vob.pool.stage(bytes, { expectedSha: sha }));
       },
     });
     const counts = commitPacket(vob, a, header, ops, held, staged, { warn, onProgress, step, total, started });
@@ -177,7 +176,7 @@ function commitPacket(
   const body = { ops };
   return vob.transaction(() => {
     // Every blob was checked against its SHA-256 as it was read or staged.
-    for (const s of staged) commitStagedBlob(vob, s);
+    for (const s of staged) vob.pool.commitStaged(s);
     vob.pool.putManyWithHash(held);
     const actual = actualRow(vob);
     let applied = 0;

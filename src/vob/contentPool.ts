@@ -1,9 +1,14 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'better-sqlite3';
-import { writeFileAtomic } from '../core/atomicFile.js';
-import { StorageError, writingTo } from '../core/errors.js';
+import { fsyncDir, removeStaleTempFiles, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
+import { worthDeflating } from '../core/compressibility.js';
+import { IntegrityError, InternalError, NotFoundError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { concatenated } from './bulkColumns.js';
 
@@ -70,6 +75,37 @@ export const INLINE_LIMIT = 64 * 1024;
  */
 export const COMPRESS_MIN = 512;
 
+/** The chunk size `chunks` hands out by default, and the most `stage` holds in memory. */
+export const CHUNK_BYTES = 1024 * 1024;
+
+/** A blob written to a temporary file in the pool by `stage`, waiting for `commitStaged`. */
+export interface StagedBlob {
+  readonly sha: string;
+  /** Uncompressed bytes. */
+  readonly size: number;
+  /** Removes the temporary file (if any); the blob can no longer be committed. Safe to call twice. */
+  discard(): void;
+}
+
+/** A staged blob: bytes in memory (small ones), or a temporary file holding them as stored. */
+class Staged implements StagedBlob {
+  discarded = false;
+  /** Set once the file is renamed into place: a retry after a rollback only records the row. */
+  placed = false;
+  constructor(
+    readonly pool: ContentPool,
+    readonly sha: string,
+    readonly size: number,
+    readonly held:
+      { kind: 'bytes'; bytes: Buffer } | { kind: 'stored'; codec: number; stored: Buffer } | { kind: 'file'; codec: number; tmp: string },
+  ) {}
+
+  discard(): void {
+    this.discarded = true;
+    if (this.held.kind === 'file' && !this.placed) rmSync(this.held.tmp, { force: true });
+  }
+}
+
 /**
  * The content pool: every file version's bytes, stored once, named by SHA-256, compressed when that
  * helps. Large blobs are files under `<vob>/pool/ab/<sha>` written atomically before the database row
@@ -80,6 +116,7 @@ export class ContentPool {
   private readonly insert: Statement;
   private readonly select: Statement;
   private readonly has: Statement;
+  private readonly sizeStatement: Statement;
   private readonly range: Statement;
   /**
    * SHAs stored by the open transaction: an import stores a packet's blobs and then checks, op by
@@ -92,9 +129,13 @@ export class ContentPool {
     private readonly db: Database,
     private readonly dir: string,
   ) {
+    // A stage interrupted by a crash leaves a temporary file nothing refers to; a read-only open
+    // must not write, and leaves them for the next writer.
+    if (!db.readonly) removeStaleTempFiles(dir);
     this.insert = db.prepare('INSERT OR IGNORE INTO content (sha, size, codec, data) VALUES (?, ?, ?, ?)');
     this.select = db.prepare('SELECT size, codec, data FROM content WHERE sha = ?');
     this.has = db.prepare('SELECT 1 FROM content WHERE sha = ?').pluck();
+    this.sizeStatement = db.prepare('SELECT size FROM content WHERE sha = ?').pluck();
     this.range = db
       .prepare(
         `SELECT ${concatenated('sha')}, json_group_array(codec), json_group_array(length(data)), ${concatenated('data')}
@@ -137,19 +178,193 @@ export class ContentPool {
   }
 
   private storeCompressed(sha: string, bytes: Uint8Array): void {
-    const deflated = deflateRawSync(bytes);
-    const codec = deflated.length < bytes.length ? CODEC.deflate : CODEC.raw;
-    const stored = codec === CODEC.deflate ? deflated : bytes;
+    // Up to INLINE_LIMIT the deflate is its own test; beyond, a sample decides before the whole is
+    // deflated for nothing (compressibility.ts).
+    const deflated = bytes.length <= INLINE_LIMIT || worthDeflating(bytes) ? deflateRawSync(bytes) : undefined;
+    const codec = deflated && deflated.length < bytes.length ? CODEC.deflate : CODEC.raw;
+    const stored = deflated && codec === CODEC.deflate ? deflated : bytes;
     if (stored.length <= INLINE_LIMIT) {
       this.insert.run(key(sha), bytes.length, codec, stored);
       return;
     }
+    // Written even when a file is there: with no row naming it, it is a leftover of a rolled-back
+    // transaction, perhaps stored with another codec.
     const file = this.pathOf(sha);
-    if (!existsSync(file)) {
-      writingTo('create directory', this.dir, () => mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true }));
-      writeFileAtomic(file, stored);
-    }
+    writingTo('create directory', this.dir, () => mkdirSync(join(this.dir, sha.slice(0, 2)), { recursive: true }));
+    writeFileAtomic(file, stored);
     this.insert.run(key(sha), bytes.length, codec, null);
+  }
+
+  /** Uncompressed size of a stored blob; throws NotFoundError when there is none. */
+  sizeOf(sha: string): number {
+    const size = this.sizeStatement.get(key(sha)) as number | undefined;
+    if (size === undefined) throw new NotFoundError('content', sha);
+    return size;
+  }
+
+  /**
+   * A stored blob's bytes, uncompressed, in chunks of at most `chunkBytes` (default CHUNK_BYTES),
+   * read as they are consumed: a blob stored as a file is never whole in memory. The bytes are
+   * hashed as they pass, and the iteration ends with a StorageError if they do not hash to `sha`:
+   * a consumer that writes them somewhere must not trust what it wrote before the end.
+   */
+  async *chunks(sha: string, chunkBytes: number = CHUNK_BYTES): AsyncGenerator<Buffer> {
+    const row = this.select.get(key(sha)) as StoredRow | undefined;
+    if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
+    if (row.data && row.size <= chunkBytes) {
+      // Most blobs: one chunk, read as get reads it, without a stream's set-up (an export reads many).
+      yield this.read(sha, row);
+      return;
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    const file = row.data ? undefined : this.pathOf(sha);
+    const input: Readable = file ? createReadStream(file, { highWaterMark: chunkBytes }) : Readable.from([row.data!]);
+    const output: Readable = row.codec === CODEC.deflate ? input.pipe(createInflateRaw({ chunkSize: Math.max(64, chunkBytes) })) : input;
+    if (output !== input) input.on('error', (err) => output.destroy(err));
+    try {
+      for await (const piece of output as AsyncIterable<Buffer>) {
+        for (let at = 0; at < piece.length; at += chunkBytes) {
+          const chunk = piece.subarray(at, at + chunkBytes);
+          hash.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      }
+    } catch (err) {
+      throw this.damaged(sha, err);
+    } finally {
+      input.destroy();
+      output.destroy();
+    }
+    if (size !== row.size || hash.digest('hex') !== sha) throw this.damaged(sha);
+  }
+
+  /**
+   * Writes a blob whose bytes arrive in chunks, hashing it as it goes, outside any transaction (so
+   * an import or a checkin does not hold the VOB's write lock while it copies). Up to CHUNK_BYTES
+   * stay in memory; more go to a temporary file in the pool, deflated as they pass when the first
+   * chunk says that pays (compressibility.ts). `expectedSha`, when given, is checked at the end: an
+   * IntegrityError if the bytes differ, and nothing kept. The chunks must not be changed by the
+   * source once handed over.
+   */
+  async stage(source: AsyncIterable<Uint8Array>, options: { expectedSha?: string } = {}): Promise<StagedBlob> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const it = source[Symbol.asyncIterator]();
+    const head: Buffer[] = [];
+    let ended = false;
+    while (size <= CHUNK_BYTES) {
+      const next = await it.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      // Copied: a source may reuse its buffer, and these are held until the decision.
+      const chunk = Buffer.from(next.value);
+      hash.update(chunk);
+      size += chunk.length;
+      head.push(chunk);
+    }
+    const first = Buffer.concat(head);
+    if (ended) {
+      const sha = hash.digest('hex');
+      this.checkExpected(sha, options.expectedSha);
+      return new Staged(this, sha, size, { kind: 'bytes', bytes: first });
+    }
+    const codec = worthDeflating(first) ? CODEC.deflate : CODEC.raw;
+    writingTo('create directory', this.dir, () => mkdirSync(this.dir, { recursive: true }));
+    const tmp = tempFileFor(join(this.dir, 'staged'));
+    // What the source throws is its own failure (an unreadable input, a truncated packet), not the pool's.
+    let sourceFailure: unknown;
+    async function* all(): AsyncGenerator<Uint8Array> {
+      let done = false;
+      try {
+        yield first;
+        for (;;) {
+          const next = await it.next().catch((err: unknown) => {
+            sourceFailure = err;
+            throw err;
+          });
+          if (next.done) break;
+          hash.update(next.value);
+          size += next.value.length;
+          yield next.value;
+        }
+        done = true;
+      } finally {
+        if (!done) await it.return?.();
+      }
+    }
+    let sha: string;
+    let storedSize: number;
+    try {
+      const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+      if (codec === CODEC.deflate) await pipeline(Readable.from(all(), { highWaterMark: 1 }), createDeflateRaw(), sink);
+      else await pipeline(Readable.from(all(), { highWaterMark: 1 }), sink);
+      sha = hash.digest('hex');
+      this.checkExpected(sha, options.expectedSha);
+      const fh = await open(tmp, 'r');
+      try {
+        await fh.sync();
+        storedSize = (await fh.stat()).size;
+      } finally {
+        await fh.close();
+      }
+      if (storedSize <= INLINE_LIMIT) {
+        const stored = await readFile(tmp);
+        await rm(tmp, { force: true });
+        return new Staged(this, sha, size, { kind: 'stored', codec, stored });
+      }
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (err === sourceFailure) throw err;
+      throw writeFailure(err, 'write', tmp) ?? err;
+    }
+    return new Staged(this, sha, size, { kind: 'file', codec, tmp });
+  }
+
+  /**
+   * Inside the transaction that refers to the blob: moves a staged blob into place and records it;
+   * returns its SHA-256. As with put, the file is in place before the row that names it commits; a
+   * crash before `stage` ends leaves only a temporary file, which the next open of the pool removes.
+   */
+  commitStaged(staged: StagedBlob): string {
+    if (!(staged instanceof Staged) || staged.pool !== this) throw new InternalError('commitStaged: a blob staged by another pool');
+    if (staged.discarded) throw new InternalError(`commitStaged: staged content ${staged.sha} was discarded`);
+    const { sha, held } = staged;
+    if (this.contains(sha)) {
+      staged.discard();
+      return sha;
+    }
+    if (held.kind === 'bytes') this.putWithHash(sha, held.bytes);
+    else if (held.kind === 'stored') this.insert.run(key(sha), staged.size, held.codec, held.stored);
+    else {
+      if (!staged.placed) {
+        const sub = join(this.dir, sha.slice(0, 2));
+        writingTo('create directory', sub, () => mkdirSync(sub, { recursive: true }));
+        writingTo('write', this.pathOf(sha), () => renameSync(held.tmp, this.pathOf(sha)));
+        fsyncDir(sub);
+        staged.placed = true;
+      }
+      this.insert.run(key(sha), staged.size, held.codec, null);
+    }
+    if (this.db.inTransaction) this.stored.add(sha);
+    return sha;
+  }
+
+  private checkExpected(sha: string, expected: string | undefined): void {
+    if (expected !== undefined && expected !== sha) {
+      throw new IntegrityError(`content ${expected} arrived damaged: its bytes hash to ${sha}`, {
+        data: { expected, actual: sha },
+        hint: 'send or read it again',
+      });
+    }
+  }
+
+  private damaged(sha: string, cause?: unknown): StorageError {
+    if (cause instanceof StorageError) return cause;
+    return new StorageError(`content ${sha} in the pool is damaged`, { data: { sha }, hint: 'restore the VOB from backup', cause });
   }
 
   contains(sha: string): boolean {

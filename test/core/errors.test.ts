@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeControlChars, hasControlChar } from '../../src/core/controlChars.js';
 import {
   AlreadyExistsError,
+  IntegrityError,
   InternalError,
   InvalidInputError,
   IoError,
@@ -45,6 +46,7 @@ describe('the error vocabulary', () => {
     [new StateError('x'), 'STATE', 409],
     [new InvalidInputError('x'), 'INVALID_INPUT', 400],
     [new StorageError('x'), 'STORAGE', 500],
+    [new IntegrityError('x'), 'INTEGRITY', 422],
     [new IoError('x'), 'IO', 503],
     [new IoError('x', { persistence: 'permanent' }), 'IO', 500],
     [new PermissionError('write', '/x'), 'PERMISSION', 500],

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkvob } from '../../src/replication/mkvob.js';
-import { COMPRESS_MIN, ContentPool, INLINE_LIMIT, hexOrder } from '../../src/vob/contentPool.js';
-import type { Vob } from '../../src/vob/vob.js';
+import { CHUNK_BYTES, COMPRESS_MIN, ContentPool, INLINE_LIMIT, hexOrder, type StagedBlob } from '../../src/vob/contentPool.js';
+import { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
 
 describe('the content pool', () => {
@@ -88,5 +90,107 @@ describe('the content pool', () => {
       expect(vob.pool.contains(sha)).toBe(true);
     });
     expect(vob.pool.get(sha).equals(bytes)).toBe(true);
+  });
+
+  /** `bytes` as a source handing out pieces of `piece` bytes, as a file or a packet reader would. */
+  async function* pieces(bytes: Buffer, piece = 256 * 1024): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < bytes.length; at += piece) yield bytes.subarray(at, at + piece);
+  }
+  const gather = async (chunks: AsyncIterable<Buffer>, most = Infinity) => {
+    const all: Buffer[] = [];
+    for await (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(most);
+      all.push(c);
+    }
+    return Buffer.concat(all);
+  };
+  const temporaries = () => readdirSync(join(vob.dir, 'pool')).filter((n) => n.includes('~msite-tmp~'));
+
+  it('stages blobs larger than a chunk, commits them in a transaction, and reads them back in chunks', async () => {
+    const random = randomBytes(CHUNK_BYTES * 2 + 123);
+    const compressible = Buffer.from(randomBytes(CHUNK_BYTES * 1.5).toString('hex')); // deflates by about 45%
+    const packed = text(CHUNK_BYTES + 5, 8); // deflates to under INLINE_LIMIT: stored in the database
+    const small = text(3000, 9);
+    const staged: StagedBlob[] = [];
+    for (const bytes of [random, compressible, packed, small]) staged.push(await vob.pool.stage(pieces(bytes)));
+    expect(staged.map((s) => s.size)).toEqual([random.length, compressible.length, packed.length, small.length]);
+    expect(vob.pool.contains(staged[0]!.sha)).toBe(false);
+    const shas = vob.transaction(() => staged.map((s) => vob.pool.commitStaged(s)));
+    expect(shas).toEqual([random, compressible, packed, small].map((b) => ContentPool.hash(b)));
+    expect(temporaries()).toEqual([]);
+    // Random bytes are kept as given, in a file; compressible ones deflated.
+    expect(stored(shas[0]!)).toEqual({ codec: 0, data: null });
+    expect(stored(shas[1]!)).toEqual({ codec: 1, data: null });
+    expect(stored(shas[2]!).codec).toBe(1);
+    expect(stored(shas[2]!).data).not.toBeNull();
+    for (const [i, bytes] of [random, compressible, packed, small].entries()) {
+      expect(vob.pool.sizeOf(shas[i]!)).toBe(bytes.length);
+      expect((await gather(vob.pool.chunks(shas[i]!, 100_000), 100_000)).equals(bytes)).toBe(true);
+      expect(vob.pool.get(shas[i]!).equals(bytes)).toBe(true);
+    }
+    expect(() => vob.pool.sizeOf(ContentPool.hash(Buffer.from('none')))).toThrow('content not found');
+  });
+
+  it('a rolled-back commit records nothing, and the staged blob can be committed again', async () => {
+    const bytes = randomBytes(CHUNK_BYTES + INLINE_LIMIT);
+    const staged = await vob.pool.stage(pieces(bytes));
+    expect(() =>
+      vob.transaction(() => {
+        vob.pool.commitStaged(staged);
+        throw new Error('take it back');
+      }),
+    ).toThrow('take it back');
+    expect(vob.pool.contains(staged.sha)).toBe(false);
+    vob.transaction(() => vob.pool.commitStaged(staged));
+    expect((await gather(vob.pool.chunks(staged.sha))).equals(bytes)).toBe(true);
+    // Staged again once stored: the commit keeps the stored copy and drops the new one.
+    const again = await vob.pool.stage(pieces(bytes));
+    expect(vob.transaction(() => vob.pool.commitStaged(again))).toBe(staged.sha);
+    expect(temporaries()).toEqual([]);
+  });
+
+  it('refuses a blob whose bytes do not hash to the expected SHA, and keeps nothing', async () => {
+    for (const bytes of [randomBytes(CHUNK_BYTES * 2), text(100, 1)]) {
+      const wrong = ContentPool.hash(Buffer.from('something else'));
+      await expect(vob.pool.stage(pieces(bytes), { expectedSha: wrong })).rejects.toMatchObject({ code: 'INTEGRITY' });
+      expect(temporaries()).toEqual([]);
+      expect(vob.pool.contains(ContentPool.hash(bytes))).toBe(false);
+    }
+    const discarded = await vob.pool.stage(pieces(randomBytes(CHUNK_BYTES * 2)));
+    expect(temporaries()).toHaveLength(1);
+    discarded.discard();
+    expect(temporaries()).toEqual([]);
+    expect(() => vob.transaction(() => vob.pool.commitStaged(discarded))).toThrow('was discarded');
+  });
+
+  it('passes on what the source throws midway, and keeps nothing', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield* pieces(randomBytes(CHUNK_BYTES * 2));
+      throw new Error('the disk went away');
+    }
+    await expect(vob.pool.stage(failing())).rejects.toThrow('the disk went away');
+    expect(temporaries()).toEqual([]);
+  });
+
+  it('chunks fails on a blob file that no longer hashes to its name', async () => {
+    const bytes = randomBytes(CHUNK_BYTES * 2);
+    const sha = vob.transaction(() => vob.pool.put(bytes));
+    const file = join(vob.dir, 'pool', sha.slice(0, 2), sha);
+    writeFileSync(file, randomBytes(bytes.length));
+    await expect(gather(vob.pool.chunks(sha))).rejects.toThrow(`content ${sha} in the pool is damaged`);
+  });
+
+  it('removes temporary files left by a stopped stage when the VOB is opened', async () => {
+    const pool = join(vob.dir, 'pool');
+    // A process id above any Linux's pid_max: no process runs with it.
+    const left = join(pool, `.staged~msite-tmp~9999999~${hostname()}~1`);
+    writeFileSync(left, randomBytes(1000));
+    const running = await vob.pool.stage(pieces(randomBytes(CHUNK_BYTES * 2)));
+    vob.close();
+    vob = Vob.open(vob.dir);
+    expect(existsSync(left)).toBe(false);
+    // Ours, still to be committed, stays.
+    expect(temporaries()).toHaveLength(1);
+    running.discard();
   });
 });

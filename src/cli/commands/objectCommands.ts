@@ -6,7 +6,7 @@ import { chmaster, chmasterAll, chmasterDefault } from '../../vob/commands/chmas
 import { describe } from '../../vob/commands/describe.js';
 import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
-import { cat, ls, lsvtree } from '../../vob/commands/listing.js';
+import { catChunks, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
 import {
   columns,
@@ -14,8 +14,8 @@ import {
   emit,
   jsonOption,
   pathCommand,
-  readInputFile,
   readVob,
+  stageInputFile,
   withVob,
   type CommonOptions,
   type Io,
@@ -38,13 +38,17 @@ export function registerObjectCommands(program: Command, io: Io): void {
       .option('--auto', 'check the parent directory out and back in around the creation')
       .option('--master', 'make this replica master of the new main branch')
       .argument('<path>');
-  const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): void => {
-    const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
-    withVob(io, opts, (vob) => {
-      const r = mkelem(vob, path, { ...opts, kind, content, config: configSpec(io, opts) });
-      emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind} element "${r.path}".`);
+  const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): Promise<void> =>
+    withVob(io, opts, async (vob) => {
+      const config = configSpec(io, opts);
+      const content = opts.from !== undefined ? await stageInputFile(io, vob, opts.from, '--from file') : undefined;
+      try {
+        const r = mkelem(vob, path, { ...opts, kind, content, config });
+        emit(io, opts, { path: r.path, oid: r.element }, () => `Created ${kind} element "${r.path}".`);
+      } finally {
+        content?.discard();
+      }
     });
-  };
   elementCommand('mkdir').action((path, _o, c) => makeElement('directory', path, c.optsWithGlobals()));
   elementCommand('mkelem')
     .option('--from <file>', 'contents for version /main/1')
@@ -77,10 +81,15 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      const content = opts.from !== undefined ? readInputFile(io, opts.from, '--from file') : undefined;
-      withVob(io, opts, (vob) => {
-        const r = checkin(vob, path, { content, comment: opts.comment, config: configSpec(io, opts) });
-        emit(io, opts, r, () => `Checked in "${r.path}" version "${r.version}".`);
+      return withVob(io, opts, async (vob) => {
+        const config = configSpec(io, opts);
+        const content = opts.from !== undefined ? await stageInputFile(io, vob, opts.from, '--from file') : undefined;
+        try {
+          const r = checkin(vob, path, { content, comment: opts.comment, config });
+          emit(io, opts, r, () => `Checked in "${r.path}" version "${r.version}".`);
+        } finally {
+          content?.discard();
+        }
       });
     });
 
@@ -188,7 +197,12 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .argument('<version-path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
-      readVob(io, opts, (vob) => io.out(cat(vob, path, configSpec(io, opts))));
+      return readVob(io, opts, async (vob) => {
+        for await (const chunk of catChunks(vob, path, configSpec(io, opts))) {
+          io.out(chunk);
+          await io.drained?.();
+        }
+      });
     });
 
   pathCommand(program, 'lsvtree', "list an element's versions, branch by branch, with their labels")

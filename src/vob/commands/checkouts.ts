@@ -1,6 +1,7 @@
 import { InvalidInputError, StateError } from '../../core/errors.js';
 import { newOid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
+import type { StagedBlob } from '../contentPool.js';
 import { applyLocal } from '../ops/applyOp.js';
 import { branchPath, checkoutsOfElement, getBranch, latestVersion, typeByName, versionId } from '../queries.js';
 import { findBranch, resolvePath, type Resolved } from '../resolvePath.js';
@@ -86,8 +87,11 @@ function myCheckout(vob: Vob, path: string, config?: ConfigSpec) {
 }
 
 export interface CheckinOptions {
-  /** New file contents; without it the new version keeps its predecessor's bytes. */
-  content?: Uint8Array;
+  /**
+   * New file contents, as bytes or as a blob staged in the pool (large content: see
+   * ContentPool.stage); without it the new version keeps its predecessor's bytes.
+   */
+  content?: Uint8Array | StagedBlob;
   comment?: string;
   config?: ConfigSpec;
 }
@@ -98,7 +102,8 @@ export function checkin(vob: Vob, path: string, options: CheckinOptions = {}): {
     const { r, co, branch } = myCheckout(vob, path, options.config);
     let content: string | null = null;
     if (r.element.kind === 'file') {
-      content = options.content ? vob.pool.put(options.content) : latestVersion(vob, branch).content;
+      if (!options.content) content = latestVersion(vob, branch).content;
+      else content = options.content instanceof Uint8Array ? vob.pool.put(options.content) : vob.pool.commitStaged(options.content);
     } else if (options.content) {
       throw new InvalidInputError(`"${r.path}" is a directory: it has no content to check in`);
     }

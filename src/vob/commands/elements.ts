@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../core/errors.js';
 import { newOid, type Oid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
+import type { StagedBlob } from '../contentPool.js';
 import { applyLocal } from '../ops/applyOp.js';
 import { requireType } from '../queries.js';
 import { resolveParent } from '../resolvePath.js';
@@ -12,8 +13,8 @@ export interface MkElemOptions {
   kind?: ElementKind;
   /** Element type name; defaults to `file` or `directory` by kind. */
   eltype?: string;
-  /** Bytes for version /main/1; without it the element has only its empty version 0. */
-  content?: Uint8Array;
+  /** Bytes (or a staged blob) for version /main/1; without it the element has only its empty version 0. */
+  content?: Uint8Array | StagedBlob;
   comment?: string;
   /** Check the parent directory out and back in around the creation (otherwise it must be checked out). */
   auto?: boolean;

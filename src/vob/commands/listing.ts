@@ -48,12 +48,25 @@ function ruleText(sel: Selector): string {
   }
 }
 
-/** The exact bytes of the file version a path or version-extended name selects. */
+/**
+ * The exact bytes of the file version a path or version-extended name selects, a chunk at a time
+ * (ContentPool.chunks): a version of any size is never whole in memory. The path is resolved at
+ * once, so a bad one throws here, before any byte is handed out; damaged content throws at the end.
+ */
+export function catChunks(vob: Vob, path: string, config?: ConfigSpec): AsyncIterable<Buffer> {
+  return vob.pool.chunks(selectedContent(vob, path, config));
+}
+
+/** The exact bytes of the file version a path selects, whole: for versions known to be small. */
 export function cat(vob: Vob, path: string, config?: ConfigSpec): Buffer {
+  return vob.pool.get(selectedContent(vob, path, config));
+}
+
+function selectedContent(vob: Vob, path: string, config: ConfigSpec | undefined): string {
   const r = resolvePath(vob, path, config);
   if (r.element.kind !== 'file') throw new InvalidInputError(`"${r.path}" is a directory`, { hint: `list it with msite ls ${r.path}` });
   if (!r.version) throw new StateError(`no version of "${r.path}" is selected`, { hint: 'name one with PATH@@/main/N' });
-  return vob.pool.get(r.version.content!);
+  return r.version.content!;
 }
 
 export interface VtreeEntry {
