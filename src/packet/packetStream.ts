@@ -24,7 +24,11 @@ import type { PacketBlob, WireOp } from './packetTypes.js';
  * The compressed stream holds records, each a one-byte tag:
  *   'O' u32 N, N bytes: msgpack [origins, chunks]: a batch of ops, coded as format 2's op chunks
  *       (packetBody.ts) with an origin table of its own, so a batch is decoded alone.
- *   'B' 32-byte SHA-256, u64 N, N bytes: a blob whose bytes follow in the compressed stream.
+ *   'b' u32 N, N bytes: a small blob (up to SMALL_BLOB bytes); its SHA-256 is computed on read, as
+ *       format 2 does for every blob (32 bytes of hash that do not compress, per blob, would make a
+ *       history of small files 40% bigger).
+ *   'B' 32-byte SHA-256, u64 N, N bytes: a bigger blob whose bytes follow in the compressed stream,
+ *       named first so the reader can stage it as it reads it.
  *   'S' 32-byte SHA-256, u64 N: a blob whose N bytes are the next ones of the stored section.
  *   'E': the end; nothing follows in the compressed stream.
  * Content that does not compress (random bytes, archives, images) goes to the stored section: running
@@ -50,6 +54,10 @@ import type { PacketBlob, WireOp } from './packetTypes.js';
 const RECORD_BYTES = 1024 * 1024;
 /** Ops per 'O' record, at most. */
 export const OPS_PER_RECORD = 4096;
+/** The compressor is given at least this many bytes at a time (but the last). */
+const WRITE_BYTES = 256 * 1024;
+/** Blobs up to this size travel in 'b' records, without their SHA-256, and are always compressed. */
+export const SMALL_BLOB = 64 * 1024;
 /** Bytes a blob is read, compressed, copied and staged in. */
 export const CHUNK_BYTES = 1024 * 1024;
 /** Blobs smaller than this always go through the compressor: testing them costs more than it saves. */
@@ -75,8 +83,17 @@ export interface BlobSource {
   compressible?: boolean;
 }
 
-/** What a streamed body is written from, in order: batches of ops, and blobs (each SHA once). */
-export type BodyPart = { ops: readonly WireOp[] } | { blob: BlobSource };
+/** A small blob (up to SMALL_BLOB bytes) whose bytes are at hand. */
+export interface SmallBlob {
+  sha: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * What a streamed body is written from, in order: batches of ops, small blobs in batches, and big
+ * blobs read as they are written (each SHA once: a repeated one is skipped).
+ */
+export type BodyPart = { ops: readonly WireOp[] } | { small: readonly SmallBlob[] } | { blob: BlobSource };
 
 /** Where the writer puts body bytes (already framed), e.g. a file at an offset, hashing as it goes. */
 export type BodySink = (bytes: Uint8Array) => void;
@@ -101,8 +118,22 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
   // An error of the compressor rejects the pending write or the end, whichever comes first.
   const failed = new Promise<never>((_, reject) => compressor.once('error', reject));
   failed.catch(() => {});
-  const put = async (bytes: Uint8Array): Promise<void> => {
+  // Each write to a zlib stream is a trip to the thread pool: small records (an op batch's header,
+  // a small blob) are gathered into writes of WRITE_BYTES.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
     if (!compressor.write(bytes)) await Promise.race([once(compressor, 'drain'), failed]);
+  };
+  // A promise only when the compressor is given the gathered bytes: most puts cost no await.
+  const put = (bytes: Uint8Array): Promise<void> | undefined => {
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    return pendingBytes >= WRITE_BYTES ? flush() : undefined;
   };
   const stored: BlobSource[] = [];
   const seen = new Set<string>();
@@ -116,6 +147,22 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
         await put(opsRecord(part.ops.slice(i, j)));
         opCount += j - i;
         i = j;
+      }
+      continue;
+    }
+    if ('small' in part) {
+      // Small blobs always go through the compressor: judging each would cost more than it saves.
+      for (const b of part.small) {
+        if (b.bytes.length > SMALL_BLOB) throw new InvalidInputError(`blob ${b.sha} is ${b.bytes.length} bytes, too big to give whole`);
+        if (seen.has(b.sha)) continue;
+        seen.add(b.sha);
+        const head = Buffer.allocUnsafe(5);
+        TAG_b.copy(head);
+        head.writeUInt32BE(b.bytes.length, 1);
+        const h = put(head);
+        if (h) await h;
+        const p = put(b.bytes);
+        if (p) await p;
       }
       continue;
     }
@@ -150,6 +197,7 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     if (written !== blob.size) throw new InvalidInputError(`blob ${blob.sha} is ${written} bytes, not the ${blob.size} it was said to be`);
   }
   await put(TAG_E);
+  await flush();
   compressor.end();
   await Promise.race([ended, failed]);
   sink(Buffer.alloc(4));
@@ -166,8 +214,9 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
 
 /** writeStreamBody's parts for a body in memory (writePacket's blobs, checked to be named by their SHA by the caller). */
 export function partsInMemory(ops: readonly WireOp[], blobs: readonly PacketBlob[]): BodyPart[] {
-  const parts: BodyPart[] = [{ ops }];
+  const parts: BodyPart[] = [{ ops }, { small: blobs.filter((b) => b.bytes.length <= SMALL_BLOB) }];
   for (const b of blobs) {
+    if (b.bytes.length <= SMALL_BLOB) continue;
     parts.push({
       blob: {
         sha: b.sha,
@@ -183,6 +232,7 @@ export function partsInMemory(ops: readonly WireOp[], blobs: readonly PacketBlob
 
 const TAG_O = Buffer.from('O');
 const TAG_B = Buffer.from('B');
+const TAG_b = Buffer.from('b');
 const TAG_S = Buffer.from('S');
 const TAG_E = Buffer.from('E');
 
@@ -356,6 +406,10 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         const ops = decodeOpsRecord(await plain.exactly(n, 'an ops record'));
         opCount += ops.length;
         await consumer.ops(ops);
+      } else if (tag === 'b') {
+        const size = (await plain.exactly(4, 'a blob record')).readUInt32BE(0);
+        const bytes = await plain.exactly(size, 'a blob');
+        await consumer.blob(sha256Hex(bytes), size, single(bytes));
       } else if (tag === 'B' || tag === 'S') {
         const sha = (await plain.exactly(32, 'a blob record')).toString('hex');
         const size = readU64(await plain.exactly(8, 'a blob record'));
@@ -371,6 +425,10 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     decompressed.destroy();
   }
   return { sha256: hash.digest('hex'), length: fileBytes, opCount };
+}
+
+async function* single(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
 }
 
 async function deliver(consumer: BodyConsumer, sha: string, size: number, from: PullReader): Promise<void> {
@@ -451,6 +509,10 @@ export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: Packet
     if (tag === 'O') {
       const n = need(4, 'an ops record').readUInt32BE(0);
       for (const op of decodeOpsRecord(need(n, 'an ops record'))) ops.push(op);
+    } else if (tag === 'b') {
+      const size = need(4, 'a blob record').readUInt32BE(0);
+      const bytes = need(size, 'a blob');
+      blobs.push({ sha: sha256Hex(bytes), bytes });
     } else if (tag === 'B' || tag === 'S') {
       const sha = need(32, 'a blob record').toString('hex');
       const size = readU64(need(8, 'a blob record'));

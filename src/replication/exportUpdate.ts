@@ -6,9 +6,8 @@ import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
 import { packetFileName, writePacketStream } from '../packet/packetFile.js';
-import { CHUNK_BYTES, type BodyPart } from '../packet/packetStream.js';
+import { CHUNK_BYTES, SMALL_BLOB, type BodyPart } from '../packet/packetStream.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
-import { INLINE_LIMIT } from '../vob/contentPool.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
 import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
@@ -73,7 +72,7 @@ const SMALL_BATCH_BYTES = 16 * 1024 * 1024;
 /**
  * A fragment's body, read as it is written: its ops, then its blobs, a file's versions side by side
  * (so the compressor finds what consecutive versions share), content without a group after. Small
- * blobs (stored in the database) are read a batch at a time, big ones a chunk at a time.
+ * blobs are read a batch at a time (the pool reads them in key order), big ones a chunk at a time.
  */
 async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<BodyPart> {
   yield { ops: fragment.ops };
@@ -93,7 +92,7 @@ async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<Body
   for (let i = 0; i < ordered.length;) {
     const sha = ordered[i]!;
     const size = fragment.blobs.get(sha)!.size;
-    if (size > INLINE_LIMIT) {
+    if (size > SMALL_BLOB) {
       yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES) } };
       i++;
       continue;
@@ -101,21 +100,13 @@ async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<Body
     const batch: string[] = [];
     for (let bytes = 0; i < ordered.length && bytes < SMALL_BATCH_BYTES; i++) {
       const next = fragment.blobs.get(ordered[i]!)!.size;
-      if (next > INLINE_LIMIT) break;
+      if (next > SMALL_BLOB) break;
       batch.push(ordered[i]!);
       bytes += next;
     }
     const read = vob.pool.getMany(batch);
-    for (const b of batch) {
-      const bytes = read.get(b)!;
-      read.delete(b);
-      yield { blob: { sha: b, size: bytes.length, chunks: () => inMemory(bytes) } };
-    }
+    yield { small: batch.map((b) => ({ sha: b, bytes: read.get(b)! })) };
   }
-}
-
-async function* inMemory(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
 }
 
 /**

@@ -8,7 +8,7 @@ import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { sha256Hex } from '../core/sha256.js';
-import { INLINE_LIMIT, type StagedBlob } from '../vob/contentPool.js';
+import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
 import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
@@ -110,14 +110,24 @@ export function expandPacketPaths(paths: readonly string[]): string[] {
 /** Ops applied between two progress reports: often enough for a person, rarely enough to cost nothing. */
 const PROGRESS_EVERY = 1024;
 
-/** Small blobs read from a packet are held in memory up to this many bytes; the rest are staged in the pool. */
+/**
+ * Blobs of a packet up to this size are held in memory as they are read (the pool would hold them in
+ * memory when staged too), up to HOLD_BYTES in all; bigger ones are staged in pool files.
+ */
+const HOLD_BLOB_BYTES = CHUNK_BYTES;
+/** Held blobs are stored, in a transaction of their own, whenever they reach this many bytes. */
 const HOLD_BYTES = 32 * 1024 * 1024;
 
 /**
- * Reads, verifies and applies one packet. Its blobs are staged in the pool as they are read (small
- * ones held in memory, up to HOLD_BYTES), its ops held; once the whole body is read and matches its
- * signed header, one transaction records the blobs and applies the ops. A failure or a kill before
- * that commit leaves the VOB as it was (staged files are the pool's to clear), and a re-run starts over.
+ * Reads, verifies and applies one packet. Its big blobs are staged in pool files as they are read,
+ * small ones held, and its ops held; once the whole body is read and matches its signed header, one
+ * transaction records the blobs and applies the ops. A failure or a kill before that commit leaves
+ * the VOB as it was (staged files are the pool's to clear), and a re-run starts over.
+ *
+ * When the small blobs of a packet add up to more than HOLD_BYTES, they go into the pool in steps, a
+ * transaction each, before the body is checked: each was checked against its own SHA-256, nothing
+ * refers to it until the ops commit, and a re-run finds it there and skips it. The ops, the only
+ * part that changes what the VOB holds, still go in as one transaction after the check.
  */
 async function applyPacket(
   vob: Vob,
@@ -142,16 +152,22 @@ async function applyPacket(
       },
       async blob(sha, size, bytes) {
         if (vob.pool.contains(sha)) return;
-        if (size <= INLINE_LIMIT && heldBytes + size <= HOLD_BYTES) {
+        if (size <= HOLD_BLOB_BYTES) {
           const parts: Buffer[] = [];
           for await (const part of bytes) parts.push(part);
-          const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+          // A copy of its own size: the parts are views of the decompressor's larger buffers.
+          const whole = Buffer.concat(parts, size);
           if (sha256Hex(whole) !== sha)
             throw new PacketError('checksum', a.path, `packet ${a.path} is damaged: content ${sha} does not have that SHA-256`, {
               hint: 'ask the sender to resend it',
             });
           held.push({ sha, bytes: whole });
           heldBytes += size;
+          if (heldBytes >= HOLD_BYTES) {
+            vob.transaction(() => vob.pool.putManyWithHash(held));
+            held.length = 0;
+            heldBytes = 0;
+          }
         } else staged.push(await vob.pool.stage(bytes, { expectedSha: sha }));
       },
     });
