@@ -27,6 +27,7 @@ import {
   type BodyConsumer,
   type BodyPart,
   type StreamBodyRead,
+  SMALL_BLOB,
 } from './packetStream.js';
 import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
 import { PACKET_FORMAT, STREAM_FORMAT, type PacketBody, type PacketHeader, type PacketHeaderInput, type WireOp } from './packetTypes.js';
@@ -478,13 +479,16 @@ export async function readPacketStream(
     const { body } = readPacket(path, publicKeyFor);
     await consumer.ops(body.ops);
     for (const b of body.blobs) {
-      await consumer.blob(
-        b.sha,
-        b.bytes.length,
-        (async function* () {
-          yield Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
-        })(),
-      );
+      const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+      if (bytes.length <= SMALL_BLOB) consumer.small(b.sha, bytes);
+      else
+        await consumer.blob(
+          b.sha,
+          bytes.length,
+          (async function* () {
+            yield bytes;
+          })(),
+        );
     }
     return header;
   }
@@ -496,6 +500,7 @@ export async function readPacketStream(
         checkRanges(ops, header.ranges, inconsistent);
         return consumer.ops(ops);
       },
+      small: (sha, bytes) => consumer.small(sha, bytes),
       blob: (sha, size, bytes) => consumer.blob(sha, size, bytes),
     });
   } catch (err) {

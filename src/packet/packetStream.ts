@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { brotliDecompressSync, constants as zlib, createBrotliCompress, createBrotliDecompress } from 'node:zlib';
+import { Readable, type TransformOptions } from 'node:stream';
+import { brotliDecompressSync, constants as zlib, type BrotliOptions, createBrotliCompress, createBrotliDecompress } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { worthDeflating } from '../core/compressibility.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -104,10 +104,15 @@ export type BodySink = (bytes: Uint8Array) => void;
  * Memory: a batch of ops, a chunk of a blob, and the compressor's window (16 MiB).
  */
 export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<BodyPart>, sink: BodySink): Promise<number> {
-  const compressor = createBrotliCompress({
+  // zlib streams take stream options too (Node's typings leave them out).
+  const options: BrotliOptions & TransformOptions = {
     chunkSize: 256 * 1024,
+    // Room for a few writes ahead of the compressor (which works on the thread pool), so reading the
+    // pool and compressing overlap instead of taking turns.
+    writableHighWaterMark: 4 * WRITE_BYTES,
     params: { [zlib.BROTLI_PARAM_QUALITY]: BODY_COMPRESSION.quality, [zlib.BROTLI_PARAM_LGWIN]: BODY_COMPRESSION.lgwin },
-  });
+  };
+  const compressor = createBrotliCompress(options);
   const frameLength = Buffer.alloc(4);
   compressor.on('data', (chunk: Buffer) => {
     frameLength.writeUInt32BE(chunk.length);
@@ -269,7 +274,9 @@ function u64(n: number): Buffer {
 export interface BodyConsumer {
   /** A batch of ops, in the body's order. */
   ops(ops: WireOp[]): void | Promise<void>;
-  /** A blob: `bytes` yields exactly `size` bytes; what the consumer leaves unread is skipped. */
+  /** A small blob (up to SMALL_BLOB bytes), whole: a view of a larger buffer, to copy if it is kept. */
+  small(sha: string, bytes: Buffer): void;
+  /** A bigger blob: `bytes` yields exactly `size` bytes; what the consumer leaves unread is skipped. */
   blob(sha: string, size: number, bytes: AsyncIterable<Buffer>): Promise<void>;
 }
 
@@ -302,6 +309,11 @@ class PullReader {
   }
 
   /** Exactly n bytes; throws when the source ends first. */
+  /** Exactly n bytes if they are here already, without waiting (most records of a body are). */
+  now(n: number): Buffer | undefined {
+    return this.length >= n ? this.take(n) : undefined;
+  }
+
   async exactly(n: number, what: string): Promise<Buffer> {
     if (!(await this.fill(n))) throw bad(`${what} is cut short`);
     return this.take(n);
@@ -399,23 +411,27 @@ export async function readStreamBody(path: string, offset: number, length: numbe
   let opCount = 0;
   try {
     for (;;) {
-      const tag = (await plain.exactly(1, 'its compressed section')).toString('latin1');
-      if (tag === 'E') break;
-      if (tag === 'O') {
+      const tag = (plain.now(1) ?? (await plain.exactly(1, 'its compressed section')))[0];
+      if (tag === TAG_b[0]) {
+        // A small blob: most of a history; read without a wait when its bytes are here.
+        const size = (plain.now(4) ?? (await plain.exactly(4, 'a blob record'))).readUInt32BE(0);
+        const bytes = plain.now(size) ?? (await plain.exactly(size, 'a blob'));
+        consumer.small(sha256Hex(bytes), bytes);
+        continue;
+      }
+      const tagName = String.fromCharCode(tag ?? 0);
+      if (tagName === 'E') break;
+      if (tagName === 'O') {
         const n = (await plain.exactly(4, 'an ops record')).readUInt32BE(0);
         const ops = decodeOpsRecord(await plain.exactly(n, 'an ops record'));
         opCount += ops.length;
         await consumer.ops(ops);
-      } else if (tag === 'b') {
-        const size = (await plain.exactly(4, 'a blob record')).readUInt32BE(0);
-        const bytes = await plain.exactly(size, 'a blob');
-        await consumer.blob(sha256Hex(bytes), size, single(bytes));
-      } else if (tag === 'B' || tag === 'S') {
+      } else if (tagName === 'B' || tagName === 'S') {
         const sha = (await plain.exactly(32, 'a blob record')).toString('hex');
         const size = readU64(await plain.exactly(8, 'a blob record'));
-        if (tag === 'S') stored.push({ sha, size });
+        if (tagName === 'S') stored.push({ sha, size });
         else await deliver(consumer, sha, size, plain);
-      } else throw bad(`its compressed section has a record of unknown type ${JSON.stringify(tag)}`);
+      } else throw bad(`its compressed section has a record of unknown type ${JSON.stringify(tagName)}`);
     }
     if (!(await plain.atEnd())) throw bad('its compressed section goes on after its end record');
     for (const { sha, size } of stored) await deliver(consumer, sha, size, physical);
@@ -425,10 +441,6 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     decompressed.destroy();
   }
   return { sha256: hash.digest('hex'), length: fileBytes, opCount };
-}
-
-async function* single(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
 }
 
 async function deliver(consumer: BodyConsumer, sha: string, size: number, from: PullReader): Promise<void> {

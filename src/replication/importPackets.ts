@@ -145,10 +145,29 @@ async function applyPacket(
   const staged: StagedBlob[] = [];
   let heldBytes = 0;
   let committed = false;
+  // A held blob is a view of the buffer it was read into (no copy per blob): what it holds in memory
+  // is that buffer, counted once. No look-up first: storing a blob the pool has costs no more than
+  // asking whether it has it.
+  let lastBuffer: ArrayBufferLike | undefined;
+  const hold = (sha: string, bytes: Buffer): void => {
+    held.push({ sha, bytes });
+    if (bytes.buffer !== lastBuffer) {
+      lastBuffer = bytes.buffer;
+      heldBytes += bytes.buffer.byteLength;
+    }
+    if (heldBytes >= HOLD_BYTES) {
+      vob.transaction(() => vob.pool.putManyWithHash(held));
+      held.length = 0;
+      heldBytes = 0;
+    }
+  };
   try {
     const header = await readPacketStream(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined, {
       ops(batch) {
         for (const op of batch) ops.push(op);
+      },
+      small(sha, bytes) {
+        hold(sha, bytes);
       },
       async blob(sha, size, bytes) {
         if (vob.pool.contains(sha)) return;
@@ -161,13 +180,7 @@ async function applyPacket(
             throw new PacketError('checksum', a.path, `packet ${a.path} is damaged: content ${sha} does not have that SHA-256`, {
               hint: 'ask the sender to resend it',
             });
-          held.push({ sha, bytes: whole });
-          heldBytes += size;
-          if (heldBytes >= HOLD_BYTES) {
-            vob.transaction(() => vob.pool.putManyWithHash(held));
-            held.length = 0;
-            heldBytes = 0;
-          }
+          hold(sha, whole);
         } else staged.push(await vob.pool.stage(bytes, { expectedSha: sha }));
       },
     });

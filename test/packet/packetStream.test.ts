@@ -20,6 +20,9 @@ function collector(): BodyConsumer & { ops_: WireOp[]; blobs: PacketBlob[] } {
     ops(batch: WireOp[]) {
       c.ops_.push(...batch);
     },
+    small(sha: string, bytes: Buffer) {
+      c.blobs.push({ sha, bytes: Buffer.from(bytes) });
+    },
     async blob(sha: string, _size: number, bytes: AsyncIterable<Buffer>) {
       const parts: Buffer[] = [];
       for await (const part of bytes) parts.push(part);
