@@ -140,81 +140,89 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     pendingBytes += bytes.length;
     return pendingBytes >= WRITE_BYTES ? flush() : undefined;
   };
-  const stored: BlobSource[] = [];
-  const seen = new Set<string>();
-  let opCount = 0;
-  for await (const part of parts) {
-    if ('ops' in part) {
-      for (let i = 0; i < part.ops.length;) {
-        let bytes = 0;
-        let j = i;
-        while (j < part.ops.length && j - i < OPS_PER_RECORD && bytes < RECORD_BYTES) bytes += opDataLength(part.ops[j++]!);
-        await put(opsRecord(part.ops.slice(i, j)));
-        opCount += j - i;
-        i = j;
+  try {
+    const stored: BlobSource[] = [];
+    const seen = new Set<string>();
+    let opCount = 0;
+    for await (const part of parts) {
+      if ('ops' in part) {
+        for (let i = 0; i < part.ops.length;) {
+          let bytes = 0;
+          let j = i;
+          while (j < part.ops.length && j - i < OPS_PER_RECORD && bytes < RECORD_BYTES) bytes += opDataLength(part.ops[j++]!);
+          await put(opsRecord(part.ops.slice(i, j)));
+          opCount += j - i;
+          i = j;
+        }
+        continue;
       }
-      continue;
-    }
-    if ('small' in part) {
-      // Small blobs always go through the compressor: judging each would cost more than it saves.
-      for (const b of part.small) {
-        if (b.bytes.length > SMALL_BLOB) throw new InvalidInputError(`blob ${b.sha} is ${b.bytes.length} bytes, too big to give whole`);
-        if (seen.has(b.sha)) continue;
-        seen.add(b.sha);
-        const head = Buffer.allocUnsafe(5);
-        TAG_b.copy(head);
-        head.writeUInt32BE(b.bytes.length, 1);
-        const h = put(head);
-        if (h) await h;
-        const p = put(b.bytes);
-        if (p) await p;
+      if ('small' in part) {
+        // Small blobs always go through the compressor: judging each would cost more than it saves.
+        for (const b of part.small) {
+          if (b.bytes.length > SMALL_BLOB) throw new InvalidInputError(`blob ${b.sha} is ${b.bytes.length} bytes, too big to give whole`);
+          if (seen.has(b.sha)) continue;
+          seen.add(b.sha);
+          const head = Buffer.allocUnsafe(5);
+          TAG_b.copy(head);
+          head.writeUInt32BE(b.bytes.length, 1);
+          const h = put(head);
+          if (h) await h;
+          const p = put(b.bytes);
+          if (p) await p;
+        }
+        continue;
       }
-      continue;
+      const blob = part.blob;
+      if (seen.has(blob.sha)) continue;
+      seen.add(blob.sha);
+      const sha = shaBytes(blob.sha);
+      let first: Uint8Array | undefined;
+      const iterator = blob.chunks()[Symbol.asyncIterator]();
+      let compressible = blob.compressible;
+      if (compressible === undefined) {
+        const next = await iterator.next();
+        first = next.done ? Buffer.alloc(0) : next.value;
+        compressible = worthCompressing(first);
+      }
+      if (!compressible) {
+        await iterator.return?.();
+        stored.push(blob);
+        await put(Buffer.concat([TAG_S, sha, u64(blob.size)]));
+        continue;
+      }
+      await put(Buffer.concat([TAG_B, sha, u64(blob.size)]));
+      let written = 0;
+      if (first) {
+        written += first.length;
+        await put(first);
+      }
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        written += next.value.length;
+        await put(next.value);
+      }
+      if (written !== blob.size)
+        throw new InvalidInputError(`blob ${blob.sha} is ${written} bytes, not the ${blob.size} it was said to be`);
     }
-    const blob = part.blob;
-    if (seen.has(blob.sha)) continue;
-    seen.add(blob.sha);
-    const sha = shaBytes(blob.sha);
-    let first: Uint8Array | undefined;
-    const iterator = blob.chunks()[Symbol.asyncIterator]();
-    let compressible = blob.compressible;
-    if (compressible === undefined) {
-      const next = await iterator.next();
-      first = next.done ? Buffer.alloc(0) : next.value;
-      compressible = worthCompressing(first);
+    await put(TAG_E);
+    await flush();
+    compressor.end();
+    await Promise.race([ended, failed]);
+    sink(Buffer.alloc(4));
+    for (const blob of stored) {
+      let written = 0;
+      for await (const chunk of blob.chunks()) {
+        written += chunk.length;
+        sink(chunk);
+      }
+      if (written !== blob.size)
+        throw new InvalidInputError(`blob ${blob.sha} is ${written} bytes, not the ${blob.size} it was said to be`);
     }
-    if (!compressible) {
-      await iterator.return?.();
-      stored.push(blob);
-      await put(Buffer.concat([TAG_S, sha, u64(blob.size)]));
-      continue;
-    }
-    await put(Buffer.concat([TAG_B, sha, u64(blob.size)]));
-    let written = 0;
-    if (first) {
-      written += first.length;
-      await put(first);
-    }
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      written += next.value.length;
-      await put(next.value);
-    }
-    if (written !== blob.size) throw new InvalidInputError(`blob ${blob.sha} is ${written} bytes, not the ${blob.size} it was said to be`);
+    return opCount;
+  } catch (err) {
+    // A part that failed (a blob missing or damaged in the pool) leaves no compressor running.
+    compressor.destroy();
+    throw err;
   }
-  await put(TAG_E);
-  await flush();
-  compressor.end();
-  await Promise.race([ended, failed]);
-  sink(Buffer.alloc(4));
-  for (const blob of stored) {
-    let written = 0;
-    for await (const chunk of blob.chunks()) {
-      written += chunk.length;
-      sink(chunk);
-    }
-    if (written !== blob.size) throw new InvalidInputError(`blob ${blob.sha} is ${written} bytes, not the ${blob.size} it was said to be`);
-  }
-  return opCount;
 }
 
 /** writeStreamBody's parts for a body in memory (writePacket's blobs, checked to be named by their SHA by the caller). */
@@ -381,7 +389,8 @@ export async function readStreamBody(path: string, offset: number, length: numbe
       yield b;
     }
   }
-  const physical = new PullReader(file());
+  const fileSource = file();
+  const physical = new PullReader(fileSource);
   async function* frames(): AsyncGenerator<Buffer> {
     for (;;) {
       const n = (await physical.exactly(4, 'its compressed section')).readUInt32BE(0);
@@ -439,6 +448,8 @@ export async function readStreamBody(path: string, offset: number, length: numbe
   } finally {
     framed.destroy();
     decompressed.destroy();
+    // Closes the file when the read stopped early (a damaged body, a consumer that failed).
+    void fileSource.return(undefined).catch(() => {});
   }
   return { sha256: hash.digest('hex'), length: fileBytes, opCount };
 }
