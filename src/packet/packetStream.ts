@@ -119,10 +119,15 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     sink(frameLength);
     sink(chunk);
   });
-  const ended = once(compressor, 'end');
-  // An error of the compressor rejects the pending write or the end, whichever comes first.
-  const failed = new Promise<never>((_, reject) => compressor.once('error', reject));
-  failed.catch(() => {});
+  // An error of the compressor rejects the wait for 'drain' or 'end' in progress (events.once does),
+  // or the next one; it is never left unheard. (Not Promise.race with a promise that stays pending:
+  // each race would stay attached to it, and keep what it settled with.)
+  let failure: Error | undefined;
+  compressor.on('error', (err: Error) => (failure = err));
+  const wait = async (event: string): Promise<void> => {
+    if (failure) throw failure;
+    await once(compressor, event);
+  };
   // Each write to a zlib stream is a trip to the thread pool: small records (an op batch's header,
   // a small blob) are gathered into writes of WRITE_BYTES.
   let pending: Uint8Array[] = [];
@@ -132,7 +137,7 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    if (!compressor.write(bytes)) await Promise.race([once(compressor, 'drain'), failed]);
+    if (!compressor.write(bytes)) await wait('drain');
   };
   // A promise only when the compressor is given the gathered bytes: most puts cost no await.
   const put = (bytes: Uint8Array): Promise<void> | undefined => {
@@ -206,7 +211,7 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     await put(TAG_E);
     await flush();
     compressor.end();
-    await Promise.race([ended, failed]);
+    await wait('end');
     sink(Buffer.alloc(4));
     for (const blob of stored) {
       let written = 0;
@@ -408,14 +413,14 @@ export async function readStreamBody(path: string, offset: number, length: numbe
   // pipe() does not pass a source's error on: a bad frame must fail the read like bad brotli does.
   framed.once('error', (err) => decompressor.destroy(err));
   const decompressed = framed.pipe(decompressor);
-  const sourceFailed = new Promise<never>((_, reject) => {
-    decompressed.once('error', (err: Error) =>
-      reject(err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`)),
-    );
-  });
-  sourceFailed.catch(() => {});
   const plainIterator = decompressed[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const plain = new PullReader({ next: () => Promise.race([plainIterator.next(), sourceFailed]) });
+  // The iterator rejects with the stream's error: a bad frame's, or brotli's, said as a bad body.
+  const plain = new PullReader({
+    next: () =>
+      plainIterator.next().catch((err: Error) => {
+        throw err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`);
+      }),
+  });
   const stored: { sha: string; size: number }[] = [];
   let opCount = 0;
   try {

@@ -32,17 +32,23 @@ function makeFile(file: string, mib: number, random: boolean): void {
 }
 
 /**
- * A family of two replicas; the origin holds `random` random files of `mib` MiB each and two text
- * files. Returns the sites and the files' element names.
+ * A family of two replicas; the origin holds `random` random files of `mib` MiB each (stored
+ * uncompressed in the packet) and two text files of `textMib` (compressed). Returns the sites and the
+ * files' element names.
  */
-async function bigFamily(root: string, random: number, mib: number): Promise<{ boston: Site; sanfran: Site; names: string[] }> {
+async function bigFamily(
+  root: string,
+  random: number,
+  mib: number,
+  textMib: number,
+): Promise<{ boston: Site; sanfran: Site; names: string[] }> {
   const [boston, sanfran] = await family(root, ['boston_hub', 'sanfran_hub']);
   const names: string[] = [];
   await boston!.run('checkout', '--vob', '/vobs/dev', '.');
   for (let k = 0; k < random + 2; k++) {
     const name = k < random ? `blob${k}.bin` : `text${k}.txt`;
     const file = join(root, name);
-    makeFile(file, k < random ? mib : 2, k < random);
+    makeFile(file, k < random ? mib : textMib, k < random);
     await boston!.run('mkelem', '--vob', '/vobs/dev', '--from', file, name);
     rmSync(file);
     names.push(name);
@@ -104,9 +110,9 @@ function bounded(dir: string, home: string, args: string[]): { rssKb: number; ou
 }
 
 describe('packets larger than memory', () => {
-  it(`exports and imports a 240 MiB packet in children with a ${HEAP_LIMIT_MB} MB heap and a peak RSS under ${RSS_CEILING_KB >> 10} MB`, async () => {
+  it(`exports and imports a packet of 240 MiB of random files and 128 MiB of text in children with a ${HEAP_LIMIT_MB} MB heap and a peak RSS under ${RSS_CEILING_KB >> 10} MB`, async () => {
     const root = tempDir();
-    const { boston, sanfran, names } = await bigFamily(root, 5, 48);
+    const { boston, sanfran, names } = await bigFamily(root, 5, 48, 64);
     const exported = bounded(root, boston.home, ['syncreplica', '--export', '--out', boston.outbox, 'sanfran_hub']);
     const packets = (exported.out as { packets: string[] }).packets;
     expect(packets).toHaveLength(1);
@@ -125,7 +131,7 @@ describe('packets larger than memory', () => {
 
   it('an import SIGKILLed at a random moment, 10 times, completes when run again, and the replica ends identical to the origin', async () => {
     const root = tempDir();
-    const { boston, sanfran, names } = await bigFamily(root, 4, 16);
+    const { boston, sanfran, names } = await bigFamily(root, 4, 16, 2);
     const [packet] = await boston.exportTo('sanfran_hub');
     const vobDir = join(root, 'sanfran_hub.vob');
     const pristine = join(root, 'pristine.vob');
