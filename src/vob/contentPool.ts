@@ -232,7 +232,10 @@ export class ContentPool {
         }
       }
     } catch (err) {
-      throw this.damaged(sha, err);
+      // A file that is gone or does not inflate is damage; another system failure (too many open
+      // files, an I/O error) is named as such, and may pass.
+      const failure = file && (err as NodeJS.ErrnoException).code !== 'ENOENT' ? writeFailure(err, 'read', file) : undefined;
+      throw failure ?? this.damaged(sha, err);
     } finally {
       input.destroy();
       output.destroy();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -172,11 +172,28 @@ describe('the content pool', () => {
     expect(temporaries()).toEqual([]);
   });
 
-  it('chunks fails on a blob file that no longer hashes to its name', async () => {
+  it('chunks lets a consumer stop early, and a read-only open leaves temporary files alone', async () => {
+    const bytes = Buffer.from(randomBytes(CHUNK_BYTES * 2).toString('hex'));
+    const sha = vob.transaction(() => vob.pool.put(bytes));
+    for await (const chunk of vob.pool.chunks(sha)) {
+      expect(chunk.equals(bytes.subarray(0, CHUNK_BYTES))).toBe(true);
+      break;
+    }
+    const left = join(vob.dir, 'pool', `.staged~msite-tmp~9999999~${hostname()}~2`);
+    writeFileSync(left, 'x');
+    vob.close();
+    vob = Vob.open(vob.dir, { readonly: true });
+    expect(existsSync(left)).toBe(true);
+    expect((await gather(vob.pool.chunks(sha))).equals(bytes)).toBe(true);
+  });
+
+  it('chunks fails on a blob file that no longer hashes to its name, or is gone', async () => {
     const bytes = randomBytes(CHUNK_BYTES * 2);
     const sha = vob.transaction(() => vob.pool.put(bytes));
     const file = join(vob.dir, 'pool', sha.slice(0, 2), sha);
     writeFileSync(file, randomBytes(bytes.length));
+    await expect(gather(vob.pool.chunks(sha))).rejects.toThrow(`content ${sha} in the pool is damaged`);
+    rmSync(file);
     await expect(gather(vob.pool.chunks(sha))).rejects.toThrow(`content ${sha} in the pool is damaged`);
   });
 
