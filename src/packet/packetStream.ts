@@ -31,16 +31,19 @@ import type { PacketBlob, WireOp } from './packetTypes.js';
  *       named first so the reader can stage it as it reads it.
  *   'S' 32-byte SHA-256, u64 N: a blob whose N bytes are the next ones of the stored section.
  *   'E': the end; nothing follows in the compressed stream.
- * Content that does not compress (random bytes, archives, images) goes to the stored section: running
- * a compressor over it costs CPU and gains nothing. `worthCompressing` tells, from a sample.
+ * Content over SMALL_BLOB that does not compress (random bytes, archives, images) goes to the stored
+ * section: running a compressor over it costs CPU and gains nothing. `worthCompressing` tells, from
+ * its first chunk, with the pool's test.
  *
  * Trust: the header (signed with Ed25519, as in format 2) names the body's length and SHA-256, as
  * before; the body is verified as a stream, in the same pass that decodes it. Import reads the body
- * once: it hashes every byte as it reads, decodes ops into memory and stages blobs into the pool's
- * temporary files (each checked against its own SHA-256 as it is written), and commits nothing, not
- * an op and not a blob, until the whole body has been read and its SHA-256 and length match the
- * signed header; a mismatch discards what was staged. Nothing read is trusted before that check, and
- * the body is read once: I/O is one read of the packet and one write of its content into the pool.
+ * once: it hashes every byte as it reads, decodes ops into memory, holds small blobs and stages big
+ * ones into the pool's temporary files (each checked against its own SHA-256), and commits no op
+ * until the whole body has been read and its SHA-256 and length match the signed header; a mismatch
+ * discards what was staged. (Small blobs past 32 MB in one packet go into the pool in steps before
+ * the check, to bound memory: content named by its own SHA-256 that nothing refers to yet; see
+ * importPackets.ts.) Nothing the ops say is trusted before the check, and the body is read once: I/O
+ * is one read of the packet and one write of its content into the pool.
  * The other choices cost more: a first pass hashing and a second applying reads the body twice (and
  * must hash the second pass again, or a file changed in between gets in); a signed table of chunk
  * hashes would let a reader trust each chunk as it comes, which nothing here needs, as nothing is
