@@ -16,5 +16,5 @@ if (!dir || (step !== 'export' && step !== 'import') || rest.length === 0) {
 }
 // From the start of this process: what it cost to start node and load msite before the call.
 const startup = performance.now() / 1000;
-const figures = step === 'export' ? exportToSibling(dir, rest[0]!) : importIntoSibling(dir, rest);
+const figures = step === 'export' ? await exportToSibling(dir, rest[0]!) : await importIntoSibling(dir, rest);
 process.stdout.write(JSON.stringify({ ...figures, startupSeconds: startup }));

@@ -53,13 +53,13 @@ export interface ExportFigures {
  * Reopens the loaded origin VOB (default options: synchronous full) and times one exportUpdate to
  * the sibling into `outDir`: every op the sibling lacks, in one packet (no -maxsize).
  */
-export function exportToSibling(originDir: string, outDir: string): ExportFigures {
+export async function exportToSibling(originDir: string, outDir: string): Promise<ExportFigures> {
   mkdirSync(outDir, { recursive: true });
   const vob = Vob.open(originDir);
   try {
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const result = exportUpdate(vob, [SIBLING.name], { out: outDir });
+    const result = await exportUpdate(vob, [SIBLING.name], { out: outDir });
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     if (result.upToDate || result.packets.length === 0) throw new Error('export wrote no packet: the sibling already had everything');
@@ -95,13 +95,13 @@ export interface ImportFigures {
  * the same call again (a no-op that must read only the headers). Fails unless the first import
  * applied every packet and the second found every one already applied.
  */
-export function importIntoSibling(siblingDir: string, packets: string[]): ImportFigures {
+export async function importIntoSibling(siblingDir: string, packets: string[]): Promise<ImportFigures> {
   const vob = Vob.open(siblingDir, { synchronous: SIBLING_SYNCHRONOUS });
   let closed = false;
   try {
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const outcomes = importPackets(vob, packets);
+    const outcomes = await importPackets(vob, packets);
     const seconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const maxRssAfter = maxRss();
@@ -116,7 +116,7 @@ export function importIntoSibling(siblingDir: string, packets: string[]): Import
       );
 
     const again = performance.now();
-    const second = importPackets(vob, packets);
+    const second = await importPackets(vob, packets);
     const reimportSeconds = (performance.now() - again) / 1000;
     requireResults(second, 'already-applied', 're-import');
 

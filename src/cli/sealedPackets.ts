@@ -26,13 +26,13 @@ export async function writeSealed<R extends { packets: string[] }>(
   opts: CommonOptions,
   host: string,
   out: string,
-  write: (out: string) => R,
+  write: (out: string) => R | Promise<R>,
 ): Promise<R> {
   const { recipients } = recipientsOf(siteShippingConf(siteHome(io, opts).dir), [host], `--encrypt-for ${host} seals the packets for it`);
   const toDir = existsSync(out) && statSync(out).isDirectory();
   const stage = mkdtempSync(join(tmpdir(), 'msite-sealing-'));
   try {
-    const r = write(toDir ? stage : join(stage, basename(out)));
+    const r = await write(toDir ? stage : join(stage, basename(out)));
     const packets: string[] = [];
     for (const p of r.packets) {
       const to = toDir ? join(out, basename(p)) : out;

@@ -69,7 +69,7 @@ const SORT_KEY_BYTES = 64;
 export function encodePacketBody(body: PacketBody): Buffer {
   const origins: string[] = [];
   const data: Uint8Array[] = orderBlobs(body.blobs);
-  const meta: Meta = { o: origins, ops: encodeOps(body.ops, origins), b: data.map((b) => b.length) };
+  const meta: Meta = { o: origins, ops: encodeOpChunks(body.ops, origins), b: data.map((b) => b.length) };
   meta.o = origins.map(packedString);
   if (body.creation) {
     const { database, files } = body.creation;
@@ -116,7 +116,7 @@ export function encodePacketBody(body: PacketBody): Buffer {
  * [entries, data]: an entry [origin index, id delta, kind, at delta] per op, and data, the ops' data
  * encodings back to back as one byte string (pre-encoded data, RawMsgpack, as given).
  */
-function encodeOps(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
+export function encodeOpChunks(ops: readonly WireOp[], origins: string[]): Uint8Array[] {
   const index = new Map<string, number>();
   const lastId: number[] = [];
   let lastAt = 0;
@@ -226,20 +226,6 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
   if (!Array.isArray(ops) || !ops.every((x) => x instanceof Uint8Array)) throw new InvalidInputError('its ops are not a list of chunks');
   if (!Array.isArray(b) || !b.every(isLength)) throw new InvalidInputError('its blob table is not a list of lengths');
 
-  const entries: unknown[] = [];
-  const datas: { value: unknown; encoded: Uint8Array }[] = [];
-  for (const [k, chunk] of ops.entries()) {
-    const part = unpackOrFail(chunk, `its op chunk ${k}`);
-    if (!Array.isArray(part) || part.length !== 2 || !Array.isArray(part[0]) || !(part[1] instanceof Uint8Array)) {
-      throw new InvalidInputError(`its op chunk ${k} is not a list of entries and their data`);
-    }
-    const values = unpackData(part[1], k);
-    if (values.length !== part[0].length)
-      throw new InvalidInputError(`its op chunk ${k} has ${part[0].length} ops and data for ${values.length}`);
-    for (const e of part[0] as unknown[]) entries.push(e);
-    for (const v of values) datas.push(v);
-  }
-
   let at = metaEnd;
   const take = (length: number): Buffer => {
     if (at + length > raw.length) throw new InvalidInputError('its data is shorter than its contents table says');
@@ -251,7 +237,7 @@ export function decodePacketBody(stored: Uint8Array): PacketBody {
     const bytes = take(length);
     return { sha: sha256Hex(bytes), bytes };
   });
-  const body: PacketBody = { ops: decodeOps(entries, datas, o as string[]), blobs };
+  const body: PacketBody = { ops: decodeOpChunks(ops, o as string[]), blobs };
   if (c !== undefined) {
     if (!isRecord(c) || !isLength(c.d) || !Array.isArray(c.f))
       throw new InvalidInputError('its creation table is not a database and files');
@@ -295,6 +281,24 @@ function unpackData(bytes: Uint8Array, k: number): { value: unknown; encoded: Ui
   if (structures.length > 0)
     throw new InvalidInputError(`the op data of its op chunk ${k} uses msgpack records, which this format never writes`);
   return out;
+}
+
+/** Decodes op chunks as encodeOpChunks wrote them, against their origin table. */
+export function decodeOpChunks(ops: readonly Uint8Array[], origins: string[]): WireOp[] {
+  const entries: unknown[] = [];
+  const datas: { value: unknown; encoded: Uint8Array }[] = [];
+  for (const [k, chunk] of ops.entries()) {
+    const part = unpackOrFail(chunk, `its op chunk ${k}`);
+    if (!Array.isArray(part) || part.length !== 2 || !Array.isArray(part[0]) || !(part[1] instanceof Uint8Array)) {
+      throw new InvalidInputError(`its op chunk ${k} is not a list of entries and their data`);
+    }
+    const values = unpackData(part[1], k);
+    if (values.length !== part[0].length)
+      throw new InvalidInputError(`its op chunk ${k} has ${part[0].length} ops and data for ${values.length}`);
+    for (const e of part[0] as unknown[]) entries.push(e);
+    for (const v of values) datas.push(v);
+  }
+  return decodeOps(entries, datas, origins);
 }
 
 function decodeOps(entries: unknown[], datas: { value: unknown; encoded: Uint8Array }[], origins: string[]): WireOp[] {

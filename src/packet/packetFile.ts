@@ -1,12 +1,36 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { closeSync, constants as fsConstants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { writeFileAtomic } from '../core/atomicFile.js';
-import { InvalidInputError, IoError, isTransientSysCode, MsiteError } from '../core/errors.js';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants as fsConstants,
+  createReadStream,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { fsyncDir, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
+import { InvalidInputError, IoError, isTransientSysCode, MsiteError, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
 import { PacketError } from './packetError.js';
+import {
+  decodeStreamBody,
+  readStreamBody,
+  writeStreamBody,
+  type BodyConsumer,
+  type BodyPart,
+  type StreamBodyRead,
+  SMALL_BLOB,
+} from './packetStream.js';
 import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
-import { PACKET_FORMAT, type PacketBody, type PacketHeader, type PacketHeaderInput, type WireOp } from './packetTypes.js';
+import { PACKET_FORMAT, STREAM_FORMAT, type PacketBody, type PacketHeader, type PacketHeaderInput, type WireOp } from './packetTypes.js';
 import { SIGNATURE_LENGTH, sign, verify } from './replicaKeys.js';
 
 export { isPacketFileName, packetFileName, parsePacketFileName, type PacketFileNameParts } from './packetNames.js';
@@ -24,7 +48,9 @@ export { isPacketFileName, packetFileName, parsePacketFileName, type PacketFileN
  *     82 + H   body     bodyLength bytes (packetBody.ts), ending the file
  *
  * The header carries the body's length and SHA-256, so the signature covers the body too, and the
- * header can be read (and trusted once verified) without reading the body.
+ * header can be read (and trusted once verified) without reading the body. Format 2 bodies are
+ * packetBody.ts's (built and read whole); format 3 bodies are packetStream.ts's, whose header may end
+ * in spaces (room reserved before the body was written).
  */
 export const PACKET_MAGIC = Buffer.from('MSITEPKT', 'latin1');
 const PREFIX_LENGTH = 16;
@@ -97,6 +123,94 @@ export function writePacket(path: string, header: PacketHeaderInput, body: Packe
     throw ioError(`cannot write packet ${path}`, path, err);
   }
   return reread.data;
+}
+
+/**
+ * Writes an update packet in the streamed format (packetStream.ts) from `parts`, read as they are
+ * written: the body goes to a temp file beside `path` after room left for the header, then the header
+ * (naming the body's SHA-256, length and op count) and its signature go into that room; fsync,
+ * rename. Every op must lie in its origin's header range. Returns the header as written. Throws
+ * InvalidInputError for a header or ops that break the format (nothing is left), IoError when the
+ * file cannot be written.
+ */
+export async function writePacketStream(
+  path: string,
+  header: PacketHeaderInput,
+  parts: AsyncIterable<BodyPart> | Iterable<BodyPart>,
+  privateKeyPem: string,
+): Promise<PacketHeader> {
+  const input = packetHeaderInputSchema.safeParse(header);
+  if (!input.success) throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(input.error)}`, { data: { path } });
+  const rangeError = (why: string) => new InvalidInputError(`cannot write packet ${path}: ${why}`, { data: { path } });
+  // The most room the header can need: every computed number at its longest.
+  const roomFor = (full: PacketHeader): Buffer => Buffer.from(JSON.stringify(full), 'utf8');
+  const widest = roomFor({
+    ...input.data,
+    opCount: Number.MAX_SAFE_INTEGER,
+    bodySha256: '0'.repeat(64),
+    bodyLength: Number.MAX_SAFE_INTEGER,
+  }).length;
+  if (widest > MAX_HEADER_LENGTH) {
+    throw new InvalidInputError(`cannot write packet ${path}: its header is ${widest} bytes, over the ${MAX_HEADER_LENGTH}-byte limit`, {
+      data: { path },
+    });
+  }
+  const bodyOffset = PREFIX_LENGTH + widest + 2 + SIGNATURE_LENGTH;
+  const tmp = tempFileFor(path);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w', 0o644);
+  } catch (err) {
+    throw ioError(`cannot write packet ${path}`, path, err);
+  }
+  let kept = false;
+  try {
+    const hash = createHash('sha256');
+    let at = bodyOffset;
+    const sink = (bytes: Uint8Array): void => {
+      hash.update(bytes);
+      for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off, at + off);
+      at += bytes.length;
+    };
+    async function* checked(): AsyncGenerator<BodyPart> {
+      for await (const part of parts) {
+        if ('ops' in part) checkRanges(part.ops, input.data!.ranges, rangeError);
+        yield part;
+      }
+    }
+    const opCount = await writeStreamBody(checked(), sink);
+    const full: PacketHeader = { ...input.data, opCount, bodySha256: hash.digest('hex'), bodyLength: at - bodyOffset };
+    const json = roomFor(full);
+    const reread = packetHeaderSchema.safeParse(JSON.parse(json.toString('utf8')));
+    if (!reread.success)
+      throw new InvalidInputError(`cannot write packet ${path}: header ${firstIssue(reread.error)} once written as JSON`, {
+        data: { path },
+      });
+    const head = Buffer.alloc(bodyOffset, ' ');
+    PACKET_MAGIC.copy(head, 0);
+    head.writeUInt16BE(STREAM_FORMAT.major, 8);
+    head.writeUInt16BE(STREAM_FORMAT.minor, 10);
+    head.writeUInt32BE(widest, 12);
+    json.copy(head, PREFIX_LENGTH);
+    const signedLength = PREFIX_LENGTH + widest;
+    const signature = sign(privateKeyPem, head.subarray(0, signedLength));
+    head.writeUInt16BE(signature.length, signedLength);
+    head.set(signature, signedLength + 2);
+    for (let off = 0; off < head.length;) off += writeSync(fd, head, off, head.length - off, off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    writingTo('write', path, () => renameSync(tmp, path));
+    fsyncDir(dirname(path));
+    kept = true;
+    return reread.data;
+  } catch (err) {
+    if (err instanceof MsiteError) throw err;
+    throw ioError(`cannot write packet ${path}`, path, err);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    if (!kept) rmSync(tmp, { force: true });
+  }
 }
 
 function encodeWithContext(path: string, body: PacketBody): Buffer {
@@ -228,12 +342,12 @@ function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeade
   if (fileLength < PREFIX_LENGTH) throw truncated(path, fileLength, PREFIX_LENGTH, 'its format prefix');
   const major = buf.readUInt16BE(8);
   const minor = buf.readUInt16BE(10);
-  if (major !== PACKET_FORMAT.major) {
-    const relation = major > PACKET_FORMAT.major ? 'newer' : 'older';
+  if (major !== PACKET_FORMAT.major && major !== STREAM_FORMAT.major) {
+    const relation = major > STREAM_FORMAT.major ? 'newer' : 'older';
     throw new PacketError(
       'format-version',
       path,
-      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x)`,
+      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x or ${STREAM_FORMAT.major}.x)`,
       {
         data: { major, minor },
         hint:
@@ -291,10 +405,10 @@ export function verifyPacket(path: string, publicKeyFor: (origin: string) => str
  * as a bad signature and a cut-off body as truncation.
  */
 export function readPacket(path: string, publicKeyFor: (origin: string) => string | undefined): { header: PacketHeader; body: PacketBody } {
-  const { header, body: stored } = loadVerified(path, publicKeyFor);
+  const { header, body: stored, format } = loadVerified(path, publicKeyFor);
   let body: PacketBody;
   try {
-    body = decodePacketBody(stored);
+    body = format.major === STREAM_FORMAT.major ? decodeStreamBody(stored) : decodePacketBody(stored);
   } catch (err) {
     if (!(err instanceof MsiteError)) throw err;
     throw new PacketError('malformed', path, `packet ${path} has a body this msite cannot decode: ${err.message}`, {
@@ -317,34 +431,12 @@ export function readPacket(path: string, publicKeyFor: (origin: string) => strin
  * Checks everything but the body's encoding, reading the head, then (only when the signature and the
  * length are right) the body, into a buffer of its exact size.
  */
-function loadVerified(path: string, publicKeyFor: (origin: string) => string | undefined): { header: PacketHeader; body: Buffer } {
+function loadVerified(
+  path: string,
+  publicKeyFor: (origin: string) => string | undefined,
+): { header: PacketHeader; body: Buffer; format: { major: number; minor: number } } {
   return openPacket(path, (fd, fileLength) => {
-    const head = readHead(fd, fileLength);
-    const { header, signedLength } = parseHeader(path, head, fileLength);
-    if (fileLength < signedLength + 2) throw truncated(path, fileLength, signedLength + 2, 'its signature');
-    const signatureLength = head.readUInt16BE(signedLength);
-    if (signatureLength !== SIGNATURE_LENGTH) {
-      throw new PacketError(
-        'signature',
-        path,
-        `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`,
-        {
-          data: { origin: header.origin },
-          hint: `do not import it; ${RESEND}`,
-        },
-      );
-    }
-    const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
-    if (fileLength < bodyOffset) throw truncated(path, fileLength, bodyOffset, 'its signature');
-    verifySignature(path, header, publicKeyFor, head.subarray(0, signedLength), head.subarray(signedLength + 2, bodyOffset));
-    const expectedLength = bodyOffset + header.bodyLength;
-    if (fileLength < expectedLength) throw truncated(path, fileLength, expectedLength, 'its body');
-    if (fileLength > expectedLength) {
-      throw new PacketError('malformed', path, `packet ${path} has ${fileLength - expectedLength} unexpected bytes after its body`, {
-        data: { length: fileLength, expected: expectedLength },
-        hint: RESEND,
-      });
-    }
+    const { header, format, bodyOffset } = checkHead(path, fd, fileLength, publicKeyFor);
     if (header.bodyLength > bufferConstants.MAX_LENGTH) {
       throw new PacketError(
         'malformed',
@@ -355,17 +447,133 @@ function loadVerified(path: string, publicKeyFor: (origin: string) => string | u
         },
       );
     }
+    const expectedLength = bodyOffset + header.bodyLength;
     const body = readAt(fd, bodyOffset, header.bodyLength);
     if (body.length < header.bodyLength) throw truncated(path, bodyOffset + body.length, expectedLength, 'its body');
-    const sha = sha256Hex(body);
-    if (sha !== header.bodySha256) {
-      throw new PacketError('checksum', path, `packet ${path} is damaged: body checksum mismatch`, {
-        data: { expected: header.bodySha256, actual: sha },
-        hint: `it was changed or truncated in transit; ${RESEND}`,
-      });
-    }
-    return { header, body };
+    checkBodySha(path, header, sha256Hex(body));
+    return { header, body, format };
   });
+}
+
+/**
+ * Reads and verifies a packet of either format as a stream, telling `consumer` what its body holds as
+ * it reads. The head (format, header, signature, file length) is checked before any of the body is
+ * read; the body's SHA-256, length, op count and ranges once it has all been read: `consumer` must
+ * commit nothing until this resolves (see packetStream.ts). A format-2 packet is read whole, as
+ * readPacket does, then told to `consumer`. Throws PacketError on any failure, IoError when the file
+ * cannot be read.
+ */
+export async function readPacketStream(
+  path: string,
+  publicKeyFor: (origin: string) => string | undefined,
+  consumer: BodyConsumer,
+): Promise<PacketHeader> {
+  const { header, format, bodyOffset } = openPacket(path, (fd, fileLength) => checkHead(path, fd, fileLength, publicKeyFor));
+  const damaged = (why: string, cause?: unknown) =>
+    new PacketError('malformed', path, `packet ${path} ${why}`, {
+      ...(cause !== undefined ? { cause } : {}),
+      hint: 'the sender wrote a damaged packet; report it with the packet attached',
+    });
+  if (header.kind !== 'update') throw damaged('is a creation packet; only update packets are read as a stream');
+  if (format.major !== STREAM_FORMAT.major) {
+    const { body } = readPacket(path, publicKeyFor);
+    await consumer.ops(body.ops);
+    for (const b of body.blobs) {
+      const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+      if (bytes.length <= SMALL_BLOB) consumer.small(b.sha, bytes);
+      else
+        await consumer.blob(
+          b.sha,
+          bytes.length,
+          (async function* () {
+            yield bytes;
+          })(),
+        );
+    }
+    return header;
+  }
+  const inconsistent = (why: string) => damaged(`is inconsistent: ${why}`);
+  let read: StreamBodyRead;
+  try {
+    read = await readStreamBody(path, bodyOffset, header.bodyLength, {
+      ops: (ops) => {
+        checkRanges(ops, header.ranges, inconsistent);
+        return consumer.ops(ops);
+      },
+      small: (sha, bytes) => consumer.small(sha, bytes),
+      blob: (sha, size, bytes) => consumer.blob(sha, size, bytes),
+    });
+  } catch (err) {
+    if (err instanceof PacketError) throw err;
+    if (err instanceof InvalidInputError) {
+      // Bytes that do not decode may still be damage in transit: the checksum says which, when it can.
+      const sha = await bodySha(path, bodyOffset, header.bodyLength).catch(() => undefined);
+      if (sha !== undefined) checkBodySha(path, header, sha);
+      throw damaged(`has a body this msite cannot decode: ${err.message}`, err);
+    }
+    if (err instanceof MsiteError) throw err;
+    throw ioError(`cannot read packet ${path}`, path, err);
+  }
+  if (read.length < header.bodyLength) throw truncated(path, bodyOffset + read.length, bodyOffset + header.bodyLength, 'its body');
+  checkBodySha(path, header, read.sha256);
+  if (read.opCount !== header.opCount) throw inconsistent(`its header says ${header.opCount} ops, its body has ${read.opCount}`);
+  return header;
+}
+
+async function bodySha(path: string, offset: number, length: number): Promise<string> {
+  const hash = createHash('sha256');
+  if (length > 0)
+    for await (const chunk of createReadStream(path, { start: offset, end: offset + length - 1 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function checkBodySha(path: string, header: PacketHeader, sha: string): void {
+  if (sha !== header.bodySha256) {
+    throw new PacketError('checksum', path, `packet ${path} is damaged: body checksum mismatch`, {
+      data: { expected: header.bodySha256, actual: sha },
+      hint: `it was changed or truncated in transit; ${RESEND}`,
+    });
+  }
+}
+
+/**
+ * Checks the head of an open packet: format, header schema, signature (before the length, so a changed
+ * header is reported as a bad signature and a cut-off body as truncation), then the file's length
+ * against the body length the header names. The body is not read.
+ */
+function checkHead(
+  path: string,
+  fd: number,
+  fileLength: number,
+  publicKeyFor: (origin: string) => string | undefined,
+): { header: PacketHeader; format: { major: number; minor: number }; bodyOffset: number } {
+  const head = readHead(fd, fileLength);
+  const { header, signedLength, format } = parseHeader(path, head, fileLength);
+  if (fileLength < signedLength + 2) throw truncated(path, fileLength, signedLength + 2, 'its signature');
+  const signatureLength = head.readUInt16BE(signedLength);
+  if (signatureLength !== SIGNATURE_LENGTH) {
+    throw new PacketError(
+      'signature',
+      path,
+      `packet ${path} has a bad signature: it is ${signatureLength} bytes, an Ed25519 signature is ${SIGNATURE_LENGTH}`,
+      {
+        data: { origin: header.origin },
+        hint: `do not import it; ${RESEND}`,
+      },
+    );
+  }
+  const bodyOffset = signedLength + 2 + SIGNATURE_LENGTH;
+  if (fileLength < bodyOffset) throw truncated(path, fileLength, bodyOffset, 'its signature');
+  verifySignature(path, header, publicKeyFor, head.subarray(0, signedLength), head.subarray(signedLength + 2, bodyOffset));
+  const expectedLength = bodyOffset + header.bodyLength;
+  if (fileLength < expectedLength) throw truncated(path, fileLength, expectedLength, 'its body');
+  if (fileLength > expectedLength) {
+    throw new PacketError('malformed', path, `packet ${path} has ${fileLength - expectedLength} unexpected bytes after its body`, {
+      data: { length: fileLength, expected: expectedLength },
+      hint: RESEND,
+    });
+  }
+  return { header, format, bodyOffset };
 }
 
 function verifySignature(

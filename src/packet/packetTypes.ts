@@ -9,6 +9,13 @@
  */
 export const PACKET_FORMAT = { major: 2, minor: 0 } as const;
 
+/**
+ * The streamed layout (packetStream.ts), which exports write: the same prefix, header and signature,
+ * and a body written and read in bounded chunks. Readers read both majors; writePacket (bodies built
+ * in memory: creation packets, tests) still writes 2.0.
+ */
+export const STREAM_FORMAT = { major: 3, minor: 0 } as const;
+
 export type PacketKind = 'update' | 'creation';
 
 /** Oplog ids by origin replica OID. */

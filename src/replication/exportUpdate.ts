@@ -5,8 +5,9 @@ import { InvalidInputError } from '../core/errors.js';
 import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
-import { packetFileName, writePacket } from '../packet/packetFile.js';
-import type { PacketBlob, PacketBody, PacketHeader, WireOp } from '../packet/packetTypes.js';
+import { packetFileName, writePacketStream } from '../packet/packetFile.js';
+import { CHUNK_BYTES, SMALL_BLOB, type BodyPart } from '../packet/packetStream.js';
+import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
 import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
@@ -17,6 +18,7 @@ import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } fro
 import { currentFacts } from './facts.js';
 import { readPrivateKey } from './replicaKey.js';
 import { restoringFrom } from './restoreReplica.js';
+import { blobSizes } from './blobSizes.js';
 import { gracePeriod, healEstimates } from './selfHealing.js';
 
 export interface ExportOptions {
@@ -59,8 +61,52 @@ export function resolveTargets(vob: Vob, selectors: readonly string[], warnings:
 
 interface Fragment {
   ops: WireOp[];
-  blobs: Map<string, PacketBlob>;
+  /** The content its ops need, by SHA: its size, and what similar content it goes beside. */
+  blobs: Map<string, { size: number; group: string | undefined }>;
   bytes: number;
+}
+
+/** Small blobs are read many at a time, up to this many bytes (the pool reads them in key order). */
+const SMALL_BATCH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A fragment's body, read as it is written: its ops, then its blobs, a file's versions side by side
+ * (so the compressor finds what consecutive versions share), content without a group after. Small
+ * blobs are read a batch at a time (the pool reads them in key order), big ones a chunk at a time.
+ */
+async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<BodyPart> {
+  yield { ops: fragment.ops };
+  const grouped = new Map<string, string[]>();
+  const loose: string[] = [];
+  for (const [sha, { group }] of fragment.blobs) {
+    if (group === undefined) loose.push(sha);
+    else {
+      const bucket = grouped.get(group);
+      if (bucket) bucket.push(sha);
+      else grouped.set(group, [sha]);
+    }
+  }
+  const ordered: string[] = [];
+  for (const group of [...grouped.keys()].sort()) for (const sha of grouped.get(group)!) ordered.push(sha);
+  for (const sha of loose) ordered.push(sha);
+  for (let i = 0; i < ordered.length;) {
+    const sha = ordered[i]!;
+    const size = fragment.blobs.get(sha)!.size;
+    if (size > SMALL_BLOB) {
+      yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES) } };
+      i++;
+      continue;
+    }
+    const batch: string[] = [];
+    for (let bytes = 0; i < ordered.length && bytes < SMALL_BATCH_BYTES; i++) {
+      const next = fragment.blobs.get(ordered[i]!)!.size;
+      if (next > SMALL_BLOB) break;
+      batch.push(ordered[i]!);
+      bytes += next;
+    }
+    const read = vob.pool.getMany(batch);
+    yield { small: batch.map((b) => ({ sha: b, bytes: read.get(b)! })) };
+  }
 }
 
 /**
@@ -69,7 +115,7 @@ interface Fragment {
  * and raises the targets' estimates optimistically, as MultiSite does. Packets are written before
  * the estimates move, so a crash between the two only means a resend.
  */
-export function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): ExportResult {
+export async function exportUpdate(vob: Vob, selectors: readonly string[], options: ExportOptions): Promise<ExportResult> {
   const started = performance.now();
   const warnings: string[] = [];
   const targets = resolveTargets(vob, selectors, warnings);
@@ -133,16 +179,15 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       if (sha !== undefined) wanted.push(sha);
     }
   }
-  if (wanted.length) progress({ step: 'reading content', done: 0, total: wanted.length, unit: 'blobs' });
-  const blobs = vob.pool.getMany(wanted);
-  if (wanted.length) progress({ step: 'reading content', done: wanted.length, total: wanted.length, unit: 'blobs' });
+  // Only sizes now: the bytes are read as each packet is written, a chunk at a time.
+  const sizes = blobSizes(vob, wanted);
   for (const run of runs) {
     for (let i = 0; i < run.seq.length; i++) {
       const data = oplogRunData(run, i);
       const sha = run.content[i];
-      const blob = sha ? blobs.get(sha) : undefined;
-      const size = data.length + 64 + (blob?.length ?? 0);
       let current = fragments[fragments.length - 1]!;
+      const blobSize = sha !== undefined && !current.blobs.has(sha) ? sizes.get(sha)! : 0;
+      const size = data.length + 64 + blobSize;
       if (maxsize !== undefined && current.ops.length > 0 && current.bytes + size > maxsize) {
         current = { ops: [], blobs: new Map(), bytes: 0 };
         fragments.push(current);
@@ -150,9 +195,8 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       if (maxsize !== undefined && size > maxsize)
         warnings.push(`op ${run.id[i]} from ${run.origin[i]} is larger than -maxsize: its fragment is oversized`);
       current.ops.push({ origin: run.origin[i]!, id: run.id[i]!, kind: run.kind[i]!, data: new RawMsgpack(data), at: run.at[i]! });
-      // A file's versions side by side let the compressor find what consecutive versions share.
-      if (sha && blob && !current.blobs.has(sha))
-        current.blobs.set(sha, { sha, bytes: blob, verified: true, group: storedContentGroup(run.kind[i]!, data) });
+      if (sha !== undefined && !current.blobs.has(sha))
+        current.blobs.set(sha, { size: sizes.get(sha)!, group: storedContentGroup(run.kind[i]!, data) });
       current.bytes += size;
     }
   }
@@ -196,9 +240,8 @@ export function exportUpdate(vob: Vob, selectors: readonly string[], options: Ex
       incarnation: Number(vob.meta('incarnation') ?? '0'),
       ...(Object.keys(extra).length ? { extra } : {}),
     };
-    const body: PacketBody = { ops: fragment.ops, blobs: [...fragment.blobs.values()] };
     const path = toDir ? join(options.out, packetFileName('update', self.name, now, seq)) : options.out;
-    writePacket(path, header, body, privateKey);
+    await writePacketStream(path, header, fragmentParts(vob, fragment), privateKey);
     written.push(path);
     opCount += fragment.ops.length;
     for (const [origin, [, last]] of Object.entries(ranges)) reached[origin] = Math.max(reached[origin] ?? 0, last);

@@ -4,9 +4,11 @@ import { MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
 import { PacketError } from '../packet/packetError.js';
-import { isPacketFileName, readPacket, readPacketHeader } from '../packet/packetFile.js';
+import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/packetFile.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
-import type { PacketHeader } from '../packet/packetTypes.js';
+import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
+import { sha256Hex } from '../core/sha256.js';
+import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
 import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
@@ -108,21 +110,103 @@ export function expandPacketPaths(paths: readonly string[]): string[] {
 /** Ops applied between two progress reports: often enough for a person, rarely enough to cost nothing. */
 const PROGRESS_EVERY = 1024;
 
-function applyPacket(
+/**
+ * Blobs of a packet up to this size are held in memory as they are read (the pool would hold them in
+ * memory when staged too), up to HOLD_BYTES in all; bigger ones are staged in pool files.
+ */
+const HOLD_BLOB_BYTES = CHUNK_BYTES;
+/** Held blobs are stored, in a transaction of their own, whenever they reach this many bytes. */
+const HOLD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads, verifies and applies one packet. Its big blobs are staged in pool files as they are read,
+ * small ones held, and its ops held; once the whole body is read and matches its signed header, one
+ * transaction records the blobs and applies the ops. A failure or a kill before that commit leaves
+ * the VOB as it was (staged files are the pool's to clear), and a re-run starts over.
+ *
+ * When the small blobs of a packet add up to more than HOLD_BYTES, they go into the pool in steps, a
+ * transaction each, before the body is checked: each was checked against its own SHA-256, nothing
+ * refers to it until the ops commit, and a re-run finds it there and skips it. The ops, the only
+ * part that changes what the VOB holds, still go in as one transaction after the check.
+ */
+async function applyPacket(
   vob: Vob,
   a: PacketAssessment,
   warn: (m: string) => void,
   onProgress: ProgressListener | undefined,
-): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+): Promise<Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'>> {
   // Reading and verifying the packet count too: that is the import's time as an administrator sees it.
   const started = performance.now();
   const step = `applying ${basename(a.path)}`;
   const total = a.header?.opCount ?? 0;
   onProgress?.({ step, done: 0, total, unit: 'ops' });
-  const { header, body } = readPacket(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined);
+  const ops: WireOp[] = [];
+  const held: { sha: string; bytes: Uint8Array }[] = [];
+  const staged: StagedBlob[] = [];
+  let heldBytes = 0;
+  let committed = false;
+  // A held blob is a view of the buffer it was read into (no copy per blob): what it holds in memory
+  // is that buffer, counted once. No look-up first: storing a blob the pool has costs no more than
+  // asking whether it has it.
+  let lastBuffer: ArrayBufferLike | undefined;
+  const hold = (sha: string, bytes: Buffer): void => {
+    held.push({ sha, bytes });
+    if (bytes.buffer !== lastBuffer) {
+      lastBuffer = bytes.buffer;
+      heldBytes += bytes.buffer.byteLength;
+    }
+    if (heldBytes >= HOLD_BYTES) {
+      vob.transaction(() => vob.pool.putManyWithHash(held));
+      held.length = 0;
+      heldBytes = 0;
+    }
+  };
+  try {
+    const header = await readPacketStream(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined, {
+      ops(batch) {
+        for (const op of batch) ops.push(op);
+      },
+      small(sha, bytes) {
+        hold(sha, bytes);
+      },
+      async blob(sha, size, bytes) {
+        if (vob.pool.contains(sha)) return;
+        if (size <= HOLD_BLOB_BYTES) {
+          const parts: Buffer[] = [];
+          for await (const part of bytes) parts.push(part);
+          // A copy of its own size: the parts are views of the decompressor's larger buffers.
+          const whole = Buffer.concat(parts, size);
+          if (sha256Hex(whole) !== sha)
+            throw new PacketError('checksum', a.path, `packet ${a.path} is damaged: content ${sha} does not have that SHA-256`, {
+              hint: 'ask the sender to resend it',
+            });
+          hold(sha, whole);
+        } else staged.push(await vob.pool.stage(bytes, { expectedSha: sha }));
+      },
+    });
+    const counts = commitPacket(vob, a, header, ops, held, staged, { warn, onProgress, step, total, started });
+    committed = true;
+    return counts;
+  } finally {
+    if (!committed) for (const s of staged) s.discard();
+  }
+}
+
+function commitPacket(
+  vob: Vob,
+  a: PacketAssessment,
+  header: PacketHeader,
+  ops: readonly WireOp[],
+  held: readonly { sha: string; bytes: Uint8Array }[],
+  staged: readonly StagedBlob[],
+  how: { warn: (m: string) => void; onProgress: ProgressListener | undefined; step: string; total: number; started: number },
+): Omit<PacketOutcome, keyof PacketAssessment | 'result' | 'warnings'> {
+  const { warn, onProgress, step, total, started } = how;
+  const body = { ops };
   return vob.transaction(() => {
-    // readPacket computed each blob's SHA-256 from its bytes; no need to hash them again.
-    vob.pool.putManyWithHash(body.blobs);
+    // Every blob was checked against its SHA-256 as it was read or staged.
+    for (const s of staged) vob.pool.commitStaged(s);
+    vob.pool.putManyWithHash(held);
     const actual = actualRow(vob);
     let applied = 0;
     let skipped = 0;
@@ -208,7 +292,7 @@ export interface ImportOptions {
  * whole (checksum, signature) before it touches the VOB and applies in one transaction; packets that
  * wait for others, or are refused, are left where they are with the reason.
  */
-export function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): PacketOutcome[] {
+export async function importPackets(vob: Vob, paths: readonly string[], options: ImportOptions = {}): Promise<PacketOutcome[]> {
   const outcomes = new Map<string, PacketOutcome>();
   const opened = options.opened ?? OpenedPackets.none;
   const given = expandPacketPaths(paths);
@@ -250,7 +334,7 @@ export function importPackets(vob: Vob, paths: readonly string[], options: Impor
       }
       const warnings: string[] = [];
       try {
-        const counts = applyPacket(
+        const counts = await applyPacket(
           vob,
           a,
           (m) => {

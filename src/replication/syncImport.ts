@@ -37,8 +37,8 @@ export function importFailure(
  *
  * @throws InvalidInputError when the paths hold no packet at all.
  */
-export function syncImport(vob: Vob, paths: readonly string[], options: ImportOptions = {}): SyncImportResult {
-  const outcomes = importPackets(vob, paths, options);
+export async function syncImport(vob: Vob, paths: readonly string[], options: ImportOptions = {}): Promise<SyncImportResult> {
+  const outcomes = await importPackets(vob, paths, options);
   if (outcomes.length === 0) throw new InvalidInputError(`no packets in ${paths.join(', ')}`);
   return { outcomes, failure: importFailure(outcomes, options) };
 }

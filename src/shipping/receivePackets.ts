@@ -29,9 +29,9 @@ export function isReturnPacket(packetPath: string): boolean {
  * fails it. A diagnosis removes nothing. An empty bay is a success with no outcomes. A returned packet
  * that has come home (its order says so) is the shipping server's to move to the return bay.
  */
-export function receivePackets(vob: Vob, homeDir: string, options: ReceiveOptions = {}): SyncImportResult {
+export async function receivePackets(vob: Vob, homeDir: string, options: ReceiveOptions = {}): Promise<SyncImportResult> {
   const packets = expandPacketPaths(incomingBays(homeDir, options.sclass)).filter((p) => !isReturnPacket(p));
-  const outcomes = importPackets(vob, packets, options);
+  const outcomes = await importPackets(vob, packets, options);
   if (!options.diagnose) {
     for (const o of outcomes) {
       if (o.result !== 'applied' && o.result !== 'already-applied') continue;

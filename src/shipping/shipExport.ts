@@ -23,18 +23,18 @@ export interface ShippableExport<R> {
  * are the hosts of the target replicas. A packet that will be sealed (sealingPlan.ts) for a host with no
  * recipient is refused before anything is exported.
  */
-export function exportForShipping(
+export async function exportForShipping(
   vob: Vob,
   selectors: readonly string[],
   options: Omit<ExportOptions, 'out'> & { homeDir: string; sclass?: string },
-): ShippableExport<ExportResult> {
+): Promise<ShippableExport<ExportResult>> {
   const cls = options.sclass ?? DEFAULT_CLASS;
   const conf = siteShippingConf(options.homeDir);
   const hosts = resolveTargets(vob, selectors, []).map((t) => t.host);
   sealingPlan(conf, hosts, { here: siteHost(options.homeDir), sclass: cls });
   const out = exportBayDir(options.homeDir, cls);
   const { homeDir: _home, sclass: _cls, ...rest } = options;
-  const result = exportUpdate(vob, selectors, {
+  const result = await exportUpdate(vob, selectors, {
     ...rest,
     out,
     maxsize: options.maxsize ?? maxDataSize(siteShippingConf(options.homeDir), cls),

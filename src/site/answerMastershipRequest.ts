@@ -42,15 +42,15 @@ export async function answerMastershipRequest(
 ): Promise<MastershipAnswer> {
   if (typeof request.requester !== 'string' || !Array.isArray(request.objects) || request.objects.length === 0)
     throw new InvalidInputError('a request for mastership names the requesting replica and at least one object');
-  const done = withFamilyVob(
+  const done = await withFamilyVob(
     home,
     family,
-    (vob) => {
+    async (vob) => {
       const grant = grantMastership(vob, request.requester, request.objects, {
         ...(peerHost !== undefined ? { peerHost } : {}),
         ...(request.checkOnly ? { checkOnly: true } : {}),
       });
-      const shipped = request.checkOnly ? undefined : exportForShipping(vob, [grant.requester], { homeDir: home.dir });
+      const shipped = request.checkOnly ? undefined : await exportForShipping(vob, [grant.requester], { homeDir: home.dir });
       return { grant, master: replicaName(vob, vob.self), shipped };
     },
     { readonly: false },

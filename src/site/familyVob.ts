@@ -15,11 +15,28 @@ export function withFamilyVob<T>(home: SiteHome, family: string, fn: (vob: Vob) 
     } catch {
       continue; // a stale registration is no reason to refuse a request for another VOB
     }
-    try {
-      if (vob.family === family) return fn(vob);
-    } finally {
+    if (vob.family !== family) {
       vob.close();
+      continue;
     }
+    return closedAfter(vob, fn);
   }
   throw new NotFoundError('VOB family at this site', family);
+}
+
+/**
+ * fn(vob), closing the VOB once it is done: when fn returns a promise (an export or import, which
+ * stream), once the promise settles.
+ */
+export function closedAfter<T>(vob: Vob, fn: (vob: Vob) => T): T {
+  let result: T;
+  try {
+    result = fn(vob);
+  } catch (err) {
+    vob.close();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(() => vob.close()) as T;
+  vob.close();
+  return result;
 }

@@ -220,7 +220,7 @@ export async function syncExportList(home: SiteHome, options: SyncExportOptions)
             const s = selection.settings;
             if (s.update) await updateFromActualRow(home, vob, replica, reg.tag, say);
             try {
-              const exported = exportForShipping(vob, [replica], {
+              const exported = await exportForShipping(vob, [replica], {
                 homeDir: home.dir,
                 ...(s.sclass !== undefined ? { sclass: s.sclass } : {}),
                 ...(s.maxsize !== undefined ? { maxsize: s.maxsize } : {}),

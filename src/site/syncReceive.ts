@@ -272,7 +272,7 @@ async function receive(home: SiteHome, options: SyncReceiveOptions, result: Sync
         const vob = Vob.open(reg.path);
         try {
           // Another process may have imported and removed some while this one waited for the lock.
-          outcomes = importPackets(
+          outcomes = await importPackets(
             vob,
             packets.map((p) => p.path).filter((p) => existsSync(p)),
             { opened, warn },

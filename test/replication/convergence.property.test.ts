@@ -75,9 +75,9 @@ function attempt(fn: () => void): void {
 }
 
 describe('convergence under loss, duplication and reordering (property)', () => {
-  it('after a final exchange every replica holds the same objects and no op is lost', () => {
-    fc.assert(
-      fc.property(scenario, ({ n, tree, extra, policy, steps }) => {
+  it('after a final exchange every replica holds the same objects and no op is lost', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ n, tree, extra, policy, steps }) => {
         const dir = mkdtempSync(join(tmpdir(), 'msite-prop-'));
         const vobs: Vob[] = [];
         try {
@@ -100,10 +100,10 @@ describe('convergence under loss, duplication and reordering (property)', () => 
           for (const [a, b] of extra) if (a !== b) links.push([a, b]);
           const inbox: string[][] = vobs.map(() => []);
           let seq = 0;
-          const send = (from: number, to: number, drop: boolean, dup: boolean) => {
+          const send = async (from: number, to: number, drop: boolean, dup: boolean) => {
             const out = join(dir, `x${++seq}`);
             mkdirSync(out);
-            for (const p of exportUpdate(vobs[from]!, [names[to]!], { out }).packets) {
+            for (const p of (await exportUpdate(vobs[from]!, [names[to]!], { out })).packets) {
               if (drop) continue;
               inbox[to]!.splice(seq % (inbox[to]!.length + 1), 0, p);
               if (dup) {
@@ -113,10 +113,10 @@ describe('convergence under loss, duplication and reordering (property)', () => 
               }
             }
           };
-          const receive = (at: number, count: number) => {
+          const receive = async (at: number, count: number) => {
             const batch = inbox[at]!.splice(0, Math.max(1, count));
             if (batch.length === 0) return;
-            const outcomes = importPackets(vobs[at]!, batch);
+            const outcomes = await importPackets(vobs[at]!, batch);
             for (const o of outcomes) {
               expect(['applied', 'already-applied', 'deferred'], `${o.path}: ${o.reason}`).toContain(o.result);
               if (o.result === 'deferred') inbox[at]!.push(o.path);
@@ -152,12 +152,12 @@ describe('convergence under loss, duplication and reordering (property)', () => 
                 break;
               case 'export': {
                 const [a, b] = links[s.link % links.length]!;
-                if (s.link % 2) send(a, b, s.drop, s.dup);
-                else send(b, a, s.drop, s.dup);
+                if (s.link % 2) await send(a, b, s.drop, s.dup);
+                else await send(b, a, s.drop, s.dup);
                 break;
               }
               case 'import':
-                receive(s.at, s.pick);
+                await receive(s.at, s.pick);
                 break;
             }
           }
@@ -172,10 +172,10 @@ describe('convergence under loss, duplication and reordering (property)', () => 
               setEstimate(vobs[b]!, vobs[a]!.self, full(vobs[a]!));
             }
             for (const [a, b] of links) {
-              send(a, b, false, false);
-              send(b, a, false, false);
+              await send(a, b, false, false);
+              await send(b, a, false, false);
             }
-            for (let i = 0; i < n; i++) receive(i, inbox[i]!.length);
+            for (let i = 0; i < n; i++) await receive(i, inbox[i]!.length);
           }
           const states = vobs.map((v) => state(v, policy === 'converge'));
           for (let i = 1; i < n; i++) expect(states[i], `r${i} vs r0`).toEqual(states[0]);

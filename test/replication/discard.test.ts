@@ -18,13 +18,13 @@ describe('an op that cannot apply here', () => {
   const vobs: Vob[] = [];
   afterAll(() => vobs.forEach((v) => v.close()));
   let n = 0;
-  const send = (from: Vob, to: string) => {
+  const send = async (from: Vob, to: string) => {
     const out = join(root, `p${++n}`);
     mkdirSync(out);
-    return exportUpdate(from, [to], { out }).packets;
+    return (await exportUpdate(from, [to], { out })).packets;
   };
 
-  it('is recorded as discarded with its reason, and the ids stay dense', () => {
+  it('is recorded as discarded with its reason, and the ids stay dense', async () => {
     const a = mkvob(join(root, 'a.vob'), { tag: 'd', replicaName: 'a' });
     mkdirSync(join(root, 'c'));
     const [forB, forC] = exportReplica(
@@ -41,14 +41,14 @@ describe('an op that cannot apply here', () => {
     mktype(a, 'lbtype', ['L'], { shared: true });
     mkelem(a, 'f', { auto: true, content: new TextEncoder().encode('x') });
     chmaster(a, 'b', ['f@@/main']);
-    importPackets(b, send(a, 'b'));
-    importPackets(c, send(a, 'c'));
+    await importPackets(b, await send(a, 'b'));
+    await importPackets(c, await send(a, 'c'));
 
     // b labels its version with the shared type while a, the type's master, removes the type.
     mklabel(b, 'L', ['f']);
     rmtype(a, ['lbtype:L']);
-    importPackets(c, send(a, 'c'));
-    const [outcome] = importPackets(c, send(b, 'c'));
+    await importPackets(c, await send(a, 'c'));
+    const [outcome] = await importPackets(c, await send(b, 'c'));
     expect(outcome).toMatchObject({ result: 'applied', discarded: 1 });
     expect(outcome!.warnings.join('\n')).toMatch(/op \d+ from b \(mklabel\) was discarded: type not found|lbtype not found/);
     const last = lshistory(c)
@@ -57,6 +57,6 @@ describe('an op that cannot apply here', () => {
     expect(last).toMatchObject({ kind: 'mklabel', discarded: expect.stringMatching(/not found/) });
     // The next op from b still applies: the discarded one kept b's ids dense here.
     mktype(b, 'lbtype', ['AFTER']);
-    expect(importPackets(c, send(b, 'c'))[0]).toMatchObject({ result: 'applied', applied: 1 });
+    expect((await importPackets(c, await send(b, 'c')))[0]).toMatchObject({ result: 'applied', applied: 1 });
   });
 });

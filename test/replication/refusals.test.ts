@@ -68,7 +68,7 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
     }
   });
 
-  it('one flipped byte at every position of the header and signature, and across the body (in-process)', () => {
+  it('one flipped byte at every position of the header and signature, and across the body (in-process)', async () => {
     const info = readPacketHeaderInfo(packet);
     const positions = [
       ...Array.from({ length: info.bodyOffset }, (_, i) => i),
@@ -81,7 +81,7 @@ describe('packets that must be refused leave the VOB unchanged and the packet in
         const bytes = Buffer.from(original);
         bytes[pos] = bytes[pos]! ^ 0x01;
         const p = variant('lib', bytes);
-        const [outcome] = importPackets(vob, [p]);
+        const [outcome] = await importPackets(vob, [p]);
         expect(
           outcome!.result === 'refused' || outcome!.result === 'not-applicable',
           `flip at ${pos}: ${outcome!.result} ${outcome!.reason}`,

@@ -22,10 +22,10 @@ async function twoPackets(): Promise<{ root: string; bangalore: Site; p1: string
   return { root, bangalore, p1: p1!, p2: p2! };
 }
 
-function withVob<T>(root: string, fn: (vob: Vob) => T): T {
+async function withVob<T>(root: string, fn: (vob: Vob) => Promise<T>): Promise<T> {
   const vob = Vob.open(join(root, 'bangalore.vob'));
   try {
-    return fn(vob);
+    return await fn(vob);
   } finally {
     vob.close();
   }
@@ -35,23 +35,23 @@ describe('receivePackets: the incoming storage bays', () => {
   it('removes applied packets from the bay; a waiting one stays without failing the run, a refused one stays and fails it', async () => {
     const { root, bangalore, p1, p2 } = await twoPackets();
     // No bay yet: a success with nothing done.
-    expect(withVob(root, (vob) => receivePackets(vob, bangalore.home))).toEqual({ outcomes: [], failure: undefined });
+    expect(await withVob(root, (vob) => receivePackets(vob, bangalore.home))).toEqual({ outcomes: [], failure: undefined });
     const incoming = join(bangalore.home, 'shipping', 'ms_ship', 'incoming');
     mkdirSync(incoming, { recursive: true });
     copyFileSync(p2, join(incoming, basename(p2)));
 
-    const waiting = withVob(root, (vob) => receivePackets(vob, bangalore.home));
+    const waiting = await withVob(root, (vob) => receivePackets(vob, bangalore.home));
     expect(waiting.outcomes.map((o) => o.result)).toEqual(['deferred']);
     expect(waiting.failure).toBeUndefined();
     expect(readdirSync(incoming)).toEqual([basename(p2)]);
 
     copyFileSync(p1, join(incoming, basename(p1)));
     writeFileSync(join(incoming, GARBAGE), 'not a packet');
-    const diagnosed = withVob(root, (vob) => receivePackets(vob, bangalore.home, { diagnose: true }));
+    const diagnosed = await withVob(root, (vob) => receivePackets(vob, bangalore.home, { diagnose: true }));
     expect(diagnosed.failure).toBeUndefined();
     expect(readdirSync(incoming)).toHaveLength(3);
 
-    const r = withVob(root, (vob) => receivePackets(vob, bangalore.home));
+    const r = await withVob(root, (vob) => receivePackets(vob, bangalore.home));
     expect(r.outcomes.map((o) => [basename(o.path), o.result]).sort()).toEqual(
       [
         [basename(p1), 'applied'],
@@ -69,7 +69,7 @@ describe('receivePackets: the incoming storage bays', () => {
 describe('syncImport: packets named on the command line', () => {
   it('a packet that waits fails the run, and is left where it is', async () => {
     const { root, p2 } = await twoPackets();
-    const r = withVob(root, (vob) => syncImport(vob, [p2]));
+    const r = await withVob(root, (vob) => syncImport(vob, [p2]));
     expect(r.outcomes.map((o) => o.result)).toEqual(['deferred']);
     expect(r.failure).toBeInstanceOf(PacketsNotAppliedError);
     expect(r.failure!.toLine()).toBe(
@@ -80,12 +80,12 @@ describe('syncImport: packets named on the command line', () => {
 
   it('every packet applied is a success; a diagnosis never fails; no packets at all is refused', async () => {
     const { root, p1, p2 } = await twoPackets();
-    expect(withVob(root, (vob) => syncImport(vob, [p2], { diagnose: true })).failure).toBeUndefined();
-    const r = withVob(root, (vob) => syncImport(vob, [p2, p1]));
+    expect((await withVob(root, (vob) => syncImport(vob, [p2], { diagnose: true }))).failure).toBeUndefined();
+    const r = await withVob(root, (vob) => syncImport(vob, [p2, p1]));
     expect(r.outcomes.map((o) => o.result)).toEqual(['applied', 'applied']);
     expect(r.failure).toBeUndefined();
     const empty = join(root, 'empty');
     mkdirSync(empty);
-    expect(() => withVob(root, (vob) => syncImport(vob, [empty]))).toThrow(InvalidInputError);
+    await expect(withVob(root, (vob) => syncImport(vob, [empty]))).rejects.toThrow(InvalidInputError);
   });
 });

@@ -110,7 +110,7 @@ describe('importVersions, the bulk path', () => {
     expect(() => importVersions(vob, [], { batch: 0 })).toThrow('batch must be a positive integer');
   });
 
-  it('replicates: the versions reach a sibling in an update packet, bytes and numbers alike', () => {
+  it('replicates: the versions reach a sibling in an update packet, bytes and numbers alike', async () => {
     const packets = join(root, `q${n}`);
     mkdirSync(packets);
     const [creation] = exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: packets });
@@ -120,8 +120,8 @@ describe('importVersions, the bulk path', () => {
         { path: 'src/a.c', content: bytes('a1') },
         { path: 'src/a.c', content: bytes('a2') },
       ]);
-      const update = exportUpdate(vob, ['sanfran_hub'], { out: packets });
-      const [outcome] = importPackets(sibling, update.packets);
+      const update = await exportUpdate(vob, ['sanfran_hub'], { out: packets });
+      const [outcome] = await importPackets(sibling, update.packets);
       expect(outcome!.result).toBe('applied');
       expect(outcome!.discarded).toBe(0);
       const v = resolvePath(sibling, 'src/a.c@@/main/2').version!;

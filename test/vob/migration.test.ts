@@ -32,7 +32,7 @@ describe('schema migrations', () => {
     db.close();
   });
 
-  it('an export carries the content of ops written before the oplog named it (schema < 6)', () => {
+  it('an export carries the content of ops written before the oplog named it (schema < 6)', async () => {
     const dir = tempDir();
     const vob = mkvob(join(dir, 'a.vob'), { tag: 'a', replicaName: 'boston_hub' });
     mkdirSync(join(dir, 'p'));
@@ -42,8 +42,8 @@ describe('schema migrations', () => {
       mkelem(vob, 'hello.txt', { auto: true, content: Buffer.from('hello\n') });
       // What the migration leaves for rows it found: no content column.
       vob.db.prepare('UPDATE oplog SET content = NULL').run();
-      const { packets } = exportUpdate(vob, ['sanfran_hub'], { out: join(dir, 'p') });
-      const [outcome] = importPackets(sibling, packets);
+      const { packets } = await exportUpdate(vob, ['sanfran_hub'], { out: join(dir, 'p') });
+      const [outcome] = await importPackets(sibling, packets);
       expect(outcome).toMatchObject({ result: 'applied', discarded: 0 });
       expect(sibling.pool.get(resolvePath(sibling, 'hello.txt').version!.content!).toString()).toBe('hello\n');
     } finally {

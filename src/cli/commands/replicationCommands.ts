@@ -276,12 +276,12 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           withVob(
             io,
             opts,
-            (vob) => {
+            async (vob) => {
               const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
               try {
                 const common = { maxsize: opts.maxsize, limit: opts.limit, comment: opts.comment, onProgress: line.listener };
-                if (!options) return { result: exportUpdate(vob, args, { out, ...common }), destinations: [] };
-                return exportForShipping(vob, args, {
+                if (!options) return { result: await exportUpdate(vob, args, { out, ...common }), destinations: [] as string[] };
+                return await exportForShipping(vob, args, {
                   ...common,
                   homeDir: options.homeDir,
                   ...(opts.sclass ? { sclass: opts.sclass } : {}),
@@ -295,11 +295,11 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         const out = mode === 'out' ? inputPath(io, opts.out!) : '';
         const exported =
           opts.encryptFor !== undefined
-            ? await writeSealed(io, opts, opts.encryptFor, out, (o) => {
-                const e = exportTo(o);
+            ? await writeSealed(io, opts, opts.encryptFor, out, async (o) => {
+                const e = await exportTo(o);
                 return { ...e, packets: e.result.packets };
               }).then((e) => ({ ...e, result: { ...e.result, packets: e.packets } }))
-            : exportTo(out);
+            : await exportTo(out);
         const r: ExportResult = exported.result;
         for (const w of r.warnings) io.err(`msite: warning: ${w}\n`);
         const orders = options
@@ -340,7 +340,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         expandPacketPaths(opts.receive ? incomingBays(siteHome(io, opts).dir, opts.sclass) : given),
       );
       try {
-        withVob(io, opts, (vob) => {
+        await withVob(io, opts, async (vob) => {
           const line = progressLine({ isTTY: io.stderrIsTTY, write: (t) => io.err(t) });
           const options = {
             diagnose: opts.diagnose,
@@ -354,8 +354,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           let r: SyncImportResult;
           try {
             r = opts.receive
-              ? receivePackets(vob, siteHome(io, opts).dir, { ...options, sclass: opts.sclass })
-              : syncImport(vob, given, options);
+              ? await receivePackets(vob, siteHome(io, opts).dir, { ...options, sclass: opts.sclass })
+              : await syncImport(vob, given, options);
           } finally {
             line.end();
           }
