@@ -9,6 +9,7 @@ import { parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
 import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
 import { vobFromSelectors } from '../vob/selectors.js';
 import { Vob } from '../vob/vob.js';
+import { closedAfter } from '../site/familyVob.js';
 
 /** The options of `siteCommand` and `vobCommand`, and `--json`, as the helpers below read them. */
 export interface CommonOptions {
@@ -100,17 +101,7 @@ export function readVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, sel
 /** Opens the VOB, runs `fn`, and closes the VOB when `fn` returns or, if it returns a promise, when that settles. */
 function openedVob<T>(io: Io, opts: CommonOptions, fn: (vob: Vob) => T, selectors: readonly string[], readonly: boolean): T {
   const dir = siteHome(io, opts).resolveVob(opts.vob ?? vobFromSelectors(selectors) ?? io.env.MSITE_VOB, io.cwd);
-  const vob = Vob.open(dir, { readonly });
-  let result: T;
-  try {
-    result = fn(vob);
-  } catch (err) {
-    vob.close();
-    throw err;
-  }
-  if (result instanceof Promise) return result.finally(() => vob.close()) as T;
-  vob.close();
-  return result;
+  return closedAfter(Vob.open(dir, { readonly }), fn);
 }
 
 /** Reads a file named on the command line, with one clear error if it cannot be read. */
