@@ -232,11 +232,13 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
   const deliveries: (SenderFigures & { processSeconds: number; receiverRss: number; receiverCpu: number })[] = [];
   for (let r = 0; r < o.repeat; r++) {
     const profile = o.profileDir && r === 0 ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
-    const daemon = await serveChild(receiver.home, profile.length ? [...profile, '--cpu-prof-name', 'receiver.cpuprofile'] : []);
+    const daemon = await serveChild(receiver.home, {
+      nodeArgs: profile.length ? [...profile, '--cpu-prof-name', 'receiver.cpuprofile'] : [],
+    });
     try {
       const p = packet();
       settleDisk();
-      const sent = await send(senderArgs(p, daemon.port), profile.length ? [...profile, '--cpu-prof-name', 'sender.cpuprofile'] : []);
+      const sent = await send(senderArgs(p, daemon.peerPort!), profile.length ? [...profile, '--cpu-prof-name', 'sender.cpuprofile'] : []);
       const rx = procFigures(daemon.child.pid!);
       deliveries.push({ ...sent, receiverRss: rx.peakRss, receiverCpu: rx.cpuSeconds });
       const landed = join(incoming, sent.storedAs);
@@ -267,8 +269,8 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
   // A delivery cut at about half by SIGKILL of the receiving daemon, then resumed by a new sender
   // against a restarted daemon: the second attempt should send only what the receiver lacks.
   const p = packet();
-  const first = await serveChild(receiver.home, []);
-  const cut = await send([...senderArgs(p, first.port), '--kill-at-half', String(first.child.pid)]);
+  const first = await serveChild(receiver.home);
+  const cut = await send([...senderArgs(p, first.peerPort!), '--kill-at-half', String(first.child.pid)]);
   await exited(first.child);
   if (cut.ok) throw new Error('the cut delivery was not cut');
   const db = new BetterSqlite3(join(sender.home, 'site.db'), { readonly: true });
@@ -278,12 +280,12 @@ export async function benchShipping(o: ShippingOptions): Promise<ShippingFigures
     .get(receiver.host, sha256) as string;
   db.close();
   const held = statSync(join(uploadsDirectory(receiver.home), uploadPath.split('/').pop()!)).size;
-  const second = await serveChild(receiver.home, []);
+  const second = await serveChild(receiver.home);
   let resumed: SenderFigures;
   let resumedRss: number;
   try {
     settleDisk();
-    resumed = await send(senderArgs(p, second.port));
+    resumed = await send(senderArgs(p, second.peerPort!));
     resumedRss = procFigures(second.child.pid!).peakRss;
   } finally {
     await stopChild(second.child);

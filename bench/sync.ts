@@ -96,7 +96,7 @@ async function setUp(
     throw err;
   });
   try {
-    connect(homes, keys, sf.port, bg.port);
+    connect(homes, keys, sf.peerPort!, bg.peerPort!);
   } catch (err) {
     for (const d of [sf.child, bg.child]) await stopChild(d);
     throw err;

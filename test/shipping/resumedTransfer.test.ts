@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { request } from 'node:https';
@@ -9,9 +9,10 @@ import { MsiteError } from '../../src/core/errors.js';
 import { packetFileName } from '../../src/packet/packetNames.js';
 import { shippingOrderSchema } from '../../src/shipping/shippingOrder.js';
 import { loadSiteIdentity } from '../../src/shipping/siteIdentity.js';
-import { BIN, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
 import { fileSha256 } from '../../src/shipping/landPacket.js';
 import { addPeer, hopTo, identifiedSite, tusTransportOf } from './peerSites.js';
+import { serveChild } from '../../bench/serveChild.js';
 
 /** A 50 MB delivery whose receiving daemon (a child process) is killed midway, resumed by a restarted sender. */
 
@@ -23,23 +24,10 @@ afterAll(() => {
 });
 
 /** `msite serve` for `home` as a child process; resolves with its peer port once it listens. */
-function serve(home: string, port: number): Promise<{ child: ChildProcess; peerPort: number }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--home', home, '--port', String(port), '--admin-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MSITE_LOG_LEVEL: 'info' },
-  });
+async function serve(home: string, port: number): Promise<{ child: ChildProcess; peerPort: number }> {
+  const { child, peerPort } = await serveChild(home, { port });
   children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolveServe, rejectServe) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /msite serve: peers on port (\d+)\n/.exec(out);
-      if (m) resolveServe({ child, peerPort: Number(m[1]) });
-    });
-    child.once('exit', (code) => rejectServe(new Error(`msite serve exited ${code}: ${err}`)));
-  });
+  return { child, peerPort: peerPort! };
 }
 
 /** The offset the receiver holds for an upload (a tus HEAD request as the sender). */

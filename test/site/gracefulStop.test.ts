@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +12,12 @@ import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { importVersions } from '../../src/vob/commands/importVersions.js';
 import { Vob } from '../../src/vob/vob.js';
-import { BIN, ok, startBinary, tempDir } from '../helpers/cli.js';
+import { ok, startBinary, tempDir } from '../helpers/cli.js';
 import { until } from '../helpers/loopbackSites.js';
 import { family } from '../helpers/sites.js';
 import { readOrderFile } from '../../src/shipping/orderFiles.js';
 import { addPeer, hopTo, identifiedSite, startDaemon, tusTransportOf } from '../shipping/peerSites.js';
+import { serveChild, type ServedChild } from '../../bench/serveChild.js';
 
 /** SIGTERM to `msite serve` (a real child process) in the middle of its work, and one daemon per home. */
 
@@ -26,33 +27,13 @@ afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-interface Served {
-  child: ChildProcess;
-  peerPort?: number;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
+type Served = ServedChild;
 
 /** `msite serve` for `home` on loopback; resolves once it listens. */
-function serve(home: string, port = 0, env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--home', home, '--port', String(port), '--admin-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return new Promise((resolveServe, rejectServe) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const peers = /msite serve: peers on port (\d+)\n/.exec(out);
-      if (peers) resolveServe({ child, peerPort: Number(peers[1]), exited, stderr: () => err });
-      else if (out.includes('msite serve: no peer listener')) resolveServe({ child, exited, stderr: () => err });
-    });
-    void exited.then((code) => rejectServe(new Error(`msite serve exited ${code}: ${err}`)));
-  });
+async function serve(home: string, port = 0, env: Record<string, string> = {}): Promise<Served> {
+  const served = await serveChild(home, { port, env });
+  children.push(served.child);
+  return served;
 }
 
 /** Sends SIGTERM; resolves with the exit code and how long the stop took. */
