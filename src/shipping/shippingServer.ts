@@ -15,7 +15,7 @@ import { DEFAULT_RETRY_POLICY, nextTryAt, type RetryPolicy } from './retryPolicy
 import { administrators, DEFAULT_CLASS, expirationDays, nextHop, type ShippingConf } from './shippingConf.js';
 import type { OrderDestination, ShippingOrder } from './shippingOrder.js';
 import { siteHost } from './siteHostName.js';
-import { bayDir, classReturnBay, classStorageBays, INCOMING, OUTGOING } from './storageBays.js';
+import { bayDir, classReturnBay, classStorageBays, INCOMING, orderDirs } from './storageBays.js';
 import type { Hop, Transport } from './transport.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -151,12 +151,7 @@ function classes(run: Run): string[] {
 
 /** Outgoing directories of the storage bays and return bays of the classes, each once. */
 function pollDirs(run: Run): string[] {
-  const dirs = new Set<string>();
-  for (const cls of classes(run)) {
-    for (const bay of classStorageBays(run.options.homeDir, run.conf, cls)) dirs.add(join(bay, OUTGOING));
-    dirs.add(join(classReturnBay(run.options.homeDir, run.conf, cls), OUTGOING));
-  }
-  return [...dirs].filter((d) => existsSync(d));
+  return orderDirs(run.options.homeDir, run.conf, classes(run)).outgoing.filter((d) => existsSync(d));
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -26,6 +26,27 @@ export function classReturnBay(homeDir: string, conf: ShippingConf, cls: string 
   return bays.length > 0 ? resolve(homeDir, bays[0]!) : defaultReturnBay(homeDir);
 }
 
+/**
+ * Where a site's shipping orders are, each directory once: `outgoing`, the outgoing directories of
+ * the classes' storage bays and return bays (orders to send, returns on their way back); `returned`,
+ * the return bays' incoming directories (orders home again). Default: every class shipping.conf names.
+ */
+export function orderDirs(
+  homeDir: string,
+  conf: ShippingConf,
+  classes: readonly string[] = [...conf.classes.keys()],
+): { outgoing: string[]; returned: string[] } {
+  const outgoing = new Set<string>();
+  const returned = new Set<string>();
+  for (const cls of classes) {
+    for (const bay of classStorageBays(homeDir, conf, cls)) outgoing.add(join(bay, OUTGOING));
+    const rtn = classReturnBay(homeDir, conf, cls);
+    outgoing.add(join(rtn, OUTGOING));
+    returned.add(join(rtn, INCOMING));
+  }
+  return { outgoing: [...outgoing], returned: [...returned] };
+}
+
 /** `bay/sub`, made when missing. */
 export function bayDir(bay: string, sub: typeof INCOMING | typeof OUTGOING): string {
   const dir = join(bay, sub);

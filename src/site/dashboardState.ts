@@ -17,7 +17,7 @@ import { ordersIn, type OrderInBay } from '../shipping/orderFiles.js';
 import { readOrderFile } from '../shipping/orderFiles.js';
 import { nextHop, type ShippingConf } from '../shipping/shippingConf.js';
 import type { ShippingOrder } from '../shipping/shippingOrder.js';
-import { classReturnBay, classStorageBays, INCOMING, OUTGOING } from '../shipping/storageBays.js';
+import { classReturnBay, classStorageBays, INCOMING, orderDirs, OUTGOING } from '../shipping/storageBays.js';
 import { replicaName } from '../vob/queries.js';
 import { Vob } from '../vob/vob.js';
 import type {
@@ -500,15 +500,8 @@ export class DashboardReader {
   }
 
   private readOrders(site: SiteDatabase, conf: ShippingConf): DashboardSnapshot['orders'] {
-    const outgoing = new Set<string>();
-    const returned = new Set<string>();
-    for (const cls of conf.classes.keys()) {
-      for (const bay of classStorageBays(this.home.dir, conf, cls)) outgoing.add(join(bay, OUTGOING));
-      const rtn = classReturnBay(this.home.dir, conf, cls);
-      outgoing.add(join(rtn, OUTGOING));
-      returned.add(join(rtn, INCOMING));
-    }
-    const list = (dirs: Set<string>): OrderInBay[] => [...dirs].flatMap((d) => ordersIn(d));
+    const { outgoing, returned } = orderDirs(this.home.dir, conf);
+    const list = (dirs: readonly string[]): OrderInBay[] => dirs.flatMap((d) => ordersIn(d));
     const inFlight = list(outgoing);
     const back = list(returned);
     const seen = new Set([...inFlight, ...back].map((o) => o.orderPath));

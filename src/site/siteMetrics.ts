@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { opsBehind } from '../replication/opsBehind.js';
 import type { Database } from 'better-sqlite3';
 import { lsepoch } from '../replication/epochCommands.js';
@@ -6,7 +6,7 @@ import { expandPacketPaths } from '../replication/importPackets.js';
 import { incomingBays, siteShippingConf } from '../shipping/incomingBays.js';
 import { ordersIn, readOrderFile } from '../shipping/orderFiles.js';
 import { isReturnPacket } from '../shipping/receivePackets.js';
-import { classReturnBay, classStorageBays, INCOMING, OUTGOING } from '../shipping/storageBays.js';
+import { orderDirs } from '../shipping/storageBays.js';
 import { replicaName } from '../vob/queries.js';
 import { Vob } from '../vob/vob.js';
 import type { SiteHome } from './siteHome.js';
@@ -135,8 +135,7 @@ function orderCounts(homeDir: string, now: number): { orders: Record<OrderState,
     confUp = false;
     return { orders, confUp };
   }
-  const classes = [...conf.classes.keys()];
-  const outgoing = new Set(classes.flatMap((c) => classStorageBays(homeDir, conf, c)).map((b) => join(b, OUTGOING)));
+  const { outgoing, returned } = orderDirs(homeDir, conf);
   for (const dir of outgoing) {
     for (const o of ordersIn(dir)) {
       let order;
@@ -150,8 +149,7 @@ function orderCounts(homeDir: string, now: number): { orders: Record<OrderState,
       else if (order.destinations.some((d) => d.state === 'pending')) orders.pending++;
     }
   }
-  const returnBays = new Set(classes.map((c) => join(classReturnBay(homeDir, conf, c), INCOMING)));
-  for (const dir of returnBays) orders.returned += ordersIn(dir).length;
+  for (const dir of returned) orders.returned += ordersIn(dir).length;
   return { orders, confUp };
 }
 
