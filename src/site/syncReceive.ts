@@ -5,6 +5,7 @@ import { isPacketFileName, readPacketHeader } from '../packet/packetFile.js';
 import type { PacketHeader } from '../packet/packetTypes.js';
 import { expandPacketPaths, importPackets, type PacketOutcome } from '../replication/importPackets.js';
 import { incomingBays } from '../shipping/incomingBays.js';
+import { OUTGOING } from '../shipping/storageBays.js';
 import type { Notification } from '../shipping/notifier.js';
 import { orderPathOf } from '../shipping/orderFiles.js';
 import { isReturnPacket } from '../shipping/receivePackets.js';
@@ -132,7 +133,7 @@ export async function syncReceive(home: SiteHome, options: SyncReceiveOptions): 
     logFile: undefined,
   };
   if (options.origin !== undefined) log.say(`packet from ${options.origin}${options.data ? `: ${options.data.join(', ')}` : ''}`);
-  const relayed = options.actualOrder !== undefined && basename(dirname(resolve(options.actualOrder))) === 'outgoing';
+  const relayed = options.actualOrder !== undefined && basename(dirname(resolve(options.actualOrder))) === OUTGOING;
   if (relayed) {
     await forward(home, options.actualOrder!, result, log);
   } else {
