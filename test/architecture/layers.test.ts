@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 /** The layers of design.md, bottom first: a module may import only its own layer and those below. */
-const LAYERS = ['core', 'vob', 'packet', 'replication', 'shipping', 'schedule', 'site', 'cli', 'web'];
+const LAYERS = ['core', 'vob', 'packet', 'replication', 'view', 'history', 'shipping', 'schedule', 'site', 'cli', 'web'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
