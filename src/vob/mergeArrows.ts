@@ -1,0 +1,66 @@
+import { v5 as uuidv5 } from 'uuid';
+import { newOid, type Oid } from '../core/ids.js';
+import { applyLocal } from './ops/applyOp.js';
+import { getType } from './queries.js';
+import type { Vob } from './vob.js';
+
+/** The hyperlink type of merge arrows, predefined in every VOB as in ClearCase. */
+export const MERGE_HLTYPE = 'Merge';
+
+/** Namespace of the name-based UUIDs of predefined types (any fixed UUID does; never change it). */
+const PREDEFINED_NAMESPACE = '6f1c2d0e-8a4b-4c55-9e21-3b7d5f0a9c11';
+
+/**
+ * The OID of a family's `Merge` hltype, the same at every replica of the family. A VOB made before
+ * `Merge` was predefined gets it on demand, and two replicas may do so before they hear of each
+ * other: with one OID they make the same object, which mktype's import then takes as one type
+ * instead of renaming the second as a name clash.
+ */
+export function mergeHltypeOid(vob: Vob): Oid {
+  return uuidv5(`hltype:${MERGE_HLTYPE}`, uuidv5(vob.family, PREDEFINED_NAMESPACE)) as Oid;
+}
+
+/** The mktype op data of the predefined `Merge` hltype: shared, so a merge arrow needs mastership of one of its ends, not of the type. */
+export function mergeHltypeOp(vob: Vob) {
+  return {
+    type: mergeHltypeOid(vob),
+    kind: 'hltype' as const,
+    name: MERGE_HLTYPE,
+    shared: true,
+    comment: 'predefined hyperlink type',
+  };
+}
+
+/** The Merge hltype's OID, creating the type first in a VOB made before it was predefined. */
+function ensureMergeHltype(vob: Vob): Oid {
+  const oid = mergeHltypeOid(vob);
+  if (!getType(vob, oid)) applyLocal(vob, 'mktype', mergeHltypeOp(vob));
+  return oid;
+}
+
+/**
+ * Records a merge arrow: a `Merge` hyperlink from `from` (the version merged) to `to` (the version the
+ * merge made), through the mkhlink op, inside the caller's transaction. Creates the Merge hltype when
+ * this VOB has none (older VOBs). Returns the hyperlink's OID.
+ */
+export function recordMergeArrow(vob: Vob, from: Oid, to: Oid): string {
+  return vob.transaction(() => {
+    const hltype = ensureMergeHltype(vob);
+    const hyperlink = newOid();
+    applyLocal(vob, 'mkhlink', { hyperlink, hltype, from, to });
+    return hyperlink;
+  });
+}
+
+/** Versions merged into `to`: the sources of the merge arrows ending at it, oldest arrow first. */
+export function mergeSourcesOf(vob: Vob, to: Oid): Oid[] {
+  return vob.q('SELECT from_obj FROM hyperlink WHERE to_obj = ? AND hltype = ? ORDER BY oid').pluck().all(to, mergeHltypeOid(vob)) as Oid[];
+}
+
+/** Versions `from` was merged into: the targets of the merge arrows leaving it, oldest arrow first. */
+export function mergeTargetsOf(vob: Vob, from: Oid): Oid[] {
+  return vob
+    .q('SELECT to_obj FROM hyperlink WHERE from_obj = ? AND hltype = ? ORDER BY oid')
+    .pluck()
+    .all(from, mergeHltypeOid(vob)) as Oid[];
+}
