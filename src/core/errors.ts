@@ -97,12 +97,13 @@ export class AlreadyExistsError extends MsiteError {
 export class MastershipError extends MsiteError {
   static readonly code = 'MASTERSHIP';
   static override readonly httpStatus: number = 403;
-  constructor(data: { operation: string; replica: string; vob: string; object: string; master: string }) {
+  /** `hint` replaces the general remedy where the caller knows a better one (a view names reqmaster). */
+  constructor(data: { operation: string; replica: string; vob: string; object: string; master: string }, options: { hint?: string } = {}) {
     super(
       MastershipError.code,
       `Unable to perform operation "${data.operation}" in replica "${data.replica}" of VOB "${data.vob}": ` +
         `Master replica of ${data.object} is "${data.master}"`,
-      { data, hint: 'ask the master replica to do it, or to hand over mastership with chmaster' },
+      { data, hint: options.hint ?? 'ask the master replica to do it, or to hand over mastership with chmaster' },
     );
   }
 }

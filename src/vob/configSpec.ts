@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
+import { parseDateTime } from '../core/parseDateTime.js';
 
 /**
  * A branch named in a selector: `/main/dev` is the full path from main; `.../dev` is a branch of type
@@ -20,13 +23,29 @@ export interface ConfigRule {
   selector: Selector;
   /** Branch type to create at the selected version when checking out through this rule. */
   mkbranch: string | undefined;
+  /** `-time DATE`: only versions created at or before this moment (ms since the epoch). */
+  time: number | undefined;
   line: number;
+  /** The file the rule is in (an included file's name for its rules). */
+  source: string;
+  /** The rule as written, words separated by one space: what `ls` shows as the rule that selected. */
+  text: string;
   matches(path: string): boolean;
 }
 
 export interface ConfigSpec {
   source: string;
   rules: ConfigRule[];
+  /** Load rules, for snapshot views; other commands ignore them. */
+  loads: LoadRule[];
+  /** The text parsed (without its included files). */
+  text: string;
+  /**
+   * In a view: whether one of this replica's checkouts (by OID) is the view's own. `CHECKEDOUT`
+   * then selects only those, so a view never shows another view's checkout at the same site.
+   * Unset: every checkout made at this replica.
+   */
+  ownsCheckout?: (checkout: string) => boolean;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -100,12 +119,48 @@ export function compilePattern(pattern: string): (path: string) => boolean {
   return (path) => re.test(path);
 }
 
+/** A `load` rule of a snapshot view: what part of the VOB is copied into the view. */
+export interface LoadRule {
+  /** As written; the view makes it a path from the VOB root (a leading `/` or the VOB's tag is dropped). */
+  path: string;
+  source: string;
+  line: number;
+}
+
+export interface ParseOptions {
+  /**
+   * Where `include FILE` names are taken from when relative; default the directory of `source` when
+   * it is a file path, else the working directory.
+   */
+  baseDir?: string;
+}
+
+/** How deep `include` may nest: deeper is taken to be a file including itself. */
+const MAX_INCLUDE_DEPTH = 16;
+
 /**
- * Parses a config spec: one rule per line, `element PATTERN SELECTOR [-mkbranch BRTYPE]`, `#`
- * comments and blank lines ignored. Errors name the source and line.
+ * Parses a config spec, one rule per line, `#` comments and blank lines ignored:
+ *
+ * - `element PATTERN SELECTOR [-time DATE] [-mkbranch BRTYPE]`: the first rule whose pattern matches
+ *   an element and whose selector finds a version of it selects that version. `-time DATE` limits
+ *   the rule to versions created at or before DATE (`.../dev/LATEST -time 2026-11-22T10:00` is the
+ *   latest on dev at that moment); `-mkbranch` makes a checkout through the rule branch first.
+ * - `load PATH`: in a snapshot view, loads PATH and all below it (`load /` the whole VOB).
+ * - `include FILE`: the rules of FILE, in place (relative to the including file's directory).
+ *
+ * A bad line throws one InvalidInputError naming the file and line (the included file's for a line
+ * there), so nothing is applied from a spec with any error in it.
  */
-export function parseConfigSpec(text: string, source = 'config spec'): ConfigSpec {
+export function parseConfigSpec(text: string, source = 'config spec', options: ParseOptions = {}): ConfigSpec {
   const rules: ConfigRule[] = [];
+  const loads: LoadRule[] = [];
+  const baseDir = options.baseDir ?? (source.includes('/') || existsSync(source) ? dirname(resolve(source)) : process.cwd());
+  parseInto(text, source, baseDir, rules, loads, 0);
+  if (rules.length === 0) throw new InvalidInputError(`${source}: no rules`, { hint: 'a config spec needs at least one element rule' });
+  return { source, rules, loads, text };
+}
+
+function parseInto(text: string, source: string, baseDir: string, rules: ConfigRule[], loads: LoadRule[], depth: number): void {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
     const body = raw.replace(/#.*$/, '').trim();
@@ -113,24 +168,53 @@ export function parseConfigSpec(text: string, source = 'config spec'): ConfigSpe
     const fail = (why: string): never => {
       throw new InvalidInputError(`${source}, line ${line}: ${why}`, {
         data: { source, line },
-        hint: 'rules are "element PATTERN SELECTOR [-mkbranch BRTYPE]"',
+        hint: 'rules are "element PATTERN SELECTOR [-time DATE] [-mkbranch BRTYPE]", "load PATH" and "include FILE"',
       });
     };
     const words = body.split(/\s+/);
+    if (words[0] === 'load') {
+      if (words.length !== 2) fail('a load rule names one path');
+      loads.push({ path: words[1]!, source, line });
+      return;
+    }
+    if (words[0] === 'include') {
+      if (words.length !== 2) fail('an include rule names one file');
+      if (depth >= MAX_INCLUDE_DEPTH) fail(`includes nest deeper than ${MAX_INCLUDE_DEPTH} (does a file include itself?)`);
+      const file = resolve(baseDir, words[1]!);
+      let included: string;
+      try {
+        included = readFileSync(file, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return fail(`cannot read included file ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      }
+      parseInto(included, file, dirname(file), rules, loads, depth + 1);
+      return;
+    }
     if (words[0] !== 'element') fail(`unknown rule "${words[0]}"`);
     if (words.length < 3) fail('a rule needs a pattern and a version selector');
     const selector = parseSelector(words[2]!) ?? fail(`bad version selector "${words[2]}"`);
     let mkbranch: string | undefined;
+    let time: number | undefined;
     const extra = words.slice(3);
-    if (extra.length > 0) {
-      if (extra[0] !== '-mkbranch' || extra.length !== 2) fail(`unexpected "${extra.join(' ')}"`);
-      if (!NAME.test(extra[1]!)) fail(`bad branch type name "${extra[1]}"`);
-      mkbranch = extra[1];
+    while (extra.length > 0) {
+      const option = extra.shift()!;
+      const value = extra.shift() ?? fail(`"${option}" needs a value`);
+      if (option === '-mkbranch' && mkbranch === undefined) {
+        if (!NAME.test(value)) fail(`bad branch type name "${value}"`);
+        mkbranch = value;
+      } else if (option === '-time' && time === undefined) {
+        try {
+          time = parseDateTime(value, '-time date');
+        } catch (err) {
+          fail((err as Error).message);
+        }
+      } else {
+        fail(`unexpected "${[option, value].join(' ')}"`);
+      }
     }
-    rules.push({ pattern: words[1]!, selector, mkbranch, line, matches: compilePattern(words[1]!) });
+    rules.push({ pattern: words[1]!, selector, mkbranch, time, line, source, text: words.join(' '), matches: compilePattern(words[1]!) });
   });
-  if (rules.length === 0) throw new InvalidInputError(`${source}: no rules`, { hint: 'a config spec needs at least one element rule' });
-  return { source, rules };
 }
 
 export const DEFAULT_CONFIG_SPEC: ConfigSpec = parseConfigSpec(DEFAULT_CONFIG_SPEC_TEXT, 'default config spec');

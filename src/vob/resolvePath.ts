@@ -1,13 +1,6 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
-import {
-  DEFAULT_CONFIG_SPEC,
-  parseBranchSelector,
-  type BranchSpec,
-  type ConfigRule,
-  type ConfigSpec,
-  type Selector,
-} from './configSpec.js';
+import { DEFAULT_CONFIG_SPEC, parseBranchSelector, type BranchSpec, type ConfigRule, type ConfigSpec } from './configSpec.js';
 import { assertEntryName } from './names.js';
 import {
   branchesOf,
@@ -78,11 +71,12 @@ interface Selection {
   checkout: CheckoutRow | undefined;
 }
 
-function select(vob: Vob, element: ElementRow, selector: Selector): Selection | undefined {
+function select(vob: Vob, element: ElementRow, rule: ConfigRule, spec: ConfigSpec): Selection | undefined {
+  const selector = rule.selector;
   switch (selector.kind) {
     case 'checkedout': {
       const co = checkoutsOfElement(vob, element.oid, vob.self)[0];
-      if (!co) return undefined;
+      if (!co || (spec.ownsCheckout && !spec.ownsCheckout(co.oid))) return undefined;
       const branch = getBranch(vob, co.branch)!;
       return { version: versionByNumber(vob, branch.oid, branch.last_number)!, branch, checkout: co };
     }
@@ -90,8 +84,12 @@ function select(vob: Vob, element: ElementRow, selector: Selector): Selection | 
     case 'number': {
       const branch = findBranch(vob, element.oid, selector.branch);
       if (!branch) return undefined;
-      const version = versionByNumber(vob, branch.oid, selector.kind === 'latest' ? branch.last_number : selector.number);
-      return version ? { version, branch, checkout: undefined } : undefined;
+      const version =
+        selector.kind === 'latest' && rule.time !== undefined
+          ? latestAt(vob, branch.oid, rule.time)
+          : versionByNumber(vob, branch.oid, selector.kind === 'latest' ? branch.last_number : selector.number);
+      if (!version || (rule.time !== undefined && version.created_at > rule.time)) return undefined;
+      return { version, branch, checkout: undefined };
     }
     case 'label': {
       const type = typeByName(vob, 'lbtype', selector.name);
@@ -104,6 +102,12 @@ function select(vob: Vob, element: ElementRow, selector: Selector): Selection | 
   }
 }
 
+/** The newest version on a branch created at or before `time` (a rule's `-time`). */
+function latestAt(vob: Vob, branch: Oid, time: number): VersionRow | undefined {
+  return vob.q('SELECT * FROM version WHERE branch = ? AND created_at <= ? ORDER BY number DESC LIMIT 1').get(branch, time) as
+    VersionRow | undefined;
+}
+
 /** The version of `element` the config spec selects, with the rule that chose it. */
 export function selectVersion(
   vob: Vob,
@@ -113,7 +117,7 @@ export function selectVersion(
 ): (Selection & { rule: ConfigRule }) | undefined {
   for (const rule of spec.rules) {
     if (!rule.matches(path)) continue;
-    const s = select(vob, element, rule.selector);
+    const s = select(vob, element, rule, spec);
     if (s) return { ...s, rule };
   }
   return undefined;
