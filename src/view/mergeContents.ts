@@ -79,3 +79,17 @@ export function mergeContents(
   }
   return { bytes: Buffer.from(out.join(''), 'utf8'), conflicts, how: 'merged' };
 }
+
+/** The conflict blocks mergeContents wrote into `bytes`, found again by their marker lines. */
+export function conflictBlocksIn(bytes: Buffer): ConflictBlock[] {
+  const blocks: ConflictBlock[] = [];
+  let start: number | undefined;
+  lines(bytes.toString('utf8')).forEach((line, i) => {
+    if (line.startsWith('<<<<<<< ')) start = i + 1;
+    else if (line.startsWith('>>>>>>> ') && start !== undefined) {
+      blocks.push({ start, end: i + 1 });
+      start = undefined;
+    }
+  });
+  return blocks;
+}

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { newOid, type Oid } from '../core/ids.js';
 import { applyLocal } from './ops/applyOp.js';
-import { getType } from './queries.js';
+import { elementPath, getBranch, getType, getVersion, versionId } from './queries.js';
 import type { Vob } from './vob.js';
 
 /** The hyperlink type of merge arrows, predefined in every VOB as in ClearCase. */
@@ -63,4 +63,26 @@ export function mergeTargetsOf(vob: Vob, from: Oid): Oid[] {
     .q('SELECT to_obj FROM hyperlink WHERE from_obj = ? AND hltype = ? ORDER BY oid')
     .pluck()
     .all(from, mergeHltypeOid(vob)) as Oid[];
+}
+
+/** A version's merge arrows by the versions at their other ends, as version-extended names. */
+export interface MergeArrows {
+  /** Versions merged into this one (`<- merged from`). */
+  from: string[];
+  /** Versions this one was merged into (`-> merged to`). */
+  to: string[];
+}
+
+/** The merge arrows of a version, for describe and lsvtree. */
+export function mergeArrowsOf(vob: Vob, version: Oid): MergeArrows {
+  const name = (oid: Oid) => {
+    const v = getVersion(vob, oid);
+    return v ? `${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}` : oid;
+  };
+  return { from: mergeSourcesOf(vob, version).map(name), to: mergeTargetsOf(vob, version).map(name) };
+}
+
+/** The text lines of a version's merge arrows, ClearCase's arrows in words: `-> merged to X`, `<- merged from Y`. */
+export function mergeArrowLines(arrows: MergeArrows): string[] {
+  return [...arrows.from.map((v) => `<- merged from ${v}`), ...arrows.to.map((v) => `-> merged to ${v}`)];
 }
