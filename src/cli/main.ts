@@ -2,6 +2,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { escapeControlChars } from '../core/controlChars.js';
 import { InternalError, MsiteError, toMsiteError } from '../core/errors.js';
 import { processIo, type Io } from './context.js';
+import { registerMergeCommands } from './commands/mergeCommands.js';
 import { registerObjectCommands } from './commands/objectCommands.js';
 import { registerTypeCommands } from './commands/typeCommands.js';
 import { registerVobCommands } from './commands/vobCommands.js';
@@ -27,11 +28,14 @@ export function buildProgram(io: Io): Command {
       .version('0.1.0')
       .showHelpAfterError(false)
       .exitOverride()
+      // msite's own options (--version above all) only before the command: `merge --version V` is the merge's.
+      .enablePositionalOptions()
       .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} }),
   );
   registerVobCommands(program, io);
   registerTypeCommands(program, io);
   registerObjectCommands(program, io);
+  registerMergeCommands(program, io);
   registerReplicationCommands(program, io);
   registerDemoCommand(program, io);
   registerScheduleCommands(program, io);

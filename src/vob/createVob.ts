@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { newOid, type Oid, type ReplicaOid } from '../core/ids.js';
+import { mergeHltypeOp } from './mergeArrows.js';
 import type { NamePolicy } from './nameConflicts.js';
 import { assertObjectName, assertVobTag } from './names.js';
 import { applyLocal } from './ops/applyOp.js';
@@ -30,7 +31,7 @@ const PREDEFINED_ELTYPES = [
 
 /**
  * Creates a new VOB family with its first replica in `dir`: the replica object, the predefined
- * element types, the `main` branch type and the root directory, each made by its op (so the oplog
+ * element types, the `main` branch type, the root directory and the `Merge` hyperlink type, each made by its op (so the oplog
  * tells the whole story from id 1). On failure the half-made directory is removed.
  */
 export function createVob(dir: string, options: CreateVobOptions): Vob {
@@ -70,6 +71,7 @@ export function createVob(dir: string, options: CreateVobOptions): Vob {
         parentCheckout: null,
         name: '.',
       });
+      applyLocal(vob, 'mktype', mergeHltypeOp(vob));
     });
   } catch (err) {
     vob.close();

@@ -1,42 +1,88 @@
+import { v5 as uuidv5 } from 'uuid';
 import { newOid, type Oid } from '../core/ids.js';
 import { applyLocal } from './ops/applyOp.js';
-import { typeByName } from './queries.js';
+import { elementPath, getBranch, getType, getVersion, versionId } from './queries.js';
 import type { Vob } from './vob.js';
 
 /** The hyperlink type of merge arrows, predefined in every VOB as in ClearCase. */
 export const MERGE_HLTYPE = 'Merge';
 
+/** Namespace of the name-based UUIDs of predefined types (any fixed UUID does; never change it). */
+const PREDEFINED_NAMESPACE = '6f1c2d0e-8a4b-4c55-9e21-3b7d5f0a9c11';
+
 /**
- * Records a merge arrow: a `Merge` hyperlink from `from` (the version merged) to `to` (the version
- * the merge made), through the mkhlink op, inside the caller's transaction. Creates the Merge hltype
- * when this VOB has none (older VOBs).
+ * The OID of a family's `Merge` hltype, the same at every replica of the family. A VOB made before
+ * `Merge` was predefined gets it on demand, and two replicas may do so before they hear of each
+ * other: with one OID they make the same object, which mktype's import then takes as one type
+ * instead of renaming the second as a name clash.
+ */
+export function mergeHltypeOid(vob: Vob): Oid {
+  return uuidv5(`hltype:${MERGE_HLTYPE}`, uuidv5(vob.family, PREDEFINED_NAMESPACE)) as Oid;
+}
+
+/** The mktype op data of the predefined `Merge` hltype: shared, so a merge arrow needs mastership of one of its ends, not of the type. */
+export function mergeHltypeOp(vob: Vob) {
+  return {
+    type: mergeHltypeOid(vob),
+    kind: 'hltype' as const,
+    name: MERGE_HLTYPE,
+    shared: true,
+    comment: 'predefined hyperlink type',
+  };
+}
+
+/** The Merge hltype's OID, creating the type first in a VOB made before it was predefined. */
+function ensureMergeHltype(vob: Vob): Oid {
+  const oid = mergeHltypeOid(vob);
+  if (!getType(vob, oid)) applyLocal(vob, 'mktype', mergeHltypeOp(vob));
+  return oid;
+}
+
+/**
+ * Records a merge arrow: a `Merge` hyperlink from `from` (the version merged) to `to` (the version the
+ * merge made), through the mkhlink op, inside the caller's transaction. Creates the Merge hltype when
+ * this VOB has none (older VOBs). Returns the hyperlink's OID.
  */
 export function recordMergeArrow(vob: Vob, from: Oid, to: Oid): string {
   return vob.transaction(() => {
-    let type = typeByName(vob, 'hltype', MERGE_HLTYPE);
-    if (!type) {
-      // Shared, so the arrow needs mastership of the version it starts from, not of the type.
-      applyLocal(vob, 'mktype', { type: newOid(), kind: 'hltype', name: MERGE_HLTYPE, shared: true, comment: 'merge arrows' });
-      type = typeByName(vob, 'hltype', MERGE_HLTYPE)!;
-    }
+    const hltype = ensureMergeHltype(vob);
     const hyperlink = newOid();
-    applyLocal(vob, 'mkhlink', { hyperlink, hltype: type.oid, from, to });
+    applyLocal(vob, 'mkhlink', { hyperlink, hltype, from, to });
     return hyperlink;
   });
 }
 
-/** Versions merged into `to`: the sources of the merge arrows ending at it. */
+/** Versions merged into `to`: the sources of the merge arrows ending at it, oldest arrow first. */
 export function mergeSourcesOf(vob: Vob, to: Oid): Oid[] {
-  return vob
-    .q('SELECT h.from_obj FROM hyperlink h JOIN type t ON t.oid = h.hltype WHERE h.to_obj = ? AND t.name = ?')
-    .pluck()
-    .all(to, MERGE_HLTYPE) as Oid[];
+  return vob.q('SELECT from_obj FROM hyperlink WHERE to_obj = ? AND hltype = ? ORDER BY oid').pluck().all(to, mergeHltypeOid(vob)) as Oid[];
 }
 
-/** Versions `from` was merged into: the targets of the merge arrows starting at it. */
+/** Versions `from` was merged into: the targets of the merge arrows leaving it, oldest arrow first. */
 export function mergeTargetsOf(vob: Vob, from: Oid): Oid[] {
   return vob
-    .q('SELECT h.to_obj FROM hyperlink h JOIN type t ON t.oid = h.hltype WHERE h.from_obj = ? AND t.name = ?')
+    .q('SELECT to_obj FROM hyperlink WHERE from_obj = ? AND hltype = ? ORDER BY oid')
     .pluck()
-    .all(from, MERGE_HLTYPE) as Oid[];
+    .all(from, mergeHltypeOid(vob)) as Oid[];
+}
+
+/** A version's merge arrows by the versions at their other ends, as version-extended names. */
+export interface MergeArrows {
+  /** Versions merged into this one (`<- merged from`). */
+  from: string[];
+  /** Versions this one was merged into (`-> merged to`). */
+  to: string[];
+}
+
+/** The merge arrows of a version, for describe and lsvtree. */
+export function mergeArrowsOf(vob: Vob, version: Oid): MergeArrows {
+  const name = (oid: Oid) => {
+    const v = getVersion(vob, oid);
+    return v ? `${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}` : oid;
+  };
+  return { from: mergeSourcesOf(vob, version).map(name), to: mergeTargetsOf(vob, version).map(name) };
+}
+
+/** The text lines of a version's merge arrows, ClearCase's arrows in words: `-> merged to X`, `<- merged from Y`. */
+export function mergeArrowLines(arrows: MergeArrows): string[] {
+  return [...arrows.from.map((v) => `<- merged from ${v}`), ...arrows.to.map((v) => `-> merged to ${v}`)];
 }

@@ -88,8 +88,8 @@ describe('a scripted VOB session through the CLI', () => {
     expect(history.map((h) => h.id)).toEqual(history.map((_, i) => i + 1));
     expect(history.every((h) => h.origin === 'original')).toBe(true);
     const kinds = history.map((h) => h.kind);
-    // 6 ops create the VOB; then each command's ops in order.
-    expect(kinds.slice(6)).toEqual([
+    // 7 ops create the VOB; then each command's ops in order.
+    expect(kinds.slice(7)).toEqual([
       'checkout',
       'mkelem',
       'checkin', // mkdir --auto src

@@ -7,6 +7,7 @@ import { describe } from '../../vob/commands/describe.js';
 import { mkelem } from '../../vob/commands/elements.js';
 import { lshistory } from '../../vob/commands/history.js';
 import { catChunks, ls, lsvtree } from '../../vob/commands/listing.js';
+import { mergeArrowLines, type MergeArrows } from '../../vob/mergeArrows.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
 import { withView } from '../../view/view.js';
 import { checkinInView, checkoutInView, uncheckoutInView } from '../../view/viewCheckouts.js';
@@ -292,7 +293,14 @@ export function registerObjectCommands(program: Command, io: Io): void {
       const opts = c.optsWithGlobals();
       readVob(io, opts, (vob) => {
         const rows = lsvtree(vob, path, configSpec(io, opts));
-        emit(io, opts, rows, () => rows.map((r) => `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`).join('\n'));
+        emit(io, opts, rows, () =>
+          rows
+            .flatMap((r) => [
+              `${r.version}${r.labels.length ? ` (${r.labels.join(', ')})` : ''}`,
+              ...mergeArrowLines(r.merges).map((l) => `  ${l}`),
+            ])
+            .join('\n'),
+        );
       });
     });
 
@@ -308,6 +316,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
           const d = describe(vob, object, configSpec(io, opts));
           emit(io, opts, d, () =>
             Object.entries(d)
+              .filter(([k]) => k !== 'merges')
               .filter(
                 ([, v]) =>
                   v !== null &&
@@ -316,6 +325,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
                   !(typeof v === 'object' && !Array.isArray(v) && v !== null && Object.keys(v).length === 0),
               )
               .map(([k, v]) => `  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+              .concat(d.merges ? mergeArrowLines(d.merges as MergeArrows).map((l) => `  ${l}`) : [])
               .join('\n'),
           );
         },

@@ -1,5 +1,6 @@
 import type { ConfigSpec } from '../configSpec.js';
 import { masteredObject } from '../mastership.js';
+import { mergeArrowsOf } from '../mergeArrows.js';
 import {
   branchMaster,
   branchPath,
@@ -106,6 +107,7 @@ export function describe(vob: Vob, selector: string, config?: ConfigSpec): Descr
         creator: replicaName(vob, v.creator),
         content: v.content,
         labels: labelsOfVersion(vob, v.oid),
+        merges: mergeArrowsOf(vob, v.oid),
         comment: v.comment,
         created: new Date(v.created_at).toISOString(),
         ...common,

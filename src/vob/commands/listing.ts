@@ -1,6 +1,7 @@
 import { InvalidInputError, StateError } from '../../core/errors.js';
 import type { ConfigSpec, Selector } from '../configSpec.js';
 import { DEFAULT_CONFIG_SPEC } from '../configSpec.js';
+import { mergeArrowsOf, type MergeArrows } from '../mergeArrows.js';
 import { branchPath, branchesOf, getElement, labelsOfVersion, replicaName, versionId } from '../queries.js';
 import { resolvePath, selectVersion, visibleEntries } from '../resolvePath.js';
 import type { VersionRow } from '../rows.js';
@@ -74,6 +75,8 @@ export interface VtreeEntry {
   branch: string;
   number: number;
   labels: string[];
+  /** Its merge arrows: versions merged into it, and versions it was merged into. */
+  merges: MergeArrows;
   oid: string;
   creator: string;
   at: string;
@@ -93,6 +96,7 @@ export function lsvtree(vob: Vob, path: string, config?: ConfigSpec): VtreeEntry
         branch: bpath,
         number: v.number,
         labels: labelsOfVersion(vob, v.oid),
+        merges: mergeArrowsOf(vob, v.oid),
         oid: v.oid,
         creator: replicaName(vob, v.creator),
         at: new Date(v.created_at).toISOString(),

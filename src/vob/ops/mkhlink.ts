@@ -15,8 +15,10 @@ export const mkhlinkOp = defineOp({
     if (!type || type.kind !== 'hltype') throw new NotFoundError('hltype', d.hltype);
     requireUnlocked(describeType(type), type.lock);
     masteredObject(vob, d.from);
-    masteredObject(vob, d.to);
-    requireInstanceMastership(ctx, 'mkhlink', type, d.from);
+    const to = masteredObject(vob, d.to);
+    // A hyperlink annotates both its ends: for a shared type, mastering either will do. A merge arrow
+    // is made where the merge's target branch is mastered, from a version mastered anywhere.
+    if (!type.shared || to.master !== ctx.origin) requireInstanceMastership(ctx, 'mkhlink', type, d.from);
     vob.q('INSERT INTO hyperlink (oid, hltype, from_obj, to_obj) VALUES (?, ?, ?, ?)').run(d.hyperlink, type.oid, d.from, d.to);
   },
 });

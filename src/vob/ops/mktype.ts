@@ -22,7 +22,16 @@ export const mktypeOp = defineOp({
   }),
   apply(ctx, d) {
     assertObjectName(d.name, d.kind);
-    if (getType(ctx.vob, d.type)) throw new AlreadyExistsError(d.kind, d.name, { data: { oid: d.type } });
+    const same = getType(ctx.vob, d.type);
+    if (same && ctx.imported && same.kind === d.kind && same.desired === d.name) {
+      // A type whose OID is derived from its name (the predefined Merge hltype, made on demand in
+      // older VOBs) may be made at two replicas: it is one object, mastered by the lesser of its
+      // makers at every replica, whatever order they hear of each other in.
+      if (ctx.origin < same.creator && same.master === same.creator)
+        ctx.vob.q('UPDATE type SET master = ?, creator = ? WHERE oid = ?').run(ctx.origin, ctx.origin, d.type);
+      return;
+    }
+    if (same) throw new AlreadyExistsError(d.kind, d.name, { data: { oid: d.type } });
     if (typeByName(ctx.vob, d.kind, d.name) && !ctx.imported) {
       throw new AlreadyExistsError(d.kind, d.name, { hint: `choose another name, or see lstype --kind ${d.kind}` });
     }

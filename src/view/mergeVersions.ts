@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { InvalidInputError, StateError } from '../core/errors.js';
+import type { Oid } from '../core/ids.js';
+import { resolvePath } from '../vob/resolvePath.js';
+import { getVersion, versionId } from '../vob/queries.js';
+import type { VersionRow } from '../vob/rows.js';
+import type { Located, View } from './view.js';
+import { WRITABLE_MODE } from './viewFiles.js';
+import { alreadyMerged, mergeAncestor } from './mergeAncestor.js';
+import { conflictBlocksIn, mergeContents, type ConflictBlock, type MergeChoice } from './mergeContents.js';
+
+export interface MergeOptions {
+  /** Show the result, write nothing and record no merge. */
+  print?: boolean;
+  /** Where both sides changed the same lines, or for a binary file, take this side instead of writing conflict blocks. */
+  choose?: MergeChoice;
+  /** ClearCase's `-ndata`: leave the file as it is and only record the merge (its arrow). */
+  ndata?: boolean;
+}
+
+/** What merging one version did. */
+export interface ContributorReport {
+  /** The version merged, `/main/blr/2`. */
+  version: string;
+  /** The common ancestor used as base, `/main/1`; absent when the version was merged already. */
+  base?: string;
+  /**
+   * `merged` (three-way), `trivial` (the target had not changed since the base: the version taken
+   * whole), `chosen` (binary: the side chosen), `unchanged` (the version brought nothing new),
+   * `ndata` (only the arrow), `already-merged` (an ancestor of the target: nothing to do, no arrow).
+   */
+  how: 'merged' | 'trivial' | 'chosen' | 'unchanged' | 'ndata' | 'already-merged';
+}
+
+export interface MergeReport {
+  /** The element path of the file merged to. */
+  path: string;
+  /** The file merged to, in the view. */
+  file: string;
+  /** The version the target stands on: what the checkout was made from (or, printing, what the view selects). */
+  target: string;
+  contributors: ContributorReport[];
+  /** Conflict blocks left in the result, by 1-based line numbers of their markers. */
+  conflicts: ConflictBlock[];
+  /** Whether the file was written (false with --print or when nothing changed it). */
+  written: boolean;
+  /** The merged bytes, with --print. */
+  result?: Buffer;
+}
+
+/** Resolves a VERSION argument: a version-extended path in the view, or `/main/blr/LATEST` of the target's element. */
+function resolveContributor(view: View, target: Located, text: string): VersionRow {
+  const extended = text.includes('@@')
+    ? view.vobPath(text)
+    : text.startsWith('/') || text.startsWith('.../')
+      ? `${target.path}@@${text}`
+      : undefined;
+  if (!extended) {
+    throw new InvalidInputError(`bad version "${text}"`, { hint: 'name it as PATH@@/main/BRANCH/N, PATH@@LABEL or /main/BRANCH/LATEST' });
+  }
+  const r = resolvePath(view.vob, extended, view.configSpec());
+  if (r.element.oid !== target.element) {
+    throw new InvalidInputError(`cannot merge ${text} to "${target.path}": it is a version of another element ("${r.path}")`);
+  }
+  if (!r.version) throw new InvalidInputError(`"${text}" names no version`, { hint: 'name one with /N or /LATEST' });
+  return r.version;
+}
+
+/**
+ * Merges `versions` (in order) into the checked-out file `file` of `view`, as `cleartool merge -to`:
+ * each one three-way against its closest common ancestor with what the file already holds (the
+ * checkout's predecessor and the versions already merged into it, merge arrows followed). Changes
+ * that do not overlap are merged automatically; overlapping ones become conflict blocks in the file
+ * (MergeReport.conflicts says where) unless `choose` names a side. Each version merged is recorded
+ * as a pending merge of the checkout, which its checkin turns into a merge arrow; a version already
+ * merged is left out. With `print`, the file must only be in the view: nothing is written or recorded.
+ *
+ * @throws StateError when the file is not checked out in this view (without `print`);
+ *   MergeBinaryError for binary files without `choose` or `ndata`.
+ */
+export function mergeVersions(view: View, file: string, versions: readonly string[], options: MergeOptions = {}): MergeReport {
+  if (versions.length === 0) throw new InvalidInputError('name the versions to merge from', { hint: 'msite merge --to FILE VERSION...' });
+  const target = view.locate(file);
+  if (target.kind !== 'file') throw new InvalidInputError(`cannot merge to "${target.path}": merges of directories are not supported`);
+  if (!target.checkedOut && !options.print) {
+    throw new StateError(`cannot merge to "${target.path}": it is not checked out in this view`, {
+      hint: `check it out first (msite checkout ${target.path}), or see the result with --print`,
+    });
+  }
+  if (!target.version) throw new StateError(`no version of "${target.path}" is selected in this view`);
+  const { vob } = view;
+  const sources = versions.map((v) => resolveContributor(view, target, v));
+  const heads: Oid[] = [target.version, ...view.pendingMerges(target.element)];
+  let ours: Buffer = readFileSync(target.file);
+  const original = ours;
+  let conflicted = false;
+  const contributors: ContributorReport[] = [];
+  const recorded: Oid[] = [];
+  const targetName = versionId(vob, getVersion(vob, target.version)!);
+  for (const source of sources) {
+    const name = versionId(vob, source);
+    if (alreadyMerged(vob, source.oid, heads)) {
+      contributors.push({ version: name, how: 'already-merged' });
+      continue;
+    }
+    const base = mergeAncestor(vob, heads, source.oid);
+    const report: ContributorReport = { version: name, base: versionId(vob, base), how: 'ndata' };
+    if (!options.ndata) {
+      const merged = mergeContents(
+        target.path,
+        vob.pool.get(base.content!),
+        { label: `${target.path} (${target.checkedOut ? 'checked out from ' : ''}${targetName})`, bytes: ours },
+        { label: `${target.path}@@${name}`, bytes: vob.pool.get(source.content!) },
+        { choose: options.choose },
+      );
+      ours = merged.bytes;
+      conflicted ||= merged.conflicts.length > 0;
+      report.how = merged.how === 'none' ? 'unchanged' : merged.how;
+    }
+    contributors.push(report);
+    heads.push(source.oid);
+    recorded.push(source.oid);
+  }
+  // A later version's merge moves an earlier one's blocks, or takes them as text: find them in the end result.
+  const conflicts = conflicted ? conflictBlocksIn(ours) : [];
+  const changed = !ours.equals(original);
+  if (options.print)
+    return { path: target.path, file: target.file, target: targetName, contributors, conflicts, written: false, result: ours };
+  if (changed) writeFileAtomic(target.file, ours, { mode: WRITABLE_MODE });
+  for (const from of recorded) view.addPendingMerge(target.element, from);
+  return { path: target.path, file: target.file, target: targetName, contributors, conflicts, written: changed };
+}
