@@ -1,12 +1,13 @@
-import { mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError, writingTo } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
-import { dirEntries, getElement, versionId } from '../vob/queries.js';
-import { lookupElement, selectVersion } from '../vob/resolvePath.js';
-import type { ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
+import { branchPath, dirEntries, getBranch, getElement, getType } from '../vob/queries.js';
+import { BulkSelection } from '../vob/bulkSelection.js';
+import { lookupElement } from '../vob/resolvePath.js';
+import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import type { LoadedRow, View } from './view.js';
 import { keepName } from './viewCheckouts.js';
@@ -47,7 +48,10 @@ interface Wanted {
   element: ElementRow;
   kind: ElementKind;
   version: VersionRow;
+  branch: BranchRow;
   rule: string;
+  /** A directory checked out in this view: its working entries (JSON). */
+  entries: string | undefined;
 }
 
 /**
@@ -70,12 +74,24 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
   const scopes = (options.paths ?? []).map((p) => view.vobPath(p));
   const inScope = (path: string) =>
     scopes.length === 0 || scopes.some((s) => s === '.' || path === s || path.startsWith(`${s}/`) || s.startsWith(`${path}/`));
+  const print = options.print === true;
+  // What the last update that left the view exactly as its spec selects saw: the VOB's last oplog
+  // entry (every change to a VOB appends one, imports included), the spec's rules as parsed
+  // (included files' too) and its load rules. The same now means the same files are wanted.
+  const fingerprint = JSON.stringify([vob.q('SELECT max(seq) FROM oplog').pluck().get(), spec.rules.map((r) => r.text), view.loadPaths()]);
+  if (scopes.length === 0 && view.meta(CLEAN_KEY) === fingerprint) {
+    const same = await unchangedFiles(view);
+    if (same !== undefined) {
+      if (!print && same.restamped.length > 0) view.db.transaction(() => same.restamped.forEach((r) => view.setLoaded(r)))();
+      return { entries: [], unchanged: same.count, log: print ? undefined : writeLog(view, [], same.count, options.now) };
+    }
+  }
+  const loadedRows = view.q('SELECT * FROM loaded').all() as LoadedRow[];
   const wanted = wantedTree(vob, spec, view.loadPaths());
-  const loaded = new Map((view.db.prepare('SELECT * FROM loaded').all() as LoadedRow[]).map((r) => [r.path, r]));
+  const loaded = new Map(loadedRows.map((r) => [r.path, r]));
   const mine = new Set(view.checkouts().map((c) => c.element as string));
   const entries: UpdateEntry[] = [];
   let unchanged = 0;
-  const print = options.print === true;
   const batchSize = options.batch ?? 1000;
   let pending: LoadedRow[] = [];
   const flush = () => {
@@ -84,7 +100,19 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     pending = [];
     view.db.transaction(() => rows.forEach((r) => view.setLoaded(r)))();
   };
-  const id = (v: VersionRow) => versionId(vob, v);
+  // Most versions are on an element's main branch, whose path is its type's name alone: named once per type.
+  const typeNames = new Map<string, string>();
+  const id = (v: VersionRow, branch?: BranchRow) => {
+    if (branch?.parent_version === null) {
+      let name = typeNames.get(branch.brtype);
+      if (name === undefined) {
+        name = getType(vob, branch.brtype)?.name ?? branch.brtype;
+        typeNames.set(branch.brtype, name);
+      }
+      return `/${name}/${v.number}`;
+    }
+    return `${branchPath(vob, branch ?? getBranch(vob, v.branch)!)}/${v.number}`;
+  };
 
   // Unload first: what no rule reaches any more (a name that now holds another element is reloaded below).
   const gone = [...loaded.values()].filter((r) => inScope(r.path) && wanted.get(r.path)?.element.oid !== r.element);
@@ -111,6 +139,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
   }
 
   const toLoad: { path: string; want: Wanted; keep: boolean }[] = [];
+  const made = new Set<string>();
   for (const [path, want] of wanted) {
     if (!inScope(path)) continue;
     const row = loaded.get(path);
@@ -119,6 +148,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       const dir = view.filePath(path);
       if (!statOrUndefined(dir)?.isDirectory()) {
         entries.push({ action: 'mkdir', path });
+        made.add(path);
         if (!print) writingTo('create directory', dir, () => mkdirSync(dir, { recursive: true }));
       } else if (sameElement && row.version === want.version.oid) {
         unchanged++;
@@ -158,7 +188,8 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       toLoad.push({ path, want, keep: false });
       continue;
     }
-    const st = statOrUndefined(file);
+    // Nothing can be in a directory this update made.
+    const st = made.has(parentOf(path)) ? undefined : statOrUndefined(file);
     if (st) {
       // Something is there that the view did not record: a file an interrupted update wrote (its
       // bytes are the version's), or a view-private file in the way.
@@ -168,7 +199,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
         continue;
       }
       if (!options.overwrite || !st.isFile()) {
-        entries.push({ action: 'in-the-way', path, version: id(want.version) });
+        entries.push({ action: 'in-the-way', path, version: id(want.version, want.branch) });
         continue;
       }
       toLoad.push({ path, want, keep: true });
@@ -190,8 +221,8 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       }
       entries.push(
         kept
-          ? { action: 'overwrite', path, version: id(want.version), kept: view.vobPath(kept) }
-          : { action: 'load', path, version: id(want.version) },
+          ? { action: 'overwrite', path, version: id(want.version, want.branch), kept: view.vobPath(kept) }
+          : { action: 'load', path, version: id(want.version, want.branch) },
       );
       if (print) continue;
       const sha = want.version.content!;
@@ -203,12 +234,56 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
   }
   flush();
 
-  let log: string | undefined;
   if (!print) {
-    log = join(view.adminDir, `update.${(options.now ?? new Date()).toISOString().replace(/:/g, '-')}.updt`);
-    writeFileAtomic(log, updateLog(view, entries, unchanged));
+    const settled = scopes.length === 0 && !entries.some((e) => e.action === 'hijacked' || e.action === 'in-the-way');
+    view.setMeta(CLEAN_KEY, settled ? fingerprint : undefined);
   }
-  return { entries, unchanged, log };
+  return { entries, unchanged, log: print ? undefined : writeLog(view, entries, unchanged, options.now) };
+}
+
+/** View meta key: the fingerprint of the VOB and spec the view was last left exactly matching. */
+const CLEAN_KEY = 'clean_at';
+
+/**
+ * With nothing changed in the VOB or the spec since an update left the view matching it, only the
+ * files can have changed: the loaded rows whose stamps moved but whose bytes did not (to record their
+ * new stamps), or undefined when any file or directory is changed or gone (a full update then looks).
+ */
+async function unchangedFiles(view: View): Promise<{ count: number; restamped: LoadedRow[] } | undefined> {
+  // Rows as arrays of the columns needed: a view of many files reads them all on every update.
+  const rows = view.q('SELECT path, kind, element, size, mtime FROM loaded').raw().all() as [string, ElementKind, string, number, number][];
+  const restamped: LoadedRow[] = [];
+  const mine = new Set(view.checkouts().map((c) => c.element as string));
+  const root = view.root;
+  for (const [path, kind, element, size, mtime] of rows) {
+    if (mine.has(element)) continue;
+    // Element paths are normalized, so the file's path is the root and the path joined by hand.
+    const file = path === '.' ? root : `${root}/${path}`;
+    // The stamp alone settles almost every file, so the look-up stays synchronous until one needs hashing.
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (kind === 'directory') {
+      if (!st?.isDirectory()) return undefined;
+      continue;
+    }
+    if (!st?.isFile()) return undefined;
+    if (st.size === size && st.mtimeMs === mtime) continue;
+    const row = view.loaded(path)!;
+    const state = await fileState(file, row);
+    if (state.state !== 'same') return undefined;
+    restamped.push({ ...row, ...state.stamp });
+  }
+  return { count: rows.length, restamped };
+}
+
+function writeLog(view: View, entries: readonly UpdateEntry[], unchanged: number, now: Date | undefined): string {
+  const log = join(view.adminDir, `update.${(now ?? new Date()).toISOString().replace(/:/g, '-')}.updt`);
+  writeFileAtomic(log, updateLog(view, entries, unchanged));
+  return log;
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '.' : path.slice(0, slash);
 }
 
 function loadedRow(path: string, want: Wanted, stamp: { size: number; mtime: number }): LoadedRow {
@@ -226,7 +301,7 @@ function loadedRow(path: string, want: Wanted, stamp: { size: number; mtime: num
 
 function versionIdOf(vob: Vob, version: Oid): string | undefined {
   const row = vob.q('SELECT * FROM version WHERE oid = ?').get(version) as VersionRow | undefined;
-  return row ? versionId(vob, row) : undefined;
+  return row ? `${branchPath(vob, getBranch(vob, row.branch)!)}/${row.number}` : undefined;
 }
 
 /**
@@ -235,22 +310,28 @@ function versionIdOf(vob: Vob, version: Oid): string | undefined {
  */
 function wantedTree(vob: Vob, spec: ConfigSpec, loads: readonly string[]): Map<string, Wanted> {
   const out = new Map<string, Wanted>();
+  const bulk = new BulkSelection(vob, spec);
   const add = (path: string, element: ElementRow): Wanted | undefined => {
-    if (out.has(path)) return out.get(path);
-    const s = selectVersion(vob, element, path, spec);
+    const seen = out.get(path);
+    if (seen) return seen;
+    const s = bulk.select(element, path);
     if (!s) return undefined;
-    const w: Wanted = { element, kind: element.kind, version: s.version, rule: s.rule.text };
+    const w: Wanted = {
+      element,
+      kind: element.kind,
+      version: s.version,
+      branch: s.branch,
+      rule: s.rule.text,
+      entries: s.checkout?.entries ?? undefined,
+    };
     out.set(path, w);
     return w;
   };
   const walk = (path: string, element: ElementRow) => {
     const w = add(path, element);
     if (!w || w.kind !== 'directory') return;
-    const s = selectVersion(vob, element, path, spec)!;
-    const entries = s.checkout?.entries
-      ? new Map(Object.entries(JSON.parse(s.checkout.entries) as Record<string, Oid>))
-      : dirEntries(vob, w.version.oid);
-    for (const [name, child] of entries) walk(path === '.' ? name : `${path}/${name}`, getElement(vob, child)!);
+    const entries = w.entries ? new Map(Object.entries(JSON.parse(w.entries) as Record<string, Oid>)) : dirEntries(vob, w.version.oid);
+    for (const [name, child] of entries) walk(path === '.' ? name : `${path}/${name}`, bulk.element(child) ?? getElement(vob, child)!);
   };
   for (const load of loads) {
     let element: ElementRow;

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, StateError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
 import { DEFAULT_CONFIG_SPEC_TEXT, parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
@@ -66,6 +66,7 @@ export interface OpenViewOptions {
  */
 export class View {
   private ownCheckouts: Set<string>;
+  private readonly statements = new Map<string, Statement>();
   private spec: ConfigSpec | undefined;
 
   private constructor(
@@ -156,7 +157,13 @@ export class View {
   }
 
   meta(key: string): string | undefined {
-    return this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+    return this.q('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  /** Sets (or, with undefined, removes) one of the view's meta values. */
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.q('DELETE FROM meta WHERE key = ?').run(key);
+    else this.q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** The config spec's text as set (include lines as written). */
@@ -264,29 +271,36 @@ export class View {
 
   /** What update loaded at an element path, if anything. */
   loaded(vobPath: string): LoadedRow | undefined {
-    return this.db.prepare('SELECT * FROM loaded WHERE path = ?').get(vobPath) as LoadedRow | undefined;
+    return this.q('SELECT * FROM loaded WHERE path = ?').get(vobPath) as LoadedRow | undefined;
   }
 
   /** Records what the view now holds at an element path (after a load, checkin or uncheckout). */
   setLoaded(row: LoadedRow): void {
-    this.db
-      .prepare(
-        `INSERT INTO loaded (path, element, kind, version, rule, size, mtime, sha) VALUES (@path, @element, @kind, @version, @rule, @size, @mtime, @sha)
+    this.q(
+      `INSERT INTO loaded (path, element, kind, version, rule, size, mtime, sha) VALUES (@path, @element, @kind, @version, @rule, @size, @mtime, @sha)
          ON CONFLICT (path) DO UPDATE SET element = excluded.element, kind = excluded.kind, version = excluded.version,
            rule = excluded.rule, size = excluded.size, mtime = excluded.mtime, sha = excluded.sha`,
-      )
-      .run(row);
+    ).run(row);
   }
 
   /** Forgets what the view held at an element path (unloaded, removed). */
   dropLoaded(vobPath: string): void {
-    this.db.prepare('DELETE FROM loaded WHERE path = ?').run(vobPath);
+    this.q('DELETE FROM loaded WHERE path = ?').run(vobPath);
+  }
+
+  /** A prepared statement on the view database, kept for the life of the handle (update runs some per file). */
+  q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   /** This view's checkout of `element`, if it has one. */
   checkoutOf(element: Oid): { checkout: Oid; path: string } | undefined {
-    return this.db.prepare('SELECT checkout, path FROM view_checkout WHERE element = ?').get(element) as
-      { checkout: Oid; path: string } | undefined;
+    return this.q('SELECT checkout, path FROM view_checkout WHERE element = ?').get(element) as { checkout: Oid; path: string } | undefined;
   }
 
   /** This view's checkouts, by element path. */
@@ -337,6 +351,7 @@ export class View {
   }
 
   close(): void {
+    this.statements.clear();
     this.vob.close();
     if (this.db.open) this.db.close();
   }

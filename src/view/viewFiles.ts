@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
+  fstatSync,
   createReadStream,
   createWriteStream,
   readFileSync,
@@ -54,20 +55,22 @@ export function statOrUndefined(path: string): Stats | undefined {
 export function writeViewFile(path: string, bytes: Uint8Array, mode: number): FileStamp {
   return writingTo('write', path, () => {
     const tmp = tempFileFor(path);
+    // The mode is asked for at creation and narrowed by the umask, as git's checkout does.
     const fd = openSync(tmp, 'wx', mode);
+    let stamp: FileStamp;
     try {
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      // The rename keeps the mtime, so the stamp is taken here, without another look-up by path.
+      stamp = stampOf(fstatSync(fd));
     } catch (err) {
       closeSync(fd);
       unlinkSync(tmp);
       throw err;
     }
     closeSync(fd);
-    // The umask may have narrowed the mode asked for at open.
-    chmodSync(tmp, mode);
     renameSync(tmp, path);
-    return stampOf(lstatSync(path));
+    return stamp;
   });
 }
 

@@ -65,13 +65,15 @@ export function findBranch(vob: Vob, element: Oid, spec: BranchSpec): BranchRow 
   return branch;
 }
 
-interface Selection {
+/** A version a config rule selects, with its branch and, for CHECKEDOUT, the checkout. */
+export interface Selection {
   version: VersionRow;
   branch: BranchRow;
   checkout: CheckoutRow | undefined;
 }
 
-function select(vob: Vob, element: ElementRow, rule: ConfigRule, spec: ConfigSpec): Selection | undefined {
+/** The version one rule selects of `element` (whether or not its pattern matches), or undefined. */
+export function selectByRule(vob: Vob, element: ElementRow, rule: ConfigRule, spec: ConfigSpec): Selection | undefined {
   const selector = rule.selector;
   switch (selector.kind) {
     case 'checkedout': {
@@ -117,7 +119,7 @@ export function selectVersion(
 ): (Selection & { rule: ConfigRule }) | undefined {
   for (const rule of spec.rules) {
     if (!rule.matches(path)) continue;
-    const s = select(vob, element, rule, spec);
+    const s = selectByRule(vob, element, rule, spec);
     if (s) return { ...s, rule };
   }
   return undefined;
