@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { msite, tempDir } from '../helpers/cli.js';
@@ -168,5 +169,51 @@ describe('snapshot views at two sites', () => {
     expect(readdirSync(join(dir, 'src')).sort()).toEqual(['c.c']);
     expect((await run('ls', '--vob', '/vobs/dev', 'src')).split('\n')[0]).toMatch(/^src\/c.c@@\/main\/1/);
     expect(await run('update')).toMatch(/^0 loaded, 3 unchanged\./);
+  });
+
+  it('edcs through $EDITOR, update of one path, mkdir of a view-private directory, and a file an interrupted update left', async () => {
+    const root = tempDir('msite-views-');
+    const [boston] = await family(root, ['boston_hub']);
+    const src = join(root, 'x.txt');
+    writeFileSync(src, 'x\n');
+    await boston!.run('mkdir', '--auto', 'a');
+    await boston!.run('mkdir', '--auto', 'b');
+    await boston!.run('mkelem', '--auto', '--from', src, 'a/x.c');
+    await boston!.run('mkelem', '--auto', '--from', src, 'b/y.c');
+    const dir = join(root, 'v');
+    await boston!.run('mkview', '--snapshot', '--tag', 'v', dir);
+    const inView = (...args: string[]) => msite(args, { home: boston!.home, cwd: dir, env: { EDITOR: `sed -i 's#^load /$#load /a#'` } });
+
+    const edited = await inView('edcs');
+    expect(edited.stdout).toBe(
+      `Set the config spec of view "v".\nUnloaded "b/y.c".\nUnloaded directory "b".\n0 loaded, 3 unchanged. Log: ${edited.stdout.split('Log: ')[1]!.trim()}\n`,
+    );
+    expect((await inView('catcs')).stdout).toMatch(/\nload \/a\n$/);
+    expect(existsSync(join(dir, 'b'))).toBe(false);
+
+    mkdirSync(join(dir, 'a', 'new'));
+    writeFileSync(join(dir, 'a', 'new', 'z.c'), 'z\n');
+    expect((await inView('lsprivate')).stdout).toBe('a/new\n');
+    await inView('checkout', 'a');
+    expect((await inView('mkdir', 'a/new')).status).toBe(0);
+    expect((await inView('mkelem', 'a/new/z.c')).stderr).toMatch(/directory "a\/new" is not checked out in this view/);
+    expect((await inView('mkelem', '--auto', 'a/new/z.c')).status).toBe(0);
+    expect((await inView('checkin', 'a')).status).toBe(0);
+    expect((await inView('lsprivate')).stdout).toBe('');
+
+    // boston_hub changes x.c outside the view; an update of another path leaves it.
+    writeFileSync(src, 'x2\n');
+    await boston!.run('checkout', '--vob', '/vobs/dev', 'a/x.c');
+    await boston!.run('checkin', '--vob', '/vobs/dev', '--from', src, 'a/x.c');
+    expect((await inView('update', 'a/new')).stdout).toMatch(/^0 loaded/);
+    expect(readFileSync(join(dir, 'a', 'x.c'), 'utf8')).toBe('x\n');
+    // A file written by an update that stopped before recording it: the next update takes it as loaded.
+    const db = new BetterSqlite3(join(dir, '.msite', 'view.db'));
+    db.prepare("DELETE FROM loaded WHERE path = 'a/x.c'").run();
+    db.close();
+    chmodSync(join(dir, 'a', 'x.c'), 0o644);
+    writeFileSync(join(dir, 'a', 'x.c'), 'x2\n');
+    expect((await inView('update')).stdout).toMatch(/^0 loaded, 5 unchanged/);
+    expect((await inView('ls', '--json', 'a')).stdout).toContain('"path": "a/x.c"');
   });
 });
