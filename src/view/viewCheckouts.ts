@@ -36,7 +36,7 @@ export async function checkoutInView(
   const { vob } = view;
   let branch: string;
   try {
-    ({ branch } = checkout(vob, loc.path, {
+    ({ branch } = checkout(vob, view.vobPath(path), {
       reserved: options.reserved,
       nmaster: options.nmaster,
       comment: options.comment,
