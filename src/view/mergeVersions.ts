@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
@@ -49,6 +49,15 @@ export interface MergeReport {
   result?: Buffer;
 }
 
+function checkedOutBytes(target: Located): Buffer {
+  if (!existsSync(target.file)) {
+    throw new StateError(`cannot merge to "${target.path}": the checked-out file is gone from the view`, {
+      hint: 'restore it, or uncheckout',
+    });
+  }
+  return readFileSync(target.file);
+}
+
 /** Resolves a VERSION argument: a version-extended path in the view, or `/main/blr/LATEST` of the target's element. */
 function resolveContributor(view: View, target: Located, text: string): VersionRow {
   const extended = text.includes('@@')
@@ -92,7 +101,8 @@ export function mergeVersions(view: View, file: string, versions: readonly strin
   const { vob } = view;
   const sources = versions.map((v) => resolveContributor(view, target, v));
   const heads: Oid[] = [target.version, ...view.pendingMerges(target.element)];
-  let ours: Buffer = readFileSync(target.file);
+  // A checkout's file holds the work in progress; otherwise the version the view selects is what is merged to.
+  let ours: Buffer = target.checkedOut ? checkedOutBytes(target) : vob.pool.get(getVersion(vob, target.version)!.content!);
   const original = ours;
   let conflicted = false;
   const contributors: ContributorReport[] = [];
