@@ -13,6 +13,7 @@ import { registerServeCommand } from './commands/serveCommand.js';
 import { registerShippingCommands } from './commands/shippingCommands.js';
 import { registerSiteCommands } from './commands/siteCommands.js';
 import { registerSyncCommands } from './commands/syncCommands.js';
+import { registerViewCommands } from './commands/viewCommands.js';
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
 function addCommonOptions(cmd: Command): Command {
@@ -42,6 +43,7 @@ export function buildProgram(io: Io): Command {
   registerShippingCommands(program, io);
   registerSiteCommands(program, io);
   registerSyncCommands(program, io);
+  registerViewCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
   }

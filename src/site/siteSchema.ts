@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
 import { SHIPPING_SCHEMA_V3, SHIPPING_SCHEMA_V5 } from '../shipping/shippingSchema.js';
 import { importLegacySiteFiles } from './legacySiteFiles.js';
+import { VIEW_SCHEMA_V6 } from './viewRegistry.js';
 
 /**
  * The site's own tables, besides the schedule's (scheduleSchema.ts):
@@ -117,6 +118,10 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
   },
   (db) => {
     db.exec(SHIPPING_SCHEMA_V5);
+    return false;
+  },
+  (db) => {
+    db.exec(VIEW_SCHEMA_V6);
     return false;
   },
 ];

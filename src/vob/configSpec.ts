@@ -199,7 +199,7 @@ function parseInto(text: string, source: string, baseDir: string, rules: ConfigR
     const extra = words.slice(3);
     while (extra.length > 0) {
       const option = extra.shift()!;
-      const value = extra.shift() ?? fail(`"${option}" needs a value`);
+      const value = extra.shift() ?? fail(`unexpected "${option}": it needs a value`);
       if (option === '-mkbranch' && mkbranch === undefined) {
         if (!NAME.test(value)) fail(`bad branch type name "${value}"`);
         mkbranch = value;

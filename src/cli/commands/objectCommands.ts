@@ -9,6 +9,11 @@ import { lshistory } from '../../vob/commands/history.js';
 import { catChunks, ls, lsvtree } from '../../vob/commands/listing.js';
 import { mergeArrowLines, type MergeArrows } from '../../vob/mergeArrows.js';
 import { mkattr, mkhlink, mklabel, rmlabel } from '../../vob/commands/annotations.js';
+import { withView } from '../../view/view.js';
+import { checkinInView, checkoutInView, uncheckoutInView } from '../../view/viewCheckouts.js';
+import { mkelemInView } from '../../view/viewElements.js';
+import { lsView } from '../../view/viewListing.js';
+import { viewPath, viewRoot } from './viewCommands.js';
 import {
   columns,
   configSpec,
@@ -24,6 +29,7 @@ import {
 
 /** What `mkdir` and `mkelem` take. */
 interface MkelemOptions extends CommonOptions {
+  view?: string;
   comment: string;
   auto?: boolean;
   master?: boolean;
@@ -38,9 +44,19 @@ export function registerObjectCommands(program: Command, io: Io): void {
       .option('-c, --comment <text>', 'comment', '')
       .option('--auto', 'check the parent directory out and back in around the creation')
       .option('--master', 'make this replica master of the new main branch')
+      .option('--view <view>', "in this view (tag or directory; default: the working directory's view)")
       .argument('<path>');
-  const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): Promise<void> =>
-    withVob(io, opts, async (vob) => {
+  const makeElement = (kind: 'directory' | 'file', path: string, opts: MkelemOptions): Promise<void> => {
+    const root = viewRoot(io, opts);
+    if (root !== undefined) {
+      if (opts.from !== undefined)
+        throw new UsageError('in a view, mkelem makes the view-private file an element; --from is for use outside views (--vob)');
+      return withView(root, {}, async (view) => {
+        const r = await mkelemInView(view, viewPath(io, opts, view, path), { ...opts, kind });
+        emit(io, opts, { path: r.path, version: r.version }, () => `Created ${kind} element "${r.path}".`);
+      });
+    }
+    return withVob(io, opts, async (vob) => {
       const config = configSpec(io, opts);
       const content = opts.from !== undefined ? await stageInputFile(io, vob, opts.from, '--from file') : undefined;
       try {
@@ -50,6 +66,7 @@ export function registerObjectCommands(program: Command, io: Io): void {
         content?.discard();
       }
     });
+  };
   elementCommand('mkdir').action((path, _o, c) => makeElement('directory', path, c.optsWithGlobals()));
   elementCommand('mkelem')
     .option('--from <file>', 'contents for version /main/1')
@@ -61,9 +78,27 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .option('--unreserved', 'do not stop others from checking in first')
     .option('--nmaster', 'allow an unreserved checkout where this replica is not the branch master')
     .option('-c, --comment <text>', 'comment', '')
+    .option('--view <view>', "in this view (tag or directory; default: the working directory's view)")
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
+      const root = viewRoot(io, opts);
+      if (root !== undefined) {
+        return withView(root, {}, async (view) => {
+          const r = await checkoutInView(view, viewPath(io, opts, view, path), {
+            reserved: !opts.unreserved,
+            nmaster: opts.nmaster,
+            comment: opts.comment,
+          });
+          emit(
+            io,
+            opts,
+            r,
+            () =>
+              `Checked out "${r.path}" from version "${r.version}".${r.keptHijack ? ' The hijacked file is kept as the checkout.' : ''}`,
+          );
+        });
+      }
       withVob(io, opts, (vob) => {
         const r = checkout(vob, path, {
           reserved: !opts.unreserved,
@@ -79,9 +114,20 @@ export function registerObjectCommands(program: Command, io: Io): void {
     .alias('ci')
     .option('--from <file>', 'contents of the new version (default: unchanged)')
     .option('-c, --comment <text>', 'comment')
+    .option('--identical', 'check in even if the file is identical to its predecessor (in a view)')
+    .option('--view <view>', "in this view (tag or directory; default: the working directory's view)")
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
+      const root = viewRoot(io, opts);
+      if (root !== undefined) {
+        if (opts.from !== undefined)
+          throw new UsageError("in a view, checkin takes the view's file; --from is for use outside views (--vob)");
+        return withView(root, {}, async (view) => {
+          const r = await checkinInView(view, viewPath(io, opts, view, path), { comment: opts.comment, identical: opts.identical });
+          emit(io, opts, r, () => `Checked in "${r.path}" version "${r.version}".`);
+        });
+      }
       return withVob(io, opts, async (vob) => {
         const config = configSpec(io, opts);
         const content = opts.from !== undefined ? await stageInputFile(io, vob, opts.from, '--from file') : undefined;
@@ -96,9 +142,23 @@ export function registerObjectCommands(program: Command, io: Io): void {
 
   pathCommand(program, 'uncheckout', 'cancel a checkout')
     .alias('unco')
+    .option('--keep', 'in a view: keep the checked-out file as NAME.keep')
+    .option('--view <view>', "in this view (tag or directory; default: the working directory's view)")
     .argument('<path>')
     .action((path, _o, c) => {
       const opts = c.optsWithGlobals();
+      const root = viewRoot(io, opts);
+      if (root !== undefined) {
+        return withView(root, {}, async (view) => {
+          const r = await uncheckoutInView(view, viewPath(io, opts, view, path), { keep: opts.keep });
+          emit(
+            io,
+            opts,
+            r,
+            () => `Checkout of "${r.path}" cancelled.${r.kept ? ` Private version of "${r.path}" saved in "${r.kept}".` : ''}`,
+          );
+        });
+      }
       withVob(io, opts, (vob) => {
         uncheckout(vob, path, { config: configSpec(io, opts) });
         emit(io, opts, null, () => `Checkout of "${path}" cancelled.`);
@@ -177,9 +237,29 @@ export function registerObjectCommands(program: Command, io: Io): void {
 
   pathCommand(program, 'ls', 'list a directory as the config spec shows it')
     .addOption(jsonOption())
+    .option('--view <view>', "in this view (tag or directory; default: the working directory's view)")
     .argument('[dir]', 'directory path', '.')
     .action((dir, _o, c) => {
       const opts = c.optsWithGlobals();
+      const root = viewRoot(io, opts);
+      if (root !== undefined) {
+        return withView(root, { readonly: true }, async (view) => {
+          const rows = await lsView(view, viewPath(io, opts, view, dir));
+          emit(io, opts, rows, () =>
+            columns(
+              rows.map((r) =>
+                r.viewPrivate
+                  ? [r.path, '[view private]']
+                  : r.hijacked
+                    ? [`${r.path}@@${r.version ?? ''}`, '[hijacked]']
+                    : r.checkedOut
+                      ? [`${r.path}@@CHECKEDOUT from ${r.version ?? ''}`, 'Rule: CHECKEDOUT']
+                      : [`${r.path}@@${r.version ?? ''}`, `Rule: ${r.rule ?? ''}`],
+              ),
+            ),
+          );
+        });
+      }
       readVob(io, opts, (vob) => {
         const rows = ls(vob, dir, configSpec(io, opts));
         emit(io, opts, rows, () =>

@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { text as readText } from 'node:stream/consumers';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '@commander-js/extra-typings';
-import { InvalidInputError, IoError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { printAcl } from '../../schedule/acl.js';
 import { DefinitionError } from '../../schedule/definitionError.js';
 import { formatJobStatus, jobStatus, localTimeText } from '../../schedule/jobStatus.js';
@@ -19,6 +18,7 @@ import { runJobNow } from '../../site/runJobNow.js';
 import { waitForJob } from '../../schedule/waitForJob.js';
 import type { SiteHome } from '../../site/siteHome.js';
 import { emit, jsonOption, readInputFile, siteCommand, siteHome, type CommonOptions, type Io } from '../context.js';
+import { runEditor } from '../editor.js';
 
 interface ScheduleOptions extends CommonOptions {
   get?: boolean;
@@ -156,16 +156,6 @@ async function setAction(io: Io, opts: ScheduleOptions, home: SiteHome, file: st
   }
   const jobs = store.set(text, { user: currentUser(), file: name });
   emit(io, opts, { jobs: jobs.map((j) => ({ id: j.id, name: j.name })) }, () => summary(jobs));
-}
-
-/** Runs the editor on `file` through the shell, so EDITOR may carry options ("code -w"). */
-function runEditor(io: Io, file: string): void {
-  const editor = io.env['VISUAL'] ?? io.env['EDITOR'] ?? 'vi';
-  const r = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit', env: io.env, cwd: io.cwd });
-  if (r.error) throw new IoError(`cannot start the editor "${editor}": ${r.error.message}`, { hint: 'set $EDITOR' });
-  if (r.status !== 0) {
-    throw new InvalidInputError(`the editor "${editor}" exited with status ${r.status ?? r.signal}: nothing was changed`);
-  }
 }
 
 async function askYes(io: Io, question: string): Promise<boolean> {

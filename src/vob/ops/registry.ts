@@ -8,12 +8,14 @@ import { lockOp, unlockOp } from './lock.js';
 import { mkattrOp } from './mkattr.js';
 import { mkbranchOp } from './mkbranch.js';
 import { mkelemOp } from './mkelem.js';
+import { lnOp } from './ln.js';
 import { mkhlinkOp } from './mkhlink.js';
 import { mklabelOp, rmlabelOp } from './mklabel.js';
 import { mkreplicaOp } from './mkreplica.js';
 import { mkversionOp } from './mkversion.js';
 import { mktypeOp } from './mktype.js';
 import { renameOp } from './rename.js';
+import { rmnameOp } from './rmname.js';
 import { rmreplicaOp } from './rmreplica.js';
 import { rmtypeOp } from './rmtype.js';
 import { uncheckoutOp } from './uncheckout.js';
@@ -39,6 +41,8 @@ export const OPS = {
   chmaster: chmasterOp,
   chreplica: chreplicaOp,
   rmreplica: rmreplicaOp,
+  rmname: rmnameOp,
+  ln: lnOp,
 } as const;
 
 export type OpKind = keyof typeof OPS;

@@ -1,0 +1,128 @@
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { msite, tempDir } from '../helpers/cli.js';
+import { family } from '../helpers/sites.js';
+
+describe('snapshot views at two sites', () => {
+  it('update after an import loads exactly the new versions, and leaves a hijacked file alone unless --overwrite', async () => {
+    const root = tempDir('msite-views-');
+    const [boston, bangalore] = await family(root, ['boston_hub', 'bangalore']);
+    const src = join(root, 'src-files');
+    writeFileSync(src, 'one\n');
+    await boston!.run('mkdir', '--auto', 'src');
+    for (const name of ['a.c', 'b.c', 'c.c']) await boston!.run('mkelem', '--auto', '--from', src, `src/${name}`);
+    await bangalore!.run('syncreplica', '--import', ...(await boston!.exportTo('bangalore')));
+
+    const dir = join(root, 'bview');
+    const made = await bangalore!.json<{ update: { entries: { action: string; path: string }[] } }>(
+      'mkview',
+      '--snapshot',
+      '--tag',
+      'bv',
+      '--vob',
+      '/vobs/dev',
+      dir,
+    );
+    expect(made.update.entries.filter((e) => e.action === 'load').map((e) => e.path)).toEqual(['src/a.c', 'src/b.c', 'src/c.c']);
+    expect(readFileSync(join(dir, 'src', 'b.c'), 'utf8')).toBe('one\n');
+    const inView = (...args: string[]) => msite(args, { home: bangalore!.home, cwd: join(dir, 'src') });
+
+    // boston_hub: a new version of a.c and a new element; bangalore imports them.
+    writeFileSync(src, 'two\n');
+    await boston!.run('checkout', 'src/a.c');
+    await boston!.run('checkin', '--from', src, 'src/a.c');
+    await boston!.run('mkelem', '--auto', '--from', src, 'src/d.c');
+    await bangalore!.run('syncreplica', '--import', ...(await boston!.exportTo('bangalore')));
+
+    const printed = await inView('update', '--print', '--json');
+    expect(printed.status).toBe(0);
+    const plan = JSON.parse(printed.stdout) as { entries: { action: string; path: string; version: string }[]; log: string | null };
+    expect(plan.entries.map((e) => `${e.action} ${e.path} ${e.version}`)).toEqual(['load src/a.c /main/2', 'load src/d.c /main/1']);
+    expect(readFileSync(join(dir, 'src', 'a.c'), 'utf8')).toBe('one\n');
+    expect(existsSync(join(dir, 'src', 'd.c'))).toBe(false);
+
+    const updated = await inView('update');
+    expect(updated.stdout).toBe(
+      `Loading "src/a.c" (/main/2).\nLoading "src/d.c" (/main/1).\n2 loaded, 3 unchanged. Log: ${readdirSync(join(dir, '.msite'))
+        .filter((f) => f.endsWith('.updt'))
+        .map((f) => join(dir, '.msite', f))
+        .sort()
+        .at(-1)}\n`,
+    );
+    expect(readFileSync(join(dir, 'src', 'a.c'), 'utf8')).toBe('two\n');
+    const logs = readdirSync(join(dir, '.msite'))
+      .filter((f) => f.endsWith('.updt'))
+      .sort();
+    expect(readFileSync(join(dir, '.msite', logs.at(-1)!), 'utf8')).toContain(
+      'Loading "src/a.c" (/main/2).\nLoading "src/d.c" (/main/1).\n',
+    );
+    expect((await inView('update')).stdout).toMatch(/^0 loaded, 6 unchanged\./);
+
+    // A hijack: b.c changed without a checkout.
+    chmodSync(join(dir, 'src', 'b.c'), 0o644);
+    writeFileSync(join(dir, 'src', 'b.c'), 'mine\n');
+    const ls = JSON.parse((await inView('ls', '--json')).stdout) as {
+      name: string;
+      hijacked: boolean;
+      viewPrivate: boolean;
+      rule: string | null;
+    }[];
+    expect(ls.find((e) => e.name === 'b.c')).toMatchObject({ hijacked: true });
+    expect(ls.find((e) => e.name === 'a.c')).toMatchObject({ hijacked: false, rule: 'element * /main/LATEST' });
+    writeFileSync(join(dir, 'src', 'notes.txt'), 'private\n');
+    expect((await inView('lsprivate')).stdout).toBe('src/notes.txt\n');
+    expect((await inView('ls')).stdout).toMatch(/^src\/notes.txt +\[view private\]$/m);
+
+    await boston!.run('checkout', 'src/b.c');
+    await boston!.run('checkin', '--from', src, 'src/b.c');
+    await bangalore!.run('syncreplica', '--import', ...(await boston!.exportTo('bangalore')));
+    expect((await inView('update')).stdout).toMatch(/^Keeping hijacked object "src\/b.c" - base "\/main\/1"\.\n0 loaded/);
+    expect(readFileSync(join(dir, 'src', 'b.c'), 'utf8')).toBe('mine\n');
+    expect((await inView('update', '--overwrite')).stdout).toMatch(
+      /^Hijacked "src\/b.c" kept as "src\/b.c.keep"; loading "src\/b.c" \(\/main\/2\)\./,
+    );
+    expect(readFileSync(join(dir, 'src', 'b.c'), 'utf8')).toBe('two\n');
+    expect(readFileSync(join(dir, 'src', 'b.c.keep'), 'utf8')).toBe('mine\n');
+
+    // bangalore does not master /main: MultiSite's refusal, naming reqmaster.
+    const refused = await inView('checkout', 'a.c');
+    expect(refused.stderr).toBe(
+      'msite: error: Unable to perform operation "checkout" in replica "bangalore" of VOB "/vobs/dev": Master replica of branch "src/a.c@@/main" is "boston_hub" ' +
+        '(request mastership with msite reqmaster src/a.c@@/main, or check out with --unreserved --nmaster (msite checkout --unreserved --nmaster src/a.c))\n',
+    );
+  });
+
+  it('refuses a bad config spec by file and line, and says what is wrong with a removed view or VOB', async () => {
+    const root = tempDir('msite-views-');
+    const [boston] = await family(root, ['boston_hub']);
+    await boston!.run('mkdir', '--auto', 'src');
+    const dir = join(root, 'v1');
+    await boston!.run('mkview', '--snapshot', '--tag', 'v1', dir);
+    const cs = join(root, 'bad.cs');
+    writeFileSync(cs, 'element * CHECKEDOUT\nelement * /main/LATEST\nload /src\nelement * /main/dev/\n');
+    const before = (await boston!.run('catcs', '--view', 'v1')).stdout;
+    const bad = await boston!.try('setcs', '--view', 'v1', cs);
+    expect(bad.stderr).toBe(
+      `msite: error: ${cs}, line 4: bad version selector "/main/dev/" (rules are "element PATTERN SELECTOR [-time DATE] [-mkbranch BRTYPE]", "load PATH" and "include FILE")\n`,
+    );
+    expect((await boston!.run('catcs', '--view', 'v1')).stdout).toBe(before);
+
+    rmSync(dir, { recursive: true, force: true });
+    expect((await boston!.try('update', '--view', 'v1')).stderr).toBe(
+      `msite: error: view "v1": its directory ${dir} is gone (it was removed by hand; drop its registration with msite rmview v1)\n`,
+    );
+    expect(await boston!.json('lsview')).toMatchObject([{ tag: 'v1', status: 'directory gone' }]);
+    await boston!.run('rmview', 'v1');
+    expect(await boston!.json('lsview')).toEqual([]);
+
+    const dir2 = join(root, 'v2');
+    await boston!.run('mkview', '--snapshot', '--tag', 'v2', dir2);
+    rmSync(join(root, 'boston_hub.vob'), { recursive: true, force: true });
+    const gone = await msite(['ls'], { home: boston!.home, cwd: dir2 });
+    expect(gone.stderr).toBe(
+      `msite: error: view "v2": its VOB /vobs/dev is gone from ${join(root, 'boston_hub.vob')} (remove the view with msite rmview v2)\n`,
+    );
+    expect((await msite(['update'], { home: boston!.home, cwd: root })).stderr).toMatch(/^msite: error: not in a view: /);
+  });
+});
