@@ -10,7 +10,7 @@ interface Entry {
   to: string;
   base: string;
   needed: boolean;
-  merge?: { conflicts: { start: number; end: number }[] };
+  merge?: { conflicts: { start: number; end: number }[]; names?: { added: string[] } };
 }
 
 const lines = (...l: string[]) => l.map((x) => `${x}\n`).join('');
@@ -64,6 +64,9 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     // Each site works on its own branch in its own view.
     const blr = await view(bangalore, 'blr_work', branchSpec('blr_dev'));
     await blr.edit({ 'conflict.c': lines('one', 'TWO from bangalore', 'three'), 'clean.c': lines('one', 'two', 'THREE from bangalore') });
+    // A new file on bangalore's branch of its directory (made where bangalore masters its /main).
+    writeFileSync(join(blr.src, 'new.c'), lines('new from bangalore'));
+    await blr.run('mkelem', '--auto', '--master', 'new.c');
     // bangalore masters not /main: a checkout there is refused, naming reqmaster.
     const blrMain = await view(bangalore, 'blr_main', mainSpec);
     expect((await blrMain.try('checkout', 'clean.c')).stderr).toMatch(
@@ -83,6 +86,7 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     const needed = async () =>
       JSON.parse((await main.run('findmerge', '.', '--flatest', 'blr_dev', '--print', '--json')).stdout) as Entry[];
     expect((await needed()).map((e) => [e.path, e.from, e.to, e.base])).toEqual([
+      ['src', '/main/blr_dev/1', '/main/2', '/main/2'],
       ['src/clean.c', '/main/blr_dev/1', '/main/2', '/main/1'],
       ['src/conflict.c', '/main/blr_dev/1', '/main/2', '/main/1'],
     ]);
@@ -94,9 +98,14 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     );
     expect(readFileSync(join(main.src, 'clean.c'), 'utf8')).toBe(lines('ONE from boston', 'two', 'THREE from bangalore'));
 
-    // One conflict, through findmerge --merge: conflict blocks written, their lines named.
+    // The rest through findmerge --merge: the directory first (new.c comes in), then a conflict,
+    // its blocks written into the file and their lines named.
     const merged = JSON.parse((await main.run('findmerge', '.', '--flatest', 'blr_dev', '--merge', '--json')).stdout) as Entry[];
-    expect(merged.map((e) => [e.path, e.merge?.conflicts])).toEqual([['src/conflict.c', [{ start: 2, end: 6 }]]]);
+    expect(merged.map((e) => [e.path, e.merge?.names?.added, e.merge?.conflicts])).toEqual([
+      ['src', ['new.c'], []],
+      ['src/conflict.c', undefined, [{ start: 2, end: 6 }]],
+    ]);
+    expect(readFileSync(join(main.src, 'new.c'), 'utf8')).toBe(lines('new from bangalore'));
     expect(readFileSync(join(main.src, 'conflict.c'), 'utf8')).toBe(
       lines(
         'one',
@@ -110,7 +119,7 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     );
     // Resolved by hand; the checkins draw the merge arrows.
     writeFileSync(join(main.src, 'conflict.c'), lines('one', 'TWO from boston and bangalore', 'three'));
-    for (const f of ['clean.c', 'conflict.c']) await main.run('checkin', '-c', 'blr_dev to main', f);
+    for (const f of ['.', 'clean.c', 'conflict.c']) await main.run('checkin', '-c', 'blr_dev to main', f);
     expect(await needed()).toEqual([]);
     expect((await main.run('findmerge', '.', '--flatest', 'blr_dev', '--whynot')).stdout).toContain(
       'No merge "src/conflict.c": /main/blr_dev/1 is already merged into /main/3',
@@ -124,6 +133,9 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
       const b = await s.json<{ merges: { to: string[] } }>('describe', 'src/conflict.c@@/main/blr_dev/1');
       expect(b.merges.to).toEqual(['src/conflict.c@@/main/3']);
     }
+    expect((await bangalore.json<{ merges: { from: string[] } }>('describe', 'src@@/main/3')).merges.from).toEqual([
+      'src@@/main/blr_dev/1',
+    ]);
     expect((await bangalore.run('lsvtree', 'src/clean.c')).stdout).toContain(
       'src/clean.c@@/main/blr_dev/1\n  -> merged to src/clean.c@@/main/3\n',
     );

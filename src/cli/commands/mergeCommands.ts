@@ -42,6 +42,14 @@ function mergeLines(report: MergeReport): string[] {
     }[c.how];
     return `Merged ${c.version} to "${report.path}" (base ${c.base}): ${how}.`;
   });
+  const names = report.names;
+  if (names?.added.length) lines.push(`Entered in "${report.path}": ${names.added.join(', ')}.`);
+  if (names?.removed.length) lines.push(`Removed from "${report.path}": ${names.removed.join(', ')}.`);
+  if (names?.conflicts.length) {
+    lines.push(
+      `Names changed on both sides in "${report.path}", left as they are: ${names.conflicts.join(', ')} (settle them with mv or rmname).`,
+    );
+  }
   if (report.conflicts.length) {
     lines.push(
       `Conflicts in "${report.path}" at lines ${lineRanges(report)}: edit the conflict blocks (<<<<<<< ======= >>>>>>>), then check it in.`,
@@ -68,7 +76,7 @@ export function registerMergeCommands(program: Command, io: Io): void {
     .addOption(oursOption())
     .addOption(theirsOption())
     .addOption(ndataOption())
-    .action((versions, _o, c) => {
+    .action(async (versions, _o, c) => {
       const opts = c.optsWithGlobals() as ViewOptions & {
         to: string;
         print?: boolean;
@@ -79,9 +87,9 @@ export function registerMergeCommands(program: Command, io: Io): void {
       };
       const all = [...(opts.version ? [opts.version] : []), ...versions];
       if (all.length === 0) throw new UsageError('name the versions to merge from (VERSION... or --version V)');
-      withView(viewFor(io, opts, opts.to), {}, (view) => {
+      await withView(viewFor(io, opts, opts.to), {}, async (view) => {
         const to = viewPath(io, opts, view, opts.to);
-        const report = mergeVersions(
+        const report = await mergeVersions(
           view,
           to,
           all.map((v) => (v.includes('@@') ? viewPath(io, opts, view, v) : v)),
