@@ -121,6 +121,8 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     writeFileSync(join(main.src, 'conflict.c'), lines('one', 'TWO from boston and bangalore', 'three'));
     for (const f of ['.', 'clean.c', 'conflict.c']) await main.run('checkin', '-c', 'blr_dev to main', f);
     expect(await needed()).toEqual([]);
+    // What boston_hub's own branch view selects is in /main too.
+    expect((await main.run('findmerge', '.', '--ftag', 'boston_work', '--print')).stdout).toBe('No merges needed.\n');
     expect((await main.run('findmerge', '.', '--flatest', 'blr_dev', '--whynot')).stdout).toContain(
       'No merge "src/conflict.c": /main/blr_dev/1 is already merged into /main/3',
     );
@@ -133,6 +135,9 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
       const b = await s.json<{ merges: { to: string[] } }>('describe', 'src/conflict.c@@/main/blr_dev/1');
       expect(b.merges.to).toEqual(['src/conflict.c@@/main/3']);
     }
+    expect((await bangalore.run('describe', 'src/conflict.c@@/main/3')).stdout).toContain(
+      '\n  <- merged from src/conflict.c@@/main/blr_dev/1\n',
+    );
     expect((await bangalore.json<{ merges: { from: string[] } }>('describe', 'src@@/main/3')).merges.from).toEqual([
       'src@@/main/blr_dev/1',
     ]);
