@@ -125,4 +125,48 @@ describe('snapshot views at two sites', () => {
     );
     expect((await msite(['update'], { home: boston!.home, cwd: root })).stderr).toMatch(/^msite: error: not in a view: /);
   });
+
+  it('works in the view: checkout through -mkbranch, checkin of the file, diff --pred, new elements, rmname and mv, lsco', async () => {
+    const root = tempDir('msite-views-');
+    const [boston] = await family(root, ['boston_hub']);
+    const src = join(root, 'a.txt');
+    writeFileSync(src, 'one\ntwo\nthree\n');
+    await boston!.run('mkdir', '--auto', 'src');
+    await boston!.run('mkelem', '--auto', '--from', src, 'src/a.c');
+    await boston!.run('mkbrtype', 'dev');
+    const dir = join(root, 'v');
+    await boston!.run('mkview', '--snapshot', '--tag', 'v', dir);
+    const cs = join(root, 'dev.cs');
+    writeFileSync(
+      cs,
+      'element * CHECKEDOUT\nelement * .../dev/LATEST\nelement *.c /main/LATEST -mkbranch dev\nelement * /main/LATEST\nload /\n',
+    );
+    const run = async (...args: string[]) => {
+      const r = await msite(args, { home: boston!.home, cwd: join(dir, 'src') });
+      if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await run('setcs', cs);
+    expect(await run('checkout', 'a.c')).toBe('Checked out "src/a.c" from version "/main/dev/0".\n');
+    writeFileSync(join(dir, 'src', 'a.c'), 'one\n2\nthree\n');
+    expect(await run('diff', '--pred', 'a.c')).toBe('--- src/a.c@@/main/dev/0\n+++ src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n');
+    expect(JSON.parse(await run('lsco', '--json'))).toMatchObject([{ path: 'src/a.c', branch: '/main/dev', view: 'v', reserved: true }]);
+    expect(await run('checkin', '-c', 'fix', 'a.c')).toBe('Checked in "src/a.c" version "/main/dev/1".\n');
+    expect(await run('cat', '--vob', '/vobs/dev', 'src/a.c@@/main/dev/1')).toBe('one\n2\nthree\n');
+    expect((await msite(['checkin', 'a.c'], { home: boston!.home, cwd: join(dir, 'src') })).stderr).toMatch(
+      /"src\/a.c" is not checked out in this view/,
+    );
+
+    writeFileSync(join(dir, 'src', 'b.c'), 'new file\n');
+    expect(await run('mkelem', '--auto', 'b.c')).toBe('Created file element "src/b.c".\n');
+    expect(await run('cat', '--vob', '/vobs/dev', 'src/b.c@@/main/1')).toBe('new file\n');
+    expect(await run('lsprivate')).toBe('');
+    await run('checkout', '.');
+    await run('mv', 'b.c', 'c.c');
+    await run('rmname', 'a.c');
+    await run('checkin', '.');
+    expect(readdirSync(join(dir, 'src')).sort()).toEqual(['c.c']);
+    expect((await run('ls', '--vob', '/vobs/dev', 'src')).split('\n')[0]).toMatch(/^src\/c.c@@\/main\/1/);
+    expect(await run('update')).toMatch(/^0 loaded, 3 unchanged\./);
+  });
 });
