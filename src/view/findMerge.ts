@@ -58,7 +58,7 @@ function elementsUnder(view: View, path: string): { path: string; element: Oid; 
   return out;
 }
 
-function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | string {
+function fromVersion(view: View, path: string, element: Oid, spec: FromSpec): VersionRow | string {
   const selector = selectorOf(spec);
   try {
     if (selector !== undefined) {
@@ -66,8 +66,9 @@ function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | str
       return v ?? `no version ${selector}`;
     }
     const other = (spec as { ftag: View }).ftag;
-    const v = other.locate(other.filePath(path)).version;
-    return v ? getVersion(view.vob, v)! : `view "${other.tag}" selects no version of it`;
+    const there = other.locate(other.filePath(path));
+    if (there.element !== element) return `view "${other.tag}" has another element at "${path}"`;
+    return there.version ? getVersion(view.vob, there.version)! : `view "${other.tag}" selects no version of it`;
   } catch (err) {
     if (err instanceof NotFoundError)
       return selector !== undefined ? `it has no version ${selector}` : `view "${(spec as { ftag: View }).ftag.tag}" does not see it`;
@@ -76,11 +77,11 @@ function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | str
 }
 
 /**
- * Finds, for every file element at or under `path` in `view`, whether its from-version (see FromSpec)
+ * Finds, for every element at or under `path` in `view`, whether its from-version (see FromSpec)
  * still needs merging into the version the view has: it does unless it is that version or one of its
  * ancestors, by the version tree and merge arrows (pending merges of a checkout count). Each entry
- * says why, and gives the merge command to run where one is needed. Directories are walked, not
- * merged.
+ * says why, and gives the merge command to run where one is needed; a directory comes before what
+ * it holds.
  */
 export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEntry[] {
   const { vob } = view;
@@ -92,7 +93,7 @@ export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEn
   return elementsUnder(view, view.vobPath(path)).map(({ path: p, kind }): FindMergeEntry => {
     const file = view.filePath(p);
     const loc = view.locate(file);
-    const from = fromVersion(view, p, spec);
+    const from = fromVersion(view, p, loc.element, spec);
     if (typeof from === 'string') return { path: p, file, kind, needed: false, why: from };
     const fromName = versionId(vob, from);
     if (!loc.version) return { path: p, file, kind, from: fromName, needed: false, why: 'the view selects no version of it' };
