@@ -2,7 +2,7 @@ import { InvalidInputError, MsiteError, NotFoundError } from '../core/errors.js'
 import type { Oid } from '../core/ids.js';
 import { getElement, getVersion, versionId } from '../vob/queries.js';
 import { resolvePath, visibleEntries } from '../vob/resolvePath.js';
-import type { VersionRow } from '../vob/rows.js';
+import type { ElementKind, VersionRow } from '../vob/rows.js';
 import type { View } from './view.js';
 import { checkoutInView } from './viewCheckouts.js';
 import { alreadyMerged, mergeAncestor } from './mergeAncestor.js';
@@ -19,8 +19,9 @@ export type FromSpec = { fversion: string } | { flatest: string } | { ftag: View
 export interface FindMergeEntry {
   /** The element path from the VOB root. */
   path: string;
-  /** The file in the view. */
+  /** The file or directory in the view. */
   file: string;
+  kind: ElementKind;
   /** The from-version (`/main/blr/2`), when the element has one. */
   from?: string;
   /** The version in the view: its checkout's predecessor, or the one its config spec selects. */
@@ -43,23 +44,21 @@ function selectorOf(spec: FromSpec): string | undefined {
   return undefined;
 }
 
-/** The file elements at and under `path` (an element path) as the view shows them, in path order. */
-function filesUnder(view: View, path: string): { path: string; element: Oid }[] {
+/** The elements at and under `path` (an element path) as the view shows them, each directory before what it holds. */
+function elementsUnder(view: View, path: string): { path: string; element: Oid; kind: ElementKind }[] {
   const top = view.locate(view.filePath(path));
-  const out: { path: string; element: Oid }[] = [];
+  const out: { path: string; element: Oid; kind: ElementKind }[] = [];
   const walk = (p: string, element: Oid) => {
     const row = getElement(view.vob, element)!;
-    if (row.kind === 'file') {
-      out.push({ path: p, element });
-      return;
-    }
+    out.push({ path: p, element, kind: row.kind });
+    if (row.kind === 'file') return;
     for (const [name, child] of visibleEntries(view.vob, row, p, view.configSpec())) walk(p === '.' ? name : `${p}/${name}`, child);
   };
   walk(top.path, top.element);
   return out;
 }
 
-function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | string {
+function fromVersion(view: View, path: string, element: Oid, spec: FromSpec): VersionRow | string {
   const selector = selectorOf(spec);
   try {
     if (selector !== undefined) {
@@ -67,8 +66,9 @@ function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | str
       return v ?? `no version ${selector}`;
     }
     const other = (spec as { ftag: View }).ftag;
-    const v = other.locate(other.filePath(path)).version;
-    return v ? getVersion(view.vob, v)! : `view "${other.tag}" selects no version of it`;
+    const there = other.locate(other.filePath(path));
+    if (there.element !== element) return `view "${other.tag}" has another element at "${path}"`;
+    return there.version ? getVersion(view.vob, there.version)! : `view "${other.tag}" selects no version of it`;
   } catch (err) {
     if (err instanceof NotFoundError)
       return selector !== undefined ? `it has no version ${selector}` : `view "${(spec as { ftag: View }).ftag.tag}" does not see it`;
@@ -77,11 +77,11 @@ function fromVersion(view: View, path: string, spec: FromSpec): VersionRow | str
 }
 
 /**
- * Finds, for every file element at or under `path` in `view`, whether its from-version (see FromSpec)
+ * Finds, for every element at or under `path` in `view`, whether its from-version (see FromSpec)
  * still needs merging into the version the view has: it does unless it is that version or one of its
  * ancestors, by the version tree and merge arrows (pending merges of a checkout count). Each entry
- * says why, and gives the merge command to run where one is needed. Directories are walked, not
- * merged.
+ * says why, and gives the merge command to run where one is needed; a directory comes before what
+ * it holds.
  */
 export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEntry[] {
   const { vob } = view;
@@ -90,21 +90,22 @@ export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEn
       hint: 'findmerge --ftag compares views of the same replica',
     });
   }
-  return filesUnder(view, view.vobPath(path)).map(({ path: p }) => {
+  return elementsUnder(view, view.vobPath(path)).map(({ path: p, kind }): FindMergeEntry => {
     const file = view.filePath(p);
     const loc = view.locate(file);
-    const from = fromVersion(view, p, spec);
-    if (typeof from === 'string') return { path: p, file, needed: false, why: from };
+    const from = fromVersion(view, p, loc.element, spec);
+    if (typeof from === 'string') return { path: p, file, kind, needed: false, why: from };
     const fromName = versionId(vob, from);
-    if (!loc.version) return { path: p, file, from: fromName, needed: false, why: 'the view selects no version of it' };
+    if (!loc.version) return { path: p, file, kind, from: fromName, needed: false, why: 'the view selects no version of it' };
     const to = versionId(vob, getVersion(vob, loc.version)!);
     const heads = [loc.version, ...view.pendingMerges(loc.element)];
     if (from.oid === loc.version)
-      return { path: p, file, from: fromName, to, needed: false, why: `${fromName} is the version in the view` };
+      return { path: p, file, kind, from: fromName, to, needed: false, why: `${fromName} is the version in the view` };
     if (alreadyMerged(vob, from.oid, heads)) {
       return {
         path: p,
         file,
+        kind,
         from: fromName,
         to,
         needed: false,
@@ -115,6 +116,7 @@ export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEn
     return {
       path: p,
       file,
+      kind,
       from: fromName,
       to,
       base,
@@ -126,9 +128,11 @@ export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEn
 }
 
 /**
- * findmerge --merge: runs every merge findMerge finds needed, checking the file out first where the
- * view has not (as ClearCase does). A merge that fails (a binary file without a choice, a branch
- * mastered elsewhere) is reported on its entry and the others go on.
+ * findmerge --merge: runs every merge findMerge finds needed, checking the element out first where
+ * the view has not (as ClearCase does). Directories go first, one at a time and the search made
+ * again after each, so the elements a directory merge brings in are found and merged too. A merge
+ * that fails (a binary file without a choice, a branch mastered elsewhere) is reported on its entry
+ * and the others go on.
  */
 export async function findMergeAndMerge(
   view: View,
@@ -136,16 +140,22 @@ export async function findMergeAndMerge(
   spec: FromSpec,
   options: Omit<MergeOptions, 'print'> & { comment?: string } = {},
 ): Promise<FindMergeEntry[]> {
-  const entries = findMerge(view, path, spec);
-  for (const entry of entries) {
-    if (!entry.needed) continue;
+  const done = new Map<string, FindMergeEntry>();
+  const run = async (entry: FindMergeEntry) => {
+    done.set(entry.path, entry);
     try {
       if (!view.locate(entry.file).checkedOut) await checkoutInView(view, entry.file, { comment: options.comment });
-      entry.merge = mergeVersions(view, entry.file, [`${entry.file}@@${entry.from}`], options);
+      entry.merge = await mergeVersions(view, entry.file, [`${entry.file}@@${entry.from}`], options);
     } catch (err) {
       if (!(err instanceof MsiteError)) throw err;
       entry.error = err.toLine();
     }
+  };
+  for (;;) {
+    const dir = findMerge(view, path, spec).find((e) => e.needed && e.kind === 'directory' && !done.has(e.path));
+    if (!dir) break;
+    await run(dir);
   }
-  return entries;
+  for (const entry of findMerge(view, path, spec)) if (entry.needed && !done.has(entry.path)) await run(entry);
+  return [...done.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

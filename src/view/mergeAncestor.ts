@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
-import { mergeHltypeOid } from '../vob/mergeArrows.js';
+import { mergeHltype } from '../vob/mergeArrows.js';
 import { getBranch, getVersion } from '../vob/queries.js';
 import type { BranchRow, VersionRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -27,12 +27,15 @@ class VersionGraph {
       const pred = v.number > 0 ? byBranchNumber.get(`${v.branch}/${v.number - 1}`) : parentVersion.get(v.branch);
       this.parents.set(v.oid, pred ? [pred] : []);
     }
-    const arrows = vob
-      .q(
-        `SELECT h.from_obj, h.to_obj FROM hyperlink h JOIN version v ON v.oid = h.to_obj JOIN branch b ON b.oid = v.branch
+    const hltype = mergeHltype(vob);
+    const arrows = !hltype
+      ? []
+      : (vob
+          .q(
+            `SELECT h.from_obj, h.to_obj FROM hyperlink h JOIN version v ON v.oid = h.to_obj JOIN branch b ON b.oid = v.branch
          WHERE b.element = ? AND h.hltype = ?`,
-      )
-      .all(element, mergeHltypeOid(vob)) as { from_obj: Oid; to_obj: Oid }[];
+          )
+          .all(element, hltype) as { from_obj: Oid; to_obj: Oid }[]);
     // Arrows from another element's versions are not this element's history.
     for (const a of arrows) if (this.versions.has(a.from_obj)) this.parents.get(a.to_obj)!.push(a.from_obj);
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
@@ -8,6 +8,8 @@ import type { VersionRow } from '../vob/rows.js';
 import type { Located, View } from './view.js';
 import { WRITABLE_MODE } from './viewFiles.js';
 import { alreadyMerged, mergeAncestor } from './mergeAncestor.js';
+import { mergeDirectory, type DirectoryMergeNames } from './mergeDirectory.js';
+import { updateView } from './updateView.js';
 import { conflictBlocksIn, mergeContents, type ConflictBlock, type MergeChoice } from './mergeContents.js';
 
 export interface MergeOptions {
@@ -45,8 +47,19 @@ export interface MergeReport {
   conflicts: ConflictBlock[];
   /** Whether the file was written (false with --print or when nothing changed it). */
   written: boolean;
-  /** The merged bytes, with --print. */
+  /** For a directory: the names the merge entered, removed, or left in conflict. */
+  names?: DirectoryMergeNames;
+  /** The merged bytes of a file, with --print. */
   result?: Buffer;
+}
+
+function checkedOutBytes(target: Located): Buffer {
+  if (!existsSync(target.file)) {
+    throw new StateError(`cannot merge to "${target.path}": the checked-out file is gone from the view`, {
+      hint: 'restore it, or uncheckout',
+    });
+  }
+  return readFileSync(target.file);
 }
 
 /** Resolves a VERSION argument: a version-extended path in the view, or `/main/blr/LATEST` of the target's element. */
@@ -75,14 +88,19 @@ function resolveContributor(view: View, target: Located, text: string): VersionR
  * (MergeReport.conflicts says where) unless `choose` names a side. Each version merged is recorded
  * as a pending merge of the checkout, which its checkin turns into a merge arrow; a version already
  * merged is left out. With `print`, the file must only be in the view: nothing is written or recorded.
+ * A directory's names are merged by mergeDirectory, and the view then updated to match them.
  *
  * @throws StateError when the file is not checked out in this view (without `print`);
  *   MergeBinaryError for binary files without `choose` or `ndata`.
  */
-export function mergeVersions(view: View, file: string, versions: readonly string[], options: MergeOptions = {}): MergeReport {
+export async function mergeVersions(
+  view: View,
+  file: string,
+  versions: readonly string[],
+  options: MergeOptions = {},
+): Promise<MergeReport> {
   if (versions.length === 0) throw new InvalidInputError('name the versions to merge from', { hint: 'msite merge --to FILE VERSION...' });
   const target = view.locate(file);
-  if (target.kind !== 'file') throw new InvalidInputError(`cannot merge to "${target.path}": merges of directories are not supported`);
   if (!target.checkedOut && !options.print) {
     throw new StateError(`cannot merge to "${target.path}": it is not checked out in this view`, {
       hint: `check it out first (msite checkout ${target.path}), or see the result with --print`,
@@ -92,7 +110,14 @@ export function mergeVersions(view: View, file: string, versions: readonly strin
   const { vob } = view;
   const sources = versions.map((v) => resolveContributor(view, target, v));
   const heads: Oid[] = [target.version, ...view.pendingMerges(target.element)];
-  let ours: Buffer = readFileSync(target.file);
+  const directory = target.kind === 'directory';
+  // A checkout's file holds the work in progress; otherwise the version the view selects is what is merged to.
+  let ours: Buffer = directory
+    ? Buffer.alloc(0)
+    : target.checkedOut
+      ? checkedOutBytes(target)
+      : vob.pool.get(getVersion(vob, target.version)!.content!);
+  const names: DirectoryMergeNames = { added: [], removed: [], conflicts: [] };
   const original = ours;
   let conflicted = false;
   const contributors: ContributorReport[] = [];
@@ -106,7 +131,11 @@ export function mergeVersions(view: View, file: string, versions: readonly strin
     }
     const base = mergeAncestor(vob, heads, source.oid);
     const report: ContributorReport = { version: name, base: versionId(vob, base), how: 'ndata' };
-    if (!options.ndata) {
+    if (directory && !options.ndata) {
+      const merged = mergeDirectory(view, target, base, source, { print: options.print });
+      for (const k of ['added', 'removed', 'conflicts'] as const) names[k].push(...merged[k]);
+      report.how = merged.added.length + merged.removed.length + merged.conflicts.length ? 'merged' : 'unchanged';
+    } else if (!options.ndata) {
       const merged = mergeContents(
         target.path,
         vob.pool.get(base.content!),
@@ -125,9 +154,12 @@ export function mergeVersions(view: View, file: string, versions: readonly strin
   // A later version's merge moves an earlier one's blocks, or takes them as text: find them in the end result.
   const conflicts = conflicted ? conflictBlocksIn(ours) : [];
   const changed = !ours.equals(original);
-  if (options.print)
-    return { path: target.path, file: target.file, target: targetName, contributors, conflicts, written: false, result: ours };
+  const report = { path: target.path, file: target.file, target: targetName, contributors, conflicts, ...(directory ? { names } : {}) };
+  if (options.print) return { ...report, written: false, ...(directory ? {} : { result: ours }) };
   if (changed) writeFileAtomic(target.file, ours, { mode: WRITABLE_MODE });
   for (const from of recorded) view.addPendingMerge(target.element, from);
-  return { path: target.path, file: target.file, target: targetName, contributors, conflicts, written: changed };
+  // The names a directory merge entered or removed: their files come and go in the view now.
+  const renamed = names.added.length + names.removed.length > 0;
+  if (renamed) await updateView(view, { paths: [target.file] });
+  return { ...report, written: changed || renamed };
 }

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { newOid, type Oid } from '../core/ids.js';
 import { applyLocal } from './ops/applyOp.js';
-import { elementPath, getBranch, getType, getVersion, versionId } from './queries.js';
+import { elementPath, getBranch, getType, getVersion, typeByName, versionId } from './queries.js';
 import type { Vob } from './vob.js';
 
 /** The hyperlink type of merge arrows, predefined in every VOB as in ClearCase. */
@@ -31,11 +31,22 @@ export function mergeHltypeOp(vob: Vob) {
   };
 }
 
+/**
+ * The OID of this VOB's Merge hltype: the predefined one, else an hltype named Merge that someone made
+ * before Merge was predefined (it is the type such a VOB's merge arrows would use); undefined when
+ * the VOB has neither.
+ */
+export function mergeHltype(vob: Vob): Oid | undefined {
+  const oid = mergeHltypeOid(vob);
+  return getType(vob, oid) ? oid : typeByName(vob, 'hltype', MERGE_HLTYPE)?.oid;
+}
+
 /** The Merge hltype's OID, creating the type first in a VOB made before it was predefined. */
 function ensureMergeHltype(vob: Vob): Oid {
-  const oid = mergeHltypeOid(vob);
-  if (!getType(vob, oid)) applyLocal(vob, 'mktype', mergeHltypeOp(vob));
-  return oid;
+  const existing = mergeHltype(vob);
+  if (existing) return existing;
+  applyLocal(vob, 'mktype', mergeHltypeOp(vob));
+  return mergeHltypeOid(vob);
 }
 
 /**
@@ -54,15 +65,16 @@ export function recordMergeArrow(vob: Vob, from: Oid, to: Oid): string {
 
 /** Versions merged into `to`: the sources of the merge arrows ending at it, oldest arrow first. */
 export function mergeSourcesOf(vob: Vob, to: Oid): Oid[] {
-  return vob.q('SELECT from_obj FROM hyperlink WHERE to_obj = ? AND hltype = ? ORDER BY oid').pluck().all(to, mergeHltypeOid(vob)) as Oid[];
+  const hltype = mergeHltype(vob);
+  if (!hltype) return [];
+  return vob.q('SELECT from_obj FROM hyperlink WHERE to_obj = ? AND hltype = ? ORDER BY oid').pluck().all(to, hltype) as Oid[];
 }
 
 /** Versions `from` was merged into: the targets of the merge arrows leaving it, oldest arrow first. */
 export function mergeTargetsOf(vob: Vob, from: Oid): Oid[] {
-  return vob
-    .q('SELECT to_obj FROM hyperlink WHERE from_obj = ? AND hltype = ? ORDER BY oid')
-    .pluck()
-    .all(from, mergeHltypeOid(vob)) as Oid[];
+  const hltype = mergeHltype(vob);
+  if (!hltype) return [];
+  return vob.q('SELECT to_obj FROM hyperlink WHERE from_obj = ? AND hltype = ? ORDER BY oid').pluck().all(from, hltype) as Oid[];
 }
 
 /** A version's merge arrows by the versions at their other ends, as version-extended names. */

@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Oid } from '../../src/core/ids.js';
 import { MERGE_HLTYPE, mergeHltypeOid, mergeSourcesOf, mergeTargetsOf, recordMergeArrow } from '../../src/vob/mergeArrows.js';
+import { checkin, checkout } from '../../src/vob/commands/checkouts.js';
+import { mkelem } from '../../src/vob/commands/elements.js';
+import { mktype, rmtype } from '../../src/vob/commands/types.js';
+import { createVob } from '../../src/vob/createVob.js';
 import { getType } from '../../src/vob/queries.js';
 import { resolveObject } from '../../src/vob/selectors.js';
 import { Vob } from '../../src/vob/vob.js';
@@ -100,5 +104,22 @@ describe('merge arrows', () => {
     expect(b).toEqual(seen(bangalore));
     expect(b).toMatchObject({ type: { name: MERGE_HLTYPE, shared: 1 }, hltypes: 1, arrows: [[atBoston[0]], [atBangalore[0]]] });
     expect((await boston.run('lsconflict')).stdout).not.toMatch(/Merge/);
+  });
+
+  it('a VOB whose own Merge hltype was made before Merge was predefined draws its arrows with it', () => {
+    const vob = createVob(join(mkdtempSync(join(root, 'own-')), 'o.vob'), { tag: 'o' });
+    try {
+      rmtype(vob, [`hltype:${MERGE_HLTYPE}`]);
+      const [own] = mktype(vob, 'hltype', [MERGE_HLTYPE]);
+      mkelem(vob, 'f', { auto: true, content: Buffer.from('1') });
+      checkout(vob, 'f');
+      checkin(vob, 'f', { content: Buffer.from('2') });
+      const [from, to] = [oidOf(vob, 'f@@/main/1'), oidOf(vob, 'f@@/main/2')];
+      recordMergeArrow(vob, from, to);
+      expect(mergeSourcesOf(vob, to)).toEqual([from]);
+      expect(vob.q('SELECT hltype FROM hyperlink').pluck().all()).toEqual([own!.oid]);
+    } finally {
+      vob.close();
+    }
   });
 });

@@ -1,14 +1,22 @@
-import { existsSync } from 'node:fs';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
 import { findMerge, findMergeAndMerge, type FindMergeEntry, type FromSpec } from '../../view/findMerge.js';
 import type { MergeChoice } from '../../view/mergeContents.js';
 import { mergeVersions, type MergeReport } from '../../view/mergeVersions.js';
+import { findView, viewRootFor } from '../../site/viewRegistry.js';
 import { openView, withView, type View } from '../../view/view.js';
-import { emit, inputPath, jsonOption, siteCommand, type CommonOptions, type Io } from '../context.js';
+import { emit, inputPath, jsonOption, siteHome, type Io } from '../context.js';
+import { viewCommand, viewPath, type ViewOptions } from './viewCommands.js';
 
-interface InViewOptions extends CommonOptions {
-  view?: string;
+/** The view a merging command works in: `--view TAG|DIR`'s, else the one its path is in. */
+function viewFor(io: Io, opts: ViewOptions, path: string): string {
+  return opts.view !== undefined ? viewRootFor(siteHome(io, opts), opts.view, io.cwd)! : inputPath(io, path);
+}
+
+/** The other view of `--ftag`: a registered tag, or a directory in a view. */
+function otherView(io: Io, opts: ViewOptions, tag: string): View {
+  const registered = findView(siteHome(io, opts), tag, io.cwd);
+  return openView(registered?.path ?? inputPath(io, tag), { readonly: true });
 }
 
 /** `--ours`/`--theirs` as one choice; both at once is a usage error. */
@@ -34,6 +42,14 @@ function mergeLines(report: MergeReport): string[] {
     }[c.how];
     return `Merged ${c.version} to "${report.path}" (base ${c.base}): ${how}.`;
   });
+  const names = report.names;
+  if (names?.added.length) lines.push(`Entered in "${report.path}": ${names.added.join(', ')}.`);
+  if (names?.removed.length) lines.push(`Removed from "${report.path}": ${names.removed.join(', ')}.`);
+  if (names?.conflicts.length) {
+    lines.push(
+      `Names changed on both sides in "${report.path}", left as they are: ${names.conflicts.join(', ')} (settle them with mv or rmname).`,
+    );
+  }
   if (report.conflicts.length) {
     lines.push(
       `Conflicts in "${report.path}" at lines ${lineRanges(report)}: edit the conflict blocks (<<<<<<< ======= >>>>>>>), then check it in.`,
@@ -51,18 +67,17 @@ const ndataOption = () =>
 
 /** `merge` and `findmerge`: merging in a snapshot view. */
 export function registerMergeCommands(program: Command, io: Io): void {
-  siteCommand(program, 'merge', 'three-way merge of versions into a checked-out file of a view, recording merge arrows')
+  viewCommand(program, 'merge', 'three-way merge of versions into a checked-out file of a view, recording merge arrows')
     .requiredOption('--to <file>', 'the checked-out file in a snapshot view to merge to')
     .option('--print', 'show the merged result; write nothing and record no merge')
     .option('--version <version>', 'a version to merge from (as the VERSION arguments)')
-    .option('--view <dir>', 'the snapshot view (default: the one FILE is in)')
     .addOption(jsonOption())
     .argument('[versions...]', 'versions to merge from: PATH@@/main/BRANCH/N, PATH@@LABEL, or /main/BRANCH/LATEST of FILE')
     .addOption(oursOption())
     .addOption(theirsOption())
     .addOption(ndataOption())
-    .action((versions, _o, c) => {
-      const opts = c.optsWithGlobals() as InViewOptions & {
+    .action(async (versions, _o, c) => {
+      const opts = c.optsWithGlobals() as ViewOptions & {
         to: string;
         print?: boolean;
         version?: string;
@@ -72,12 +87,12 @@ export function registerMergeCommands(program: Command, io: Io): void {
       };
       const all = [...(opts.version ? [opts.version] : []), ...versions];
       if (all.length === 0) throw new UsageError('name the versions to merge from (VERSION... or --version V)');
-      const to = inputPath(io, opts.to);
-      withView(opts.view ? inputPath(io, opts.view) : to, {}, (view) => {
-        const report = mergeVersions(
+      await withView(viewFor(io, opts, opts.to), {}, async (view) => {
+        const to = viewPath(io, opts, view, opts.to);
+        const report = await mergeVersions(
           view,
           to,
-          all.map((v) => (v.includes('@@') ? inputPath(io, v) : v)),
+          all.map((v) => (v.includes('@@') ? viewPath(io, opts, view, v) : v)),
           {
             print: opts.print,
             choose: choiceOf(opts),
@@ -97,22 +112,21 @@ export function registerMergeCommands(program: Command, io: Io): void {
       });
     });
 
-  siteCommand(program, 'findmerge', 'find the elements under a path that need a merge from a version, branch or view, and merge them')
+  viewCommand(program, 'findmerge', 'find the elements under a path that need a merge from a version, branch or view, and merge them')
     .argument('<path>', 'a file or directory in a snapshot view')
     .option('--fversion <version>', 'merge from this version of each element (/main/BRANCH/LATEST, .../BRANCH/LATEST, a label)')
     .option('--flatest <brtype>', 'merge from the latest version on a branch of this type')
-    .option('--ftag <view>', "merge from the version another view selects (its tag's directory)")
+    .option('--ftag <view>', 'merge from the version another view (its tag, or a directory in it) selects')
     .addOption(new Option('--print', 'list the merges needed and the commands that would make them'))
     .addOption(new Option('--merge', 'check out and merge every element that needs it'))
     .addOption(new Option('--whynot', 'say for each element why it needs no merge'))
     .option('-c, --comment <text>', 'comment of the checkouts --merge makes', '')
-    .option('--view <dir>', 'the snapshot view (default: the one PATH is in)')
     .addOption(jsonOption())
     .addOption(oursOption())
     .addOption(theirsOption())
     .addOption(ndataOption())
     .action(async (path, _o, c) => {
-      const opts = c.optsWithGlobals() as InViewOptions & {
+      const opts = c.optsWithGlobals() as ViewOptions & {
         fversion?: string;
         flatest?: string;
         ftag?: string;
@@ -128,18 +142,15 @@ export function registerMergeCommands(program: Command, io: Io): void {
       if (froms.length !== 1) throw new UsageError('name where to merge from: one of --fversion V, --flatest BRTYPE, --ftag VIEW');
       const actions = [opts.print, opts.merge, opts.whynot].filter(Boolean);
       if (actions.length !== 1) throw new UsageError('say what to do: one of --print, --merge, --whynot');
-      const target = inputPath(io, path);
       let other: View | undefined;
-      await withView(opts.view ? inputPath(io, opts.view) : target, {}, async (view) => {
+      await withView(viewFor(io, opts, path), {}, async (view) => {
+        const target = viewPath(io, opts, view, path);
         try {
           let spec: FromSpec;
           if (opts.fversion !== undefined) spec = { fversion: opts.fversion };
           else if (opts.flatest !== undefined) spec = { flatest: opts.flatest };
           else {
-            const dir = inputPath(io, opts.ftag!);
-            if (!existsSync(dir))
-              throw new UsageError(`--ftag ${opts.ftag}: no such view directory`, { hint: 'name the other view by its directory' });
-            other = openView(dir, { readonly: true });
+            other = otherView(io, opts, opts.ftag!);
             spec = { ftag: other };
           }
           if (opts.merge) {
