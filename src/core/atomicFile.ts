@@ -5,6 +5,8 @@ import { writingTo } from './errors.js';
 import { processAlive } from './processAlive.js';
 
 let counter = 0;
+/** Read once: os.hostname() is a system call, and a view's update names a temp file for each file it writes. */
+const HOST = hostname();
 
 /**
  * Temp files are named `.<file>~msite-tmp~<pid>~<host>~<n>`: recognisably ours, and saying which
@@ -20,7 +22,7 @@ const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
  * gone: for writers that fill a file in steps of their own before renaming it into place.
  */
 export function tempFileFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}~msite-tmp~${process.pid}~${hostname()}~${++counter}`);
+  return join(dirname(path), `.${basename(path)}~msite-tmp~${process.pid}~${HOST}~${++counter}`);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Oid } from '../core/ids.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
 import { branchPath, dirEntries, getBranch, getElement, getType } from '../vob/queries.js';
 import { BulkSelection } from '../vob/bulkSelection.js';
+import { contentSizes } from '../vob/contentSizes.js';
 import { lookupElement } from '../vob/resolvePath.js';
 import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -20,7 +21,7 @@ export interface UpdateOptions {
   overwrite?: boolean;
   /** Limit the update to these paths in the view (and what is below them); default the whole view. */
   paths?: readonly string[];
-  /** Files written between two records in the view database (default 1000). */
+  /** Files read from the pool, written, then recorded in the view database at a time (default 5000). */
   batch?: number;
   /** When the update runs, for the log's name (default now). */
   now?: Date;
@@ -92,7 +93,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
   const mine = new Set(view.checkouts().map((c) => c.element as string));
   const entries: UpdateEntry[] = [];
   let unchanged = 0;
-  const batchSize = options.batch ?? 1000;
+  const batchSize = options.batch ?? 5000;
   let pending: LoadedRow[] = [];
   const flush = () => {
     if (pending.length === 0) return;
@@ -210,7 +211,11 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
 
   for (let i = 0; i < toLoad.length; i += batchSize) {
     const batch = toLoad.slice(i, i + batchSize);
-    const small = batch.filter((b) => vob.pool.sizeOf(b.want.version.content!) < STREAM_FROM_BYTES);
+    const sizes = contentSizes(
+      vob,
+      batch.map((b) => b.want.version.content!),
+    );
+    const small = batch.filter((b) => (sizes.get(b.want.version.content!) ?? 0) < STREAM_FROM_BYTES);
     const bytes = print ? new Map<string, Buffer>() : vob.pool.getMany(small.map((b) => b.want.version.content!));
     for (const { path, want, keep } of batch) {
       const file = view.filePath(path);

@@ -65,17 +65,20 @@ export class BulkSelection {
       return out;
     }
     if (rule.time !== undefined || sel.kind === 'number') return null;
-    let rows: Record<string, unknown>[];
+    // Rows as arrays (a tenth the cost of objects in this loop), the columns in COLUMNS' order.
+    let rows: Row[];
     if (sel.kind === 'label') {
       const type = typeByName(vob, 'lbtype', sel.name);
       if (!type) return out;
       rows = vob
         .q(`SELECT ${COLUMNS} FROM label l JOIN version v ON v.oid = l.version JOIN branch b ON b.oid = v.branch WHERE l.lbtype = ?`)
-        .all(type.oid) as Record<string, unknown>[];
+        .raw()
+        .all(type.oid) as Row[];
     } else if (!sel.branch.anywhere && sel.branch.names.length === 1) {
       rows = vob
         .q(`SELECT ${COLUMNS} FROM branch b JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.parent_version IS NULL`)
-        .all() as Record<string, unknown>[];
+        .raw()
+        .all() as Row[];
     } else if (sel.branch.anywhere && sel.branch.names.length === 1) {
       const type = typeByName(vob, 'brtype', sel.branch.names[0]!);
       if (!type) return out;
@@ -84,35 +87,53 @@ export class BulkSelection {
         .q(
           `SELECT ${COLUMNS} FROM branch b JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.brtype = ? ORDER BY b.created_at DESC, b.oid DESC`,
         )
-        .all(type.oid) as Record<string, unknown>[];
+        .raw()
+        .all(type.oid) as Row[];
     } else {
       return null;
     }
     for (const r of rows) {
-      const branch: BranchRow = {
-        oid: r.b_oid as Oid,
-        element: r.b_element as Oid,
-        brtype: r.b_brtype as Oid,
-        parent_version: r.b_parent_version as Oid | null,
-        master: r.b_master as BranchRow['master'],
-        last_number: r.b_last_number as number,
-        created_at: r.b_created_at as number,
-      };
-      const version: VersionRow = {
-        oid: r.oid as Oid,
-        branch: r.branch as Oid,
-        number: r.number as number,
-        content: r.content as string | null,
-        creator: r.creator as VersionRow['creator'],
-        comment: r.comment as string,
-        created_at: r.created_at as number,
-      };
+      const [bOid, bElement, bBrtype, bParent, bMaster, bLast, bCreated, vOid, vBranch, vNumber, vContent, vCreator, vComment, vCreated] =
+        r;
+      const branch = {
+        oid: bOid,
+        element: bElement,
+        brtype: bBrtype,
+        parent_version: bParent,
+        master: bMaster,
+        last_number: bLast,
+        created_at: bCreated,
+      } as BranchRow;
+      const version = {
+        oid: vOid,
+        branch: vBranch,
+        number: vNumber,
+        content: vContent,
+        creator: vCreator,
+        comment: vComment,
+        created_at: vCreated,
+      } as VersionRow;
       out.set(branch.element, { version, branch, checkout: undefined });
     }
     return out;
   }
 }
 
-const COLUMNS = `b.oid AS b_oid, b.element AS b_element, b.brtype AS b_brtype, b.parent_version AS b_parent_version,
-  b.master AS b_master, b.last_number AS b_last_number, b.created_at AS b_created_at,
+const COLUMNS = `b.oid, b.element, b.brtype, b.parent_version, b.master, b.last_number, b.created_at,
   v.oid, v.branch, v.number, v.content, v.creator, v.comment, v.created_at`;
+type Row = [
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  number,
+  number,
+  string,
+  string,
+  number,
+  string | null,
+  string,
+  string,
+  number,
+];
