@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomicFile.js';
+import { removeStaleTempFiles, writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError, writingTo } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
@@ -147,7 +147,10 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     const sameElement = row?.element === want.element.oid;
     if (want.kind === 'directory') {
       const dir = view.filePath(path);
-      if (!statOrUndefined(dir)?.isDirectory()) {
+      const exists = statOrUndefined(dir)?.isDirectory() === true;
+      // Temp files an interrupted update left (its process gone) would show as view-private.
+      if (exists && !print) removeStaleTempFiles(dir);
+      if (!exists) {
         entries.push({ action: 'mkdir', path });
         made.add(path);
         if (!print) writingTo('create directory', dir, () => mkdirSync(dir, { recursive: true }));

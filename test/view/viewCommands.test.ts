@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { msite, tempDir } from '../helpers/cli.js';
@@ -213,7 +214,10 @@ describe('snapshot views at two sites', () => {
     db.close();
     chmodSync(join(dir, 'a', 'x.c'), 0o644);
     writeFileSync(join(dir, 'a', 'x.c'), 'x2\n');
+    const leftover = join(dir, 'a', `.x.c~msite-tmp~99999999~${hostname()}~1`);
+    writeFileSync(leftover, 'half');
     expect((await inView('update')).stdout).toMatch(/^0 loaded, 5 unchanged/);
+    expect(existsSync(leftover)).toBe(false);
     expect((await inView('ls', '--json', 'a')).stdout).toContain('"path": "a/x.c"');
   });
 });
