@@ -87,7 +87,7 @@ export function registerViewCommands(program: Command, io: Io): void {
     .action((_o, c) => {
       const opts = c.optsWithGlobals();
       const rows = listViews(siteHome(io, opts));
-      emit(io, opts, rows, () => columns(rows.map((r) => [r.tag, r.path, r.status === 'ok' ? '' : `[${r.status}]`])));
+      emit(io, opts, rows, () => columns(rows.map((r) => [r.tag, r.status === 'ok' ? r.path : `${r.path}  [${r.status}]`])));
     });
 
   siteCommand(program, 'rmview', 'remove a snapshot view: its directory and its registration')
