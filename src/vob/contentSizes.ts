@@ -6,7 +6,9 @@ import type { Vob } from './vob.js';
  */
 export function contentSizes(vob: Vob, shas: readonly string[]): Map<string, number> {
   const rows = vob
-    .q('SELECT lower(hex(sha)), size FROM content WHERE sha IN (SELECT unhex(value) FROM json_each(?))')
+    // The SHAs drive the join, each a look-up by key. (`sha IN (SELECT unhex(value) ...)` compares
+    // with the column's text affinity and misses blob keys.)
+    .q('SELECT j.value, c.size FROM json_each(?) j CROSS JOIN content c ON c.sha = unhex(j.value)')
     .raw()
     .all(JSON.stringify(shas)) as [string, number][];
   return new Map(rows);
