@@ -21,7 +21,18 @@ export class BulkSelection {
     private readonly vob: Vob,
     private readonly spec: ConfigSpec,
   ) {
-    this.elements = new Map((vob.q('SELECT * FROM element').all() as ElementRow[]).map((e) => [e.oid, e]));
+    // As arrays: a tenth of the cost of row objects, for every element of the VOB.
+    const rows = vob.q('SELECT oid, kind, eltype, master, comment, created_at FROM element').raw().all() as [
+      Oid,
+      ElementRow['kind'],
+      Oid,
+      ElementRow['master'],
+      string,
+      number,
+    ][];
+    this.elements = new Map(
+      rows.map(([oid, kind, eltype, master, comment, created_at]) => [oid, { oid, kind, eltype, master, comment, created_at }]),
+    );
   }
 
   element(oid: Oid): ElementRow | undefined {
@@ -65,18 +76,24 @@ export class BulkSelection {
       return out;
     }
     if (rule.time !== undefined || sel.kind === 'number') return null;
-    // Rows as arrays (a tenth the cost of objects in this loop), the columns in COLUMNS' order.
+    // Rows as arrays (a tenth the cost of objects in this loop), the columns in COLUMNS' order. CROSS
+    // JOIN keeps SQLite to the branches (or labels) first, a version looked up for each, instead of
+    // scanning every version of the VOB (measured: half the time on 10,000 files).
     let rows: Row[];
     if (sel.kind === 'label') {
       const type = typeByName(vob, 'lbtype', sel.name);
       if (!type) return out;
       rows = vob
-        .q(`SELECT ${COLUMNS} FROM label l JOIN version v ON v.oid = l.version JOIN branch b ON b.oid = v.branch WHERE l.lbtype = ?`)
+        .q(
+          `SELECT ${COLUMNS} FROM label l CROSS JOIN version v ON v.oid = l.version CROSS JOIN branch b ON b.oid = v.branch WHERE l.lbtype = ?`,
+        )
         .raw()
         .all(type.oid) as Row[];
     } else if (!sel.branch.anywhere && sel.branch.names.length === 1) {
       rows = vob
-        .q(`SELECT ${COLUMNS} FROM branch b JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.parent_version IS NULL`)
+        .q(
+          `SELECT ${COLUMNS} FROM branch b CROSS JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.parent_version IS NULL`,
+        )
         .raw()
         .all() as Row[];
     } else if (sel.branch.anywhere && sel.branch.names.length === 1) {
@@ -85,7 +102,7 @@ export class BulkSelection {
       // findBranch takes an element's first branch of the type, in created_at, oid order.
       rows = vob
         .q(
-          `SELECT ${COLUMNS} FROM branch b JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.brtype = ? ORDER BY b.created_at DESC, b.oid DESC`,
+          `SELECT ${COLUMNS} FROM branch b CROSS JOIN version v ON v.branch = b.oid AND v.number = b.last_number WHERE b.brtype = ? ORDER BY b.created_at DESC, b.oid DESC`,
         )
         .raw()
         .all(type.oid) as Row[];
