@@ -11,8 +11,16 @@ import { lookupElement } from '../vob/resolvePath.js';
 import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import type { LoadedRow, View } from './view.js';
-import { keepName } from './viewCheckouts.js';
-import { fileState, hashViewFile, READONLY_MODE, statOrUndefined, STREAM_FROM_BYTES, streamViewFile, writeViewFile } from './viewFiles.js';
+import {
+  fileState,
+  hashViewFile,
+  keepName,
+  READONLY_MODE,
+  statOrUndefined,
+  STREAM_FROM_BYTES,
+  streamViewFile,
+  writeViewFile,
+} from './viewFiles.js';
 
 export interface UpdateOptions {
   /** Report what update would do, changing nothing (no log either). */

@@ -7,7 +7,8 @@ import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
 import { recordMergeArrow } from '../vob/mergeArrows.js';
 import { branchPath, checkoutsOfElement, getBranch, getCheckout, getVersion, latestVersion, versionByNumber } from '../vob/queries.js';
 import type { View } from './view.js';
-import { fileState, loadVersionFile, READONLY_MODE, WRITABLE_MODE, stampOf, statOrUndefined } from './viewFiles.js';
+import { updateView } from './updateView.js';
+import { fileState, keepName, loadVersionFile, READONLY_MODE, WRITABLE_MODE, stampOf } from './viewFiles.js';
 
 export interface ViewCheckoutOptions {
   /** Default true. */
@@ -204,15 +205,8 @@ export async function uncheckoutInView(
       sha: version.content,
     });
   } else if (loc.kind === 'directory' && version) {
-    const loaded = view.loaded(loc.path);
-    if (loaded) view.setLoaded({ ...loaded, version: version.oid, rule: now.rule ?? null });
+    // The names the checkout added, removed or moved go back as the directory's version has them.
+    await updateView(view, { paths: [loc.file] });
   }
   return { path: loc.path, kept, version: version ? `${branchPath(vob, getBranch(vob, version.branch)!)}/${version.number}` : undefined };
-}
-
-/** `NAME.keep`, or `NAME.keep.N` for the first N free: never overwrites an earlier keep. */
-export function keepName(file: string): string {
-  let name = `${file}.keep`;
-  for (let n = 1; statOrUndefined(name); n++) name = `${file}.keep.${n}`;
-  return name;
 }

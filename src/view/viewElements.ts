@@ -101,6 +101,8 @@ function refreshDirectory(view: View, vobPath: string): void {
  */
 export function rmnameInView(view: View, path: string): { path: string } {
   const loc = view.locate(path);
+  if (loc.checkedOut)
+    throw new StateError(`cannot remove "${loc.path}": it is checked out in this view`, { hint: 'check it in or uncheckout it first' });
   requireParentCheckedOut(view, loc.path);
   const r = rmname(view.vob, loc.path, { config: view.configSpec() });
   const rows = loadedAt(view, loc.path);

@@ -130,3 +130,10 @@ export async function fileState(
   const sha = await hashViewFile(path, st.size);
   return { state: sha === recorded.sha ? 'same' : 'changed', stamp, sha };
 }
+
+/** `NAME.keep`, or `NAME.keep.N` for the first N free: never overwrites an earlier keep. */
+export function keepName(file: string): string {
+  let name = `${file}.keep`;
+  for (let n = 1; statOrUndefined(name); n++) name = `${file}.keep.${n}`;
+  return name;
+}

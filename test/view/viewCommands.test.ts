@@ -164,6 +164,10 @@ describe('snapshot views at two sites', () => {
     expect(await run('cat', '--vob', '/vobs/dev', 'src/b.c@@/main/1')).toBe('new file\n');
     expect(await run('lsprivate')).toBe('');
     await run('checkout', '.');
+    await run('mv', 'b.c', 'x.c');
+    await run('uncheckout', '.');
+    expect(readdirSync(join(dir, 'src')).sort()).toEqual(['a.c', 'b.c']);
+    await run('checkout', '.');
     await run('mv', 'b.c', 'c.c');
     await run('rmname', 'a.c');
     await run('checkin', '.');
