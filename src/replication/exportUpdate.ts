@@ -6,7 +6,8 @@ import { RawMsgpack } from '../core/rawMsgpack.js';
 import { newOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
 import { packetFileName, writePacketStream } from '../packet/packetFile.js';
-import { CHUNK_BYTES, SMALL_BLOB, type BodyPart } from '../packet/packetStream.js';
+import { binaryDelta } from '../core/binaryDelta.js';
+import { CHUNK_BYTES, DELTA_BYTES_PER_BODY, SMALL_BLOB, type BodyPart } from '../packet/packetStream.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { decodeOpData } from '../vob/ops/applyOp.js';
 import { contentOf, hasContent, storedContentGroup } from '../vob/ops/registry.js';
@@ -70,16 +71,32 @@ interface Fragment {
 const SMALL_BATCH_BYTES = 16 * 1024 * 1024;
 
 /**
- * A fragment's body, read as it is written: its ops, then its blobs, a file's versions side by side
- * (so the compressor finds what consecutive versions share), content without a group after. Small
- * blobs are read a batch at a time (the pool reads them in key order), big ones a chunk at a time.
+ * Versions up to this size may travel as deltas against the version before them. A delta is made
+ * and applied with both versions whole in memory (a delta's copies reach anywhere in its base), so
+ * the bound is what keeps an export's and an import's memory flat. Measured with versions of 20 MiB:
+ * an export peaks at 188 MB (base, target, the target's inflate, the base's index: some 4.5 times
+ * a version, over an idle 75 MB); at 24 MiB that is some 215 MB, under the 256 MB a site server
+ * gives a VOB's replication, which 32 MiB would not leave room under. Bigger versions travel whole,
+ * in their stored form.
+ */
+export const DELTA_MAX = 24 * 1024 * 1024;
+
+/**
+ * A fragment's body, read as it is written: its ops, then its small blobs, a file's versions side by
+ * side (so the compressor finds what consecutive versions share), content without a group after,
+ * read a batch at a time (the pool reads them in key order); then its big blobs (over SMALL_BLOB),
+ * a branch's versions in order, each in the pool's stored form (deflated or raw, as it is: nothing is
+ * compressed again) or, when the version before it on its branch came just before it and a delta
+ * against that one is at most half the stored form, as that delta.
  */
 async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<BodyPart> {
   yield { ops: fragment.ops };
   const grouped = new Map<string, string[]>();
   const loose: string[] = [];
-  for (const [sha, { group }] of fragment.blobs) {
-    if (group === undefined) loose.push(sha);
+  const big: string[] = [];
+  for (const [sha, { group, size }] of fragment.blobs) {
+    if (size > SMALL_BLOB) big.push(sha);
+    else if (group === undefined) loose.push(sha);
     else {
       const bucket = grouped.get(group);
       if (bucket) bucket.push(sha);
@@ -90,23 +107,57 @@ async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<Body
   for (const group of [...grouped.keys()].sort()) for (const sha of grouped.get(group)!) ordered.push(sha);
   for (const sha of loose) ordered.push(sha);
   for (let i = 0; i < ordered.length;) {
-    const sha = ordered[i]!;
-    const size = fragment.blobs.get(sha)!.size;
-    if (size > SMALL_BLOB) {
-      yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES) } };
-      i++;
-      continue;
-    }
     const batch: string[] = [];
     for (let bytes = 0; i < ordered.length && bytes < SMALL_BATCH_BYTES; i++) {
-      const next = fragment.blobs.get(ordered[i]!)!.size;
-      if (next > SMALL_BLOB) break;
       batch.push(ordered[i]!);
-      bytes += next;
+      bytes += fragment.blobs.get(ordered[i]!)!.size;
     }
     const read = vob.pool.getMany(batch);
     yield { small: batch.map((b) => ({ sha: b, bytes: read.get(b)! })) };
   }
+  // Big blobs by the branch and number of the version holding them, so each follows the version
+  // before it on its branch, its delta's base.
+  const places = versionPlaces(vob, big);
+  const placed = big.filter((sha) => places.has(sha));
+  placed.sort((a, b) => {
+    const pa = places.get(a)!;
+    const pb = places.get(b)!;
+    return pa.branch < pb.branch ? -1 : pa.branch > pb.branch ? 1 : pa.number - pb.number;
+  });
+  let previous: { sha: string; branch: string | undefined; bytes?: Buffer } | undefined;
+  let deltaBytes = 0;
+  for (const sha of [...placed, ...big.filter((x) => !places.has(x))]) {
+    const size = fragment.blobs.get(sha)!.size;
+    const branch = places.get(sha)?.branch;
+    const stored = vob.pool.storedForm(sha);
+    let delta: Buffer | undefined;
+    let bytes: Buffer | undefined;
+    if (branch !== undefined && previous?.branch === branch && size <= DELTA_MAX && fragment.blobs.get(previous.sha)!.size <= DELTA_MAX) {
+      const base = previous.bytes ?? vob.pool.get(previous.sha);
+      bytes = vob.pool.get(sha);
+      delta = binaryDelta(base, bytes, Math.min((stored?.storedLength ?? size) / 2, DELTA_BYTES_PER_BODY - deltaBytes));
+    }
+    if (delta) {
+      deltaBytes += delta.length;
+      yield { delta: { sha, size, base: previous!.sha, delta } };
+    } else yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES), ...(stored ? { stored } : {}) } };
+    previous = { sha, branch, ...(bytes ? { bytes } : {}) };
+  }
+}
+
+/**
+ * Where each of `shas` is a version's content: the branch and number of the first version holding
+ * it. One scan of the version table (content has no index of its own; a look-up per blob would scan
+ * it each time).
+ */
+function versionPlaces(vob: Vob, shas: readonly string[]): Map<string, { branch: string; number: number }> {
+  const places = new Map<string, { branch: string; number: number }>();
+  if (shas.length === 0) return places;
+  const rows = vob
+    .q('SELECT content, branch, number FROM version WHERE content IN (SELECT value FROM json_each(?)) ORDER BY branch, number')
+    .all(JSON.stringify(shas)) as { content: string; branch: string; number: number }[];
+  for (const r of rows) if (!places.has(r.content)) places.set(r.content, { branch: r.branch, number: r.number });
+  return places;
 }
 
 /**
