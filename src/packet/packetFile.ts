@@ -468,7 +468,8 @@ function loadVerified(
  * it reads. The head (format, header, signature, file length) is checked before any of the body is
  * read; the body's SHA-256, length, op count and ranges once it has all been read: `consumer` must
  * commit nothing until this resolves (see packetStream.ts). A format-2 packet is read whole, as
- * readPacket does, then told to `consumer`. Throws PacketError on any failure, IoError when the file
+ * readPacket does, then told to `consumer`. A creation packet is read only by a consumer that takes
+ * a VOB (database, poolFile, replicaKey). Throws PacketError on any failure, IoError when the file
  * cannot be read.
  */
 export async function readPacketStream(
@@ -482,10 +483,18 @@ export async function readPacketStream(
       ...(cause !== undefined ? { cause } : {}),
       hint: 'the sender wrote a damaged packet; report it with the packet attached',
     });
-  if (header.kind !== 'update') throw damaged('is a creation packet; only update packets are read as a stream');
+  if (header.kind === 'creation' && !consumer.database) throw damaged('is a creation packet: import it with msite mkreplica --import');
   if (!isStreamFormat(format.major)) {
     const { body } = readPacket(path, publicKeyFor);
     await consumer.ops(body.ops);
+    if (body.creation) {
+      const one = (bytes: Uint8Array) =>
+        (async function* () {
+          yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        })();
+      await consumer.database!(body.creation.database.length, one(body.creation.database));
+      for (const f of body.creation.files) await consumer.poolFile!(f.sha, f.bytes.length, one(f.bytes));
+    }
     for (const b of body.blobs) {
       const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
       if (bytes.length <= SMALL_BLOB) consumer.small(b.sha, bytes);
@@ -512,6 +521,13 @@ export async function readPacketStream(
       blob: (sha, size, bytes) => consumer.blob(sha, size, bytes),
       stored: (sha, size, deflated, storedLength, bytes) => consumer.stored(sha, size, deflated, storedLength, bytes),
       delta: (sha, size, base, delta) => consumer.delta(sha, size, base, delta),
+      ...(header.kind === 'creation'
+        ? {
+            database: (size: number, bytes: AsyncIterable<Buffer>) => consumer.database!(size, bytes),
+            poolFile: (name: string, length: number, bytes: AsyncIterable<Buffer>) => consumer.poolFile!(name, length, bytes),
+            replicaKey: (pem: Buffer) => consumer.replicaKey!(pem),
+          }
+        : {}),
     });
   } catch (err) {
     if (err instanceof PacketError) throw err;

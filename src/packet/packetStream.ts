@@ -17,7 +17,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { packedString } from '../core/packedStrings.js';
 import { sha256Hex } from '../core/sha256.js';
 import { BODY_COMPRESSION, decodeOpChunks, encodeOpChunks } from './packetBody.js';
-import type { PacketBlob, WireOp } from './packetTypes.js';
+import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.js';
 
 /**
  * The streamed body (packet formats 3 and 4): written as the export reads the oplog and the pool,
@@ -151,7 +151,17 @@ export interface SmallBlob {
  * What a streamed body is written from, in order: batches of ops, small blobs in batches, and big
  * blobs read as they are written (each SHA once: a repeated one is skipped).
  */
-export type BodyPart = { ops: readonly WireOp[] } | { small: readonly SmallBlob[] } | { blob: BlobSource } | { delta: DeltaBlob };
+export type BodyPart =
+  { ops: readonly WireOp[] } | { small: readonly SmallBlob[] } | { blob: BlobSource } | { delta: DeltaBlob } | CreationPart;
+
+/**
+ * What a creation packet's body holds besides ops: the VOB's database (compressed, read a chunk at a
+ * time), its pool's files as they are (named by SHA-256), and the new replica's private key.
+ */
+export type CreationPart =
+  | { database: { size: number; chunks(): AsyncIterable<Uint8Array> } }
+  | { poolFile: { name: string; storedLength: number; chunks(): AsyncIterable<Uint8Array> } }
+  | { replicaKey: Uint8Array };
 
 /** Where the writer puts body bytes (already framed), e.g. a file at an offset, hashing as it goes. */
 export type BodySink = (bytes: Uint8Array) => void;
@@ -234,6 +244,31 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
           const p = put(b.bytes);
           if (p) await p;
         }
+        continue;
+      }
+      if ('database' in part) {
+        const db = part.database;
+        await put(Buffer.concat([TAG_V, u64(db.size)]));
+        let written = 0;
+        for await (const chunk of db.chunks()) {
+          written += chunk.length;
+          await put(chunk);
+        }
+        if (written !== db.size) throw new InvalidInputError(`the database is ${written} bytes, not the ${db.size} it was said to be`);
+        continue;
+      }
+      if ('poolFile' in part) {
+        const f = part.poolFile;
+        stored.push({ sha: f.name, length: f.storedLength, chunks: () => f.chunks() });
+        await put(Buffer.concat([TAG_F, shaBytes(f.name), u64(f.storedLength)]));
+        continue;
+      }
+      if ('replicaKey' in part) {
+        const head = Buffer.allocUnsafe(5);
+        TAG_K.copy(head);
+        head.writeUInt32BE(part.replicaKey.length, 1);
+        await put(head);
+        await put(part.replicaKey);
         continue;
       }
       if ('delta' in part) {
@@ -340,6 +375,9 @@ const TAG_B = Buffer.from('B');
 const TAG_b = Buffer.from('b');
 const TAG_S = Buffer.from('S');
 const TAG_D = Buffer.from('D');
+const TAG_V = Buffer.from('V');
+const TAG_F = Buffer.from('F');
+const TAG_K = Buffer.from('K');
 const TAG_d = Buffer.from('d');
 const TAG_E = Buffer.from('E');
 
@@ -387,6 +425,12 @@ export interface BodyConsumer {
   stored(sha: string, size: number, deflated: boolean, storedLength: number, bytes: AsyncIterable<Buffer>): Promise<void>;
   /** A blob as a delta against `base`, a blob the body held before it (perhaps in its stored section, read after). */
   delta(sha: string, size: number, base: string, delta: Buffer): void;
+  /** Creation packets: the VOB's database, `size` bytes (a body without these methods refuses creation records). */
+  database?(size: number, bytes: AsyncIterable<Buffer>): Promise<void>;
+  /** Creation packets: a file of the VOB's pool, as the pool stores it, under its name. */
+  poolFile?(name: string, storedLength: number, bytes: AsyncIterable<Buffer>): Promise<void>;
+  /** Creation packets: the new replica's private key. */
+  replicaKey?(pem: Buffer): void;
 }
 
 /** Thrown for a body that is not format 3; the caller names the packet. */
@@ -517,8 +561,12 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         throw err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`);
       }),
   });
-  const stored: { sha: string; size: number; deflated: boolean; storedLength: number }[] = [];
+  const stored: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true }[] = [];
   let opCount = 0;
+  const creation = <T>(method: T | undefined): T => {
+    if (!method) throw bad('it holds a VOB, and it is not a creation packet');
+    return method;
+  };
   try {
     for (;;) {
       const tag = (plain.now(1) ?? (await plain.exactly(1, 'its compressed section')))[0];
@@ -543,6 +591,18 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         else if (tagName === 'D')
           stored.push({ sha, size, deflated: true, storedLength: readU64(await plain.exactly(8, 'a blob record')) });
         else await deliver(sha, size, plain, (bytes) => consumer.blob(sha, size, bytes));
+      } else if (tagName === 'V') {
+        const size = readU64(await plain.exactly(8, 'a database record'));
+        const database = creation(consumer.database).bind(consumer);
+        await deliver('the database', size, plain, (bytes) => database(size, bytes));
+      } else if (tagName === 'F') {
+        const name = (await plain.exactly(32, 'a pool file record')).toString('hex');
+        const storedLength = readU64(await plain.exactly(8, 'a pool file record'));
+        creation(consumer.poolFile);
+        stored.push({ sha: name, size: storedLength, deflated: false, storedLength, poolFile: true });
+      } else if (tagName === 'K') {
+        const n = (await plain.exactly(4, 'a key record')).readUInt32BE(0);
+        creation(consumer.replicaKey).call(consumer, await plain.exactly(n, 'a key record'));
       } else if (tagName === 'd') {
         const head = await plain.exactly(32 + 8 + 32 + 4, 'a delta record');
         const sha = head.subarray(0, 32).toString('hex');
@@ -553,7 +613,9 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     }
     if (!(await plain.atEnd())) throw bad('its compressed section goes on after its end record');
     for (const b of stored)
-      await deliver(b.sha, b.storedLength, physical, (bytes) => consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes));
+      await deliver(b.sha, b.storedLength, physical, (bytes) =>
+        b.poolFile ? consumer.poolFile!(b.sha, b.storedLength, bytes) : consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes),
+      );
     if (!(await physical.atEnd())) throw bad('it has bytes after its stored blobs');
   } finally {
     framed.destroy();
@@ -629,7 +691,7 @@ function decodeOpsRecord(bytes: Uint8Array): WireOp[] {
  * A whole streamed body in memory, decoded (readPacket, lspacket -dump): the same records as
  * readStreamBody, read from one buffer. For small packets and tests; import streams.
  */
-export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: PacketBlob[] } {
+export function decodeStreamBody(stored: Buffer): PacketBody {
   const frames: Buffer[] = [];
   let at = 0;
   for (;;) {
@@ -656,7 +718,10 @@ export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: Packet
   };
   const ops: WireOp[] = [];
   const blobs: PacketBlob[] = [];
-  const storedBlobs: { sha: string; size: number; deflated: boolean; storedLength: number }[] = [];
+  const storedBlobs: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true }[] = [];
+  const databaseParts: Buffer[] = [];
+  let replicaKey: Buffer | undefined;
+  let isCreation = false;
   const deltas: { sha: string; size: number; base: string; delta: Buffer }[] = [];
   for (;;) {
     const tag = need(1, 'its compressed section').toString('latin1');
@@ -674,6 +739,17 @@ export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: Packet
       if (tag === 'S') storedBlobs.push({ sha, size, deflated: false, storedLength: size });
       else if (tag === 'D') storedBlobs.push({ sha, size, deflated: true, storedLength: readU64(need(8, 'a blob record')) });
       else blobs.push(checkedBlob(sha, need(size, `blob ${sha}`)));
+    } else if (tag === 'V') {
+      isCreation = true;
+      databaseParts.push(need(readU64(need(8, 'a database record')), 'the database'));
+    } else if (tag === 'F') {
+      isCreation = true;
+      const name = need(32, 'a pool file record').toString('hex');
+      const storedLength = readU64(need(8, 'a pool file record'));
+      storedBlobs.push({ sha: name, size: storedLength, deflated: false, storedLength, poolFile: true });
+    } else if (tag === 'K') {
+      isCreation = true;
+      replicaKey = need(need(4, 'a key record').readUInt32BE(0), 'a key record');
     } else if (tag === 'd') {
       const head = need(32 + 8 + 32 + 4, 'a delta record');
       deltas.push({
@@ -685,10 +761,12 @@ export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: Packet
     } else throw bad(`its compressed section has a record of unknown type ${JSON.stringify(tag)}`);
   }
   if (p !== plain.length) throw bad('its compressed section goes on after its end record');
-  for (const { sha, size, deflated, storedLength } of storedBlobs) {
+  const files: PacketFile[] = [];
+  for (const { sha, size, deflated, storedLength, poolFile } of storedBlobs) {
     if (at + storedLength > stored.length) throw bad(`blob ${sha} is cut short`);
     const bytes = stored.subarray(at, at + storedLength);
-    blobs.push(checkedBlob(sha, deflated ? inflated(sha, bytes) : bytes, size));
+    if (poolFile) files.push({ sha, bytes });
+    else blobs.push(checkedBlob(sha, deflated ? inflated(sha, bytes) : bytes, size));
     at += storedLength;
   }
   if (at !== stored.length) throw bad('it has bytes after its stored blobs');
@@ -700,5 +778,6 @@ export function decodeStreamBody(stored: Buffer): { ops: WireOp[]; blobs: Packet
     blobs.push(blob);
     bySha.set(blob.sha, blob.bytes);
   }
-  return { ops, blobs };
+  if (!isCreation) return { ops, blobs };
+  return { ops, blobs, creation: { database: Buffer.concat(databaseParts), files, ...(replicaKey ? { replicaKey } : {}) } };
 }

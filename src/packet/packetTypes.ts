@@ -121,6 +121,9 @@ export interface PacketBody {
    * content is adjacent: a read body has each SHA once, in stored order, not the caller's.
    */
   blobs: PacketBlob[];
-  /** Creation packets only: the whole VOB. Files keep their order. */
-  creation?: { database: Uint8Array; files: PacketFile[] };
+  /**
+   * Creation packets only: the whole VOB. Files keep their order. Format 2 carries the new replica's
+   * key as a file; format 4 as `replicaKey`.
+   */
+  creation?: { database: Uint8Array; files: PacketFile[]; replicaKey?: Uint8Array };
 }
