@@ -46,6 +46,16 @@ describe('versions travel and are stored as deltas', () => {
     // The first version deflated, three small deltas, the random file raw: far less than the versions.
     const whole = versions.reduce((n, v) => n + v.length, 0);
     expect(statSync(packets[0]!).size).toBeLessThan(random.length + whole / 8);
+    // lspacket --dump reads it as an import does, keeping only the ops.
+    const [dumped] = await sanfran!.json<{ ops: unknown[]; opCount: number; dumpError?: string }[]>(
+      'lspacket',
+      '--vob',
+      '/vobs/dev',
+      '--dump',
+      ...packets,
+    );
+    expect(dumped!.dumpError).toBeUndefined();
+    expect(dumped!.ops).toHaveLength(dumped!.opCount);
     await sanfran!.run('syncreplica', '--import', ...packets);
 
     for (const [n, v] of versions.entries()) {

@@ -389,8 +389,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const files = expandPacketPaths(packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir));
       const opened = await openPackets(io, opts, files);
       try {
-        readVob(io, opts, (vob) => {
-          const rows = describePackets(vob, files, { dump: opts.dump, opened });
+        await readVob(io, opts, async (vob) => {
+          const rows = await describePackets(vob, files, { dump: opts.dump, opened });
           emit(
             io,
             opts,
