@@ -41,9 +41,10 @@ import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.j
  *   'D' 32-byte SHA-256, u64 N, u64 L (format 4): a blob of N bytes whose next L bytes in the stored
  *       section are its raw-deflate stream.
  *   'd' 32-byte SHA-256, u64 N, 32-byte SHA-256 of a base, u32 L, L bytes (format 4): a blob of N
- *       bytes as a Fossil delta (core/binaryDelta.ts) against the base, a blob the body holds before
- *       this record (in either section: the reader makes deltas once the body is read). A body holds
- *       at most DELTA_BYTES_PER_BODY bytes of deltas, which the reader keeps until then.
+ *       bytes as a Fossil delta (core/binaryDelta.ts) against the base: a blob the body holds before
+ *       this record (in either section: the reader makes deltas once the body is read), or one the
+ *       reader has already (see below). A body holds at most DELTA_BYTES_PER_BODY bytes of deltas,
+ *       which the reader keeps until then.
  *   'E': the end; nothing follows in the compressed stream.
  *
  * What goes how (format 4's export, replication/exportUpdate.ts): blobs up to SMALL_BLOB go through
@@ -55,7 +56,11 @@ import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.j
  * also the smaller. A version whose predecessor on its branch came just before it in the body, both
  * up to DELTA_MAX, goes as a delta against it when that is at most half its stored form ('d'); the
  * import stores it as that delta (contentPool.ts, DELTA_DEPTH), so neither side compresses it again.
- * Only bases in the same body are used: one fragment's import never needs another's. 'B' is left
+ * The first version of a branch in a body goes as a delta against the version before it when the
+ * target has that one already: content that no op of the export brings (its op is at or under the
+ * packet's `requires` row, which the target must have applied before it can apply the packet) or
+ * that an earlier fragment brings (also under `requires`). So a new version of a big file goes as
+ * what changed, in every sync. A reader that lacks a base refuses the packet. 'B' is left
  * for a blob the pool holds as a delta and that does not travel as one (its bytes are made whole),
  * compressed when a sample of its first chunk says it pays (`worthCompressing`).
  *
@@ -139,6 +144,8 @@ export interface DeltaBlob {
   size: number;
   base: string;
   delta: Uint8Array;
+  /** The base is not in the body: the writer knows the reader has it (a version the target holds). */
+  baseAtTarget?: boolean;
 }
 
 /** A small blob (up to SMALL_BLOB bytes) whose bytes are at hand. */
@@ -276,7 +283,7 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
         if (seen.has(d.sha)) continue;
         deltaBytes += d.delta.length;
         if (deltaBytes > DELTA_BYTES_PER_BODY) throw new InvalidInputError(`a body holds at most ${DELTA_BYTES_PER_BODY} bytes of deltas`);
-        if (!seen.has(d.base))
+        if (!seen.has(d.base) && !d.baseAtTarget)
           throw new InvalidInputError(`blob ${d.sha} is a delta against ${d.base}, which the body does not hold before it`);
         seen.add(d.sha);
         const head = Buffer.allocUnsafe(1 + 32 + 8 + 32 + 4);

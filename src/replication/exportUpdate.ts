@@ -86,10 +86,11 @@ export const DELTA_MAX = 24 * 1024 * 1024;
  * side (so the compressor finds what consecutive versions share), content without a group after,
  * read a batch at a time (the pool reads them in key order); then its big blobs (over SMALL_BLOB),
  * a branch's versions in order, each in the pool's stored form (deflated or raw, as it is: nothing is
- * compressed again) or, when the version before it on its branch came just before it and a delta
- * against that one is at most half the stored form, as that delta.
+ * compressed again) or as a delta against the version before it on its branch, when that one came
+ * just before it or is at the target already (`atTarget`), and the delta is at most half the stored
+ * form.
  */
-async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<BodyPart> {
+async function* fragmentParts(vob: Vob, fragment: Fragment, atTarget: (sha: string) => boolean): AsyncGenerator<BodyPart> {
   yield { ops: fragment.ops };
   const grouped = new Map<string, string[]>();
   const loose: string[] = [];
@@ -126,20 +127,30 @@ async function* fragmentParts(vob: Vob, fragment: Fragment): AsyncGenerator<Body
   });
   let previous: { sha: string; branch: string | undefined; bytes?: Buffer } | undefined;
   let deltaBytes = 0;
+  const before = vob.q('SELECT content FROM version WHERE branch = ? AND number < ? AND content IS NOT NULL ORDER BY number DESC LIMIT 1');
   for (const sha of [...placed, ...big.filter((x) => !places.has(x))]) {
     const size = fragment.blobs.get(sha)!.size;
-    const branch = places.get(sha)?.branch;
+    const place = places.get(sha);
+    const branch = place?.branch;
     const stored = vob.pool.storedForm(sha);
+    // The base: the version before on the branch, when it came just before in this body, or when
+    // the target has it already (the first of its branch in this body).
+    let base: { sha: string; bytes?: Buffer } | undefined;
+    if (place && previous?.branch === place.branch) base = previous;
+    else if (place) {
+      const sha0 = (before.get(place.branch, place.number) as { content: string } | undefined)?.content;
+      if (sha0 !== undefined && sha0 !== sha && atTarget(sha0) && vob.pool.contains(sha0)) base = { sha: sha0 };
+    }
     let delta: Buffer | undefined;
     let bytes: Buffer | undefined;
-    if (branch !== undefined && previous?.branch === branch && size <= DELTA_MAX && fragment.blobs.get(previous.sha)!.size <= DELTA_MAX) {
-      const base = previous.bytes ?? vob.pool.get(previous.sha);
+    if (base && size <= DELTA_MAX && vob.pool.sizeOf(base.sha) <= DELTA_MAX) {
+      const baseBytes = base.bytes ?? vob.pool.get(base.sha);
       bytes = vob.pool.get(sha);
-      delta = binaryDelta(base, bytes, Math.min((stored?.storedLength ?? size) / 2, DELTA_BYTES_PER_BODY - deltaBytes));
+      delta = binaryDelta(baseBytes, bytes, Math.min((stored?.storedLength ?? size) / 2, DELTA_BYTES_PER_BODY - deltaBytes));
     }
     if (delta) {
       deltaBytes += delta.length;
-      yield { delta: { sha, size, base: previous!.sha, delta } };
+      yield { delta: { sha, size, base: base!.sha, delta, ...(base === previous ? {} : { baseAtTarget: true }) } };
     } else yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES), ...(stored ? { stored } : {}) } };
     previous = { sha, branch, ...(bytes ? { bytes } : {}) };
   }
@@ -252,6 +263,10 @@ export async function exportUpdate(vob: Vob, selectors: readonly string[], optio
     }
   }
 
+  const firstFragment = new Map<string, number>();
+  fragments.forEach((f, k) => {
+    for (const sha of f.blobs.keys()) if (!firstFragment.has(sha)) firstFragment.set(sha, k);
+  });
   const limit = Math.min(fragments.length, options.limit ?? fragments.length);
   const privateKey = readPrivateKey(vob);
   const self = getReplica(vob, vob.self)!;
@@ -292,7 +307,11 @@ export async function exportUpdate(vob: Vob, selectors: readonly string[], optio
       ...(Object.keys(extra).length ? { extra } : {}),
     };
     const path = toDir ? join(options.out, packetFileName('update', self.name, now, seq)) : options.out;
-    await writePacketStream(path, header, fragmentParts(vob, fragment), privateKey);
+    // Content at the target once the fragments before this one are applied: what no op of this
+    // export brings (its op is at or under `requires`, which the target must have to apply it), or
+    // what an earlier fragment brings.
+    const atTarget = (sha: string): boolean => (firstFragment.get(sha) ?? -1) < k;
+    await writePacketStream(path, header, fragmentParts(vob, fragment, atTarget), privateKey);
     written.push(path);
     opCount += fragment.ops.length;
     for (const [origin, [, last]] of Object.entries(ranges)) reached[origin] = Math.max(reached[origin] ?? 0, last);

@@ -67,9 +67,20 @@ describe('versions travel and are stored as deltas', () => {
     expect(stored[shaOf(versions[0]!)]).toBe(1); // deflated, as the origin keeps it
     expect(versions.slice(1).map((v) => stored[shaOf(v)])).toEqual([2, 2, 2]); // deltas, as they came
     expect(stored[shaOf(random)]).toBe(0); // raw: it does not compress
+    // The next version goes as a delta against the one sanfran has.
+    const fifth = text(20_000, [5, 900, 19_000, 12_345]);
+    writeFileSync(file, fifth);
+    await boston!.run('checkout', '--vob', '/vobs/dev', 'a.txt');
+    await boston!.run('checkin', '--vob', '/vobs/dev', '--from', file, 'a.txt');
+    const next = await boston!.exportTo('sanfran_hub');
+    expect(statSync(next[0]!).size).toBeLessThan(4096);
+    await sanfran!.run('syncreplica', '--import', ...next);
+    expect((await msite(['cat', '--vob', '/vobs/dev', 'a.txt'], { home: sanfran!.home })).raw.equals(fifth)).toBe(true);
+
     const vob = Vob.open(join(root, 'sanfran_hub.vob'), { readonly: true });
     try {
       expect(vob.pool.deltaDepth(shaOf(versions[3]!))).toBe(3);
+      expect(vob.pool.deltaDepth(shaOf(fifth))).toBe(4);
       expect(DELTA_DEPTH).toBeGreaterThan(3);
       expect(vob.pool.getMany(versions.map(shaOf)).get(shaOf(versions[2]!))!.equals(versions[2]!)).toBe(true);
     } finally {
