@@ -96,9 +96,11 @@ export const OPS_PER_RECORD = 4096;
 const WRITE_BYTES = 256 * 1024;
 /**
  * The most bytes of deltas one body holds: a reader keeps them in memory until the body is read
- * (their bases may come after them), and refuses a body holding more.
+ * (their bases may come after them), and refuses a body holding more. With a base and a version
+ * made from it (DELTA_MAX each) that keeps an import under 256 MB; a writer past it sends versions
+ * whole.
  */
-export const DELTA_BYTES_PER_BODY = 64 * 1024 * 1024;
+export const DELTA_BYTES_PER_BODY = 32 * 1024 * 1024;
 /** Blobs up to this size travel in 'b' records, without their SHA-256, and are always compressed. */
 export const SMALL_BLOB = 64 * 1024;
 /** Bytes a blob is read, compressed, copied and staged in. */

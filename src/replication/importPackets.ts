@@ -212,7 +212,9 @@ async function applyPacket(
           throw new PacketError('malformed', a.path, `packet ${a.path} holds more than ${DELTA_BYTES_PER_BODY} bytes of deltas`, {
             hint: 'the sender wrote a damaged packet; report it with the packet attached',
           });
-        deltas.push({ sha, size, base, delta });
+        // A copy of its own size: the delta is a view of the decompressor's larger buffer, which many
+        // small deltas kept until the end would each hold whole.
+        deltas.push({ sha, size, base, delta: Buffer.from(delta) });
       },
     });
     // Deltas are made once the whole body is read: a base may come after its delta (in the stored
