@@ -665,11 +665,12 @@ function inflated(sha: string, bytes: Buffer): Buffer {
 
 /**
  * The blob a delta record makes from its base's bytes. Throws InvalidInputError when it does not
- * apply; the caller checks the result's SHA-256.
+ * apply; the caller must check the result's SHA-256.
  */
 export function applyDelta(sha: string, base: Uint8Array, delta: Uint8Array): Buffer {
   try {
-    return applyBinaryDelta(base, delta);
+    // Fossil's own checksum is left out: every caller checks the result's SHA-256.
+    return applyBinaryDelta(base, delta, { checksum: false });
   } catch (err) {
     throw bad(`blob ${sha}: ${(err as Error).message}`);
   }

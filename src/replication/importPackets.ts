@@ -6,6 +6,7 @@ import type { ProgressListener } from '../core/progress.js';
 import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/packetFile.js';
 import { applyDelta, DELTA_BYTES_PER_BODY } from '../packet/packetStream.js';
+import { DELTA_MAX } from './exportUpdate.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { sha256Hex } from '../core/sha256.js';
@@ -118,6 +119,8 @@ const PROGRESS_EVERY = 1024;
 const HOLD_BLOB_BYTES = CHUNK_BYTES;
 /** Held blobs are stored, in a transaction of their own, whenever they reach this many bytes. */
 const HOLD_BYTES = 32 * 1024 * 1024;
+/** The most bytes of delta bases kept in memory as they are staged (more are read back from the pool). */
+const KEEP_BYTES = 2 * DELTA_MAX;
 
 /** A buffer in chunks of CHUNK_BYTES, as the pool's stage takes content. */
 async function* chunksOf(bytes: Buffer): AsyncGenerator<Buffer> {
@@ -157,6 +160,10 @@ async function applyPacket(
   const stagedBySha = new Map<string, StagedBlob>();
   const deltas: { sha: string; size: number; base: string; delta: Buffer }[] = [];
   let deltaBytes = 0;
+  // Bases of the deltas, by how many deltas use each, and those kept in memory as they were staged.
+  const baseUses = new Map<string, number>();
+  const kept = new Map<string, Buffer>();
+  let keptBytes = 0;
   let heldBytes = 0;
   let committed = false;
   const damaged = (why: string): PacketError =>
@@ -204,7 +211,15 @@ async function applyPacket(
       },
       async stored(sha, size, deflated, storedLength, bytes) {
         // Kept as it came (deflated or raw), as the sender's pool kept it: nothing is compressed again.
-        if (!vob.pool.contains(sha)) stage(await vob.pool.stageStored(bytes, { sha, size, deflated, storedLength }));
+        if (vob.pool.contains(sha)) return;
+        // A delta's base (its record came first) is kept as it passes, so it need not be read back.
+        const keep = (baseUses.get(sha) ?? 0) > 0 && size <= DELTA_MAX && keptBytes + size <= KEEP_BYTES;
+        const parts: Buffer[] = [];
+        stage(await vob.pool.stageStored(bytes, { sha, size, deflated, storedLength }, keep ? { onContent: (c) => parts.push(c) } : {}));
+        if (keep) {
+          kept.set(sha, Buffer.concat(parts, size));
+          keptBytes += size;
+        }
       },
       delta(sha, size, base, delta) {
         deltaBytes += delta.length;
@@ -215,6 +230,7 @@ async function applyPacket(
         // A copy of its own size: the delta is a view of the decompressor's larger buffer, which many
         // small deltas kept until the end would each hold whole.
         deltas.push({ sha, size, base, delta: Buffer.from(delta) });
+        baseUses.set(base, (baseUses.get(base) ?? 0) + 1);
       },
     });
     // Deltas are made once the whole body is read: a base may come after its delta (in the stored
@@ -225,6 +241,8 @@ async function applyPacket(
     const storedAsDelta = new Map<string, { base: string; delta: Buffer; depth: number }>();
     const baseOf = async (sha: string): Promise<Uint8Array> => {
       if (made?.sha === sha) return made.bytes;
+      const k = kept.get(sha);
+      if (k) return k;
       const h = heldBySha.get(sha);
       if (h) return h;
       const d = storedAsDelta.get(sha);
@@ -253,6 +271,12 @@ async function applyPacket(
       if (bytes.length !== d.size || sha256Hex(bytes) !== d.sha)
         throw damaged(`content ${d.sha} made from its delta does not have that SHA-256`);
       made = { sha: d.sha, bytes };
+      const uses = baseUses.get(d.base)! - 1;
+      baseUses.set(d.base, uses);
+      if (uses === 0 && kept.has(d.base)) {
+        keptBytes -= kept.get(d.base)!.length;
+        kept.delete(d.base);
+      }
       // Stored as the delta it came as, unless its chain would grow too long.
       const depth =
         storedAsDelta.get(d.base)?.depth ??

@@ -407,25 +407,31 @@ export class ContentPool {
    * pool): raw, or raw-deflated. They are written as they come, not compressed again; deflated ones
    * are inflated on the way only to hash what they hold. The content must be `size` bytes hashing to
    * `sha` (IntegrityError otherwise, nothing kept), and the stored bytes `storedLength`.
+   * `onContent` sees the content as it passes (a caller that needs it next, as a delta's base, need
+   * not read it back); it is only known good once this resolves.
    */
   async stageStored(
     source: AsyncIterable<Uint8Array>,
     blob: { sha: string; size: number; deflated: boolean; storedLength: number },
+    options: { onContent?: (chunk: Buffer) => void } = {},
   ): Promise<StagedBlob> {
     const codec = blob.deflated ? CODEC.deflate : CODEC.raw;
     const hash = createHash('sha256');
     let size = 0;
     let failure: unknown;
+    const onContent = options.onContent ?? (() => {});
     const inflater = blob.deflated ? createInflateRaw({ chunkSize: CHUNK_BYTES }) : undefined;
     inflater?.on('data', (chunk: Buffer) => {
       hash.update(chunk);
       size += chunk.length;
+      onContent(chunk);
     });
     inflater?.on('error', (err) => (failure ??= err));
     const take = async (chunk: Uint8Array): Promise<void> => {
       if (!inflater) {
         hash.update(chunk);
         size += chunk.length;
+        onContent(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       } else if (!inflater.write(chunk)) await once(inflater, 'drain');
     };
     const finish = async (storedLength: number): Promise<void> => {
@@ -647,7 +653,8 @@ export class ContentPool {
     if (codec === CODEC.delta) {
       const base = stored.subarray(0, 32).toString('hex');
       try {
-        return applyBinaryDelta(this.get(base), stored.subarray(32));
+        // Fossil's own checksum is left out: read checks the result's SHA-256.
+        return applyBinaryDelta(this.get(base), stored.subarray(32), { checksum: false });
       } catch (err) {
         // The base's own damage says itself; a delta that does not apply is this blob's.
         if (err instanceof StorageError) throw err;
