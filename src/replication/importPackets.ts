@@ -119,8 +119,11 @@ const PROGRESS_EVERY = 1024;
 const HOLD_BLOB_BYTES = CHUNK_BYTES;
 /** Held blobs are stored, in a transaction of their own, whenever they reach this many bytes. */
 const HOLD_BYTES = 32 * 1024 * 1024;
-/** The most bytes of delta bases kept in memory as they are staged (more are read back from the pool). */
-const KEEP_BYTES = 2 * DELTA_MAX;
+/**
+ * The most bytes of delta bases kept in memory as they are staged (more are read back from the
+ * pool): one base of the largest size a delta is made for, so an import's peak stays under 256 MB.
+ */
+const KEEP_BYTES = DELTA_MAX;
 
 /** A buffer in chunks of CHUNK_BYTES, as the pool's stage takes content. */
 async function* chunksOf(bytes: Buffer): AsyncGenerator<Buffer> {
