@@ -144,8 +144,8 @@ async function* fragmentParts(vob: Vob, fragment: Fragment, atTarget: (sha: stri
     let delta: Buffer | undefined;
     let bytes: Buffer | undefined;
     if (base && size <= DELTA_MAX && vob.pool.sizeOf(base.sha) <= DELTA_MAX) {
-      const baseBytes = base.bytes ?? vob.pool.get(base.sha);
-      bytes = vob.pool.get(sha);
+      const baseBytes = base.bytes ?? (await whole(vob, base.sha));
+      bytes = await whole(vob, sha);
       delta = binaryDelta(baseBytes, bytes, Math.min((stored?.storedLength ?? size) / 2, DELTA_BYTES_PER_BODY - deltaBytes));
     }
     if (delta) {
@@ -154,6 +154,18 @@ async function* fragmentParts(vob: Vob, fragment: Fragment, atTarget: (sha: stri
     } else yield { blob: { sha, size, chunks: () => vob.pool.chunks(sha, CHUNK_BYTES), ...(stored ? { stored } : {}) } };
     previous = { sha, branch, ...(bytes ? { bytes } : {}) };
   }
+}
+
+/**
+ * A blob's bytes in one buffer of its size, filled a chunk at a time as the pool inflates and checks
+ * them: the pool's get would hold the inflated chunks and their concatenation at once, twice the
+ * blob, where an export making a delta holds two versions already.
+ */
+async function whole(vob: Vob, sha: string): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(vob.pool.sizeOf(sha));
+  let at = 0;
+  for await (const chunk of vob.pool.chunks(sha)) at += chunk.copy(out, at);
+  return out;
 }
 
 /**
