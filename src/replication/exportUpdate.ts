@@ -73,13 +73,12 @@ const SMALL_BATCH_BYTES = 16 * 1024 * 1024;
 /**
  * Versions up to this size may travel as deltas against the version before them. A delta is made
  * and applied with both versions whole in memory (a delta's copies reach anywhere in its base), so
- * the bound is what keeps an export's and an import's memory flat. Measured with versions of 20 MiB:
- * an export peaks at 188 MB (base, target, the target's inflate, the base's index: some 4.5 times
- * a version, over an idle 75 MB); at 24 MiB that is some 215 MB, under the 256 MB a site server
- * gives a VOB's replication, which 32 MiB would not leave room under. Bigger versions travel whole,
- * in their stored form.
+ * the bound is what keeps an export's and an import's memory flat: with versions of 19.6 MiB, the
+ * big-files bench measured peaks of 178-231 MB to export and 168-225 MB to import (it varies with
+ * when V8 frees the buffers let go of), under the 256 MB a site server gives a VOB's replication;
+ * a larger bound would leave no room under it. Bigger versions travel whole, in their stored form.
  */
-export const DELTA_MAX = 24 * 1024 * 1024;
+export const DELTA_MAX = 20 * 1024 * 1024;
 
 /**
  * A fragment's body, read as it is written: its ops, then its small blobs, a file's versions side by

@@ -217,14 +217,24 @@ async function applyPacket(
         if (vob.pool.contains(sha)) return;
         // A delta's base (its record came first) is kept as it passes, so it need not be read back.
         const keep = (baseUses.get(sha) ?? 0) > 0 && size <= DELTA_MAX && keptBytes + size <= KEEP_BYTES;
-        const parts: Buffer[] = [];
-        stage(await vob.pool.stageStored(bytes, { sha, size, deflated, storedLength }, keep ? { onContent: (c) => parts.push(c) } : {}));
-        if (keep) {
-          kept.set(sha, Buffer.concat(parts, size));
+        // Copied into one buffer of its size as it passes (chunks and their concatenation would be twice it).
+        const into = keep ? Buffer.allocUnsafe(size) : undefined;
+        let at = 0;
+        const onContent = (c: Buffer): void => {
+          at += c.copy(into!, at);
+        };
+        stage(await vob.pool.stageStored(bytes, { sha, size, deflated, storedLength }, into ? { onContent } : {}));
+        if (into) {
+          kept.set(sha, into);
           keptBytes += size;
         }
       },
       delta(sha, size, base, delta) {
+        // A version made from a delta is whole in memory: no bigger than an export makes one of.
+        if (size > DELTA_MAX)
+          throw new PacketError('malformed', a.path, `packet ${a.path} holds a delta for content of ${size} bytes, over ${DELTA_MAX}`, {
+            hint: 'the sender wrote a damaged packet; report it with the packet attached',
+          });
         deltaBytes += delta.length;
         if (deltaBytes > DELTA_BYTES_PER_BODY)
           throw new PacketError('malformed', a.path, `packet ${a.path} holds more than ${DELTA_BYTES_PER_BODY} bytes of deltas`, {
