@@ -226,7 +226,7 @@ export function benchBigFiles(o: BigFilesOptions): StageFigures[] {
     const deltas = packDeltas(clone);
     line(
       "  git's blobs stored as deltas",
-      `${deltas.deltas} of ${deltas.blobs}, ${fmtMib(deltas.deltaBytes)} of the pack (msite sends every version whole)`,
+      `${deltas.deltas} of ${deltas.blobs}, ${fmtMib(deltas.deltaBytes)} of the pack (msite: versions up to 20 MiB as deltas)`,
     );
     t = performance.now();
     verify(l, history, upTo, stage, clone);

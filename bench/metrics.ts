@@ -45,11 +45,11 @@ export interface MetricsFigures {
 
 const line = (label: string, value: string): void => console.log(`  ${label.padEnd(44)} ${value}`);
 
-function fillVob(home: SiteHome, dir: string, tag: string, now: number): void {
+async function fillVob(home: SiteHome, dir: string, tag: string, now: number): Promise<void> {
   const vob = createRegisteredVob(home, dir, { tag, replicaName: 'boston_hub', synchronous: 'normal' });
   try {
     mkdirSync(join(dir, '..', 'creation'), { recursive: true });
-    exportReplica(
+    await exportReplica(
       vob,
       [
         { host: 'sanfran-host', name: 'sanfran_hub' },
@@ -81,7 +81,7 @@ export async function benchMetrics(o: MetricsOptions): Promise<MetricsFigures> {
   const home = SiteHome.locate(homeDir, {}, homeDir);
   const now = Date.now();
   const started = performance.now();
-  for (let v = 0; v < o.vobs; v++) fillVob(home, join(o.tmp, `metrics-vob${v}`, 'vob'), `/vobs/v${v}`, now);
+  for (let v = 0; v < o.vobs; v++) await fillVob(home, join(o.tmp, `metrics-vob${v}`, 'vob'), `/vobs/v${v}`, now);
   const bay = join(homeDir, 'shipping', 'ms_ship', 'incoming');
   mkdirSync(bay, { recursive: true });
   for (let i = 0; i < WAITING_PACKETS; i++) writeFileSync(join(bay, packetFileName('update', 'sanfran_hub', now, i)), 'x');

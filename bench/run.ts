@@ -235,7 +235,7 @@ interface OursResult {
   sibling: SiblingSetup | undefined;
 }
 
-function benchOurs(o: Options, history: History, samples: number[], tmp: string): OursResult {
+async function benchOurs(o: Options, history: History, samples: number[], tmp: string): Promise<OursResult> {
   console.log('msite (library API: (a) checkout + checkin per version, (b) importVersions, one mkversion op per version)');
   let durableRate: number | undefined;
   if (showsLoad(o) && o.durable > 0) {
@@ -256,7 +256,7 @@ function benchOurs(o: Options, history: History, samples: number[], tmp: string)
   const dir = join(tmp, 'vob-bulk');
   const [vob, createSeconds] = timed(() => createBenchVob(dir, 'bench-bulk'));
   // The sibling exists before the elements, so the update packet carries their creation too.
-  const sibling = replicates(o) ? createSibling(vob, join(tmp, 'vob-sibling'), join(tmp, 'packets-creation')) : undefined;
+  const sibling = replicates(o) ? await createSibling(vob, join(tmp, 'vob-sibling'), join(tmp, 'packets-creation')) : undefined;
   const [, elementSeconds] = timed(() => addElements(vob, history));
   line(
     `setup: another new VOB + ${history.dirs.length + history.paths.length} mkelem --auto`,
@@ -554,7 +554,7 @@ async function benchHistory(o: Options, tmp: string): Promise<void> {
     `${fmtBytes(history.contentBytes)}, avg ${fmtInt(history.contentBytes / history.steps.length)} B/version, ${touched} files touched`,
   );
   const samples = sampleFiles(history, o.seed);
-  const ours = runsOurs(o) ? benchOurs(o, history, samples, tmp) : undefined;
+  const ours = runsOurs(o) ? await benchOurs(o, history, samples, tmp) : undefined;
   const theirs = runsGit(o) ? await benchGit(history, samples, tmp) : undefined;
   const oursRepl = ours && replicates(o) ? benchReplicationOurs(o, history, samples, tmp, ours) : undefined;
   const gitRepl = theirs && replicates(o) ? benchReplicationGit(o, history, samples, tmp, theirs.repo) : undefined;

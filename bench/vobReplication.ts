@@ -27,12 +27,12 @@ export interface SiblingSetup {
  * change (element creations and checkins alike) reaches the sibling as ops in an update packet.
  * Setup, not measured; the sibling is closed again.
  */
-export function createSibling(origin: Vob, dir: string, packetDir: string): SiblingSetup {
+export async function createSibling(origin: Vob, dir: string, packetDir: string): Promise<SiblingSetup> {
   mkdirSync(packetDir, { recursive: true });
   const start = performance.now();
-  const [creationPacket] = exportReplica(origin, [SIBLING], { out: packetDir });
+  const [creationPacket] = await exportReplica(origin, [SIBLING], { out: packetDir });
   if (!creationPacket) throw new Error('mkreplica export wrote no creation packet');
-  importReplica(dir, creationPacket, { tag: 'b' }).close();
+  (await importReplica(dir, creationPacket, { tag: 'b' })).close();
   const seconds = (performance.now() - start) / 1000;
   return { dir, creationPacket, creationBytes: statSync(creationPacket).size, seconds };
 }

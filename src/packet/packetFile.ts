@@ -30,7 +30,15 @@ import {
   SMALL_BLOB,
 } from './packetStream.js';
 import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
-import { PACKET_FORMAT, STREAM_FORMAT, type PacketBody, type PacketHeader, type PacketHeaderInput, type WireOp } from './packetTypes.js';
+import {
+  isStreamFormat,
+  PACKET_FORMAT,
+  STREAM_FORMAT,
+  type PacketBody,
+  type PacketHeader,
+  type PacketHeaderInput,
+  type WireOp,
+} from './packetTypes.js';
 import { SIGNATURE_LENGTH, sign, verify } from './replicaKeys.js';
 
 export { isPacketFileName, packetFileName, parsePacketFileName, type PacketFileNameParts } from './packetNames.js';
@@ -342,12 +350,12 @@ function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeade
   if (fileLength < PREFIX_LENGTH) throw truncated(path, fileLength, PREFIX_LENGTH, 'its format prefix');
   const major = buf.readUInt16BE(8);
   const minor = buf.readUInt16BE(10);
-  if (major !== PACKET_FORMAT.major && major !== STREAM_FORMAT.major) {
+  if (major !== PACKET_FORMAT.major && !isStreamFormat(major)) {
     const relation = major > STREAM_FORMAT.major ? 'newer' : 'older';
     throw new PacketError(
       'format-version',
       path,
-      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x or ${STREAM_FORMAT.major}.x)`,
+      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x to ${STREAM_FORMAT.major}.x)`,
       {
         data: { major, minor },
         hint:
@@ -408,7 +416,7 @@ export function readPacket(path: string, publicKeyFor: (origin: string) => strin
   const { header, body: stored, format } = loadVerified(path, publicKeyFor);
   let body: PacketBody;
   try {
-    body = format.major === STREAM_FORMAT.major ? decodeStreamBody(stored) : decodePacketBody(stored);
+    body = isStreamFormat(format.major) ? decodeStreamBody(stored) : decodePacketBody(stored);
   } catch (err) {
     if (!(err instanceof MsiteError)) throw err;
     throw new PacketError('malformed', path, `packet ${path} has a body this msite cannot decode: ${err.message}`, {
@@ -460,7 +468,8 @@ function loadVerified(
  * it reads. The head (format, header, signature, file length) is checked before any of the body is
  * read; the body's SHA-256, length, op count and ranges once it has all been read: `consumer` must
  * commit nothing until this resolves (see packetStream.ts). A format-2 packet is read whole, as
- * readPacket does, then told to `consumer`. Throws PacketError on any failure, IoError when the file
+ * readPacket does, then told to `consumer`. A creation packet is read only by a consumer that takes
+ * a VOB (database, poolFile, replicaKey). Throws PacketError on any failure, IoError when the file
  * cannot be read.
  */
 export async function readPacketStream(
@@ -474,10 +483,18 @@ export async function readPacketStream(
       ...(cause !== undefined ? { cause } : {}),
       hint: 'the sender wrote a damaged packet; report it with the packet attached',
     });
-  if (header.kind !== 'update') throw damaged('is a creation packet; only update packets are read as a stream');
-  if (format.major !== STREAM_FORMAT.major) {
+  if (header.kind === 'creation' && !consumer.database) throw damaged('is a creation packet: import it with msite mkreplica --import');
+  if (!isStreamFormat(format.major)) {
     const { body } = readPacket(path, publicKeyFor);
     await consumer.ops(body.ops);
+    if (body.creation) {
+      const one = (bytes: Uint8Array) =>
+        (async function* () {
+          yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        })();
+      await consumer.database!(body.creation.database.length, one(body.creation.database));
+      for (const f of body.creation.files) await consumer.poolFile!(f.sha, f.bytes.length, one(f.bytes));
+    }
     for (const b of body.blobs) {
       const bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
       if (bytes.length <= SMALL_BLOB) consumer.small(b.sha, bytes);
@@ -502,6 +519,15 @@ export async function readPacketStream(
       },
       small: (sha, bytes) => consumer.small(sha, bytes),
       blob: (sha, size, bytes) => consumer.blob(sha, size, bytes),
+      stored: (sha, size, deflated, storedLength, bytes) => consumer.stored(sha, size, deflated, storedLength, bytes),
+      delta: (sha, size, base, delta) => consumer.delta(sha, size, base, delta),
+      ...(header.kind === 'creation'
+        ? {
+            database: (size: number, bytes: AsyncIterable<Buffer>) => consumer.database!(size, bytes),
+            poolFile: (name: string, length: number, bytes: AsyncIterable<Buffer>) => consumer.poolFile!(name, length, bytes),
+            replicaKey: (pem: Buffer) => consumer.replicaKey!(pem),
+          }
+        : {}),
     });
   } catch (err) {
     if (err instanceof PacketError) throw err;

@@ -11,10 +11,16 @@ export const PACKET_FORMAT = { major: 2, minor: 0 } as const;
 
 /**
  * The streamed layout (packetStream.ts), which exports write: the same prefix, header and signature,
- * and a body written and read in bounded chunks. Readers read both majors; writePacket (bodies built
- * in memory: creation packets, tests) still writes 2.0.
+ * and a body written and read in bounded chunks. 3.0 was the first; 4.0 adds records a 3.x reader
+ * does not know (blobs in the pool's stored form, deltas between versions), and reads 3.0 as well.
+ * Readers read every major from 2; writePacket (bodies built in memory: tests) still writes 2.0.
  */
-export const STREAM_FORMAT = { major: 3, minor: 0 } as const;
+export const STREAM_FORMAT = { major: 4, minor: 0 } as const;
+
+/** Whether a packet of this format major has a streamed body (packetStream.ts). */
+export function isStreamFormat(major: number): boolean {
+  return major === 3 || major === STREAM_FORMAT.major;
+}
 
 export type PacketKind = 'update' | 'creation';
 
@@ -115,6 +121,9 @@ export interface PacketBody {
    * content is adjacent: a read body has each SHA once, in stored order, not the caller's.
    */
   blobs: PacketBlob[];
-  /** Creation packets only: the whole VOB. Files keep their order. */
-  creation?: { database: Uint8Array; files: PacketFile[] };
+  /**
+   * Creation packets only: the whole VOB. Files keep their order. Format 2 carries the new replica's
+   * key as a file; format 4 as `replicaKey`.
+   */
+  creation?: { database: Uint8Array; files: PacketFile[]; replicaKey?: Uint8Array };
 }

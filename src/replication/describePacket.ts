@@ -1,6 +1,5 @@
 import { MsiteError } from '../core/errors.js';
-import { readPacket } from '../packet/packetFile.js';
-import { PACKET_FORMAT } from '../packet/packetTypes.js';
+import { readPacketHeaderInfo, readPacketStream } from '../packet/packetFile.js';
 import { getReplica, replicaName } from '../vob/queries.js';
 import type { Vob } from '../vob/vob.js';
 import { assessPacket, expandPacketPaths, type PacketAssessment } from './importPackets.js';
@@ -15,19 +14,42 @@ export interface PacketDescription {
  * What lspacket shows of one packet: its header in names known here, and whether (and why not) it
  * is importable here, by the same test import uses. `dump` also lists every op (reading the body).
  */
-export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: boolean; shownAs?: string } = {}): PacketDescription {
+export async function describePacket(
+  vob: Vob,
+  a: PacketAssessment,
+  options: { dump?: boolean; shownAs?: string } = {},
+): Promise<PacketDescription> {
   const h = a.header;
   const shown = options.shownAs ?? a.path;
   const named = (row: Record<string, number>) => Object.fromEntries(Object.entries(row).map(([o, id]) => [replicaName(vob, o), id]));
   let ops: { origin: string; id: number; kind: string }[] | undefined;
   let dumpError: string | undefined;
+  let format: { major: number; minor: number } | undefined;
+  if (h) {
+    try {
+      format = readPacketHeaderInfo(a.path).format;
+    } catch {
+      // Said by the assessment already.
+    }
+  }
   if (options.dump && h) {
     try {
-      ops = readPacket(a.path, (o) => getReplica(vob, o)?.public_key ?? undefined).body.ops.map((op) => ({
-        origin: replicaName(vob, op.origin),
-        id: op.id,
-        kind: op.kind,
-      }));
+      // Read as a stream, as an import reads it (verified the same way): only the ops are kept.
+      const found: { origin: string; id: number; kind: string }[] = [];
+      const skip = async (): Promise<void> => {};
+      await readPacketStream(a.path, (o) => getReplica(vob, o)?.public_key ?? undefined, {
+        ops(batch) {
+          for (const op of batch) found.push({ origin: replicaName(vob, op.origin), id: op.id, kind: op.kind });
+        },
+        small() {},
+        delta() {},
+        blob: skip,
+        stored: skip,
+        database: skip,
+        poolFile: skip,
+        replicaKey() {},
+      });
+      ops = found;
     } catch (err) {
       dumpError = err instanceof MsiteError ? err.message : String(err);
     }
@@ -93,7 +115,7 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
             .join(' ')}`,
         );
         lines.push(`Sender incarnation: ${new Date(h.incarnation).toISOString()}`);
-        lines.push(`Packet format: ${PACKET_FORMAT.major}.${PACKET_FORMAT.minor}`);
+        if (format) lines.push(`Packet format: ${format.major}.${format.minor}`);
       }
       if (ops) {
         ops.forEach((op, i) => lines.push(`${i + 1}: op=${op.kind} rep=${op.origin} id=${op.id}`));
@@ -109,15 +131,17 @@ export function describePacket(vob: Vob, a: PacketAssessment, options: { dump?: 
  * `lspacket`: each packet in `paths` (packet files, or directories of them) as this replica sees it;
  * a sealed one through its opened copy, under its own name.
  */
-export function describePackets(
+export async function describePackets(
   vob: Vob,
   paths: readonly string[],
   options: { dump?: boolean; opened?: OpenedPackets } = {},
-): PacketDescription[] {
+): Promise<PacketDescription[]> {
   const opened = options.opened ?? OpenedPackets.none;
-  return expandPacketPaths(paths).map((p) => {
+  const out: PacketDescription[] = [];
+  for (const p of expandPacketPaths(paths)) {
     const refusal = opened.refusal(p);
-    if (refusal !== undefined) return describePacket(vob, { path: p, state: 'refused', reason: refusal, header: undefined });
-    return describePacket(vob, assessPacket(vob, opened.readable(p)), { ...options, shownAs: p });
-  });
+    if (refusal !== undefined) out.push(await describePacket(vob, { path: p, state: 'refused', reason: refusal, header: undefined }));
+    else out.push(await describePacket(vob, assessPacket(vob, opened.readable(p)), { ...options, shownAs: p }));
+  }
+  return out;
 }

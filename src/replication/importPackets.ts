@@ -1,14 +1,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { MsiteError } from '../core/errors.js';
+import { InvalidInputError, MsiteError } from '../core/errors.js';
 import type { OplogId, ReplicaOid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
 import { PacketError } from '../packet/packetError.js';
 import { isPacketFileName, readPacketHeader, readPacketStream } from '../packet/packetFile.js';
+import { applyDelta, DELTA_BYTES_PER_BODY } from '../packet/packetStream.js';
+import { DELTA_MAX } from './exportUpdate.js';
 import { verifyPacketHeader } from '../packet/verifyPacketHeader.js';
 import type { PacketHeader, WireOp } from '../packet/packetTypes.js';
 import { sha256Hex } from '../core/sha256.js';
-import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
+import { CHUNK_BYTES, DELTA_DEPTH, type StagedBlob } from '../vob/contentPool.js';
 import { applyImportedMany, isPositional, opDataFromStored, type OplogEntry } from '../vob/ops/applyOp.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import { getReplica, replicaName } from '../vob/queries.js';
@@ -117,12 +119,25 @@ const PROGRESS_EVERY = 1024;
 const HOLD_BLOB_BYTES = CHUNK_BYTES;
 /** Held blobs are stored, in a transaction of their own, whenever they reach this many bytes. */
 const HOLD_BYTES = 32 * 1024 * 1024;
+/**
+ * The most bytes of delta bases kept in memory as they are staged (more are read back from the
+ * pool): one base of the largest size a delta is made for, so an import's peak stays under 256 MB.
+ */
+const KEEP_BYTES = DELTA_MAX;
+
+/** A buffer in chunks of CHUNK_BYTES, as the pool's stage takes content. */
+async function* chunksOf(bytes: Buffer): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
+}
 
 /**
  * Reads, verifies and applies one packet. Its big blobs are staged in pool files as they are read,
  * small ones held, and its ops held; once the whole body is read and matches its signed header, one
  * transaction records the blobs and applies the ops. A failure or a kill before that commit leaves
- * the VOB as it was (staged files are the pool's to clear), and a re-run starts over.
+ * the VOB as it was (staged files are the pool's to clear), and a re-run starts over. Blobs that
+ * come in the sender pool's stored form are staged as they are (deflated or raw), inflated only to
+ * be hashed; blobs that come as deltas are made once the body is read (their bases may follow
+ * them), each checked against its SHA-256 before it is staged.
  *
  * When the small blobs of a packet add up to more than HOLD_BYTES, they go into the pool in steps, a
  * transaction each, before the body is checked: each was checked against its own SHA-256, nothing
@@ -143,14 +158,26 @@ async function applyPacket(
   const ops: WireOp[] = [];
   const held: { sha: string; bytes: Uint8Array }[] = [];
   const staged: StagedBlob[] = [];
+  // Blobs of this packet not in the pool yet, by SHA: the bases of its deltas.
+  const heldBySha = new Map<string, Uint8Array>();
+  const stagedBySha = new Map<string, StagedBlob>();
+  const deltas: { sha: string; size: number; base: string; delta: Buffer }[] = [];
+  let deltaBytes = 0;
+  // Bases of the deltas, by how many deltas use each, and those kept in memory as they were staged.
+  const baseUses = new Map<string, number>();
+  const kept = new Map<string, Buffer>();
+  let keptBytes = 0;
   let heldBytes = 0;
   let committed = false;
+  const damaged = (why: string): PacketError =>
+    new PacketError('checksum', a.path, `packet ${a.path} is damaged: ${why}`, { hint: 'ask the sender to resend it' });
   // A held blob is a view of the buffer it was read into (no copy per blob): what it holds in memory
   // is that buffer, counted once. No look-up first: storing a blob the pool has costs no more than
   // asking whether it has it.
   let lastBuffer: ArrayBufferLike | undefined;
-  const hold = (sha: string, bytes: Buffer): void => {
+  const hold = (sha: string, bytes: Uint8Array): void => {
     held.push({ sha, bytes });
+    heldBySha.set(sha, bytes);
     if (bytes.buffer !== lastBuffer) {
       lastBuffer = bytes.buffer;
       heldBytes += bytes.buffer.byteLength;
@@ -158,8 +185,13 @@ async function applyPacket(
     if (heldBytes >= HOLD_BYTES) {
       vob.transaction(() => vob.pool.putManyWithHash(held));
       held.length = 0;
+      heldBySha.clear();
       heldBytes = 0;
     }
+  };
+  const stage = (s: StagedBlob): void => {
+    staged.push(s);
+    stagedBySha.set(s.sha, s);
   };
   try {
     const header = await readPacketStream(a.path, (origin) => getReplica(vob, origin)?.public_key ?? undefined, {
@@ -176,14 +208,98 @@ async function applyPacket(
           for await (const part of bytes) parts.push(part);
           // A copy of its own size: the parts are views of the decompressor's larger buffers.
           const whole = Buffer.concat(parts, size);
-          if (sha256Hex(whole) !== sha)
-            throw new PacketError('checksum', a.path, `packet ${a.path} is damaged: content ${sha} does not have that SHA-256`, {
-              hint: 'ask the sender to resend it',
-            });
+          if (sha256Hex(whole) !== sha) throw damaged(`content ${sha} does not have that SHA-256`);
           hold(sha, whole);
-        } else staged.push(await vob.pool.stage(bytes, { expectedSha: sha }));
+        } else stage(await vob.pool.stage(bytes, { expectedSha: sha }));
+      },
+      async stored(sha, size, deflated, storedLength, bytes) {
+        // Kept as it came (deflated or raw), as the sender's pool kept it: nothing is compressed again.
+        if (vob.pool.contains(sha)) return;
+        // A delta's base (its record came first) is kept as it passes, so it need not be read back.
+        const keep = (baseUses.get(sha) ?? 0) > 0 && size <= DELTA_MAX && keptBytes + size <= KEEP_BYTES;
+        // Copied into one buffer of its size as it passes (chunks and their concatenation would be twice it).
+        const into = keep ? Buffer.allocUnsafe(size) : undefined;
+        let at = 0;
+        const onContent = (c: Buffer): void => {
+          at += c.copy(into!, at);
+        };
+        stage(await vob.pool.stageStored(bytes, { sha, size, deflated, storedLength }, into ? { onContent } : {}));
+        if (into) {
+          kept.set(sha, into);
+          keptBytes += size;
+        }
+      },
+      delta(sha, size, base, delta) {
+        // A version made from a delta is whole in memory: no bigger than an export makes one of.
+        if (size > DELTA_MAX)
+          throw new PacketError('malformed', a.path, `packet ${a.path} holds a delta for content of ${size} bytes, over ${DELTA_MAX}`, {
+            hint: 'the sender wrote a damaged packet; report it with the packet attached',
+          });
+        deltaBytes += delta.length;
+        if (deltaBytes > DELTA_BYTES_PER_BODY)
+          throw new PacketError('malformed', a.path, `packet ${a.path} holds more than ${DELTA_BYTES_PER_BODY} bytes of deltas`, {
+            hint: 'the sender wrote a damaged packet; report it with the packet attached',
+          });
+        // A copy of its own size: the delta is a view of the decompressor's larger buffer, which many
+        // small deltas kept until the end would each hold whole.
+        deltas.push({ sha, size, base, delta: Buffer.from(delta) });
+        baseUses.set(base, (baseUses.get(base) ?? 0) + 1);
       },
     });
+    // Deltas are made once the whole body is read: a base may come after its delta (in the stored
+    // section). In the body's order, so a delta's base made by an earlier delta is there; the last
+    // one made is kept at hand, as it is most often the next one's base.
+    let made: { sha: string; bytes: Buffer } | undefined;
+    // Versions of this packet stored as deltas: how to make them again, and how deep they sit.
+    const storedAsDelta = new Map<string, { base: string; delta: Buffer; depth: number }>();
+    const baseOf = async (sha: string): Promise<Uint8Array> => {
+      if (made?.sha === sha) return made.bytes;
+      const k = kept.get(sha);
+      if (k) return k;
+      const h = heldBySha.get(sha);
+      if (h) return h;
+      const d = storedAsDelta.get(sha);
+      if (d) return applyDelta(sha, await baseOf(d.base), d.delta);
+      const s = stagedBySha.get(sha);
+      if (s) return vob.pool.stagedBytes(s);
+      if (vob.pool.contains(sha)) return vob.pool.get(sha);
+      throw new PacketError(
+        'malformed',
+        a.path,
+        `packet ${a.path} holds a delta against content ${sha}, which neither it nor this replica has`,
+        {
+          hint: 'the sender wrote a damaged packet; report it with the packet attached',
+        },
+      );
+    };
+    for (const d of deltas) {
+      if (heldBySha.has(d.sha) || stagedBySha.has(d.sha) || vob.pool.contains(d.sha)) continue;
+      let bytes: Buffer;
+      try {
+        bytes = applyDelta(d.sha, await baseOf(d.base), d.delta);
+      } catch (err) {
+        if (err instanceof InvalidInputError) throw damaged(err.message);
+        throw err;
+      }
+      if (bytes.length !== d.size || sha256Hex(bytes) !== d.sha)
+        throw damaged(`content ${d.sha} made from its delta does not have that SHA-256`);
+      made = { sha: d.sha, bytes };
+      const uses = baseUses.get(d.base)! - 1;
+      baseUses.set(d.base, uses);
+      if (uses === 0 && kept.has(d.base)) {
+        keptBytes -= kept.get(d.base)!.length;
+        kept.delete(d.base);
+      }
+      // Stored as the delta it came as, unless its chain would grow too long.
+      const depth =
+        storedAsDelta.get(d.base)?.depth ??
+        (heldBySha.has(d.base) || stagedBySha.has(d.base) ? 0 : vob.pool.contains(d.base) ? vob.pool.deltaDepth(d.base) : DELTA_DEPTH);
+      if (depth < DELTA_DEPTH) {
+        storedAsDelta.set(d.sha, { base: d.base, delta: d.delta, depth: depth + 1 });
+        stage(vob.pool.stageDelta(d.sha, d.size, d.base, d.delta));
+      } else if (bytes.length <= HOLD_BLOB_BYTES) hold(d.sha, bytes);
+      else stage(await vob.pool.stage(chunksOf(bytes), { expectedSha: d.sha }));
+    }
     const counts = commitPacket(vob, a, header, ops, held, staged, { warn, onProgress, step, total, started });
     committed = true;
     return counts;

@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { removeStaleTempFiles, writeFileAtomic } from '../core/atomicFile.js';
-import { InvalidInputError, StorageError, writingTo } from '../core/errors.js';
+import { fsyncDir, removeStaleTempFiles, tempFileFor } from '../core/atomicFile.js';
+import { InvalidInputError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { newOid, type ReplicaOid } from '../core/ids.js';
-import { readPacket, readPacketHeader, packetFileName, writePacket } from '../packet/packetFile.js';
+import { readPacketHeader, readPacketStream, packetFileName, writePacketStream } from '../packet/packetFile.js';
+import { CHUNK_BYTES, type BodyPart } from '../packet/packetStream.js';
 import { generateReplicaKeys } from '../packet/replicaKeys.js';
 import { applyLocal } from '../vob/ops/applyOp.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
@@ -26,16 +28,28 @@ export function parseReplicaSpec(text: string): NewReplicaSpec {
   return { host: m[1]!, name: m[2]! };
 }
 
-function poolFiles(vob: Vob): { sha: string; bytes: Uint8Array }[] {
+/** The files of a VOB's pool (blobs stored out of the database), by name, with their sizes: read when they are written. */
+function poolFiles(vob: Vob): { name: string; path: string; size: number }[] {
   const root = join(vob.dir, POOL_DIR);
-  const out: { sha: string; bytes: Uint8Array }[] = [];
+  const out: { name: string; path: string; size: number }[] = [];
   if (!existsSync(root)) return out;
   for (const sub of readdirSync(root)) {
     const dir = join(root, sub);
     if (!statSync(dir).isDirectory()) continue;
-    for (const name of readdirSync(dir)) if (/^[0-9a-f]{64}$/.test(name)) out.push({ sha: name, bytes: readFileSync(join(dir, name)) });
+    for (const name of readdirSync(dir))
+      if (/^[0-9a-f]{64}$/.test(name)) out.push({ name, path: join(dir, name), size: statSync(join(dir, name)).size });
   }
   return out;
+}
+
+/** A file read a chunk at a time, checked to be `size` bytes (a pool file does not change once written). */
+async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
+  let read = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+    read += (chunk as Buffer).length;
+    yield chunk as Buffer;
+  }
+  if (read !== size) throw new StorageError(`${path} changed while it was read into a creation packet`);
 }
 
 /**
@@ -46,11 +60,16 @@ function poolFiles(vob: Vob): { sha: string; bytes: Uint8Array }[] {
  * The new replica's private key travels inside its creation packet's signed body: whoever holds that
  * packet holds the whole VOB anyway, so ship it as you would a backup.
  */
-export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], options: { out: string; comment?: string }): string[] {
+export async function exportReplica(
+  vob: Vob,
+  specs: readonly NewReplicaSpec[],
+  options: { out: string; comment?: string },
+): Promise<string[]> {
   if (specs.length === 0) throw new InvalidInputError('name at least one HOST:REPLICA');
   const started = performance.now();
   const toDir = existsSync(options.out) && statSync(options.out).isDirectory();
-  removeStaleTempFiles(toDir ? options.out : dirname(options.out));
+  const outDir = toDir ? options.out : dirname(options.out);
+  removeStaleTempFiles(outDir);
   if (!toDir && specs.length > 1) throw new InvalidInputError('several replicas need --out DIR: each gets its own creation packet');
   for (const s of specs) if (replicaByName(vob, s.name)) throw new InvalidInputError(`Replica ${s.name} already exists`);
   const privateKey = readPrivateKey(vob);
@@ -62,42 +81,55 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
       return { replica, spec: s, keys };
     }),
   );
-  vob.db.pragma('wal_checkpoint(FULL)');
-  const database = vob.db.serialize();
-  const files = poolFiles(vob);
-  const self = getReplica(vob, vob.self)!;
-  const actual = actualRow(vob);
-  const now = vob.clock.now();
+  // A copy of the database in a file beside the packets, read into each a chunk at a time: the VOB
+  // is never whole in memory, whatever its size.
+  const database = tempFileFor(join(outDir, 'vob.db'));
   const paths: string[] = [];
+  const now = vob.clock.now();
   let seq = Number(vob.meta('packet_seq') ?? '0');
-  for (const c of created) {
-    const path = toDir ? join(options.out, packetFileName('creation', self.name, now, ++seq)) : options.out;
-    writePacket(
-      path,
-      {
-        kind: 'creation',
-        family: vob.family,
-        packet: newOid(),
-        origin: vob.self,
-        originName: self.name,
-        targets: [{ oid: c.replica, name: c.spec.name }],
-        sequence: seq,
-        fragment: { index: 1, count: 1 },
-        requires: {},
-        senderRow: actual,
-        facts: currentFacts(vob, now),
-        ranges: {},
-        createdAt: now,
-        comment: options.comment ?? '',
-        incarnation: Number(vob.meta('incarnation') ?? '0'),
-        extra: { senderPublicKey: self.public_key },
-      },
-      // The new replica's key rides in the signed, compressed body as one more file of the VOB.
-      { ops: [], blobs: [], creation: { database, files: [...files, { sha: KEY_FILE, bytes: Buffer.from(c.keys.privateKeyPem) }] } },
-      privateKey,
-    );
-    paths.push(path);
+  try {
+    writingTo('write', database, () => vob.db.prepare('VACUUM INTO ?').run(database));
+    const databaseSize = statSync(database).size;
+    const files = poolFiles(vob);
+    const self = getReplica(vob, vob.self)!;
+    const actual = actualRow(vob);
+    for (const c of created) {
+      const path = toDir ? join(options.out, packetFileName('creation', self.name, now, ++seq)) : options.out;
+      const parts: BodyPart[] = [
+        { database: { size: databaseSize, chunks: () => fileChunks(database, databaseSize) } },
+        ...files.map((f) => ({ poolFile: { name: f.name, storedLength: f.size, chunks: () => fileChunks(f.path, f.size) } })),
+        // The new replica's key rides in the signed body.
+        { replicaKey: Buffer.from(c.keys.privateKeyPem) },
+      ];
+      await writePacketStream(
+        path,
+        {
+          kind: 'creation',
+          family: vob.family,
+          packet: newOid(),
+          origin: vob.self,
+          originName: self.name,
+          targets: [{ oid: c.replica, name: c.spec.name }],
+          sequence: seq,
+          fragment: { index: 1, count: 1 },
+          requires: {},
+          senderRow: actual,
+          facts: currentFacts(vob, now),
+          ranges: {},
+          createdAt: now,
+          comment: options.comment ?? '',
+          incarnation: Number(vob.meta('incarnation') ?? '0'),
+          extra: { senderPublicKey: self.public_key },
+        },
+        parts,
+        privateKey,
+      );
+      paths.push(path);
+    }
+  } finally {
+    rmSync(database, { force: true });
   }
+  const actual = actualRow(vob);
   const durationMs = performance.now() - started;
   vob.transaction(() => {
     vob.setMeta('packet_seq', String(seq));
@@ -118,7 +150,7 @@ export function exportReplica(vob: Vob, specs: readonly NewReplicaSpec[], option
  * verified (checksum, and the signature against the sender key it carries, which must match the
  * sender's replica object inside). The new replica starts with the sender's actual row.
  */
-export function importReplica(dir: string, packetPath: string, options: { tag: string }): Vob {
+export async function importReplica(dir: string, packetPath: string, options: { tag: string }): Promise<Vob> {
   assertVobTag(options.tag);
   const header = readPacketHeader(packetPath);
   if (header.kind !== 'creation')
@@ -128,11 +160,6 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   const target = header.targets[0]!;
   const senderKey = typeof header.extra?.senderPublicKey === 'string' ? header.extra.senderPublicKey : undefined;
   if (!senderKey) throw new InvalidInputError(`creation packet ${packetPath} does not name its signer's key`);
-  const { body } = readPacket(packetPath, (origin) => (origin === header.origin ? senderKey : undefined));
-  if (!body.creation) throw new InvalidInputError(`creation packet ${packetPath} holds no VOB`);
-  const keyFile = body.creation.files.find((f) => f.sha === KEY_FILE);
-  if (!keyFile) throw new InvalidInputError(`creation packet ${packetPath} lacks the new replica's key`);
-  const replicaKey = Buffer.from(keyFile.bytes).toString('utf8');
   const abs = resolve(dir);
   if (existsSync(abs) && (!statSync(abs).isDirectory() || readdirSync(abs).length > 0)) {
     throw new StorageError(`cannot create replica at ${abs}: the path exists and is not an empty directory`, {
@@ -141,12 +168,43 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   }
   writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR), { recursive: true }));
   try {
-    writeFileAtomic(join(abs, DB_FILE), body.creation.database);
-    // Only pool files (named by SHA-256) are written: no name from a packet becomes a path otherwise.
-    for (const f of body.creation.files.filter((file) => /^[0-9a-f]{64}$/.test(file.sha))) {
-      writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR, f.sha.slice(0, 2)), { recursive: true }));
-      writeFileAtomic(join(abs, POOL_DIR, f.sha.slice(0, 2), f.sha), f.bytes);
-    }
+    // The VOB is written as it is read, into the new directory, which goes whole if anything fails;
+    // the database goes in under its name (and the VOB is opened) only once the body's checksum and
+    // signature hold.
+    const databaseTmp = tempFileFor(join(abs, DB_FILE));
+    let hasDatabase = false;
+    let replicaKey: string | undefined;
+    await readPacketStream(packetPath, (origin) => (origin === header.origin ? senderKey : undefined), {
+      ops() {},
+      small() {},
+      delta() {},
+      async blob() {},
+      async stored() {},
+      async database(_size, bytes) {
+        await writeChunks(databaseTmp, bytes);
+        hasDatabase = true;
+      },
+      async poolFile(name, _length, bytes) {
+        // Format 2 carries the key as a file; only pool files (named by SHA-256) are written: no name
+        // from a packet becomes a path otherwise.
+        if (name === KEY_FILE) {
+          const parts: Buffer[] = [];
+          for await (const part of bytes) parts.push(part);
+          replicaKey = Buffer.concat(parts).toString('utf8');
+        } else if (/^[0-9a-f]{64}$/.test(name)) {
+          const sub = join(abs, POOL_DIR, name.slice(0, 2));
+          writingTo('create directory', sub, () => mkdirSync(sub, { recursive: true }));
+          await writeChunks(join(sub, name), bytes);
+        }
+      },
+      replicaKey(pem) {
+        replicaKey = pem.toString('utf8');
+      },
+    });
+    if (!hasDatabase) throw new InvalidInputError(`creation packet ${packetPath} holds no VOB`);
+    if (replicaKey === undefined) throw new InvalidInputError(`creation packet ${packetPath} lacks the new replica's key`);
+    writingTo('write', join(abs, DB_FILE), () => renameSync(databaseTmp, join(abs, DB_FILE)));
+    fsyncDir(abs);
     writePrivateKey(abs, replicaKey);
     const vob = Vob.open(abs);
     try {
@@ -174,5 +232,24 @@ export function importReplica(dir: string, packetPath: string, options: { tag: s
   } catch (err) {
     rmSync(abs, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** Writes chunks to a new file and syncs it. */
+async function writeChunks(path: string, bytes: AsyncIterable<Buffer>): Promise<void> {
+  try {
+    const fh = await open(path, 'wx', 0o644);
+    try {
+      let at = 0;
+      for await (const chunk of bytes) {
+        await fh.write(chunk, 0, chunk.length, at);
+        at += chunk.length;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw writeFailure(err, 'write', path) ?? err;
   }
 }

@@ -44,17 +44,17 @@ export async function exportForShipping(
 }
 
 /** `mkreplica --export --ship`: the creation packets, each for the host of its new replica. */
-export function exportReplicasForShipping(
+export async function exportReplicasForShipping(
   vob: Vob,
   specs: readonly NewReplicaSpec[],
   options: { homeDir: string; sclass?: string; comment?: string },
-): { packets: string[]; hosts: string[] } {
+): Promise<{ packets: string[]; hosts: string[] }> {
   const conf = siteShippingConf(options.homeDir);
   const here = siteHost(options.homeDir);
   for (const s of specs) sealingPlan(conf, [s.host], { here, ...(options.sclass !== undefined ? { sclass: options.sclass } : {}) });
   const out = exportBayDir(options.homeDir, options.sclass ?? DEFAULT_CLASS);
   // One creation packet per spec, in the specs' order.
-  const packets = exportReplica(vob, specs, { out, ...(options.comment !== undefined ? { comment: options.comment } : {}) });
+  const packets = await exportReplica(vob, specs, { out, ...(options.comment !== undefined ? { comment: options.comment } : {}) });
   return { packets, hosts: specs.map((s) => s.host) };
 }
 

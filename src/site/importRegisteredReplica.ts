@@ -9,6 +9,6 @@ import type { SiteHome } from './siteHome.js';
  *
  * @returns the open VOB; the caller closes it.
  */
-export function importRegisteredReplica(home: SiteHome, dir: string, packet: string, tag: string): Vob {
+export function importRegisteredReplica(home: SiteHome, dir: string, packet: string, tag: string): Promise<Vob> {
   return registerNewVob(home, tag, dir, (abs) => importReplica(abs, packet, { tag }));
 }

@@ -23,23 +23,35 @@ function removeCreated(abs: string, before: 'absent' | 'empty-dir' | 'occupied')
  * tag exactly one goes on), then the storage is made, then the tag is marked ready. On any failure
  * the storage this process made and its claim are removed, and the error is rethrown.
  *
- * @returns the open VOB; the caller closes it.
+ * @returns the open VOB (a promise of it when `create` returns one); the caller closes it.
  * @throws AlreadyExistsError when the tag (or the storage) is taken; whatever `create` throws.
  */
-export function registerNewVob(home: SiteHome, tag: string, dir: string, create: (dir: string) => Vob): Vob {
+export function registerNewVob<R extends Vob | Promise<Vob>>(home: SiteHome, tag: string, dir: string, create: (dir: string) => R): R {
   const abs = resolve(dir);
   home.claimTag(tag, abs);
   const before = occupancy(abs);
-  let vob: Vob | undefined;
-  try {
-    vob = create(abs);
-    home.markReady(tag, vob.dir);
-    return vob;
-  } catch (err) {
+  const fail = (err: unknown, vob?: Vob): never => {
     vob?.close();
     // A storage path that held something was refused by `create` before it wrote anything.
     if (before !== 'occupied') removeCreated(abs, before);
     home.releaseClaim(tag);
     throw err;
+  };
+  const ready = (vob: Vob): Vob => {
+    try {
+      home.markReady(tag, vob.dir);
+      return vob;
+    } catch (err) {
+      return fail(err, vob);
+    }
+  };
+  let made: R;
+  try {
+    made = create(abs);
+  } catch (err) {
+    return fail(err);
   }
+  // A `create` that reads a packet as a stream (mkreplica --import) finishes later.
+  if (made instanceof Promise) return made.then(ready, (err: unknown) => fail(err)) as R;
+  return ready(made) as R;
 }

@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'better-sqlite3';
 import { fsyncDir, removeStaleTempFiles, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
+import { applyBinaryDelta } from '../core/binaryDelta.js';
 import { worthDeflating } from '../core/compressibility.js';
 import { IntegrityError, InternalError, NotFoundError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
@@ -58,8 +72,19 @@ export function hexOrder(keys: readonly string[]): number[] {
   return order;
 }
 
-/** How a blob is stored: as given, or raw-deflated. */
-const CODEC = { raw: 0, deflate: 1 } as const;
+/**
+ * How a blob is stored: as given, raw-deflated, or as a Fossil delta (core/binaryDelta.ts) against
+ * another blob of the pool: the base's 32-byte SHA-256, then the delta.
+ */
+const CODEC = { raw: 0, deflate: 1, delta: 2 } as const;
+
+/**
+ * The most deltas deep a blob may be stored: a delta, on a delta, and so on. Reading it makes
+ * every version of the chain in turn (some 40 ms per 20 MiB each), so a longer chain is cut by
+ * storing the next version whole. An import stores a version as a delta only when its packet
+ * carried it as one (packetStream.ts): it is then stored as it came, not made and compressed again.
+ */
+export const DELTA_DEPTH = 10;
 
 /**
  * Blobs at or under this many stored bytes live in the database; larger ones are files in `pool/`.
@@ -211,9 +236,11 @@ export class ContentPool {
   async *chunks(sha: string, chunkBytes: number = CHUNK_BYTES): AsyncGenerator<Buffer> {
     const row = this.select.get(key(sha)) as StoredRow | undefined;
     if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
-    if (row.data && row.size <= chunkBytes) {
+    if ((row.data && row.size <= chunkBytes) || row.codec === CODEC.delta) {
       // Most blobs: one chunk, read as get reads it, without a stream's set-up (an export reads many).
-      yield this.read(sha, row);
+      // A delta is made whole (it is stored only for versions of a bounded size: DELTA_MAX).
+      const bytes = this.read(sha, row);
+      for (let at = 0; at < bytes.length || at === 0; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes);
       return;
     }
     const hash = createHash('sha256');
@@ -328,6 +355,202 @@ export class ContentPool {
   }
 
   /**
+   * A stored blob as the pool holds it, to send as it is: whether its bytes are raw-deflated, how
+   * many they are, and the bytes, read a chunk at a time, not inflated and not checked (the reader
+   * of a copy checks it against `sha`, as stageStored does); undefined for a blob stored as a delta,
+   * which means nothing without its base. Throws StorageError when it is missing.
+   */
+  storedForm(sha: string): { deflated: boolean; size: number; storedLength: number; chunks(): AsyncIterable<Buffer> } | undefined {
+    const row = this.select.get(key(sha)) as StoredRow | undefined;
+    if (!row) throw new StorageError(`content ${sha} is missing from the pool`, { data: { sha } });
+    if (row.codec === CODEC.delta) return undefined;
+    const deflated = row.codec === CODEC.deflate;
+    if (row.data) {
+      const data = row.data;
+      return {
+        deflated,
+        size: row.size,
+        storedLength: data.length,
+        async *chunks() {
+          yield data;
+        },
+      };
+    }
+    const file = this.pathOf(sha);
+    let storedLength: number;
+    try {
+      storedLength = statSync(file).size;
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? this.damaged(sha, err) : (writeFailure(err, 'read', file) ?? err);
+    }
+    return {
+      deflated,
+      size: row.size,
+      storedLength,
+      async *chunks() {
+        let read = 0;
+        try {
+          for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+            read += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
+        } catch (err) {
+          throw writeFailure(err, 'read', file) ?? err;
+        }
+        if (read !== storedLength) throw new StorageError(`content ${sha} in the pool changed while it was read`, { data: { sha } });
+      },
+    };
+  }
+
+  /**
+   * stage for bytes that arrive in the form the pool stores them in (storedForm's, from another
+   * pool): raw, or raw-deflated. They are written as they come, not compressed again; deflated ones
+   * are inflated on the way only to hash what they hold. The content must be `size` bytes hashing to
+   * `sha` (IntegrityError otherwise, nothing kept), and the stored bytes `storedLength`.
+   * `onContent` sees the content as it passes (a caller that needs it next, as a delta's base, need
+   * not read it back); it is only known good once this resolves.
+   */
+  async stageStored(
+    source: AsyncIterable<Uint8Array>,
+    blob: { sha: string; size: number; deflated: boolean; storedLength: number },
+    options: { onContent?: (chunk: Buffer) => void } = {},
+  ): Promise<StagedBlob> {
+    const codec = blob.deflated ? CODEC.deflate : CODEC.raw;
+    const hash = createHash('sha256');
+    let size = 0;
+    let failure: unknown;
+    const onContent = options.onContent ?? (() => {});
+    const inflater = blob.deflated ? createInflateRaw({ chunkSize: CHUNK_BYTES }) : undefined;
+    inflater?.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+      onContent(chunk);
+    });
+    inflater?.on('error', (err) => (failure ??= err));
+    const take = async (chunk: Uint8Array): Promise<void> => {
+      if (!inflater) {
+        hash.update(chunk);
+        size += chunk.length;
+        onContent(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } else if (!inflater.write(chunk)) await once(inflater, 'drain');
+    };
+    const finish = async (storedLength: number): Promise<void> => {
+      if (inflater) {
+        inflater.end();
+        if (!inflater.readableEnded) await once(inflater, 'end');
+      }
+      if (failure) throw failure;
+      if (storedLength !== blob.storedLength || size !== blob.size) {
+        throw new IntegrityError(
+          `content ${blob.sha} arrived damaged: ${size} bytes in ${storedLength} stored, not ${blob.size} in ${blob.storedLength}`,
+          {
+            data: { expected: blob.sha },
+            hint: 'send or read it again',
+          },
+        );
+      }
+      this.checkExpected(hash.digest('hex'), blob.sha);
+    };
+    const damaged = (err: unknown): unknown =>
+      err === failure
+        ? new IntegrityError(`content ${blob.sha} arrived damaged: its stored bytes do not inflate`, {
+            data: { expected: blob.sha },
+            hint: 'send or read it again',
+            cause: err,
+          })
+        : err;
+    try {
+      if (blob.storedLength <= INLINE_LIMIT) {
+        const parts: Buffer[] = [];
+        let length = 0;
+        for await (const chunk of source) {
+          parts.push(Buffer.from(chunk));
+          length += chunk.length;
+          await take(chunk);
+        }
+        await finish(length);
+        return new Staged(this, blob.sha, size, { kind: 'stored', codec, stored: Buffer.concat(parts, length) });
+      }
+    } catch (err) {
+      inflater?.destroy();
+      throw damaged(err);
+    }
+    writingTo('create directory', this.dir, () => mkdirSync(this.dir, { recursive: true }));
+    const tmp = tempFileFor(join(this.dir, 'staged'));
+    let written = 0;
+    try {
+      const fh = await open(tmp, 'wx', 0o644);
+      try {
+        for await (const chunk of source) {
+          // The write and the inflate run on the thread pool side by side.
+          const wrote = fh.write(chunk, 0, chunk.length, written);
+          await take(chunk);
+          await wrote;
+          written += chunk.length;
+        }
+        await finish(written);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      inflater?.destroy();
+      await rm(tmp, { force: true });
+      throw writeFailure(err, 'write', tmp) ?? damaged(err);
+    }
+    return new Staged(this, blob.sha, size, { kind: 'file', codec, tmp });
+  }
+
+  /**
+   * Stages a blob as a delta against `base` (a blob of the pool, or one committed with it), for a
+   * version whose packet carried it as that delta: the caller has made the version from it and
+   * checked its SHA-256 (`sha`, `size` bytes). The base must be stored at most DELTA_DEPTH - 1 deltas
+   * deep (deltaDepth).
+   */
+  stageDelta(sha: string, size: number, base: string, delta: Uint8Array): StagedBlob {
+    const stored = Buffer.concat([key(base), delta]);
+    if (stored.length <= INLINE_LIMIT) return new Staged(this, sha, size, { kind: 'stored', codec: CODEC.delta, stored });
+    writingTo('create directory', this.dir, () => mkdirSync(this.dir, { recursive: true }));
+    const tmp = tempFileFor(join(this.dir, 'staged'));
+    writingTo('write', tmp, () => {
+      const fd = openSync(tmp, 'wx', 0o644);
+      try {
+        for (let off = 0; off < stored.length;) off += writeSync(fd, stored, off);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    return new Staged(this, sha, size, { kind: 'file', codec: CODEC.delta, tmp });
+  }
+
+  /** How many deltas deep a stored blob is: 0 for one stored whole, 1 + its base's for a delta. */
+  deltaDepth(sha: string): number {
+    let depth = 0;
+    for (let at = sha; ; depth++) {
+      const row = this.select.get(key(at)) as StoredRow | undefined;
+      if (!row) throw new StorageError(`content ${at} is missing from the pool`, { data: { sha: at } });
+      if (row.codec !== CODEC.delta) return depth;
+      at = (row.data ?? readFileSync(this.pathOf(at))).subarray(0, 32).toString('hex');
+    }
+  }
+
+  /**
+   * The whole uncompressed bytes of a staged blob (a delta's base that came in the same packet),
+   * verified against its SHA-256. For blobs of a bounded size: it is read into one buffer.
+   */
+  async stagedBytes(staged: StagedBlob): Promise<Buffer> {
+    if (!(staged instanceof Staged) || staged.pool !== this) throw new InternalError('stagedBytes: a blob staged by another pool');
+    if (staged.discarded) throw new InternalError(`stagedBytes: staged content ${staged.sha} was discarded`);
+    const { held } = staged;
+    if (held.kind === 'bytes') return held.bytes;
+    const stored = held.kind === 'stored' ? held.stored : await readFile(staged.placed ? this.pathOf(staged.sha) : held.tmp);
+    const bytes = this.decode(held.codec, stored);
+    if (bytes.length !== staged.size || ContentPool.hash(bytes) !== staged.sha) throw this.damaged(staged.sha);
+    return bytes;
+  }
+
+  /**
    * Inside the transaction that refers to the blob: moves a staged blob into place and records it;
    * returns its SHA-256. As with put, the file is in place before the row that names it commits; a
    * crash before `stage` ends leaves only a temporary file, which the next open of the pool removes.
@@ -427,6 +650,20 @@ export class ContentPool {
   }
 
   private decode(codec: number, stored: Buffer): Buffer {
+    if (codec === CODEC.delta) {
+      const base = stored.subarray(0, 32).toString('hex');
+      try {
+        // Fossil's own checksum is left out: read checks the result's SHA-256.
+        return applyBinaryDelta(this.get(base), stored.subarray(32), { checksum: false });
+      } catch (err) {
+        // The base's own damage says itself; a delta that does not apply is this blob's.
+        if (err instanceof StorageError) throw err;
+        throw new StorageError(`content stored as a delta against ${base} in the pool is damaged: ${(err as Error).message}`, {
+          hint: 'restore the VOB from backup',
+          cause: err,
+        });
+      }
+    }
     if (codec !== CODEC.deflate) return stored;
     const bytes = inflateRawSync(stored);
     // zlib hands back a view of a 16 KiB chunk; a caller holding many small blobs (an export)

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacketError } from '../../src/packet/packetError.js';
 import { readPacket, readPacketHeaderInfo, readPacketStream, writePacket, writePacketStream } from '../../src/packet/packetFile.js';
-import { partsInMemory, type BodyConsumer } from '../../src/packet/packetStream.js';
-import type { PacketBlob, PacketHeader, WireOp } from '../../src/packet/packetTypes.js';
+import { partsInMemory, type BodyConsumer, type BodyPart } from '../../src/packet/packetStream.js';
+import { binaryDelta } from '../../src/core/binaryDelta.js';
+import { sha256Hex } from '../../src/core/sha256.js';
+import { STREAM_FORMAT, type PacketBlob, type PacketHeader, type WireOp } from '../../src/packet/packetTypes.js';
 import { blob, blobMap, body, bostonKeys, header, keyFor, layout, readOps, plain, tempDir } from './fixtures.js';
 
 const dir = tempDir();
@@ -13,7 +16,7 @@ let n = 0;
 const next = (): string => join(dir, `p${++n}`);
 
 /** A consumer that keeps what it is told, reading blobs whole. */
-function collector(): BodyConsumer & { ops_: WireOp[]; blobs: PacketBlob[] } {
+function collector(): BodyConsumer & { ops_: WireOp[]; blobs: PacketBlob[]; deltas: { sha: string; base: string; delta: Buffer }[] } {
   const c = {
     ops_: [] as WireOp[],
     blobs: [] as PacketBlob[],
@@ -28,6 +31,15 @@ function collector(): BodyConsumer & { ops_: WireOp[]; blobs: PacketBlob[] } {
       for await (const part of bytes) parts.push(part);
       c.blobs.push({ sha, bytes: Buffer.concat(parts) });
     },
+    async stored(sha: string, _size: number, deflated: boolean, _storedLength: number, bytes: AsyncIterable<Buffer>) {
+      const parts: Buffer[] = [];
+      for await (const part of bytes) parts.push(part);
+      c.blobs.push({ sha, bytes: deflated ? inflateRawSync(Buffer.concat(parts)) : Buffer.concat(parts) });
+    },
+    deltas: [] as { sha: string; base: string; delta: Buffer }[],
+    delta(sha: string, _size: number, base: string, delta: Buffer) {
+      c.deltas.push({ sha, base, delta: Buffer.from(delta) });
+    },
   };
   return c;
 }
@@ -39,7 +51,7 @@ describe('streamed packets (format 3)', () => {
     const text = new TextEncoder().encode('a line of text\n'.repeat(100_000));
     const blobs = [...b.blobs, blob(text), blob(randomBytes(3 * 1024 * 1024 + 5))];
     const written = await writePacketStream(path, header(), partsInMemory(b.ops, blobs), bostonKeys.privateKeyPem);
-    expect(readPacketHeaderInfo(path)).toMatchObject({ format: { major: 3, minor: 0 }, header: written });
+    expect(readPacketHeaderInfo(path)).toMatchObject({ format: STREAM_FORMAT, header: written });
     expect(written.opCount).toBe(b.ops.length);
     expect(statSync(path).size).toBe(readPacketHeaderInfo(path).bodyOffset + written.bodyLength);
     // The text compresses, the random bytes do not and are stored as they are: the packet is a little over them.
@@ -53,6 +65,53 @@ describe('streamed packets (format 3)', () => {
     const whole = readPacket(path, keyFor);
     expect(whole.header).toEqual(written);
     expect(blobMap(whole.body.blobs)).toEqual(blobMap(blobs));
+  });
+
+  it('blobs in their stored form travel as they are; a version as a delta against one before it', async () => {
+    const path = next();
+    const b = body();
+    const text = Buffer.from('another line of text, numbered\n'.repeat(20_000));
+    const edited = Buffer.concat([text.subarray(0, 300_000), Buffer.from('an edit\n'), text.subarray(300_000)]);
+    const random = randomBytes(200 * 1024);
+    const deflated = deflateRawSync(text);
+    const of = (bytes: Buffer) => ({
+      sha: sha256Hex(bytes),
+      size: bytes.length,
+      chunks: async function* () {
+        yield bytes;
+      },
+    });
+    const form = (bytes: Buffer, isDeflated: boolean) => ({
+      deflated: isDeflated,
+      storedLength: bytes.length,
+      chunks: async function* () {
+        yield bytes.subarray(0, 1000);
+        yield bytes.subarray(1000);
+      },
+    });
+    const delta = binaryDelta(text, edited)!;
+    expect(delta.length).toBeLessThan(100);
+    const parts: BodyPart[] = [
+      { ops: b.ops },
+      { blob: { ...of(text), stored: form(deflated, true) } },
+      { blob: { ...of(random), stored: form(random, false) } },
+      { delta: { sha: sha256Hex(edited), size: edited.length, base: sha256Hex(text), delta } },
+    ];
+    await writePacketStream(path, header(), parts, bostonKeys.privateKeyPem);
+    // The deflated form is not compressed again: the packet holds it as it is.
+    expect(readFileSync(path).includes(deflated)).toBe(true);
+    const c = collector();
+    await readPacketStream(path, keyFor, c);
+    expect(blobMap(c.blobs)).toEqual(blobMap([blob(text), blob(random)]));
+    expect(c.deltas).toEqual([{ sha: sha256Hex(edited), base: sha256Hex(text), delta }]);
+    // Read whole, the delta is applied and checked.
+    expect(blobMap(readPacket(path, keyFor).body.blobs)).toEqual(blobMap([blob(text), blob(random), blob(edited)]));
+
+    // A delta needs its base earlier in the body.
+    const orphan: BodyPart[] = [{ ops: b.ops }, { delta: { sha: sha256Hex(edited), size: edited.length, base: sha256Hex(text), delta } }];
+    await expect(writePacketStream(next(), header(), orphan, bostonKeys.privateKeyPem)).rejects.toThrow(
+      /which the body does not hold before it/,
+    );
   });
 
   it('a format 2 packet is read by the same call, whole', async () => {

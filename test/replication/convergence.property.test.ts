@@ -86,12 +86,12 @@ describe('convergence under loss, duplication and reordering (property)', () => 
           vobs.push(first);
           const creation = join(dir, 'creation');
           mkdirSync(creation);
-          const packets = exportReplica(
+          const packets = await exportReplica(
             first,
             names.slice(1).map((name) => ({ host: `${name}-host`, name })),
             { out: creation },
           );
-          packets.forEach((p, i) => vobs.push(importReplica(join(dir, `r${i + 1}.vob`), p, { tag: 'p' })));
+          for (const [i, p] of packets.entries()) vobs.push(await importReplica(join(dir, `r${i + 1}.vob`), p, { tag: 'p' }));
           // Each replica gets a directory whose main branch it masters, to make files in.
           for (let i = 0; i < n; i++) mkelem(first, `d${i}`, { kind: 'directory', auto: true });
           for (let i = 1; i < n; i++) chmaster(first, names[i]!, [`d${i}@@/main`]);

@@ -27,7 +27,7 @@ describe('an op that cannot apply here', () => {
   it('is recorded as discarded with its reason, and the ids stay dense', async () => {
     const a = mkvob(join(root, 'a.vob'), { tag: 'd', replicaName: 'a' });
     mkdirSync(join(root, 'c'));
-    const [forB, forC] = exportReplica(
+    const [forB, forC] = await exportReplica(
       a,
       [
         { host: 'hb', name: 'b' },
@@ -35,8 +35,8 @@ describe('an op that cannot apply here', () => {
       ],
       { out: join(root, 'c') },
     );
-    const b = importReplica(join(root, 'b.vob'), forB!, { tag: 'd' });
-    const c = importReplica(join(root, 'c.vob'), forC!, { tag: 'd' });
+    const b = await importReplica(join(root, 'b.vob'), forB!, { tag: 'd' });
+    const c = await importReplica(join(root, 'c.vob'), forC!, { tag: 'd' });
     vobs.push(a, b, c);
     mktype(a, 'lbtype', ['L'], { shared: true });
     mkelem(a, 'f', { auto: true, content: new TextEncoder().encode('x') });

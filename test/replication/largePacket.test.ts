@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, cpSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Vob } from '../../src/vob/vob.js';
 import { BIN, tempDir } from '../helpers/cli.js';
-import { family, typeNames, type Site } from '../helpers/sites.js';
+import { family, site, typeNames, type Site } from '../helpers/sites.js';
 
 const HEAP_LIMIT_MB = 64;
 /** An idle msite has a peak RSS of about 75 MB with a 64 MB heap; a packet held whole would add its size. */
@@ -127,6 +127,18 @@ describe('packets larger than memory', () => {
     // Re-import reads the header only.
     const again = bounded(root, sanfran.home, ['syncreplica', '--import', ...packets]);
     expect(again.out).toMatchObject([{ result: 'already-applied' }]);
+
+    // A new replica of the same VOB: its creation packet streams the same way.
+    const creationDir = join(root, 'creation');
+    mkdirSync(creationDir);
+    const made = bounded(root, boston.home, ['mkreplica', '--export', '--out', creationDir, 'bangalore-host:bangalore']);
+    const [creation] = (made.out as { packets: string[] }).packets;
+    expect(statSync(creation!).size).toBeGreaterThan(240 * 1024 * 1024);
+    const bangalore = join(root, 'bangalore');
+    const joined = bounded(root, bangalore, ['mkreplica', '--import', '--tag', '/vobs/dev', join(root, 'bangalore.vob'), creation!]);
+    expect(made.rssKb, 'mkreplica export peak RSS (kB)').toBeLessThan(RSS_CEILING_KB);
+    expect(joined.rssKb, 'mkreplica import peak RSS (kB)').toBeLessThan(RSS_CEILING_KB);
+    expect(await replicaState(site(root, 'bangalore'), names)).toEqual(await replicaState(boston, names));
   }, 120_000);
 
   it('an import SIGKILLed at a random moment, 10 times, completes when run again, and the replica ends identical to the origin', async () => {

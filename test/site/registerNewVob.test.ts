@@ -9,7 +9,7 @@ import { SiteHome } from '../../src/site/siteHome.js';
 import { tempDir } from '../helpers/cli.js';
 
 describe('registerNewVob', () => {
-  it('registers a created VOB; a failed creation leaves neither storage nor claim', () => {
+  it('registers a created VOB; a failed creation leaves neither storage nor claim', async () => {
     const root = tempDir('msite-register-');
     const home = SiteHome.locate(join(root, 'home'), {}, root);
 
@@ -34,7 +34,7 @@ describe('registerNewVob', () => {
     expect(readdirSync(join(root, 'full.vob'))).toEqual(['notes.txt']);
     // A creation packet that is not one: no storage, tag free.
     writeFileSync(join(root, 'not-a-packet'), 'hello\n');
-    expect(() => importRegisteredReplica(home, join(root, 'b.vob'), join(root, 'not-a-packet'), '/vobs/a')).toThrow();
+    await expect(importRegisteredReplica(home, join(root, 'b.vob'), join(root, 'not-a-packet'), '/vobs/a')).rejects.toThrow();
     expect(existsSync(join(root, 'b.vob'))).toBe(false);
     expect(home.registrations()).toEqual([]);
 

@@ -86,9 +86,9 @@ describe('importVersions, the bulk path', () => {
     expect((after.version as unknown[]).length - (before.version as unknown[]).length).toBe(2);
   });
 
-  it('refuses a branch another replica masters, naming it, and changes nothing', () => {
+  it('refuses a branch another replica masters, naming it, and changes nothing', async () => {
     mkdirSync(join(root, `p${n}`));
-    exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: join(root, `p${n}`) });
+    await exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: join(root, `p${n}`) });
     chmaster(vob, 'sanfran_hub', ['src/a.c@@/main']);
     const before = snapshot(dir);
     expect(() => importVersions(vob, [{ path: 'src/a.c', content: bytes('x') }])).toThrow(MastershipError);
@@ -113,8 +113,8 @@ describe('importVersions, the bulk path', () => {
   it('replicates: the versions reach a sibling in an update packet, bytes and numbers alike', async () => {
     const packets = join(root, `q${n}`);
     mkdirSync(packets);
-    const [creation] = exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: packets });
-    const sibling = importReplica(join(root, `s${n}`), creation!, { tag: 's' });
+    const [creation] = await exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: packets });
+    const sibling = await importReplica(join(root, `s${n}`), creation!, { tag: 's' });
     try {
       importVersions(vob, [
         { path: 'src/a.c', content: bytes('a1') },

@@ -36,8 +36,8 @@ describe('schema migrations', () => {
     const dir = tempDir();
     const vob = mkvob(join(dir, 'a.vob'), { tag: 'a', replicaName: 'boston_hub' });
     mkdirSync(join(dir, 'p'));
-    const [creation] = exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: join(dir, 'p') });
-    const sibling = importReplica(join(dir, 'b.vob'), creation!, { tag: 'b' });
+    const [creation] = await exportReplica(vob, [{ host: 'sf', name: 'sanfran_hub' }], { out: join(dir, 'p') });
+    const sibling = await importReplica(join(dir, 'b.vob'), creation!, { tag: 'b' });
     try {
       mkelem(vob, 'hello.txt', { auto: true, content: Buffer.from('hello\n') });
       // What the migration leaves for rows it found: no content column.

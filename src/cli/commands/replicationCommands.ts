@@ -71,7 +71,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
     .option('--out <path>', 'export: packet file or directory')
     .option('--ship', 'export through the shipping server')
     .option('--fship', 'export through the shipping server, now')
-    .option('--workdir <dir>', 'accepted for compatibility; packets are built in memory')
+    .option('--workdir <dir>', 'accepted for compatibility; packets are written as the VOB is read, beside --out')
     .option('--sclass <class>', 'export: storage class (with --ship or --fship)')
     .option('--pexpire <time>', 'export: when the shipping orders expire (with --ship or --fship)')
     .option('--notify <address>', 'export: also tell this address when an order expires or comes back', (v, prev: string[] = []) => [
@@ -91,7 +91,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
         const specs = args.map(parseReplicaSpec);
         if (mode !== 'out') {
           const options = orderOptions(io, opts);
-          const { packets, hosts } = withVob(io, opts, (vob) =>
+          const { packets, hosts } = await withVob(io, opts, (vob) =>
             exportReplicasForShipping(vob, specs, {
               homeDir: options.homeDir,
               ...(opts.sclass ? { sclass: opts.sclass } : {}),
@@ -126,9 +126,10 @@ export function registerReplicationCommands(program: Command, io: Io): void {
           if (shipping) failIfDeliveriesFailed(shipping);
           return;
         }
-        const write = (out: string) => withVob(io, opts, (vob) => ({ packets: exportReplica(vob, specs, { out, comment: opts.comment }) }));
+        const write = (out: string) =>
+          withVob(io, opts, async (vob) => ({ packets: await exportReplica(vob, specs, { out, comment: opts.comment }) }));
         const out = inputPath(io, opts.out!);
-        const { packets } = opts.encryptFor !== undefined ? await writeSealed(io, opts, opts.encryptFor, out, write) : write(out);
+        const { packets } = opts.encryptFor !== undefined ? await writeSealed(io, opts, opts.encryptFor, out, write) : await write(out);
         emit(io, opts, { packets }, () =>
           packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
         );
@@ -143,7 +144,7 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       try {
         const refused = opened.refusalError(inputPath(io, packet));
         if (refused) throw refused;
-        vob = importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), opened.readable(inputPath(io, packet)), opts.tag);
+        vob = await importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), opened.readable(inputPath(io, packet)), opts.tag);
       } finally {
         opened.close();
       }
@@ -388,8 +389,8 @@ export function registerReplicationCommands(program: Command, io: Io): void {
       const files = expandPacketPaths(packets.length ? packets.map((p) => inputPath(io, p)) : incomingBays(siteHome(io, opts).dir));
       const opened = await openPackets(io, opts, files);
       try {
-        readVob(io, opts, (vob) => {
-          const rows = describePackets(vob, files, { dump: opts.dump, opened });
+        await readVob(io, opts, async (vob) => {
+          const rows = await describePackets(vob, files, { dump: opts.dump, opened });
           emit(
             io,
             opts,
