@@ -7,6 +7,7 @@ import { registerTypeCommands } from './commands/typeCommands.js';
 import { registerVobCommands } from './commands/vobCommands.js';
 import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
+import { registerHistoryCommands } from './commands/historyCommands.js';
 import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerShippingCommands } from './commands/shippingCommands.js';
@@ -31,6 +32,7 @@ export function buildProgram(io: Io): Command {
   registerVobCommands(program, io);
   registerTypeCommands(program, io);
   registerObjectCommands(program, io);
+  registerHistoryCommands(program, io);
   registerReplicationCommands(program, io);
   registerDemoCommand(program, io);
   registerScheduleCommands(program, io);
