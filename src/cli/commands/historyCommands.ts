@@ -1,7 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../../core/errors.js';
+import { fsImport } from '../../history/fsImport.js';
 import { gitImport } from '../../history/gitImport.js';
 import { progressLine } from '../progressLine.js';
-import { emit, inputPath, jsonOption, vobCommand, withVob, type Io } from '../context.js';
+import { configSpec, emit, inputPath, jsonOption, pathCommand, vobCommand, withVob, type Io } from '../context.js';
 
 /** Commands that bring existing history into a VOB: gitimport and fsimport. */
 export function registerHistoryCommands(program: Command, io: Io): void {
@@ -39,6 +41,47 @@ export function registerHistoryCommands(program: Command, io: Io): void {
         } finally {
           line.end();
         }
+      });
+    });
+
+  pathCommand(program, 'fsimport', 'import files and directory trees into a VOB directory (as clearfsimport)')
+    .option('--recurse', 'import the contents of source directories, all the way down')
+    .option('--rmname', 'remove the names of what a source directory no longer holds')
+    .option('--identical', 'make a new version even where the content is unchanged')
+    .option('--preview', 'report what would be done, and change nothing')
+    .option('-c, --comment <text>', 'comment for the new elements and versions', '')
+    .addOption(jsonOption())
+    .argument('<paths...>', 'SOURCE... TARGET-DIR (a SOURCE ending in /. brings its contents into TARGET-DIR)')
+    .action((paths, _o, c) => {
+      const opts = c.optsWithGlobals();
+      if (paths.length < 2) throw new UsageError('fsimport needs at least one SOURCE and a TARGET-DIR');
+      const target = paths[paths.length - 1]!;
+      const sources = paths
+        .slice(0, -1)
+        .map((p) => (p.endsWith('/.') || p === '.' ? `${inputPath(io, p.slice(0, -1) || '.')}/.` : inputPath(io, p)));
+      withVob(io, opts, (vob) => {
+        const r = fsImport(vob, sources, target, {
+          recurse: opts.recurse,
+          rmname: opts.rmname,
+          identical: opts.identical,
+          preview: opts.preview,
+          comment: opts.comment,
+          config: configSpec(io, opts),
+          warn: (m) => io.err(`msite: warning: ${m}\n`),
+        });
+        const would = r.preview ? 'Would create' : 'Created';
+        emit(io, opts, r, () =>
+          [
+            ...r.entries
+              .filter((e) => e.action !== 'unchanged')
+              .map((e) =>
+                e.action === 'removed name'
+                  ? `${r.preview ? 'Would remove' : 'Removed'} name "${e.path}".`
+                  : `${would} ${e.action === 'new element' ? `${e.kind} element` : 'a new version of'} "${e.path}".`,
+              ),
+            `${r.preview ? 'Preview: ' : ''}${r.newElements} new elements, ${r.newVersions} new versions, ${r.removedNames} names removed, ${r.unchanged} unchanged.`,
+          ].join('\n'),
+        );
       });
     });
 }
