@@ -6,7 +6,7 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics|dashboard|bigfiles] [--repeat 3] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics|dashboard|bigfiles|gitimport] [--git-repo PATH] [--repeat 3] [--keep]
  *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50] [--vobs 20] [--big-mib N]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
@@ -20,6 +20,8 @@
  * and 5,000 sync records each); not part of `all`.
  * `dashboard` runs only the dashboard part (bench/dashboard.ts: the admin API's answer time and the first
  * paint in chromium, for a site of 20 VOBs with 1,000 packets in its bays and 10,000 renames); part of `all`.
+ * `gitimport` runs only the git-history part (bench/gitImport.ts: `--git-repo PATH`, repeatable; without
+ * it the part is skipped with a message): gitimport against fast-export | fast-import, then replication.
  * `bigfiles` runs only the big binary files part (bench/bigFiles.ts: --big-mib MiB of content, default the
  * 200 files of 1–20 MiB, about 3 GiB; loaded, exported and imported against git, measured at half and at all
  * of it; --profile DIR writes CPU profiles of its msite processes). Not part of `all`; each step runs once.
@@ -42,6 +44,7 @@ import { benchMetrics, printMetricsTable } from './metrics.js';
 import { benchSync, printSyncTable } from './sync.js';
 import { benchDashboard, printDashboardTable } from './dashboard.js';
 import { benchBigFiles, printBigFilesTable } from './bigFiles.js';
+import { benchGitImport, printGitImportTable } from './gitImport.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -70,8 +73,20 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics' | 'dashboard' | 'bigfiles';
-const ONLY: readonly Only[] = ['all', 'ours', 'git', 'load', 'replication', 'shipping', 'sync', 'metrics', 'dashboard', 'bigfiles'];
+type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics' | 'dashboard' | 'bigfiles' | 'gitimport';
+const ONLY: readonly Only[] = [
+  'all',
+  'ours',
+  'git',
+  'load',
+  'replication',
+  'shipping',
+  'sync',
+  'metrics',
+  'dashboard',
+  'bigfiles',
+  'gitimport',
+];
 
 interface Options {
   versions: number;
@@ -89,6 +104,7 @@ interface Options {
   changes: number;
   vobs: number;
   bigMib: number | undefined;
+  gitRepos: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -110,6 +126,7 @@ function parseOptions(argv: string[]): Options {
       changes: { type: 'string', default: '50' },
       vobs: { type: 'string', default: '20' },
       'big-mib': { type: 'string' },
+      'git-repo': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -136,6 +153,7 @@ function parseOptions(argv: string[]): Options {
     changes: int('changes', values.changes, 1),
     vobs: int('vobs', values.vobs, 1),
     bigMib: values['big-mib'] === undefined ? undefined : int('big-mib', values['big-mib'], 1),
+    gitRepos: values['git-repo'] ?? [],
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
@@ -144,7 +162,12 @@ function parseOptions(argv: string[]): Options {
 
 /** Parts that run alone with their own --only: the history is neither generated nor loaded for them. */
 const alone = (o: Options): boolean =>
-  o.only === 'shipping' || o.only === 'sync' || o.only === 'metrics' || o.only === 'dashboard' || o.only === 'bigfiles';
+  o.only === 'shipping' ||
+  o.only === 'sync' ||
+  o.only === 'metrics' ||
+  o.only === 'dashboard' ||
+  o.only === 'bigfiles' ||
+  o.only === 'gitimport';
 const runsOurs = (o: Options): boolean => o.only !== 'git' && !alone(o);
 const runsGit = (o: Options): boolean => o.only !== 'ours' && !alone(o);
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
@@ -483,9 +506,11 @@ async function main(): Promise<void> {
           ? `GET /metrics of a site with ${fmtInt(o.vobs)} VOBs`
           : o.only === 'dashboard'
             ? 'the dashboard of a site with 20 VOBs'
-            : o.only === 'bigfiles'
-              ? `big binary files, ${o.bigMib === undefined ? '200 files' : `${fmtInt(o.bigMib)} MiB`}, seed ${o.seed}`
-              : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+            : o.only === 'gitimport'
+              ? `git histories: ${o.gitRepos.join(', ') || 'none given'}`
+              : o.only === 'bigfiles'
+                ? `big binary files, ${o.bigMib === undefined ? '200 files' : `${fmtInt(o.bigMib)} MiB`}, seed ${o.seed}`
+                : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -505,6 +530,10 @@ async function main(): Promise<void> {
     if (o.only === 'metrics') printMetricsTable(await benchMetrics({ vobs: o.vobs, tmp }));
     if (dashboards(o)) printDashboardTable(await benchDashboard({ tmp }));
     if (o.only === 'bigfiles') printBigFilesTable(benchBigFiles({ mib: o.bigMib, seed: o.seed, profileDir: o.profile, tmp }));
+    if (o.only === 'all' || o.only === 'gitimport') {
+      if (!o.gitRepos.length) console.log('\ngitimport: skipped (give a git repository with --git-repo PATH)');
+      for (const repo of o.gitRepos) printGitImportTable(benchGitImport({ repo, tmp, profileDir: o.profile }));
+    }
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });
