@@ -18,6 +18,10 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseConfigSpec } from '../src/vob/configSpec.js';
+import { ContentPool } from '../src/vob/contentPool.js';
+import { cat, ls } from '../src/vob/commands/listing.js';
+import { Vob } from '../src/vob/vob.js';
 import { diskUsage } from './diskUsage.js';
 import { gitEnv } from './gitFastImport.js';
 import { settleDisk } from './settle.js';
@@ -80,6 +84,8 @@ export interface GitImportFigures {
   importOurs: Measured;
   clone: Measured;
   summary: string;
+  /** Refs whose labeled tree was compared with `git ls-tree -r`, file by file (path, mode, bytes). */
+  verified: string[];
 }
 
 export function benchGitImport(o: GitImportBenchOptions): GitImportFigures {
@@ -106,6 +112,7 @@ export function benchGitImport(o: GitImportBenchOptions): GitImportFigures {
   const ours = measure(process.execPath, msiteArgs('gitimport', ['gitimport', '--vob', 'origin', o.repo]), { env });
   const summary = ours.stdout.trim().split('\n').pop() ?? '';
   const commits = Number(/Imported (\d+) commit/.exec(summary)?.[1] ?? NaN);
+  const verified = verifyTrees(vobDir, o.repo, ours.stdout);
 
   // git: the same refs through fast-export and fast-import, one pipeline.
   const gitDir = join(root, 'roundtrip.git');
@@ -170,7 +177,51 @@ export function benchGitImport(o: GitImportBenchOptions): GitImportFigures {
     importOurs,
     clone,
     summary,
+    verified,
   };
+}
+
+const GIT_MODE: Record<string, string> = { executable: '100755', symlink: '120000' };
+
+/**
+ * Checks what the import claims on a sample of refs (the default branch's head, the first, middle
+ * and last tags): the files `element * LABEL` selects are `git ls-tree -r REF`, by path, mode and
+ * bytes. Throws on the first difference.
+ */
+function verifyTrees(vobDir: string, repo: string, importOutput: string): string[] {
+  const mappings = [...importOutput.matchAll(/^(refs\/\S+) -> (?:brtype:\S+ )?lbtype:(\S+)$/gm)].map((m) => ({ ref: m[1]!, label: m[2]! }));
+  const tags = mappings.filter((m) => m.ref.startsWith('refs/tags/'));
+  const sample = [mappings[0], tags[0], tags[Math.floor(tags.length / 2)], tags[tags.length - 1]].filter(
+    (m, i, all): m is { ref: string; label: string } => m !== undefined && all.indexOf(m) === i,
+  );
+  const vob = Vob.open(vobDir, { readonly: true });
+  try {
+    for (const { ref, label } of sample) {
+      const config = parseConfigSpec(`element * ${label}\n`);
+      const ours = new Map<string, string>();
+      const walk = (dir: string): void => {
+        for (const e of ls(vob, dir, config)) {
+          if (e.kind === 'directory') walk(e.path);
+          else ours.set(e.path, `${e.mode ? GIT_MODE[e.mode] : '100644'} ${ContentPool.hash(cat(vob, e.path, config))}`);
+        }
+      };
+      walk('.');
+      const listing = spawnSync('git', ['-C', repo, 'ls-tree', '-r', '-z', ref], { maxBuffer: 1 << 28 }).stdout.toString('utf8');
+      const theirs = new Map<string, string>();
+      for (const line of listing.split('\0').filter(Boolean)) {
+        const [meta, path] = line.split('\t') as [string, string];
+        const [mode, type, blob] = meta.split(' ') as [string, string, string];
+        if (type !== 'blob') continue;
+        const bytes = spawnSync('git', ['-C', repo, 'cat-file', 'blob', blob], { maxBuffer: 1 << 30 }).stdout;
+        theirs.set(path, `${mode === '100664' ? '100644' : mode} ${ContentPool.hash(bytes)}`);
+      }
+      const differ = [...new Set([...ours.keys(), ...theirs.keys()])].filter((p) => ours.get(p) !== theirs.get(p));
+      if (differ.length) throw new Error(`${ref}: ${differ.length} files differ from git ls-tree, e.g. ${differ.slice(0, 3).join(', ')}`);
+    }
+  } finally {
+    vob.close();
+  }
+  return sample.map((m) => m.ref);
 }
 
 const fmtSec = (s: number): string => `${s.toFixed(2)} s`;
@@ -184,6 +235,7 @@ export function printGitImportTable(f: GitImportFigures): void {
       `${fmtInt(f.allRefsCommits)} over every ref of the repository)`,
   );
   console.log(`  msite: ${f.summary}`);
+  console.log(`  checked against git ls-tree -r (path, mode, bytes): ${f.verified.join(', ')}`);
   const row = (label: string, a: string, b: string, ratio: number, target: string, met: boolean | undefined): void =>
     console.log(
       `    ${label.padEnd(34)} ${a.padStart(14)} ${b.padStart(14)} ${ratio.toFixed(3).padStart(9)} ${target.padStart(8)}  ${met === undefined ? '' : met ? 'yes' : 'NO'}`,

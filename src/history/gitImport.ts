@@ -30,8 +30,8 @@ export interface GitImportOptions {
   onProgress?: ProgressListener;
   warn?: (message: string) => void;
   /**
-   * Commits per transaction (default 1,000; a transaction also ends when 64 MiB of new content is
-   * waiting). Each commits its versions together with their commit attributes, so an import
+   * Commits per transaction (default 1,000; a transaction also ends when 16 MiB of new content is
+   * waiting, which bounds the memory held). Each commits its versions together with their commit attributes, so an import
    * stopped midway resumes after the last whole transaction.
    */
   batch?: number;
@@ -66,7 +66,7 @@ export interface GitImportResult {
 }
 
 const DEFAULT_BATCH = 1000;
-const BATCH_BYTES = 64 * 1024 * 1024;
+const BATCH_BYTES = 16 * 1024 * 1024;
 
 interface RefInfo {
   ref: string;

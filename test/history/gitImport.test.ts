@@ -182,6 +182,20 @@ describe('gitimport', () => {
     }
   });
 
+  it('--branches and --tags import only the refs they name', async () => {
+    const root = tempDir('msite-gitimport-refs-');
+    const repo = makeHistory(root);
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    const r = await ok(['gitimport', '--vob', 'g', repo.dir, '--branches', 'topic', '--tags', 'v*'], { home });
+    expect(r.stdout.split('\n').filter((l) => l.includes(' -> '))).toEqual([
+      'refs/heads/topic -> brtype:main lbtype:topic',
+      'refs/tags/v0.1 -> lbtype:v0.1',
+    ]);
+    expect(r.stdout).toContain('Imported 2 commits');
+    expect(await vobTree(home, 'g', 'topic', root)).toEqual(gitTree(repo.dir, 'topic'));
+  });
+
   it('refuses a path that is not a git repository, changing nothing', async () => {
     const root = tempDir('msite-gitimport-bad-');
     const home = join(root, 'home');
