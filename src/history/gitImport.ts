@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
+import { worthDeflating } from '../core/compressibility.js';
 import { hasControlChar } from '../core/controlChars.js';
 import { InvalidInputError } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
-import { ContentPool } from '../vob/contentPool.js';
+import { COMPRESS_MIN, ContentPool, INLINE_LIMIT } from '../vob/contentPool.js';
 import { importSteps, type ImportStep } from '../vob/commands/importVersions.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
@@ -12,6 +13,7 @@ import type { TypeRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import { assignChains, type Chain, type NewCommit } from './commitChains.js';
 import { fastExportEvents, type CommitEvent, type GitIdent } from './fastExportStream.js';
+import { DeflateWorker } from './deflateWorker.js';
 import { GitCommandError } from './gitCommandError.js';
 import { GitRepository } from './gitRepository.js';
 import { copyState, initialState, rebuildState, type DirNode, type TreeState } from './treeState.js';
@@ -219,13 +221,15 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
   };
 
   const blobs = new Map<string, { sha: string; bytes: Uint8Array | undefined }>();
+  const seenBlobs = new Set<string>();
   let pending: ImportStep[] = [];
-  let pendingBlobs: { sha: string; bytes: Uint8Array }[] = [];
+  let pendingBlobs: { sha: string; bytes: Uint8Array; deflated?: Uint8Array; deflating?: Promise<Uint8Array> }[] = [];
   let pendingBytes = 0;
   let pendingCommits = 0;
   let committed = 0;
-  const flush = (): void => {
+  const flush = async (): Promise<void> => {
     if (!pending.length && !pendingBlobs.length) return;
+    for (const b of pendingBlobs) if (b.deflating) b.deflated = await b.deflating;
     if (pending.length) pending[0] = { ...pending[0]!, contents: [...pending[0]!.contents, ...pendingBlobs] };
     else pending.push({ contents: pendingBlobs, ops: [] });
     importSteps(vob, pending);
@@ -303,12 +307,20 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
     spawnFailed.catch(() => {});
     exporter.child.stdin.end(revInput);
     const marks = new Map<string, string>(); // commit mark → commit id
+    const deflater = new DeflateWorker();
     try {
       for await (const event of fastExportEvents(exporter.child.stdout)) {
         if (event.type === 'blob') {
           const sha = ContentPool.hash(event.data);
           if (event.mark) blobs.set(event.mark, { sha, bytes: event.data });
-          pendingBlobs.push({ sha, bytes: event.data });
+          // Deflated on a thread of its own while the stream goes on, as the pool would deflate it in
+          // the transaction (ContentPool.putWithHash): the bound of an import is that deflate.
+          const worth =
+            event.data.length >= COMPRESS_MIN && (event.data.length <= INLINE_LIMIT || worthDeflating(event.data)) && !seenBlobs.has(sha);
+          seenBlobs.add(sha);
+          const deflating = worth ? deflater.deflate(event.data) : undefined;
+          deflating?.catch(() => {});
+          pendingBlobs.push({ sha, bytes: event.data, deflating });
           pendingBytes += event.data.length;
           continue;
         }
@@ -333,12 +345,14 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
           unit: `commits, ${(result.fileVersions + result.directoryVersions).toLocaleString('en-US')} versions, ${Math.round(done / seconds)} commits/s`,
         });
         const atKill = options.killAfter !== undefined && committed + pendingCommits >= options.killAfter;
-        if (pendingCommits >= batch || pendingBytes >= BATCH_BYTES || atKill) flush();
+        if (pendingCommits >= batch || pendingBytes >= BATCH_BYTES || atKill) await flush();
       }
-      flush();
+      await flush();
     } catch (err) {
       exporter.child.kill();
       throw err;
+    } finally {
+      await deflater.close();
     }
     const code = await Promise.race([exited, spawnFailed]);
     if (code !== 0) throw new GitCommandError(`git fast-export failed in ${repo.dir}: ${exporter.stderr() || `exit status ${code}`}`);

@@ -33,6 +33,7 @@ function makeHistory(root: string) {
   r.write('src/a.c', 'int a;\n');
   r.write('src/util/u.c', 'int u;\n');
   r.write('empty', '');
+  r.write('doc/long.txt', 'a line of text that deflates well\n'.repeat(100));
   r.write('run.sh', '#!/bin/sh\necho hi\n');
   chmodSync(join(r.dir, 'run.sh'), 0o755);
   symlinkSync('README', join(r.dir, 'link'));
@@ -42,6 +43,7 @@ function makeHistory(root: string) {
   r.write('src/a.c', 'int a = 1;\n');
   r.write('lib/new.c', 'int n;\n');
   r.write('bin.dat', Buffer.from([0, 1, 2, 255, 0, 10, 13, 0, 7]));
+  r.write('doc/long.txt', 'another line of text that deflates well\n'.repeat(120));
   r.commit('feature work');
   r.git('checkout', '-q', 'main');
   r.git('mv', 'README', 'README.md');
@@ -122,7 +124,7 @@ describe('gitimport', () => {
     expect(first.stdout).toContain('refs/heads/main -> brtype:main lbtype:main');
     expect(first.stdout).toContain('refs/heads/feature/x -> brtype:feature_x lbtype:feature_x');
     expect(first.stdout).toContain('refs/tags/1.0 -> lbtype:_1.0');
-    expect(first.stdout).toMatch(/Imported 6 commits: .* 2 merge arrows/);
+    expect(first.stdout).toMatch(/Imported 6 commits: .* 3 merge arrows/);
 
     const labels: Record<string, string> = { main: 'main', 'feature/x': 'feature_x', topic: 'topic', 'v0.1': 'v0.1', '1.0': '_1.0' };
     for (const [ref, label] of Object.entries(labels)) {
@@ -171,7 +173,7 @@ describe('gitimport', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, MSITE_HOME: home, MSITE_TEST_GITIMPORT_KILL_AFTER: '3' };
     delete env.MSITE_VOB;
     const killed = spawnSync(process.execPath, [BIN, 'gitimport', '--vob', 'cut', repo.dir], { env });
-    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.signal, killed.stderr.toString()).toBe('SIGKILL');
     const partial = await ok(['lshistory', '--vob', 'cut', '--json'], { home });
     expect(partial.stdout).toContain('git_commit');
     const rest = await ok(['gitimport', '--vob', 'cut', repo.dir], { home });

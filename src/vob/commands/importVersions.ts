@@ -98,8 +98,8 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
 
 /** One step of imported history (a git commit): new content, the ops that refer to it, and merge arrows. */
 export interface ImportStep {
-  /** Bytes the ops name, each with its SHA-256. */
-  contents: readonly { sha: string; bytes: Uint8Array }[];
+  /** Bytes the ops name, each with its SHA-256 (and its raw deflate when made beforehand: ContentPool.putWithHash). */
+  contents: readonly { sha: string; bytes: Uint8Array; deflated?: Uint8Array }[];
   /** Applied in order, after the step's contents are stored and the steps before it are applied. */
   ops: readonly { kind: OpKind; data: unknown }[];
   /** Merge arrows [from version, to version], recorded once the step's ops are applied. */
