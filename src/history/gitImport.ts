@@ -398,15 +398,21 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
 
     // 1. The tree's files after the commit's changes; changed paths need a new version.
     const changed = new Set<string>();
-    const removeUnder = (path: string): void => {
-      work.files.delete(path);
-      changed.delete(path);
+    // Paths whose file may differ from the first parent's: only they can change directory entries
+    // (all of them after a deleteall), so the tree is not walked for each commit.
+    const touched = new Set<string>();
+    let everything = false;
+    /** The files at `path` or under it, looked for under it only when `path` is not a file. */
+    const filesAt = (path: string): string[] => {
+      if (work.files.has(path)) return [path];
       const prefix = `${path}/`;
-      for (const p of [...work.files.keys()]) {
-        if (p.startsWith(prefix)) {
-          work.files.delete(p);
-          changed.delete(p);
-        }
+      return [...work.files.keys()].filter((p) => p.startsWith(prefix));
+    };
+    const removeUnder = (path: string): void => {
+      for (const p of filesAt(path)) {
+        work.files.delete(p);
+        changed.delete(p);
+        touched.add(p);
       }
     };
     for (const change of event.changes) {
@@ -414,6 +420,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         case 'deleteall':
           work.files.clear();
           changed.clear();
+          everything = true;
           break;
         case 'D':
           removeUnder(change.path);
@@ -436,14 +443,17 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
             mode,
           });
           changed.add(change.path);
+          touched.add(change.path);
           break;
         }
         case 'R':
         case 'C': {
           if (!acceptPath(change.path)) break;
-          const moving = [...work.files.entries()].filter(([p]) => p === change.from || p.startsWith(`${change.from}/`));
-          for (const [p, node] of moving) {
+          for (const p of filesAt(change.from)) {
+            const node = work.files.get(p)!;
             const to = change.path + p.slice(change.from.length);
+            touched.add(p);
+            touched.add(to);
             if (change.op === 'R') {
               work.files.delete(p);
               if (changed.delete(p)) changed.add(to);
@@ -532,26 +542,21 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       ensureDir(parent);
       edit(parent, name, node.element);
     };
-    for (const [path, f] of before.files) {
+    const candidates = everything ? new Set([...before.files.keys(), ...work.files.keys()]) : touched;
+    // Names taken away first, then names given: a commit may give a removed name to something else
+    // (a file where a directory was), and fast-export may list the new path before the deletion.
+    const moved = [...candidates].filter((path) => before.files.get(path)?.element !== work.files.get(path)?.element);
+    for (const path of moved) {
+      const [dir, name] = split(path);
+      if (before.files.has(path)) edit(dir, name, null);
+    }
+    for (const path of moved) {
       const now = work.files.get(path);
-      if (!now || now.element !== f.element) {
-        const [dir, name] = split(path);
-        edit(dir, name, null);
-      }
-    }
-    for (const path of changed) {
-      const f = work.files.get(path)!;
-      if (before.files.get(path)?.element === f.element) continue;
+      if (!now) continue;
+      // New, brought by a merge, or renamed without a change of content: a name for its element.
       const [dir, name] = split(path);
       ensureDir(dir);
-      edit(dir, name, f.element);
-    }
-    for (const [path, f] of work.files) {
-      // Renamed without a change of content: a new name for the same element.
-      if (changed.has(path) || before.files.get(path)?.element === f.element) continue;
-      const [dir, name] = split(path);
-      ensureDir(dir);
-      edit(dir, name, f.element);
+      edit(dir, name, now.element);
     }
     // Deepest first, so a directory left empty is removed from its parent before the parent is written.
     const finalEntries = new Map<string, Map<string, Oid>>();
@@ -571,8 +576,10 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         work.dirs.delete(dir);
         finalEntries.delete(dir);
         edits.delete(dir);
-        // A directory may be re-edited only by its children, all deeper: it is done with.
-        edit(parent, name, null);
+        // A directory may be re-edited only by its children, all deeper: it is done with. Its name
+        // is left alone when the commit gave it to a file.
+        const planned = edits.get(parent)?.get(name);
+        if (planned === undefined || planned === null || planned === node?.element) edit(parent, name, null);
         finalEntries.delete(parent);
       }
     }

@@ -184,6 +184,24 @@ describe('gitimport', () => {
     }
   });
 
+  it('a file where a directory was, and a directory where a file was', async () => {
+    const root = tempDir('msite-gitimport-swap-');
+    const r = gitRepo(join(root, 'repo'));
+    r.write('a/b', 'b\n');
+    r.commit('a directory');
+    r.git('rm', '-q', '-r', 'a');
+    r.write('a', 'a file\n');
+    r.commit('a file');
+    r.git('tag', 't2');
+    r.git('rm', '-q', 'a');
+    r.write('a/c', 'c\n');
+    r.commit('a directory again');
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    await ok(['gitimport', '--vob', 'g', r.dir], { home });
+    for (const ref of ['t2', 'main']) expect(await vobTree(home, 'g', ref, root), ref).toEqual(gitTree(r.dir, ref));
+  });
+
   it('--branches and --tags import only the refs they name', async () => {
     const root = tempDir('msite-gitimport-refs-');
     const repo = makeHistory(root);
