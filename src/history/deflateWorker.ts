@@ -19,7 +19,9 @@ parentPort.on('message', ({ id, bytes }) => {
  * parses the stream and applies ops. One thread, as the machine's other core runs git.
  */
 export class DeflateWorker {
-  private readonly worker = new Worker(WORKER_CODE, { eval: true });
+  // Not the parent's node options: `--input-type=module` would make the code an ES module, where
+  // `require` is not defined.
+  private readonly worker = new Worker(WORKER_CODE, { eval: true, execArgv: [] });
   private readonly waiting = new Map<number, { done: (out: Uint8Array) => void; fail: (err: Error) => void }>();
   private next = 0;
 

@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { worthDeflating } from '../core/compressibility.js';
 import { hasControlChar } from '../core/controlChars.js';
 import { InvalidInputError } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
-import { COMPRESS_MIN, ContentPool, INLINE_LIMIT } from '../vob/contentPool.js';
+import { COMPRESS_MIN, ContentPool } from '../vob/contentPool.js';
 import { importSteps, type ImportStep } from '../vob/commands/importVersions.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
@@ -68,6 +67,8 @@ export interface GitImportResult {
 }
 
 const DEFAULT_BATCH = 1000;
+/** Blobs up to this size are deflated on the worker; larger ones are left to the pool, which samples them first. */
+const DEFLATE_MAX = 16 * 1024 * 1024;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 interface RefInfo {
@@ -220,7 +221,8 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
     return slot;
   };
 
-  const blobs = new Map<string, { sha: string; bytes: Uint8Array | undefined }>();
+  /** Blob marks of the stream → SHA-256 of their bytes (which wait in pendingBlobs for the next commit to the VOB). */
+  const blobs = new Map<string, { sha: string }>();
   const seenBlobs = new Set<string>();
   let pending: ImportStep[] = [];
   let pendingBlobs: { sha: string; bytes: Uint8Array; deflated?: Uint8Array; deflating?: Promise<Uint8Array> }[] = [];
@@ -233,10 +235,6 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
     if (pending.length) pending[0] = { ...pending[0]!, contents: [...pending[0]!.contents, ...pendingBlobs] };
     else pending.push({ contents: pendingBlobs, ops: [] });
     importSteps(vob, pending);
-    for (const b of pendingBlobs) {
-      const entry = blobs.get(b.sha);
-      if (entry) entry.bytes = undefined;
-    }
     committed += pendingCommits;
     result.commits = committed;
     pending = [];
@@ -312,11 +310,12 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       for await (const event of fastExportEvents(exporter.child.stdout)) {
         if (event.type === 'blob') {
           const sha = ContentPool.hash(event.data);
-          if (event.mark) blobs.set(event.mark, { sha, bytes: event.data });
+          if (event.mark) blobs.set(event.mark, { sha });
           // Deflated on a thread of its own while the stream goes on, as the pool would deflate it in
-          // the transaction (ContentPool.putWithHash): the bound of an import is that deflate.
-          const worth =
-            event.data.length >= COMPRESS_MIN && (event.data.length <= INLINE_LIMIT || worthDeflating(event.data)) && !seenBlobs.has(sha);
+          // the transaction (ContentPool.putWithHash): the bound of an import is that deflate. Large
+          // blobs too, without the pool's sample first (the sample is a deflate on this thread; the
+          // pool stores the blob raw when the deflate is not smaller).
+          const worth = event.data.length >= COMPRESS_MIN && event.data.length <= DEFLATE_MAX && !seenBlobs.has(sha);
           seenBlobs.add(sha);
           const deflating = worth ? deflater.deflate(event.data) : undefined;
           deflating?.catch(() => {});
