@@ -31,9 +31,11 @@ export interface GitImportOptions {
   onProgress?: ProgressListener;
   warn?: (message: string) => void;
   /**
-   * Commits per transaction (default 1,000; a transaction also ends when 16 MiB of new content is
-   * waiting, which bounds the memory held). Each commits its versions together with their commit attributes, so an import
-   * stopped midway resumes after the last whole transaction.
+   * Commits per transaction (default 250; a transaction also ends when 8 MiB of new content is
+   * waiting, which bounds the memory held: two batches at most). Each commits its versions together
+   * with their commit attributes, so an import stopped midway resumes after the last whole
+   * transaction. Smaller batches let the deflate of one overlap the write of the one before more
+   * often, at one fsync'd commit each.
    */
   batch?: number;
   /**
@@ -66,10 +68,10 @@ export interface GitImportResult {
   skipped: string[];
 }
 
-const DEFAULT_BATCH = 1000;
+const DEFAULT_BATCH = 250;
 /** Blobs up to this size are deflated on the worker; larger ones are left to the pool, which samples them first. */
 const DEFLATE_MAX = 16 * 1024 * 1024;
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 
 interface RefInfo {
   ref: string;
@@ -221,27 +223,46 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
     return slot;
   };
 
-  /** Blob marks of the stream → SHA-256 of their bytes (which wait in pendingBlobs for the next commit to the VOB). */
+  /** Blob marks of the stream → SHA-256 of their bytes (which wait in a batch until it is written). */
   const blobs = new Map<string, { sha: string }>();
   const seenBlobs = new Set<string>();
-  let pending: ImportStep[] = [];
-  let pendingBlobs: { sha: string; bytes: Uint8Array; deflated?: Uint8Array; deflating?: Promise<Uint8Array> }[] = [];
-  let pendingBytes = 0;
-  let pendingCommits = 0;
+  type PendingBlob = { sha: string; bytes: Uint8Array; deflated?: Uint8Array; deflating?: Promise<Uint8Array> };
+  interface Batch {
+    steps: ImportStep[];
+    blobs: PendingBlob[];
+    bytes: number;
+    commits: number;
+  }
+  const newBatch = (): Batch => ({ steps: [], blobs: [], bytes: 0, commits: 0 });
+  let filling = newBatch();
+  /**
+   * The batch before `filling`, its blobs still being deflated. It is written when the next one is
+   * full, so the worker deflates one batch while this thread writes the one before (a write blocks
+   * this thread, and so the stream, for its whole transaction).
+   */
+  let sealed: Batch | undefined;
   let committed = 0;
-  const flush = async (): Promise<void> => {
-    if (!pending.length && !pendingBlobs.length) return;
-    for (const b of pendingBlobs) if (b.deflating) b.deflated = await b.deflating;
-    if (pending.length) pending[0] = { ...pending[0]!, contents: [...pending[0]!.contents, ...pendingBlobs] };
-    else pending.push({ contents: pendingBlobs, ops: [] });
-    importSteps(vob, pending);
-    committed += pendingCommits;
+  const write = async (b: Batch): Promise<void> => {
+    if (!b.steps.length && !b.blobs.length) return;
+    for (const blob of b.blobs) if (blob.deflating) blob.deflated = await blob.deflating;
+    const steps = b.steps.length
+      ? [{ ...b.steps[0]!, contents: [...b.steps[0]!.contents, ...b.blobs] }, ...b.steps.slice(1)]
+      : [{ contents: b.blobs, ops: [] }];
+    importSteps(vob, steps);
+    committed += b.commits;
     result.commits = committed;
-    pending = [];
-    pendingBlobs = [];
-    pendingBytes = 0;
-    pendingCommits = 0;
     if (options.killAfter !== undefined && committed >= options.killAfter) process.kill(process.pid, 'SIGKILL');
+  };
+  /** Seals the filling batch; writes the sealed one first, and with `all` the new one too. */
+  const flush = async (all: boolean): Promise<void> => {
+    const full = filling;
+    filling = newBatch();
+    if (sealed) await write(sealed);
+    sealed = full;
+    if (all) {
+      await write(full);
+      sealed = undefined;
+    }
   };
   const total = commits.length;
   const started = performance.now();
@@ -319,8 +340,8 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
           seenBlobs.add(sha);
           const deflating = worth ? deflater.deflate(event.data) : undefined;
           deflating?.catch(() => {});
-          pendingBlobs.push({ sha, bytes: event.data, deflating });
-          pendingBytes += event.data.length;
+          filling.blobs.push({ sha, bytes: event.data, deflating });
+          filling.bytes += event.data.length;
           continue;
         }
         if (event.type !== 'commit') continue;
@@ -332,21 +353,21 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         const chain = chainOf.get(sha);
         if (!chain) throw new GitCommandError(`git fast-export gave commit ${sha}, which rev-list did not list`);
         const step = importCommit(event, sha, parents, chain);
-        pending.push(step);
-        pendingCommits++;
+        filling.steps.push(step);
+        filling.commits++;
         for (const p of parents) release(p);
         const seconds = Math.max(0.001, (performance.now() - started) / 1000);
-        const done = committed + pendingCommits;
+        const done = committed + (sealed?.commits ?? 0) + filling.commits;
         options.onProgress?.({
           step: 'importing commits',
           done,
           total,
           unit: `commits, ${(result.fileVersions + result.directoryVersions).toLocaleString('en-US')} versions, ${Math.round(done / seconds)} commits/s`,
         });
-        const atKill = options.killAfter !== undefined && committed + pendingCommits >= options.killAfter;
-        if (pendingCommits >= batch || pendingBytes >= BATCH_BYTES || atKill) await flush();
+        const atKill = options.killAfter !== undefined && done >= options.killAfter;
+        if (filling.commits >= batch || filling.bytes >= BATCH_BYTES || atKill) await flush(atKill);
       }
-      await flush();
+      await flush(true);
     } catch (err) {
       exporter.child.kill();
       throw err;
