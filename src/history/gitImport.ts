@@ -11,7 +11,7 @@ import { getType, typeByName } from '../vob/queries.js';
 import type { TypeRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import { assignChains, type Chain, type NewCommit } from './commitChains.js';
-import { fastExportEvents, type CommitEvent, type GitIdent } from './fastExportStream.js';
+import { fastExportEvents, type CommitEvent, type GitIdent } from './fastExportEvents.js';
 import { DeflateWorker } from './deflateWorker.js';
 import { GitCommandError } from './gitCommandError.js';
 import { GitRepository } from './gitRepository.js';
