@@ -120,6 +120,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
   const refTypes = typesByRef(vob, attypes.ref);
   const mainType = getType(vob, vob.meta('main_brtype')!)!;
   const taken = new Set<string>();
+  const skippedPaths = new Set<string>();
 
   // Every new commit and its parents, before the stream: lines of history are assigned from the
   // refs' tips, which the stream reaches last.
@@ -449,7 +450,10 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
           if (!acceptPath(change.path)) break;
           const mode = modeOf(change.mode);
           if (mode === undefined) {
-            skip(`${change.path}: ${change.mode === '160000' ? 'a submodule' : `mode ${change.mode}`} (commit ${sha.slice(0, 12)})`);
+            skip(
+              `${change.path}: ${change.mode === '160000' ? 'a submodule' : `mode ${change.mode}`} (first met in commit ${sha.slice(0, 12)})`,
+              change.path,
+            );
             removeUnder(change.path);
             break;
           }
@@ -634,15 +638,18 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
   function acceptPath(path: string): boolean {
     for (const name of path.split('/')) {
       if (name === '' || name === '.' || name === '..' || name.includes('@@') || hasControlChar(name) || name.length > 255) {
-        skip(`${JSON.stringify(path)}: a name a VOB cannot hold`);
+        skip(`${JSON.stringify(path)}: a name a VOB cannot hold`, path);
         return false;
       }
     }
     return true;
   }
 
-  function skip(what: string): void {
-    if (result.skipped.length < 1000) result.skipped.push(what);
+  /** Says once per path what was not imported, however many commits change it. */
+  function skip(what: string, path: string): void {
+    if (skippedPaths.has(path)) return;
+    skippedPaths.add(path);
+    result.skipped.push(what);
     warn(`not imported: ${what}`);
   }
 }
