@@ -509,7 +509,11 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       used().add(element);
       return { element, version };
     };
+    // Ops by kind, so each kind goes in as one run (applyRun): branches, then versions, then the
+    // attributes naming the commit.
+    const branchOps: ImportStep['ops'][number][] = [];
     const versionOps: ImportStep['ops'][number][] = [];
+    const attrOps: ImportStep['ops'][number][] = [];
     for (const path of changed) {
       const node = work.files.get(path)!;
       let element = node.element;
@@ -522,13 +526,13 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
           used().add(element);
         } else ({ element, version: base } = newElement('file'));
       }
-      const slot = branchFor(element, brtype, base, versionOps, comment);
+      const slot = branchFor(element, brtype, base, branchOps, comment);
       const version = newOid();
       versionOps.push({
         kind: 'mkversion',
         data: { branch: slot.oid, version, number: ++slot.last, content: node.content, comment, mode: node.mode, author, time },
       });
-      versionOps.push(attr(attypes.commit, version, sha));
+      attrOps.push(attr(attypes.commit, version, sha));
       for (const m of merged) {
         const theirs = m.files.get(path);
         if (theirs && theirs.element === element && theirs.version !== base) arrows.push([theirs.version, version]);
@@ -612,13 +616,13 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       if (!node) continue;
       const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       if (!newDirs.has(dir) && sameEntries(node.entries, sorted)) continue;
-      const slot = branchFor(node.element, brtype, node.version, versionOps, comment);
+      const slot = branchFor(node.element, brtype, node.version, branchOps, comment);
       const version = newOid();
       versionOps.push({
         kind: 'mkdirversion',
         data: { branch: slot.oid, version, number: ++slot.last, entries: sorted, comment, author, time },
       });
-      versionOps.push(attr(attypes.commit, version, sha));
+      attrOps.push(attr(attypes.commit, version, sha));
       for (const m of merged) {
         const theirs = m.dirs.get(dir);
         if (theirs && theirs.element === node.element && theirs.version !== node.version) arrows.push([theirs.version, version]);
@@ -626,7 +630,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       work.dirs.set(dir, { element: node.element, version, entries: new Map(sorted) });
       result.directoryVersions++;
     }
-    ops.push(...versionOps);
+    ops.push(...branchOps, ...versionOps, ...attrOps);
     result.mergeArrows += arrows.length;
 
     // 4. Labels of the refs that point here.
