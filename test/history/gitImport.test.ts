@@ -160,6 +160,12 @@ describe('gitimport', () => {
       expect(await vobTree(farHome, 'g', label, root), ref).toEqual(gitTree(repo.dir, ref));
     }
     expect(await summary(farHome, 'g')).toEqual(await summary(home, 'g'));
+
+    // A checkin keeps the mode of the version checked out.
+    await ok(['checkout', '--vob', 'g', 'run.sh'], { home });
+    await ok(['checkin', '--vob', 'g', 'run.sh'], { home });
+    const top = await json<{ name: string; version: string; mode: string | null }[]>(['ls', '--vob', 'g', '.'], { home });
+    expect(top.find((e) => e.name === 'run.sh')).toMatchObject({ version: '/main/2', mode: 'executable' });
   });
 
   it('an import killed with SIGKILL midway finishes on the next run, nothing doubled, as an uninterrupted one', async () => {
