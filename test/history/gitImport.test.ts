@@ -135,8 +135,12 @@ describe('gitimport', () => {
     expect(vtree.map((v) => v.version)).toEqual(
       expect.arrayContaining(['src/a.c@@/main/feature_x/1', 'src/a.c@@/main/2', 'src/a.c@@/main/3']),
     );
-    const merged = await json<{ hyperlinks?: unknown; mergeArrows?: unknown }>(['describe', '--vob', 'g', 'src/a.c@@/main/2'], { home });
+    const merged = await json<{ author: string; created: string; comment: string }>(['describe', '--vob', 'g', 'src/a.c@@/main/2'], {
+      home,
+    });
     expect(JSON.stringify(merged)).toContain('feature_x');
+    expect(merged).toMatchObject({ author: 'Ada Lovelace <ada@example.org>', comment: "Merge branch 'feature/x'" });
+    expect((await json<{ mode: string }>(['describe', '--vob', 'g', 'run.sh@@v0.1'], { home })).mode).toBe('executable');
 
     // New commits and a new tag: only they come in; the branch label moves.
     repo.write('later.txt', 'later\n');
