@@ -6,7 +6,7 @@
  * A script, not a test: it prints figures for this machine.
  *
  *   node dist/bench/run.js [--versions 100000] [--files 1000] [--dirs 50] [--durable 2000]
- *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics|dashboard|bigfiles|views] [--repeat 3] [--keep]
+ *                          [--batch 10000] [--seed 1] [--only all|ours|git|load|replication|shipping|sync|metrics|dashboard|bigfiles|views|gitimport] [--git-repo PATH] [--repeat 3] [--keep]
  *                          [--packet-mib 1024] [--chunk-mib N] [--profile DIR] [--changes 50] [--vobs 20] [--big-mib N] [--view-files 10000]
  *
  * --only: `ours` or `git` runs one side (load and replication); `load` skips replication;
@@ -20,6 +20,8 @@
  * and 5,000 sync records each); not part of `all`.
  * `dashboard` runs only the dashboard part (bench/dashboard.ts: the admin API's answer time and the first
  * paint in chromium, for a site of 20 VOBs with 1,000 packets in its bays and 10,000 renames); part of `all`.
+ * `gitimport` runs only the git-history part (bench/gitImport.ts: `--git-repo PATH`, repeatable; without
+ * it the part is skipped with a message): gitimport against fast-export | fast-import, then replication.
  * `bigfiles` runs only the big binary files part (bench/bigFiles.ts: --big-mib MiB of content, default the
  * 200 files of 1–20 MiB, about 3 GiB; loaded, exported and imported against git, measured at half and at all
  * of it; --profile DIR writes CPU profiles of its msite processes). Not part of `all`; each step runs once.
@@ -45,6 +47,7 @@ import { benchSync, printSyncTable } from './sync.js';
 import { benchDashboard, printDashboardTable } from './dashboard.js';
 import { benchBigFiles, printBigFilesTable } from './bigFiles.js';
 import { benchViews, printViewsTable } from './viewUpdate.js';
+import { benchGitImport, printGitImportTable } from './gitImport.js';
 import { createRng, generateHistory, type History } from './history.js';
 import {
   addElements,
@@ -73,7 +76,8 @@ const IMPORT_TARGET = 1.0; // ours/git seconds: applying it faster than git clon
 const PACKET_TARGET = 1.2; // ours/git bytes: packet at most 1.2 times the bundle
 const REIMPORT_TARGET = 0.01; // re-import / import seconds: a no-op that reads only the header
 
-type Only = 'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics' | 'dashboard' | 'bigfiles' | 'views';
+type Only =
+  'all' | 'ours' | 'git' | 'load' | 'replication' | 'shipping' | 'sync' | 'metrics' | 'dashboard' | 'bigfiles' | 'views' | 'gitimport';
 const ONLY: readonly Only[] = [
   'all',
   'ours',
@@ -86,6 +90,7 @@ const ONLY: readonly Only[] = [
   'dashboard',
   'bigfiles',
   'views',
+  'gitimport',
 ];
 
 interface Options {
@@ -105,6 +110,7 @@ interface Options {
   vobs: number;
   bigMib: number | undefined;
   viewFiles: number;
+  gitRepos: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -127,6 +133,7 @@ function parseOptions(argv: string[]): Options {
       vobs: { type: 'string', default: '20' },
       'big-mib': { type: 'string' },
       'view-files': { type: 'string', default: '10000' },
+      'git-repo': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -154,6 +161,7 @@ function parseOptions(argv: string[]): Options {
     vobs: int('vobs', values.vobs, 1),
     bigMib: values['big-mib'] === undefined ? undefined : int('big-mib', values['big-mib'], 1),
     viewFiles: int('view-files', values['view-files'], 1),
+    gitRepos: values['git-repo'] ?? [],
   };
   if (o.dirs > o.files) throw new Error('--dirs cannot exceed --files');
   o.durable = Math.min(o.durable, o.versions);
@@ -167,7 +175,8 @@ const alone = (o: Options): boolean =>
   o.only === 'metrics' ||
   o.only === 'dashboard' ||
   o.only === 'bigfiles' ||
-  o.only === 'views';
+  o.only === 'views' ||
+  o.only === 'gitimport';
 const runsOurs = (o: Options): boolean => o.only !== 'git' && !alone(o);
 const runsGit = (o: Options): boolean => o.only !== 'ours' && !alone(o);
 const ships = (o: Options): boolean => o.only === 'all' || o.only === 'shipping';
@@ -506,11 +515,13 @@ async function main(): Promise<void> {
           ? `GET /metrics of a site with ${fmtInt(o.vobs)} VOBs`
           : o.only === 'dashboard'
             ? 'the dashboard of a site with 20 VOBs'
-            : o.only === 'bigfiles'
-              ? `big binary files, ${o.bigMib === undefined ? '200 files' : `${fmtInt(o.bigMib)} MiB`}, seed ${o.seed}`
-              : o.only === 'views'
-                ? `a snapshot view of ${fmtInt(o.viewFiles)} files, seed ${o.seed}`
-                : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
+            : o.only === 'gitimport'
+              ? `git histories: ${o.gitRepos.join(', ') || 'none given'}`
+              : o.only === 'bigfiles'
+                ? `big binary files, ${o.bigMib === undefined ? '200 files' : `${fmtInt(o.bigMib)} MiB`}, seed ${o.seed}`
+                : o.only === 'views'
+                  ? `a snapshot view of ${fmtInt(o.viewFiles)} files, seed ${o.seed}`
+                  : `${fmtInt(o.versions)} versions of ${fmtInt(o.files)} files in ${o.dirs} directories, seed ${o.seed}`;
   console.log(`msite bench: ${what}; node ${process.version}, ${availableParallelism()} × ${cpu}`);
   // Wall-clock rates depend on what else the machine runs; the load average says how busy it was.
   const load = (): string =>
@@ -533,6 +544,10 @@ async function main(): Promise<void> {
     if (o.only === 'views') {
       const bin = join(dirname(fileURLToPath(import.meta.url)), '../../bin/msite.js');
       printViewsTable(await benchViews({ files: o.viewFiles, seed: o.seed, tmp, bin }));
+    }
+    if (o.only === 'all' || o.only === 'gitimport') {
+      if (!o.gitRepos.length) console.log('\ngitimport: skipped (give a git repository with --git-repo PATH)');
+      for (const repo of o.gitRepos) printGitImportTable(benchGitImport({ repo, tmp, profileDir: o.profile }));
     }
   } finally {
     if (o.keep) console.log(`kept ${tmp}`);

@@ -8,6 +8,7 @@ import { registerTypeCommands } from './commands/typeCommands.js';
 import { registerVobCommands } from './commands/vobCommands.js';
 import { registerReplicationCommands } from './commands/replicationCommands.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
+import { registerHistoryCommands } from './commands/historyCommands.js';
 import { registerScheduleCommands } from './commands/scheduleCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerShippingCommands } from './commands/shippingCommands.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: Io): Command {
   registerTypeCommands(program, io);
   registerObjectCommands(program, io);
   registerMergeCommands(program, io);
+  registerHistoryCommands(program, io);
   registerReplicationCommands(program, io);
   registerDemoCommand(program, io);
   registerScheduleCommands(program, io);

@@ -78,6 +78,10 @@ export interface VersionRow {
   creator: ReplicaOid;
   comment: string;
   created_at: number;
+  /** How a file version is loaded: null (a plain file), `executable`, or `symlink` (content is the target). */
+  mode: 'executable' | 'symlink' | null;
+  /** The author an imported history names, when not this replica's user. */
+  author: string | null;
 }
 
 export interface CheckoutRow {

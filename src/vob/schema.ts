@@ -229,6 +229,12 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE sync_record ADD COLUMN duration_ms REAL;
   `,
+  // 8: what an imported history says of each version besides its bytes: how it is loaded (null: a
+  // plain file; executable; symlink, its content the target) and its author, when not this replica's.
+  `
+  ALTER TABLE version ADD COLUMN mode TEXT;
+  ALTER TABLE version ADD COLUMN author TEXT;
+  `,
 ];
 
 /** The schema version this build writes and reads. */

@@ -110,6 +110,9 @@ export function describe(vob: Vob, selector: string, config?: ConfigSpec): Descr
         merges: mergeArrowsOf(vob, v.oid),
         comment: v.comment,
         created: new Date(v.created_at).toISOString(),
+        // What an imported history says besides the bytes: its author, and how the file is loaded.
+        ...(v.author !== null ? { author: v.author } : {}),
+        ...(v.mode !== null ? { mode: v.mode } : {}),
         ...common,
       };
     }

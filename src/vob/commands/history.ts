@@ -68,6 +68,17 @@ export function summarize(vob: Vob, entry: Pick<OplogEntry, 'kind' | 'data'>): s
       const word = entry.kind === 'checkin' ? 'checked in' : 'created version';
       return v ? `${word} "${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}"` : `${word} version ${x.number}`;
     }
+    case 'importelem': {
+      const x = d as OpData<'importelem'>;
+      return `created ${x.kind} element "${elementPath(vob, x.element)}"`;
+    }
+    case 'mkdirversion': {
+      const x = d as OpData<'mkdirversion'>;
+      const v = getVersion(vob, x.version);
+      return v
+        ? `created directory version "${elementPath(vob, getBranch(vob, v.branch)!.element)}@@${versionId(vob, v)}"`
+        : `created directory version ${x.number}`;
+    }
     case 'mkbranch': {
       const x = d as OpData<'mkbranch'>;
       const b = getBranch(vob, x.branch);

@@ -3,6 +3,8 @@ import { newOid, type Oid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import { applyLocalMany } from '../ops/applyOp.js';
 import { ContentPool } from '../contentPool.js';
+import { recordMergeArrow } from '../mergeArrows.js';
+import type { OpKind } from '../ops/registry.js';
 import type { Vob } from '../vob.js';
 import { branchToChange } from './checkouts.js';
 
@@ -92,4 +94,34 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
     throw err;
   }
   return { versions: done };
+}
+
+/** One step of imported history (a git commit): new content, the ops that refer to it, and merge arrows. */
+export interface ImportStep {
+  /** Bytes the ops name, each with its SHA-256 (and its raw deflate when made beforehand: ContentPool.putWithHash). */
+  contents: readonly { sha: string; bytes: Uint8Array; deflated?: Uint8Array }[];
+  /** Applied in order, after the step's contents are stored and the steps before it are applied. */
+  ops: readonly { kind: OpKind; data: unknown }[];
+  /** Merge arrows [from version, to version], recorded once the step's ops are applied. */
+  mergeArrows?: readonly (readonly [Oid, Oid])[];
+}
+
+/**
+ * Applies steps of imported history, whatever their ops (new elements, file and directory versions,
+ * branches, labels, attributes), in ONE transaction: every step, or none. The caller chooses how
+ * many steps go together: a step's bookkeeping (gitimport's commit attributes) commits with its
+ * versions, so an import killed midway leaves whole steps behind and resumes after them. Contents
+ * go in first, in key order (ContentPool.putManyWithHash); ops through applyLocalMany, runs of one
+ * kind at once, as importVersions does.
+ */
+export function importSteps(vob: Vob, steps: readonly ImportStep[]): { ops: number } {
+  let ops = 0;
+  vob.transaction(() => {
+    vob.pool.putManyWithHash(steps.flatMap((s) => s.contents));
+    for (const step of steps) {
+      ops += applyLocalMany(vob, step.ops).length;
+      for (const [from, to] of step.mergeArrows ?? []) recordMergeArrow(vob, from, to);
+    }
+  });
+  return { ops };
 }

@@ -15,6 +15,8 @@ export interface LsEntry {
   version: string | null;
   checkedOut: boolean;
   rule: string | null;
+  /** How the selected file version is loaded: `executable`, `symlink` (its content is the target), or null (a plain file). */
+  mode: 'executable' | 'symlink' | null;
 }
 
 /** The entries of a directory as the config spec shows them, each with its selected version. */
@@ -33,6 +35,7 @@ export function ls(vob: Vob, dirPath: string, config: ConfigSpec = DEFAULT_CONFI
       version: s ? versionId(vob, s.version) : null,
       checkedOut: Boolean(s?.checkout),
       rule: s ? `element ${s.rule.pattern} ${ruleText(s.rule.selector)}` : null,
+      mode: s?.version.mode ?? null,
     };
   });
 }

@@ -40,9 +40,14 @@ export const checkinOp = defineOp({
     } else if (d.content !== null) {
       throw new InvalidInputError('a directory version has entries, not content');
     }
+    // A file keeps its mode (executable, symlink) from the version it was checked out from.
+    const mode =
+      element.kind === 'file'
+        ? (vob.q('SELECT mode FROM version WHERE branch = ? AND number = ?').pluck().get(branch.oid, branch.last_number) ?? null)
+        : null;
     vob
-      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(d.version, branch.oid, d.number, d.content, ctx.origin, d.comment, ctx.at);
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(d.version, branch.oid, d.number, d.content, ctx.origin, d.comment, ctx.at, mode);
     if (element.kind === 'directory') {
       const insert = vob.q('INSERT INTO dirent (version, name, element) VALUES (?, ?, ?)');
       for (const [name, el] of Object.entries(JSON.parse(co.entries ?? '{}') as Record<string, string>)) insert.run(d.version, name, el);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InvalidInputError, NotFoundError, StateError } from '../../core/errors.js';
 import { describeType, masteredObject, requireInstanceMastership, requireUnlocked } from '../mastership.js';
 import { getType } from '../queries.js';
-import type { ValueType } from '../rows.js';
+import type { TypeRow, ValueType } from '../rows.js';
 import { defineOp } from './defineOp.js';
 import { oid } from './schemas.js';
 
@@ -35,5 +35,33 @@ export const mkattrOp = defineOp({
     }
     vob.q('DELETE FROM attribute WHERE object = ? AND attype = ?').run(d.object, type.oid);
     vob.q('INSERT INTO attribute (oid, attype, object, value) VALUES (?, ?, ?, ?)').run(d.attribute, type.oid, d.object, d.value);
+  },
+  // A history import sets one attribute on every version it makes (the commit it came from): each
+  // type is read once, and a version is found by one look-up instead of masteredObject's walk
+  // through every kind of object. Anything apply would refuse throws, and the run then goes op by op.
+  applyRun(ctx, items) {
+    const { vob } = ctx;
+    const types = new Map<string, TypeRow>();
+    const isVersion = vob.q('SELECT 1 FROM version WHERE oid = ?').pluck();
+    const existing = vob.q('SELECT 1 FROM attribute WHERE object = ? AND attype = ?').pluck();
+    const set = new Set<string>();
+    for (const { origin, at, data: d } of items) {
+      let type = types.get(d.attype);
+      if (!type) {
+        type = getType(vob, d.attype);
+        if (!type || type.kind !== 'attype') throw new NotFoundError('attype', d.attype);
+        types.set(d.attype, type);
+      }
+      requireUnlocked(describeType(type), type.lock);
+      if (!isVersion.get(d.object)) masteredObject(vob, d.object);
+      requireInstanceMastership({ vob, origin, at, imported: ctx.imported }, 'mkattr', type, d.object);
+      checkAttributeValue(type.vtype, d.value);
+      const key = `${d.object} ${type.oid}`;
+      if (!d.replace && (set.has(key) || existing.get(d.object, type.oid)))
+        throw new StateError('an attribute of the run would be refused');
+      set.add(key);
+      vob.q('DELETE FROM attribute WHERE object = ? AND attype = ?').run(d.object, type.oid);
+      vob.q('INSERT INTO attribute (oid, attype, object, value) VALUES (?, ?, ?, ?)').run(d.attribute, type.oid, d.object, d.value);
+    }
   },
 });

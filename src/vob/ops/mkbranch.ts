@@ -40,8 +40,8 @@ export const mkbranchOp = defineOp({
       .q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, ?, NULL, 0, ?)')
       .run(d.branch, parent.element, brtype.oid, from.oid, ctx.at);
     vob
-      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
-      .run(d.version, d.branch, from.content, ctx.origin, d.comment, ctx.at);
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at, mode) VALUES (?, ?, 0, ?, ?, ?, ?, ?)')
+      .run(d.version, d.branch, from.content, ctx.origin, d.comment, ctx.at, from.mode);
     vob.q('INSERT INTO dirent (version, name, element) SELECT ?, name, element FROM dirent WHERE version = ?').run(d.version, from.oid);
   },
 });

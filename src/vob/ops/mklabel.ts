@@ -40,6 +40,39 @@ export const mklabelOp = defineOp({
     }
     vob.q('INSERT OR REPLACE INTO label (lbtype, element, version) VALUES (?, ?, ?)').run(type.oid, element, version.oid);
   },
+  // A history import labels every version of a tree, for each tag: tens of thousands of labels of a
+  // few types. Each type is read once; each version and its element in one look-up. Anything
+  // apply would refuse throws, and the run is then applied op by op for apply's own refusal.
+  applyRun(ctx, items) {
+    const { vob } = ctx;
+    const types = new Map<string, TypeRow>();
+    const target = vob.q('SELECT b.element FROM version v JOIN branch b ON b.oid = v.branch WHERE v.oid = ?').pluck();
+    const current = vob.q('SELECT version FROM label WHERE lbtype = ? AND element = ?').pluck();
+    const labeled = new Map<string, string>();
+    const refuse = (): never => {
+      throw new StateError('a label of the run would be refused');
+    };
+    const rows: [string, string, string][] = [];
+    for (const { origin, at, data: d } of items) {
+      let type = types.get(d.lbtype);
+      if (!type) {
+        type = getType(vob, d.lbtype);
+        if (!type || type.kind !== 'lbtype') return refuse();
+        types.set(d.lbtype, type);
+      }
+      requireUnlocked(describeType(type), type.lock);
+      requireInstanceMastership({ vob, origin, at, imported: ctx.imported }, 'mklabel', type, d.version);
+      const element = target.get(d.version) as string | undefined;
+      if (element === undefined) return refuse();
+      const key = `${type.oid} ${element}`;
+      const was = labeled.has(key) ? labeled.get(key) : (current.get(type.oid, element) as string | undefined);
+      if (was === d.version || (was !== undefined && !d.replace)) return refuse();
+      labeled.set(key, d.version);
+      rows.push([type.oid, element, d.version]);
+    }
+    const insert = vob.q('INSERT OR REPLACE INTO label (lbtype, element, version) VALUES (?, ?, ?)');
+    for (const row of rows) insert.run(...row);
+  },
 });
 
 /** Removes a label from a version. */

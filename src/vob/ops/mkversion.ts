@@ -5,7 +5,7 @@ import { describeBranch, requireMastership, requireUnlocked } from '../mastershi
 import type { BranchRow, LockState } from '../rows.js';
 import type { Vob } from '../vob.js';
 import { defineOp } from './defineOp.js';
-import { oid, sha256 } from './schemas.js';
+import { oid, sha256, versionMode } from './schemas.js';
 
 const schema = z.object({
   branch: oid,
@@ -13,6 +13,12 @@ const schema = z.object({
   number: z.number().int().positive(),
   content: sha256,
   comment: z.string().default(''),
+  /** How the version is to be loaded: as a plain file (null), executable, or a symbolic link whose target is its content. */
+  mode: versionMode,
+  /** Who wrote it, when that is not this replica's user: the author an imported history names. */
+  author: z.string().nullable().default(null),
+  /** When it was written (ms since the epoch), when that is not now: an imported history's dates. */
+  time: z.number().int().nullable().default(null),
 });
 type MkversionData = z.infer<typeof schema>;
 
@@ -52,8 +58,10 @@ function check(vob: Vob, origin: ReplicaOid, b: BranchState, d: MkversionData): 
 function insertVersion(vob: Vob, origin: ReplicaOid, at: number, d: MkversionData): void {
   try {
     vob
-      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(d.version, d.branch, d.number, d.content, origin, d.comment, at);
+      .q(
+        'INSERT INTO version (oid, branch, number, content, creator, comment, created_at, mode, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(d.version, d.branch, d.number, d.content, origin, d.comment, d.time ?? at, d.mode, d.author);
   } catch (err) {
     // The primary key checks the OID is new, rather than a look-up per version first.
     if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AlreadyExistsError('version', d.version);

@@ -4,9 +4,11 @@ import { checkinOp } from './checkin.js';
 import { checkoutOp } from './checkout.js';
 import { chreplicaOp } from './chreplica.js';
 import { chmasterOp } from './chmaster.js';
+import { importelemOp } from './importelem.js';
 import { lockOp, unlockOp } from './lock.js';
 import { mkattrOp } from './mkattr.js';
 import { mkbranchOp } from './mkbranch.js';
+import { mkdirversionOp } from './mkdirversion.js';
 import { mkelemOp } from './mkelem.js';
 import { lnOp } from './ln.js';
 import { mkhlinkOp } from './mkhlink.js';
@@ -33,6 +35,8 @@ export const OPS = {
   uncheckout: uncheckoutOp,
   checkin: checkinOp,
   mkversion: mkversionOp,
+  importelem: importelemOp,
+  mkdirversion: mkdirversionOp,
   mkbranch: mkbranchOp,
   mklabel: mklabelOp,
   rmlabel: rmlabelOp,

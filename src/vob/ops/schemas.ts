@@ -7,3 +7,10 @@ import { OID_PATTERN, type Oid, type ReplicaOid } from '../../core/ids.js';
 export const oid = z.string().regex(OID_PATTERN, 'expected an OID') as unknown as z.ZodType<Oid, string>;
 export const replicaOid = z.string().regex(OID_PATTERN, 'expected a replica OID') as unknown as z.ZodType<ReplicaOid, string>;
 export const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a SHA-256');
+
+/**
+ * How a file version is loaded: null for a plain file, `executable`, or `symlink` (its content is
+ * the link's target). Histories imported from git carry these; other versions keep null.
+ */
+export const versionMode = z.enum(['executable', 'symlink']).nullable().default(null);
+export type VersionMode = 'executable' | 'symlink' | null;

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError } from '../../core/errors.js';
+import { describeType, requireUnlocked } from '../mastership.js';
+import { getElement, getType } from '../queries.js';
+import { defineOp } from './defineOp.js';
+import { EMPTY_SHA } from './mkelem.js';
+import { oid } from './schemas.js';
+
+/**
+ * Creates an element with its main branch and version 0 (empty for a file, without entries for a
+ * directory) and no name yet: a bulk import of existing history (gitimport) names it in the
+ * directory version it writes next (mkdirversion), so it needs no checkout of that directory.
+ * Until then the element is in no directory version, as an element whose name was removed.
+ */
+export const importelemOp = defineOp({
+  kind: 'importelem',
+  schema: z.object({
+    element: oid,
+    kind: z.enum(['file', 'directory']),
+    eltype: oid,
+    branch: oid,
+    version: oid,
+    comment: z.string().default(''),
+    /** When the history says it was made (ms since the epoch); null: now. */
+    time: z.number().int().nullable().default(null),
+  }),
+  apply(ctx, d) {
+    const { vob } = ctx;
+    if (getElement(vob, d.element)) throw new AlreadyExistsError('element', d.element);
+    const eltype = getType(vob, d.eltype);
+    if (!eltype || eltype.kind !== 'eltype') throw new NotFoundError('eltype', d.eltype);
+    requireUnlocked(describeType(eltype), eltype.lock);
+    if (eltype.elkind && eltype.elkind !== d.kind) {
+      throw new InvalidInputError(`element type "${eltype.name}" is for ${eltype.elkind} elements, not ${d.kind} elements`);
+    }
+    const mainType = vob.meta('main_brtype');
+    if (!mainType || !getType(vob, mainType)) throw new StateError('the VOB has no "main" branch type');
+    const at = d.time ?? ctx.at;
+    vob
+      .q('INSERT INTO element (oid, kind, eltype, master, comment, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(d.element, d.kind, d.eltype, ctx.origin, d.comment, at);
+    vob
+      .q('INSERT INTO branch (oid, element, brtype, parent_version, master, last_number, created_at) VALUES (?, ?, ?, NULL, NULL, 0, ?)')
+      .run(d.branch, d.element, mainType, at);
+    let content: string | null = null;
+    if (d.kind === 'file') {
+      vob.pool.putWithHash(EMPTY_SHA, new Uint8Array());
+      content = EMPTY_SHA;
+    }
+    vob
+      .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at) VALUES (?, ?, 0, ?, ?, ?, ?)')
+      .run(d.version, d.branch, content, ctx.origin, d.comment, at);
+  },
+});
