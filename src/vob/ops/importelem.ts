@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError } from '../../core/errors.js';
-import { describeType, requireUnlocked } from '../mastership.js';
-import { getElement, getType } from '../queries.js';
 import { defineOp } from './defineOp.js';
+import { newElementBranchType } from './newElementBranchType.js';
 import { EMPTY_SHA } from './mkelem.js';
 import { oid } from './schemas.js';
 
@@ -26,15 +24,7 @@ export const importelemOp = defineOp({
   }),
   apply(ctx, d) {
     const { vob } = ctx;
-    if (getElement(vob, d.element)) throw new AlreadyExistsError('element', d.element);
-    const eltype = getType(vob, d.eltype);
-    if (!eltype || eltype.kind !== 'eltype') throw new NotFoundError('eltype', d.eltype);
-    requireUnlocked(describeType(eltype), eltype.lock);
-    if (eltype.elkind && eltype.elkind !== d.kind) {
-      throw new InvalidInputError(`element type "${eltype.name}" is for ${eltype.elkind} elements, not ${d.kind} elements`);
-    }
-    const mainType = vob.meta('main_brtype');
-    if (!mainType || !getType(vob, mainType)) throw new StateError('the VOB has no "main" branch type');
+    const mainType = newElementBranchType(vob, d);
     const at = d.time ?? ctx.at;
     vob
       .q('INSERT INTO element (oid, kind, eltype, master, comment, created_at) VALUES (?, ?, ?, ?, ?, ?)')

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AlreadyExistsError, InvalidInputError, NotFoundError, StateError } from '../../core/errors.js';
-import { requireUnlocked, describeType } from '../mastership.js';
+import { AlreadyExistsError, InvalidInputError, StateError } from '../../core/errors.js';
 import { assertEntryName } from '../names.js';
-import { getCheckout, getElement, getType, rootElement } from '../queries.js';
+import { getCheckout, rootElement } from '../queries.js';
 import { defineOp } from './defineOp.js';
+import { newElementBranchType } from './newElementBranchType.js';
 import { oid } from './schemas.js';
 
 /** Content of every file's version 0. */
@@ -32,15 +32,7 @@ export const mkelemOp = defineOp({
   }),
   apply(ctx, d) {
     const { vob } = ctx;
-    if (getElement(vob, d.element)) throw new AlreadyExistsError('element', d.element);
-    const eltype = getType(vob, d.eltype);
-    if (!eltype || eltype.kind !== 'eltype') throw new NotFoundError('eltype', d.eltype);
-    requireUnlocked(describeType(eltype), eltype.lock);
-    if (eltype.elkind && eltype.elkind !== d.kind) {
-      throw new InvalidInputError(`element type "${eltype.name}" is for ${eltype.elkind} elements, not ${d.kind} elements`);
-    }
-    const mainType = vob.meta('main_brtype');
-    if (!mainType || !getType(vob, mainType)) throw new StateError('the VOB has no "main" branch type');
+    const mainType = newElementBranchType(vob, d);
 
     if (d.parentCheckout === null) {
       if (rootElement(vob)) throw new AlreadyExistsError('root directory', '.');
