@@ -230,8 +230,18 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     // rather than pull their home from under them.
     const deadline = Date.now() + stopTimeoutMs;
     while (Date.now() < deadline && homes.some(importing)) await new Promise((r) => setTimeout(r, 100));
-    // Retried: a handler that just ended may still be closing its files.
-    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    // Retried: a handler that just ended may still be closing its files. A handler spawned just before
+    // its daemon stopped may not hold its lock yet and write into its home after the removal (seen on a
+    // loaded machine): remove again until the directory stays gone for half a second.
+    for (;;) {
+      try {
+        rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (err) {
+        if (Date.now() >= deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      if (!existsSync(root) || Date.now() >= deadline) break;
+    }
   };
 
   try {

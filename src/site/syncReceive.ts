@@ -232,6 +232,8 @@ async function receive(home: SiteHome, options: SyncReceiveOptions, result: Sync
         const header = readPacketHeader(opened.readable(path));
         (header.kind === 'creation' ? creation : found).push({ path, header });
       } catch (err) {
+        // Gone since it was listed: another importer applied and removed it.
+        if (!existsSync(path)) continue;
         failed.add(path);
         result.failures.push({ path, reason: toMsiteError(err).message });
       }
@@ -269,6 +271,8 @@ async function receive(home: SiteHome, options: SyncReceiveOptions, result: Sync
         command: `sync_receive (process ${process.pid})`,
       });
       let outcomes: PacketOutcome[];
+      // The packets applied here leave the bay before the lock is released: removed after it, another
+      // importer that took the lock in between could find a packet that vanishes while it reads it.
       try {
         const vob = Vob.open(reg.path);
         try {
@@ -281,6 +285,12 @@ async function receive(home: SiteHome, options: SyncReceiveOptions, result: Sync
         } finally {
           vob.close();
         }
+        for (const o of outcomes) {
+          if (!shared && (o.result === 'applied' || o.result === 'already-applied')) {
+            rmSync(o.path, { force: true });
+            rmSync(orderPathOf(o.path), { force: true });
+          }
+        }
       } finally {
         lock.release();
       }
@@ -290,10 +300,6 @@ async function receive(home: SiteHome, options: SyncReceiveOptions, result: Sync
         if (o.result === 'applied') applied++;
         if (o.result === 'applied' || o.result === 'already-applied') {
           receipt.outcomes.push(o);
-          if (!shared) {
-            rmSync(o.path, { force: true });
-            rmSync(orderPathOf(o.path), { force: true });
-          }
         } else if (o.result === 'refused') {
           receipt.outcomes.push(o);
           failed.add(o.path);
