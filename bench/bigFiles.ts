@@ -17,13 +17,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BigContentWriter, fileDigest, planBigHistory, versionFile, type BigHistory, type BigStep } from './bigFilesHistory.js';
 import { gitEnv } from './gitFastImport.js';
+import { measured, type Measured } from './measuredRun.js';
 import { settleDisk } from './settle.js';
 import { replicaCounts } from './vobReplication.js';
 
@@ -40,13 +40,6 @@ export interface BigFilesOptions {
   /** Directory for `--cpu-prof` profiles of the msite processes (load, export, import of each stage). */
   profileDir: string | undefined;
   tmp: string;
-}
-
-/** One process's figures: wall seconds from spawn to exit, CPU seconds (user + system), peak RSS. */
-export interface Measured {
-  seconds: number;
-  cpuSeconds: number;
-  peakRss: number;
 }
 
 export interface StageFigures {
@@ -71,28 +64,6 @@ const TAG = '/vobs/big';
 const fmtSec = (s: number): string => `${s.toFixed(2)} s`;
 const fmtMib = (n: number): string => `${(n / MIB).toFixed(1)} MiB`;
 const line = (label: string, value: string): void => console.log(`  ${label.padEnd(44)} ${value}`);
-
-/**
- * Runs FILE ARGS under /usr/bin/time, to completion, and returns its figures and stdout. Throws
- * with its stderr when it fails.
- */
-function measured(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Measured & { stdout: string } {
-  const timeFile = join(tmpdir(), `msite-bench-time-${process.pid}`);
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, file, ...args], {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    encoding: 'utf8',
-    maxBuffer: 64 * MIB,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.trim()}`);
-  const [maxRssKb, user, system] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  rmSync(timeFile);
-  return { seconds, cpuSeconds: user! + system!, peakRss: maxRssKb! * 1024, stdout: r.stdout };
-}
 
 const add = (a: Measured, b: Measured): Measured => ({
   seconds: a.seconds + b.seconds,

@@ -16,7 +16,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseConfigSpec } from '../src/vob/configSpec.js';
 import { ContentPool } from '../src/vob/contentPool.js';
@@ -24,6 +23,7 @@ import { cat, ls } from '../src/vob/commands/listing.js';
 import { Vob } from '../src/vob/vob.js';
 import { diskUsage } from './diskUsage.js';
 import { gitEnv } from './gitFastImport.js';
+import { measured, type Measured as MeasuredRun } from './measuredRun.js';
 import { settleDisk } from './settle.js';
 import { replicaCounts } from './vobReplication.js';
 
@@ -41,29 +41,12 @@ export interface GitImportBenchOptions {
   profileDir: string | undefined;
 }
 
-interface Measured {
-  seconds: number;
-  cpuSeconds: number;
-  peakRss: number;
-  stdout: string;
-}
+type Measured = MeasuredRun & { stdout: string };
 
-/** Runs a command under /usr/bin/time after a settle: wall seconds (spawn to exit), CPU, peak RSS. */
+/** Runs a command under /usr/bin/time after a settle, so the disk's backlog of earlier steps is not counted. */
 function measure(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Measured {
   settleDisk();
-  const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', command, ...args], {
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.trim().slice(-2000)}`);
-  const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [user, sys, rssKb] = last.split(' ').map(Number) as [number, number, number];
-  return { seconds, cpuSeconds: user + sys, peakRss: rssKb * 1024, stdout: r.stdout };
+  return measured(command, args, options);
 }
 
 export interface GitImportFigures {
