@@ -3,7 +3,9 @@ import { hasControlChar } from '../core/controlChars.js';
 import { InvalidInputError } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
 import type { ProgressListener } from '../core/progress.js';
-import { COMPRESS_MIN, ContentPool } from '../vob/contentPool.js';
+import { binaryDelta } from '../core/binaryDelta.js';
+import { COMPRESS_MIN, ContentPool, DELTA_DEPTH, type PoolEntry } from '../vob/contentPool.js';
+import { DELTA_MAX } from '../replication/exportUpdate.js';
 import { importSteps, type ImportStep } from '../vob/commands/importVersions.js';
 import type { OpKind } from '../vob/ops/registry.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
@@ -72,6 +74,40 @@ const DEFAULT_BATCH = 250;
 /** Blobs up to this size are deflated on the worker; larger ones are left to the pool, which samples them first. */
 const DEFLATE_MAX = 16 * 1024 * 1024;
 const BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * The blobs kept in memory as bases of the next versions' deltas: the newest, up to this many bytes
+ * (more than the two batches an import holds, so a base still waiting to be written is at hand).
+ * Older bases are read back from the pool.
+ */
+const RECENT_BYTES = 48 * 1024 * 1024;
+
+/** Blobs by SHA-256, the least recently used dropped past a byte budget. */
+class RecentBlobs {
+  private readonly blobs = new Map<string, Uint8Array>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+
+  add(sha: string, bytes: Uint8Array): void {
+    if (bytes.length > this.budget / 4 || this.blobs.has(sha)) return;
+    this.blobs.set(sha, bytes);
+    this.bytes += bytes.length;
+    for (const [old, b] of this.blobs) {
+      if (this.bytes <= this.budget) break;
+      this.blobs.delete(old);
+      this.bytes -= b.length;
+    }
+  }
+
+  get(sha: string): Uint8Array | undefined {
+    const bytes = this.blobs.get(sha);
+    if (bytes) {
+      // Used again: the newest now (a Map keeps insertion order).
+      this.blobs.delete(sha);
+      this.blobs.set(sha, bytes);
+    }
+    return bytes;
+  }
+}
 
 interface RefInfo {
   ref: string;
@@ -227,7 +263,51 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
   /** Blob marks of the stream → SHA-256 of their bytes (which wait in a batch until it is written). */
   const blobs = new Map<string, { sha: string }>();
   const seenBlobs = new Set<string>();
-  type PendingBlob = { sha: string; bytes: Uint8Array; deflated?: Uint8Array; deflating?: Promise<Uint8Array> };
+  type PendingBlob = PoolEntry & { deflating?: Promise<Uint8Array> };
+  /**
+   * Blobs of the stream not yet given a stored form: fast-export gives a commit's new blobs just
+   * before the commit, which says which version each replaces (`deltaBases`), the base of a delta.
+   */
+  const undecided: PendingBlob[] = [];
+  const deltaBases = new Map<string, string>();
+  const recent = new RecentBlobs(RECENT_BYTES);
+  const depths = new Map<string, number>();
+  const depthOf = (sha: string): number => {
+    let d = depths.get(sha);
+    if (d === undefined) depths.set(sha, (d = vob.pool.deltaDepth(sha)));
+    return d;
+  };
+  /** The bytes of `sha` when at hand: seen lately in the stream, or stored by an earlier run. */
+  const bytesOf = (sha: string): Uint8Array | undefined => recent.get(sha) ?? (vob.pool.contains(sha) ? vob.pool.get(sha) : undefined);
+  /**
+   * Gives each undecided blob its stored form: a delta against the version it replaces when that is
+   * small (a quarter of its bytes at most, about what deflate makes of source text, so it is never
+   * much worse than deflating it; measured on real histories the median delta is a few percent), or
+   * else its raw deflate, made on the worker thread while the stream goes on.
+   */
+  const decide = (deflater: DeflateWorker): void => {
+    for (const blob of undecided) {
+      const size = blob.bytes.length;
+      const baseSha = deltaBases.get(blob.sha);
+      deltaBases.delete(blob.sha);
+      if (baseSha !== undefined && size >= COMPRESS_MIN && size <= DELTA_MAX) {
+        const baseDepth = depthOf(baseSha);
+        const base = baseDepth < DELTA_DEPTH ? bytesOf(baseSha) : undefined;
+        const delta = base && base.length <= DELTA_MAX ? binaryDelta(base, blob.bytes, Math.floor(size / 4) - 32) : undefined;
+        if (delta) {
+          blob.delta = { base: baseSha, bytes: delta };
+          depths.set(blob.sha, baseDepth + 1);
+          continue;
+        }
+      }
+      depths.set(blob.sha, 0);
+      if (size >= COMPRESS_MIN && size <= DEFLATE_MAX) {
+        blob.deflating = deflater.deflate(blob.bytes);
+        blob.deflating.catch(() => {});
+      }
+    }
+    undecided.length = 0;
+  };
   interface Batch {
     steps: ImportStep[];
     blobs: PendingBlob[];
@@ -333,15 +413,12 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         if (event.type === 'blob') {
           const sha = ContentPool.hash(event.data);
           if (event.mark) blobs.set(event.mark, { sha });
-          // Deflated on a thread of its own while the stream goes on, as the pool would deflate it in
-          // the transaction (ContentPool.putWithHash): the bound of an import is that deflate. Large
-          // blobs too, without the pool's sample first (the sample is a deflate on this thread; the
-          // pool stores the blob raw when the deflate is not smaller).
-          const worth = event.data.length >= COMPRESS_MIN && event.data.length <= DEFLATE_MAX && !seenBlobs.has(sha);
+          if (seenBlobs.has(sha)) continue;
           seenBlobs.add(sha);
-          const deflating = worth ? deflater.deflate(event.data) : undefined;
-          deflating?.catch(() => {});
-          filling.blobs.push({ sha, bytes: event.data, deflating });
+          const blob: PendingBlob = { sha, bytes: event.data };
+          undecided.push(blob);
+          recent.add(sha, event.data);
+          filling.blobs.push(blob);
           filling.bytes += event.data.length;
           continue;
         }
@@ -354,6 +431,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         const chain = chainOf.get(sha);
         if (!chain) throw new GitCommandError(`git fast-export gave commit ${sha}, which rev-list did not list`);
         const step = importCommit(event, sha, parents, chain);
+        decide(deflater);
         filling.steps.push(step);
         filling.commits++;
         for (const p of parents) release(p);
@@ -368,6 +446,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
         const atKill = options.killAfter !== undefined && done >= options.killAfter;
         if (filling.commits >= batch || filling.bytes >= BATCH_BYTES || atKill) await flush(atKill);
       }
+      decide(deflater);
       await flush(true);
     } catch (err) {
       exporter.child.kill();
@@ -461,6 +540,7 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
           if (!blob) throw new GitCommandError(`git fast-export named blob ${change.ref} before giving it (commit ${sha})`);
           const prev = work.files.get(change.path);
           if (prev && prev.content === blob.sha && prev.mode === mode) break;
+          if (prev && prev.content !== blob.sha && !deltaBases.has(blob.sha)) deltaBases.set(blob.sha, prev.content);
           work.files.set(change.path, {
             ...(prev ?? { element: undefined as unknown as Oid, version: undefined as unknown as Oid }),
             content: blob.sha,

@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DELTA_DEPTH } from '../../src/vob/contentPool.js';
+import { Vob } from '../../src/vob/vob.js';
 import { BIN, json, msite, ok, tempDir } from '../helpers/cli.js';
 
 /** A git repository made by the test, driven by real `git`. */
@@ -191,6 +193,40 @@ describe('gitimport', () => {
     expect(await summary(home, 'cut')).toEqual(await summary(home, 'whole'));
     for (const label of ['main', 'feature_x', 'topic', 'v0.1', '_1.0']) {
       expect(await vobTree(home, 'cut', label, root), label).toEqual(await vobTree(home, 'whole', label, root));
+    }
+  });
+
+  it('stores a changed file as a delta against its version before, at most DELTA_DEPTH deep, across runs; each version reads back', async () => {
+    const root = tempDir('msite-gitimport-deltas-');
+    const r = gitRepo(join(root, 'repo'));
+    const lines = Array.from({ length: 400 }, (_, i) => `line ${i} of a file that grows a little with every commit\n`);
+    const commits = DELTA_DEPTH + 4;
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    for (let i = 0; i < commits; i++) {
+      lines[(i * 37) % lines.length] = `changed in commit ${i}\n`;
+      r.write('big.txt', lines.join(''));
+      r.commit(`change ${i}`);
+      // Half the history in a first run: the second run's first delta has its base in the pool.
+      if (i === 5) await ok(['gitimport', '--vob', 'g', r.dir], { home });
+    }
+    await ok(['gitimport', '--vob', 'g', r.dir], { home });
+    for (let n = 1; n <= commits; n++) {
+      const ours = (await ok(['cat', '--vob', 'g', `big.txt@@/main/${n}`], { home })).raw;
+      expect(ours.equals(r.git('show', `main~${commits - n}:big.txt`)), `version ${n}`).toBe(true);
+    }
+    const vob = Vob.open(join(root, 'g.vob'), { readonly: true });
+    try {
+      const shas = vob
+        .q(
+          "SELECT v.content FROM version v JOIN element e ON e.oid = (SELECT element FROM branch WHERE oid = v.branch) WHERE v.number > 0 AND e.kind = 'file' ORDER BY v.number",
+        )
+        .pluck()
+        .all() as string[];
+      const depths = shas.map((sha) => vob.pool.deltaDepth(sha));
+      expect(depths).toEqual(Array.from({ length: commits }, (_, i) => i % (DELTA_DEPTH + 1)));
+    } finally {
+      vob.close();
     }
   });
 

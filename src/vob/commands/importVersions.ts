@@ -2,7 +2,7 @@ import { InvalidInputError, MsiteError } from '../../core/errors.js';
 import { newOid, type Oid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import { applyLocalMany } from '../ops/applyOp.js';
-import { ContentPool } from '../contentPool.js';
+import { ContentPool, type PoolEntry } from '../contentPool.js';
 import { recordMergeArrow } from '../mergeArrows.js';
 import type { OpKind } from '../ops/registry.js';
 import type { Vob } from '../vob.js';
@@ -98,8 +98,8 @@ export function importVersions(vob: Vob, versions: Iterable<VersionToImport>, op
 
 /** One step of imported history (a git commit): new content, the ops that refer to it, and merge arrows. */
 export interface ImportStep {
-  /** Bytes the ops name, each with its SHA-256 (and its raw deflate when made beforehand: ContentPool.putWithHash). */
-  contents: readonly { sha: string; bytes: Uint8Array; deflated?: Uint8Array }[];
+  /** Bytes the ops name, each with its SHA-256 (and its raw deflate or a delta made beforehand: ContentPool.putManyWithHash). */
+  contents: readonly PoolEntry[];
   /** Applied in order, after the step's contents are stored and the steps before it are applied. */
   ops: readonly { kind: OpKind; data: unknown }[];
   /** Merge arrows [from version, to version], recorded once the step's ops are applied. */
