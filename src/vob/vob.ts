@@ -268,6 +268,30 @@ export class Vob {
     return v;
   }
 
+  /** The database's size in bytes (its pages; the WAL not counted). */
+  databaseBytes(): number {
+    return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  /**
+   * Rewrites the database with full pages (SQLite's VACUUM) and empties the WAL that leaves. Worth
+   * it after a bulk load that wrote most of the database: tables and indexes filled in key order by
+   * many transactions keep pages about two thirds full (measured after a gitimport of
+   * expressjs/express: 70.6 MB, 62.8 MB compacted, in 0.35 s). Takes the write lock for its
+   * duration, and room for a copy of the database in the temporary directory, not in memory (the
+   * handle keeps its savepoint journals in memory: temp_store is set back).
+   */
+  compact(): void {
+    this.statements.clear();
+    this.db.pragma('temp_store = FILE');
+    try {
+      writingTo('compact', join(this.dir, DB_FILE), () => this.db.exec('VACUUM'));
+    } finally {
+      this.db.pragma('temp_store = MEMORY');
+    }
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();
