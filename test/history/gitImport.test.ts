@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DELTA_DEPTH } from '../../src/vob/contentPool.js';
 import { Vob } from '../../src/vob/vob.js';
 import { BIN, json, msite, ok, tempDir } from '../helpers/cli.js';
+import { family } from '../helpers/sites.js';
 
 /** A git repository made by the test, driven by real `git`. */
 function gitRepo(dir: string) {
@@ -201,21 +202,25 @@ describe('gitimport', () => {
     const r = gitRepo(join(root, 'repo'));
     const lines = Array.from({ length: 400 }, (_, i) => `line ${i} of a file that grows a little with every commit\n`);
     const commits = DELTA_DEPTH + 4;
-    const home = join(root, 'home');
-    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    // A replica made before the import gets the history in update packets, which carry the
+    // versions the pool holds as deltas.
+    const [boston, bangalore] = await family(root, ['boston', 'bangalore']);
+    const home = boston!.home;
     for (let i = 0; i < commits; i++) {
       lines[(i * 37) % lines.length] = `changed in commit ${i}\n`;
       r.write('big.txt', lines.join(''));
       r.commit(`change ${i}`);
       // Half the history in a first run: the second run's first delta has its base in the pool.
-      if (i === 5) await ok(['gitimport', '--vob', 'g', r.dir], { home });
+      if (i === 5) await ok(['gitimport', '--vob', '/vobs/dev', r.dir], { home });
     }
-    await ok(['gitimport', '--vob', 'g', r.dir], { home });
+    await ok(['gitimport', '--vob', '/vobs/dev', r.dir], { home });
+    await bangalore!.run('syncreplica', '--import', ...(await boston!.exportTo('bangalore')));
     for (let n = 1; n <= commits; n++) {
-      const ours = (await ok(['cat', '--vob', 'g', `big.txt@@/main/${n}`], { home })).raw;
-      expect(ours.equals(r.git('show', `main~${commits - n}:big.txt`)), `version ${n}`).toBe(true);
+      const theirs = r.git('show', `main~${commits - n}:big.txt`);
+      expect((await ok(['cat', '--vob', '/vobs/dev', `big.txt@@/main/${n}`], { home })).raw.equals(theirs), `version ${n}`).toBe(true);
+      expect((await bangalore!.run('cat', `big.txt@@/main/${n}`)).raw.equals(theirs), `version ${n} at the replica`).toBe(true);
     }
-    const vob = Vob.open(join(root, 'g.vob'), { readonly: true });
+    const vob = Vob.open(join(root, 'boston.vob'), { readonly: true });
     try {
       const shas = vob
         .q(
