@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import { StateError } from '../core/errors.js';
-import { processAlive } from '../core/processAlive.js';
+import { processAlive, processIdentity } from '../core/processAlive.js';
 
 /** The `daemon_state` key whose row says which process serves the site home. */
 const CLAIM_KEY = 'daemon';
@@ -13,6 +13,8 @@ const claimSchema = z.object({
   port: z.number().int().optional(),
   peerPort: z.number().int().optional(),
   since: z.number(),
+  /** The holder's processIdentity: a live process that only reused the pid is not the holder. */
+  process: z.string().optional(),
 });
 export type DaemonClaimRow = z.infer<typeof claimSchema>;
 
@@ -36,7 +38,7 @@ function readClaim(db: Database): DaemonClaimRow | undefined {
 /** The live daemon holding the site home, if any: a claim whose process is gone does not count. */
 export function liveDaemonClaim(db: Database): DaemonClaimInfo | undefined {
   const row = readClaim(db);
-  if (row === undefined || !processAlive(row.pid)) return undefined;
+  if (row === undefined || !processAlive(row.pid, row.process)) return undefined;
   return {
     pid: row.pid,
     since: row.since,
@@ -60,15 +62,16 @@ export function daemonHeldError(homeDir: string, holder: Pick<DaemonClaimInfo, '
  * Claims the site home for this process's daemon: one `daemon_state` row, read and written in one
  * immediate transaction, so of two daemons starting at once on one home exactly one gets it (a file
  * checked then written, as daemon.json alone was, lets both through). A claim whose process is gone
- * (a daemon killed, the machine restarted) is taken over. Process ids can be reused after a reboot;
- * a claim that names a live unrelated process is then refused until an administrator removes it
- * (`kill` names the process; the row goes with `msite serve` once that process is gone).
+ * (a daemon killed, the machine restarted) is taken over, and so is one whose pid another process
+ * has since been given (after a restart pids are soon reused): the claim records the holder's
+ * processIdentity beside its pid.
  *
  * @throws StateError naming the process that holds the home.
  */
 export function claimDaemon(db: Database, homeDir: string, info: { port?: number; peerPort?: number; since: number }): DaemonClaim {
   const token = randomUUID();
-  const row: DaemonClaimRow = { pid: process.pid, token, ...info };
+  const identity = processIdentity();
+  const row: DaemonClaimRow = { pid: process.pid, token, ...info, ...(identity ? { process: identity } : {}) };
   db.transaction(() => {
     const holder = liveDaemonClaim(db);
     if (holder) throw daemonHeldError(homeDir, holder);

@@ -5,7 +5,8 @@ import { processAlive } from '../core/processAlive.js';
 
 /**
  * `<home>/daemon.json`: how commands find the site's running daemon. Written atomically once it
- * listens, removed when it stops. A file left by a daemon that died (its pid is gone) is ignored.
+ * listens, removed when it stops. A file left by a daemon that died (its pid is gone, or given to
+ * another process since) is ignored.
  */
 
 const daemonSchema = z.object({
@@ -15,6 +16,8 @@ const daemonSchema = z.object({
   startedAt: z.string().optional(),
   /** The peer listener's port, when it runs. */
   peerPort: z.number().int().min(1).max(65535).optional(),
+  /** The daemon's processIdentity: a file naming a pid another process reused is stale. */
+  process: z.string().optional(),
 });
 export type DaemonInfo = z.infer<typeof daemonSchema>;
 
@@ -33,7 +36,7 @@ export function readDaemonFile(file: string): DaemonInfo | undefined {
     // Half-written files cannot occur (atomic write); anything else is not ours to trust.
     return undefined;
   }
-  return processAlive(parsed.pid) ? parsed : undefined;
+  return processAlive(parsed.pid, parsed.process) ? parsed : undefined;
 }
 
 export function writeDaemonFile(file: string, info: DaemonInfo): void {

@@ -395,7 +395,7 @@ function importing(homeDir: string): boolean {
   const site = SiteDatabase.open(homeDir);
   try {
     const pids = site.db.prepare('SELECT pid FROM vob_lock').pluck().all() as number[];
-    return pids.some(processAlive);
+    return pids.some((pid) => processAlive(pid));
   } finally {
     site.close();
   }

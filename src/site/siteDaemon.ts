@@ -14,6 +14,7 @@ import type { Spawner } from '../core/spawner.js';
 import { certificateKeyText } from '../shipping/peerKey.js';
 import { loadSiteIdentity, type SiteIdentity } from '../shipping/siteIdentity.js';
 import { registerAdminRoutes, type AdminContext } from './adminApi.js';
+import { processIdentity } from '../core/processAlive.js';
 import { claimDaemon, daemonHeldError, liveDaemonClaim, type DaemonClaim, type DaemonClaimInfo } from './daemonClaim.js';
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemonFile.js';
 import { registerDashboardRoutes } from './dashboardRoutes.js';
@@ -301,6 +302,7 @@ export class SiteDaemon {
       host: DAEMON_HOST,
       startedAt: isoTime(daemon.startedAt),
       ...(daemon.peerPort !== undefined ? { peerPort: daemon.peerPort } : {}),
+      ...(processIdentity() ? { process: processIdentity() } : {}),
     });
     daemon.logger.info({ port: daemon.port, peerPort: daemon.peerPort, home: home.dir, pid: process.pid }, 'msite serve started');
     daemon.scheduler.start();

@@ -95,6 +95,12 @@ const SYNC_SCHEMA_V4 = `
 `;
 
 /**
+ * - `vob_lock.process`: the holder's processIdentity (core/processAlive.ts) beside its pid, so a
+ *   lock whose pid was given to another process after a restart is known to be stale.
+ */
+const LOCK_SCHEMA_V7 = `ALTER TABLE vob_lock ADD COLUMN process TEXT;`;
+
+/**
  * The migrations in order; `PRAGMA user_version` holds how many were applied. The first also imports
  * the files an older site home kept (legacySiteFiles.ts), in the same transaction.
  */
@@ -122,6 +128,10 @@ const MIGRATIONS: readonly ((db: Database, homeDir: string, now: number) => bool
   },
   (db) => {
     db.exec(VIEW_SCHEMA_V6);
+    return false;
+  },
+  (db) => {
+    db.exec(LOCK_SCHEMA_V7);
     return false;
   },
 ];

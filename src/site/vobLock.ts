@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isoTime } from '../core/clock.js';
 import { StateError } from '../core/errors.js';
-import { processAlive } from '../core/processAlive.js';
+import { processAlive, processIdentity } from '../core/processAlive.js';
 import type { SiteHome } from './siteHome.js';
 
 /** A lock row taken in site.db; `release` gives it back (only if it is still ours). */
@@ -21,6 +21,7 @@ export interface VobLockOptions {
 
 interface LockRow {
   pid: number;
+  process: string | null;
   token: string;
   command: string;
   since: number;
@@ -29,23 +30,26 @@ interface LockRow {
 /**
  * Takes the site-wide lock `name` (`import:TAG`, `export:TAG`) for this process: one row in site.db's
  * `vob_lock`, so it holds across every process of the site, the receipt handler's and the scheduler's
- * alike. A holder whose process is gone (killed mid-import) is taken over. A live holder is waited for,
+ * alike. A holder whose process is gone (killed mid-import), or whose pid another process has since
+ * been given (the row keeps the holder's processIdentity), is taken over. A live holder is waited for,
  * up to `waitMs`; each call takes its own token, so two calls in one process exclude each other too.
  *
  * @throws StateError naming the process that holds it, once the wait is over.
  */
 export async function takeVobLock(home: SiteHome, name: string, options: VobLockOptions): Promise<HeldVobLock> {
   const token = randomUUID();
+  const identity = processIdentity();
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     const holder = home.withDatabase((site) =>
       site.db
         .transaction((): LockRow | undefined => {
-          const row = site.db.prepare('SELECT pid, token, command, since FROM vob_lock WHERE name = ?').get(name) as LockRow | undefined;
-          if (row && processAlive(row.pid)) return row;
+          const row = site.db.prepare('SELECT pid, process, token, command, since FROM vob_lock WHERE name = ?').get(name) as
+            LockRow | undefined;
+          if (row && processAlive(row.pid, row.process)) return row;
           site.db
-            .prepare('INSERT OR REPLACE INTO vob_lock (name, pid, token, command, since) VALUES (?, ?, ?, ?, ?)')
-            .run(name, process.pid, token, options.command, Date.now());
+            .prepare('INSERT OR REPLACE INTO vob_lock (name, pid, process, token, command, since) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(name, process.pid, identity ?? null, token, options.command, Date.now());
           return undefined;
         })
         .immediate(),
