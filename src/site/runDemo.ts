@@ -146,7 +146,8 @@ function serve(home: string): Promise<Daemon> {
   const child = spawn(msite.command, [...msite.args, 'serve', '--home', home, '--port', '0', '--admin-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
-    env: { ...process.env, MSITE_HOME: home },
+    // Stopped with the demo however it ends: a demo killed with SIGKILL cannot stop them itself.
+    env: { ...process.env, MSITE_HOME: home, MSITE_STOP_WITH_PARENT: String(process.pid) },
   });
   let out = '';
   let err = '';

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,9 @@ import { SiteDatabase } from '../../src/site/siteDatabase.js';
 import { SiteHome } from '../../src/site/siteHome.js';
 import { importVersions } from '../../src/vob/commands/importVersions.js';
 import { Vob } from '../../src/vob/vob.js';
-import { ok, startBinary, tempDir } from '../helpers/cli.js';
+import { processAlive } from '../../src/core/processAlive.js';
+import { readDaemonFile } from '../../src/site/daemonFile.js';
+import { BIN, ok, startBinary, tempDir } from '../helpers/cli.js';
 import { until } from '../helpers/loopbackSites.js';
 import { family } from '../helpers/sites.js';
 import { readOrderFile } from '../../src/shipping/orderFiles.js';
@@ -247,4 +249,26 @@ describe('msite serve stops cleanly', () => {
     await daemon.stop();
     expect(claim()).toBeUndefined();
   });
+
+  it('with MSITE_STOP_WITH_PARENT, stops cleanly once its parent is killed with SIGKILL', async () => {
+    const home = join(root, 'orphan');
+    // The shell is the parent, as `msite demo` is for its daemons; it waits, so killing it orphans the daemon.
+    const parent = spawn(
+      'sh',
+      [
+        '-c',
+        'MSITE_STOP_WITH_PARENT=$$ "$0" "$1" serve --home "$2" --port 0 --admin-port 0 >/dev/null 2>&1 & wait',
+        process.execPath,
+        BIN,
+        home,
+      ],
+      { stdio: 'ignore' },
+    );
+    children.push(parent);
+    await until('the daemon listens', () => readDaemonFile(join(home, 'daemon.json')) !== undefined, 20_000);
+    const pid = readDaemonFile(join(home, 'daemon.json'))!.pid;
+    parent.kill('SIGKILL');
+    await until('the daemon stops', () => !processAlive(pid), 20_000);
+    expect(existsSync(join(home, 'daemon.json'))).toBe(false);
+  }, 30_000);
 });

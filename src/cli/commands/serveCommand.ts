@@ -10,7 +10,8 @@ import { integerArg } from '../numberArgs.js';
  * SIGINT, then stops it cleanly (SiteDaemon.stop: uploads cut resumably, landings, jobs and relayed
  * deliveries given a grace period, $MSITE_STOP_GRACE seconds (default 5), the home's claim released,
  * daemon.json removed); a second signal while it stops exits at once. The first line it prints names the admin listener, the second the peer
- * listener (or why there is none).
+ * listener (or why there is none). With $MSITE_STOP_WITH_PARENT set to its parent's process id (as
+ * `msite demo` starts its daemons), it also stops so once that parent has ended, however it ended.
  */
 export function registerServeCommand(program: Command, io: Io): void {
   siteCommand(program, 'serve', 'run the site daemon: scheduler, admin API on 127.0.0.1, peer listener (mutual TLS)')
@@ -30,6 +31,11 @@ export function registerServeCommand(program: Command, io: Io): void {
       if (grace !== undefined && !/^\d+(\.\d+)?$/.test(grace)) {
         throw new InvalidInputError(`bad MSITE_STOP_GRACE "${grace}": give the seconds a stop waits for running work, e.g. 5`);
       }
+      const parentText = io.env.MSITE_STOP_WITH_PARENT;
+      if (parentText !== undefined && !/^[1-9]\d*$/.test(parentText)) {
+        throw new InvalidInputError(`bad MSITE_STOP_WITH_PARENT "${parentText}": give the process id whose end stops the daemon`);
+      }
+      const parent = parentText === undefined ? undefined : Number(parentText);
       // The daemon's modules (fastify, the tus server) take ~350 ms to load: only `serve` loads them.
       const { SiteDaemon } = await import('../../site/siteDaemon.js');
       const daemon = await SiteDaemon.start({
@@ -47,6 +53,14 @@ export function registerServeCommand(program: Command, io: Io): void {
       );
       let stopping = false;
       let stopped: () => void = () => {};
+      const stop = (why: string): void => {
+        stopping = true;
+        io.err(`msite serve: ${why}: stopping\n`);
+        daemon.stop().then(stopped, (err: unknown) => {
+          io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
+          stopped();
+        });
+      };
       const onSignal = (signal: NodeJS.Signals): void => {
         if (stopping) {
           // The administrator will not wait: leave at once. Jobs still running finish on their own;
@@ -54,16 +68,15 @@ export function registerServeCommand(program: Command, io: Io): void {
           io.err(`msite serve: ${signal} again: exiting now\n`);
           process.exit(128 + (constants.signals[signal] ?? 0));
         }
-        stopping = true;
-        io.err(`msite serve: ${signal}: stopping\n`);
-        daemon.stop().then(stopped, (err: unknown) => {
-          io.err(`msite serve: stop failed: ${(err as Error).message}\n`);
-          stopped();
-        });
+        stop(signal);
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // A parent that dies without a word (SIGKILL) cannot stop its daemons: they see it gone.
+      const orphaned =
+        parent === undefined ? undefined : setInterval(() => process.ppid !== parent && !stopping && stop(`process ${parent} ended`), 1000);
       await new Promise<void>((resolveStop) => (stopped = resolveStop));
+      clearInterval(orphaned);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     });
