@@ -1,5 +1,5 @@
 import type { Oid } from '../core/ids.js';
-import type { ConfigRule, ConfigSpec } from './configSpec.js';
+import { ruleApplies, type ConfigRule, type ConfigSpec } from './configSpec.js';
 import { getBranch, typeByName, versionByNumber } from './queries.js';
 import { selectByRule, type Selection } from './resolvePath.js';
 import type { BranchRow, CheckoutRow, ElementRow, VersionRow } from './rows.js';
@@ -42,7 +42,9 @@ export class BulkSelection {
   /** What selectVersion(vob, element, path, spec) answers. */
   select(element: ElementRow, path: string): (Selection & { rule: ConfigRule }) | undefined {
     for (const rule of this.spec.rules) {
-      if (!rule.matches(path)) continue;
+      const applies = ruleApplies(rule, element, path);
+      if (applies === undefined) continue;
+      if (applies === 'none') return undefined;
       const all = this.selections(rule);
       const s = all === null ? selectByRule(this.vob, element, rule, this.spec) : all.get(element.oid);
       if (s) return { ...s, rule };
@@ -64,6 +66,7 @@ export class BulkSelection {
     const { vob, spec } = this;
     const sel = rule.selector;
     const out = new Map<string, Selection>();
+    if (sel.kind === 'none' || sel.kind === 'error') return out;
     if (sel.kind === 'checkedout') {
       const rows = vob
         .q('SELECT c.*, b.element AS element_oid FROM checkout c JOIN branch b ON b.oid = c.branch WHERE c.replica = ?')

@@ -1,6 +1,6 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
-import { DEFAULT_CONFIG_SPEC, parseBranchSelector, type BranchSpec, type ConfigRule, type ConfigSpec } from './configSpec.js';
+import { DEFAULT_CONFIG_SPEC, parseBranchSelector, ruleApplies, type BranchSpec, type ConfigRule, type ConfigSpec } from './configSpec.js';
 import { assertEntryName } from './names.js';
 import {
   branchesOf,
@@ -118,7 +118,9 @@ export function selectVersion(
   spec: ConfigSpec,
 ): (Selection & { rule: ConfigRule }) | undefined {
   for (const rule of spec.rules) {
-    if (!rule.matches(path)) continue;
+    const applies = ruleApplies(rule, element, path);
+    if (applies === undefined) continue;
+    if (applies === 'none') return undefined;
     const s = selectByRule(vob, element, rule, spec);
     if (s) return { ...s, rule };
   }

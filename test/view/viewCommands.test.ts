@@ -106,7 +106,7 @@ describe('snapshot views at two sites', () => {
     const before = (await boston!.run('catcs', '--view', 'v1')).stdout;
     const bad = await boston!.try('setcs', '--view', 'v1', cs);
     expect(bad.stderr).toBe(
-      `msite: error: ${cs}, line 4: bad version selector "/main/dev/" (rules are "element PATTERN SELECTOR [-time DATE] [-mkbranch BRTYPE]", "load PATH" and "include FILE")\n`,
+      `msite: error: ${cs}, line 4: bad version selector "/main/dev/" (rules are "element [-file|-directory] PATTERN SELECTOR [-time DATE] [-mkbranch BRTYPE] [-nocheckout]", time and mkbranch blocks, "load PATH" and "include FILE")\n`,
     );
     expect((await boston!.run('catcs', '--view', 'v1')).stdout).toBe(before);
 

@@ -47,4 +47,58 @@ describe('config specs', () => {
     expect(() => parseConfigSpec('# nothing\n', 'empty.cs')).toThrow('empty.cs: no rules');
     expect(() => parseConfigSpec('element * REL1 -mkbranch 3x\n')).toThrow('line 1: bad branch type name "3x"');
   });
+
+  it('gives the rules of time and mkbranch blocks their -time and -mkbranch, and parses -file, -directory, -nocheckout, -none, -error', () => {
+    const spec = parseConfigSpec(
+      [
+        'element * CHECKEDOUT',
+        'mkbranch dev',
+        'time 2026-11-22T10:00Z',
+        'element -file *.c .../dev/LATEST',
+        'element *.h /main/LATEST -time 2026-11-01T00:00Z -mkbranch hdr',
+        'end time',
+        'element -directory src/... /main/LATEST -nocheckout',
+        'end mkbranch dev',
+        'mkbranch fix -override',
+        'element *.y /main/LATEST -mkbranch other',
+        'end mkbranch',
+        'element *.o -none',
+        'element secret -error',
+        'element * /main/LATEST',
+      ].join('\n'),
+    );
+    expect(
+      spec.rules.map((r) => [
+        r.line,
+        r.elementKind ?? '',
+        r.selector.kind,
+        r.mkbranch ?? '',
+        r.time ? new Date(r.time).toISOString() : '',
+        r.nocheckout,
+      ]),
+    ).toEqual([
+      [1, '', 'checkedout', '', '', false],
+      [4, 'file', 'latest', 'dev', '2026-11-22T10:00:00.000Z', false],
+      [5, '', 'latest', 'hdr', '2026-11-01T00:00:00.000Z', false],
+      [7, 'directory', 'latest', 'dev', '', true],
+      [10, '', 'latest', 'fix', '', false],
+      [12, '', 'none', '', '', false],
+      [13, '', 'error', '', '', false],
+      [14, '', 'latest', '', '', false],
+    ]);
+    const bad: [string, string][] = [
+      ['time 2026-11-22\nelement * /main/LATEST\n', 'line 1: the time block is not ended'],
+      [
+        'mkbranch a\nmkbranch b\nelement * /main/LATEST\nend mkbranch\nend mkbranch\n',
+        'line 2: a mkbranch block is already open (line 1): nested mkbranch blocks are not supported',
+      ],
+      ['mkbranch a\nelement * /main/LATEST\nend mkbranch b\n', 'line 3: "end mkbranch b" ends the block of a (line 1)'],
+      ['element * /main/LATEST\nend time\n', 'line 2: "end time" without a time block'],
+      ['element * /main/LATEST\nend\n', 'line 2: "end" ends a time or mkbranch block'],
+      ['element *.o -none -mkbranch dev\n', 'line 1: -none selects no version'],
+      ['element -file *.c\n', 'line 1: a rule needs a pattern and a version selector'],
+      ['time someday\nelement * /main/LATEST\nend time\n', 'line 1: '],
+    ];
+    for (const [text, message] of bad) expect(() => parseConfigSpec(text, 'cs'), text).toThrow(`cs, ${message}`);
+  });
 });

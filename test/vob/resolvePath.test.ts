@@ -10,6 +10,7 @@ import { mktype } from '../../src/vob/commands/types.js';
 import { parseConfigSpec } from '../../src/vob/configSpec.js';
 import { createVob } from '../../src/vob/createVob.js';
 import { versionId } from '../../src/vob/queries.js';
+import { BulkSelection } from '../../src/vob/bulkSelection.js';
 import { resolvePath } from '../../src/vob/resolvePath.js';
 import type { Vob } from '../../src/vob/vob.js';
 
@@ -65,5 +66,56 @@ describe('path resolution through config specs', () => {
     expect(resolvePath(vob, 'src/b.h@@').extended).toBe('element');
     mkbranch(vob, 'dev', 'src/b.h@@REL1');
     expect(versionId(vob, resolvePath(vob, 'src/b.h@@/main/dev/0').version!)).toBe('/main/dev/0');
+  });
+});
+
+describe('config spec rules that stop, refuse and qualify', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'msite-rules-'));
+  let vob: Vob;
+  const text = (s: string) => new TextEncoder().encode(s);
+
+  beforeAll(() => {
+    vob = createVob(join(dir, 'r.vob'), { tag: 'r' });
+    mkelem(vob, 'src', { kind: 'directory', auto: true });
+    mkelem(vob, 'src/a.c', { auto: true, content: text('a 1') });
+    mkelem(vob, 'src/a.o', { auto: true, content: text('object') });
+    mkelem(vob, 'src/secret', { auto: true, content: text('do not use') });
+    mktype(vob, 'brtype', ['dev']);
+  });
+  afterAll(() => {
+    vob.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('-none gives no version, -error refuses, -file and -directory qualify, in resolvePath and BulkSelection alike', () => {
+    const spec = parseConfigSpec(
+      'element *.o -none\nelement secret -error\nelement -directory * /main/LATEST\nelement -file * /main/LATEST\n',
+      'rules.cs',
+    );
+    const bulk = new BulkSelection(vob, spec);
+    const bulkOf = (path: string) => bulk.select(resolvePath(vob, path).element, path);
+    expect(resolvePath(vob, 'src/a.o', spec).version).toBeUndefined();
+    expect(bulkOf('src/a.o')).toBeUndefined();
+    expect(() => resolvePath(vob, 'src/secret', spec)).toThrow(
+      'rules.cs, line 2: "element secret -error" forbids selecting a version of "src/secret"',
+    );
+    expect(() => bulkOf('src/secret')).toThrow('forbids selecting');
+    expect(bulkOf('src')!.rule.line).toBe(3);
+    expect(bulkOf('src/a.c')!.rule.line).toBe(4);
+    expect(versionId(vob, resolvePath(vob, 'src/a.c', spec).version!)).toBe('/main/1');
+    // Directories at /main/0 (empty): nothing is found below them.
+    const dirs = parseConfigSpec('element -directory src /main/0\nelement * /main/LATEST\n');
+    expect(versionId(vob, resolvePath(vob, 'src', dirs).version!)).toBe('/main/0');
+    expect(() => resolvePath(vob, 'src/a.c', dirs)).toThrow('element not found: "src/a.c"');
+  });
+
+  it('-nocheckout refuses a checkout of what the rule selects; a mkbranch block branches a checkout', () => {
+    expect(() => checkout(vob, 'src/a.c', { config: parseConfigSpec('element * /main/LATEST -nocheckout\n', 'ro.cs') })).toThrow(
+      'cannot check out "src/a.c": the rule that selects it, "element * /main/LATEST -nocheckout" (ro.cs, line 1), has -nocheckout',
+    );
+    const spec = parseConfigSpec('element * CHECKEDOUT\nelement * .../dev/LATEST\nmkbranch dev\nelement * /main/LATEST\nend mkbranch\n');
+    expect(checkout(vob, 'src/a.c', { config: spec }).branch).toBe('/main/dev');
+    checkin(vob, 'src/a.c', { content: text('a dev 1'), config: spec });
+    expect(cat(vob, 'src/a.c', spec).toString()).toBe('a dev 1');
   });
 });

@@ -55,6 +55,14 @@ export function branchToChange(
   if (!branch || (!r.version && r.extended !== 'branch')) {
     throw new StateError(`cannot check out "${r.path}": the config spec selects no version of it`);
   }
+  if (r.rule?.nocheckout) {
+    throw new StateError(
+      `cannot check out "${r.path}": the rule that selects it, "${r.rule.text}" (${r.rule.source}, line ${r.rule.line}), has -nocheckout`,
+      {
+        hint: 'check out a version the config spec selects through another rule, or change the config spec',
+      },
+    );
+  }
   if (r.rule?.mkbranch && r.version) {
     const brtype = typeByName(vob, 'brtype', r.rule.mkbranch);
     const existing = brtype && findBranch(vob, r.element.oid, { anywhere: true, names: [r.rule.mkbranch] });

@@ -44,6 +44,10 @@ function ruleText(sel: Selector): string {
   switch (sel.kind) {
     case 'checkedout':
       return 'CHECKEDOUT';
+    case 'none':
+      return '-none';
+    case 'error':
+      return '-error';
     case 'label':
       return sel.name;
     case 'latest':
