@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { hasControlChar } from '../core/controlChars.js';
 import { InvalidInputError, StateError, writeFailure } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
@@ -31,6 +31,8 @@ export interface FsImportOptions {
    * clearfsimport refuses checked-out elements.
    */
   checkedOut?: ReadonlySet<Oid>;
+  /** Source paths (absolute) never imported: a view's admin directory, when a view imports from itself. */
+  skip?: ReadonlySet<string>;
   warn?: (message: string) => void;
 }
 
@@ -106,6 +108,7 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       const dirs = new Map<string, DirPlan>();
       const checkedOut = options.checkedOut ?? new Set<Oid>();
       const refused: string[] = [];
+      const skip = options.skip ?? new Set<string>();
 
       const report = (action: FsImportAction, path: string, kind: 'file' | 'directory'): void => {
         result.entries.push({ action, path, kind });
@@ -140,6 +143,10 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       };
 
       const importEntry = (source: string, dirPath: string, dir: DirPlan, name: string): void => {
+        if (skip.has(resolve(source))) {
+          warn(`not imported: ${source}: a view's own administration directory`);
+          return;
+        }
         if (!validName(name)) {
           warn(`not imported: ${JSON.stringify(source)}: a name a VOB cannot hold`);
           return;
@@ -203,7 +210,9 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       };
 
       const importContents = (sourceDir: string, dirPath: string, plan: DirPlan): void => {
-        const names = readdirSync(sourceDir).sort();
+        const names = readdirSync(sourceDir)
+          .filter((name) => !skip.has(resolve(sourceDir, name)))
+          .sort();
         for (const name of names) importEntry(join(sourceDir, name), dirPath, plan, name);
         if (!options.rmname) return;
         const present = new Set(names);

@@ -21,11 +21,12 @@ export async function fsImportInView(
   view: View,
   sources: readonly string[],
   targetDir: string,
-  options: Omit<FsImportOptions, 'config' | 'checkedOut'> = {},
+  options: Omit<FsImportOptions, 'config' | 'checkedOut' | 'skip'> = {},
 ): Promise<FsImportInViewResult> {
   const target = view.vobPath(targetDir);
   const checkedOut = new Set<Oid>(view.checkouts().map((c) => c.element));
-  const result = fsImport(view.vob, sources, target, { ...options, config: view.configSpec(), checkedOut });
+  // A source in the view itself (its view-private files made elements) never brings the view's own state in.
+  const result = fsImport(view.vob, sources, target, { ...options, config: view.configSpec(), checkedOut, skip: new Set([view.adminDir]) });
   const update = result.preview ? undefined : await updateView(view, { paths: [view.filePath(target)] });
   return { ...result, view: view.tag, update };
 }

@@ -77,5 +77,12 @@ describe('fsimport into a snapshot view', () => {
     const byVob = await ok(['fsimport', '--vob', 'v', '--recurse', `${drop}/.`, 'drop'], { home, cwd: root });
     expect(byVob.stdout).toContain('1 new elements, 3 new versions');
     expect(byVob.stdout).not.toContain('Updated view');
+
+    // The view imported into itself: its view-private file becomes an element, its .msite is left out.
+    await ok(['update'], { home, cwd: view });
+    writeFileSync(join(view, 'local.txt'), 'mine\n');
+    const self = await ok(['fsimport', '--recurse', `${view}/.`, view], { home, cwd: root });
+    expect(self.stdout).toContain('Created file element "local.txt".\nCreated a new version of ".".\n1 new elements, 1 new versions');
+    expect((await json<LsRow[]>(['ls', 'local.txt'], { home, cwd: view }))[0]).toMatchObject({ version: '/main/1', viewPrivate: false });
   });
 });
