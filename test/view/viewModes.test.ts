@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, ok, tempDir } from '../helpers/cli.js';
 import { family } from '../helpers/sites.js';
+import BetterSqlite3 from 'better-sqlite3';
 
 /** The owner's permission bits of the file at `path` (which no usual umask narrows): 5 is r-x, 4 r--, 7 rwx. */
 const perms = (path: string) => (lstatSync(path).mode >> 6) & 0o7;
@@ -133,5 +134,27 @@ describe('file modes in snapshot views', () => {
     await bangalore!.run('syncreplica', '--import', ...(await boston!.exportTo('bangalore')));
     const mode = async (v: string) => (await bangalore!.json<{ mode?: string }>('describe', `t.sh@@/main/${v}`)).mode ?? null;
     expect([await mode('1'), await mode('2')]).toEqual(['executable', null]);
+  });
+
+  it('a view loaded before modes were kept gets them on its next update', async () => {
+    const root = tempDir('msite-viewmodes-old-');
+    const home = join(root, 'home');
+    const drop = join(root, 'drop');
+    mkdirSync(drop);
+    writeFileSync(join(drop, 'run.sh'), '#!/bin/sh\n');
+    chmodSync(join(drop, 'run.sh'), 0o755);
+    await ok(['mkvob', '--tag', 'o', join(root, 'o.vob')], { home });
+    await ok(['fsimport', '--vob', 'o', '--recurse', `${drop}/.`, '.'], { home });
+    const view = join(root, 'view');
+    await ok(['mkview', '--snapshot', '--tag', 'ov', '--vob', 'o', view], { home });
+    // As an older msite left it: a plain read-only file, no mode recorded, and the view marked clean in the old form.
+    chmodSync(join(view, 'run.sh'), 0o444);
+    const db = new BetterSqlite3(join(view, '.msite', 'view.db'));
+    db.prepare('UPDATE loaded SET mode = NULL').run();
+    const clean = db.prepare("SELECT value FROM meta WHERE key = 'clean_at'").pluck().get() as string;
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'clean_at'").run(JSON.stringify((JSON.parse(clean) as unknown[]).slice(1)));
+    db.close();
+    expect((await ok(['update'], { home, cwd: view })).stdout).toMatch(/^Loading "run.sh" \(\/main\/1\)\.\n1 loaded, 1 unchanged\./);
+    expect(perms(join(view, 'run.sh'))).toBe(loadedExec);
   });
 });
