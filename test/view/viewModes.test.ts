@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -156,5 +157,34 @@ describe('file modes in snapshot views', () => {
     db.close();
     expect((await ok(['update'], { home, cwd: view })).stdout).toMatch(/^Loading "run.sh" \(\/main\/1\)\.\n1 loaded, 1 unchanged\./);
     expect(perms(join(view, 'run.sh'))).toBe(loadedExec);
+  });
+
+  it('a gitimported tag loads into a view with its executable and its symlink', async () => {
+    const root = tempDir('msite-viewmodes-git-');
+    const home = join(root, 'home');
+    const repo = join(root, 'repo');
+    mkdirSync(join(repo, 'bin'), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=A', '-c', 'user.email=a@example.org', ...args]);
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'bin', 'tool'), '#!/bin/sh\n');
+    chmodSync(join(repo, 'bin', 'tool'), 0o755);
+    symlinkSync('bin/tool', join(repo, 'tool'));
+    git('add', '-A');
+    git('commit', '-q', '-m', 'one');
+    git('tag', 'v1');
+    // On main afterwards the tool is a plain file: the label, not /main/LATEST, brings the exec bit back.
+    chmodSync(join(repo, 'bin', 'tool'), 0o644);
+    git('commit', '-q', '-am', 'two');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    await ok(['gitimport', '--vob', 'g', repo], { home });
+    const spec = join(root, 'v1.cs');
+    writeFileSync(spec, 'element * v1\nload /\n');
+    const view = join(root, 'view');
+    await ok(['mkview', '--snapshot', '--tag', 'gv', '--vob', 'g', view], { home });
+    expect(perms(join(view, 'bin', 'tool'))).toBe(loadedPlain);
+    expect((await ok(['setcs', spec], { home, cwd: view })).stdout).toContain('Loading "bin/tool" (/main/1).');
+    expect(perms(join(view, 'bin', 'tool'))).toBe(loadedExec);
+    expect(readlinkSync(join(view, 'tool'))).toBe('bin/tool');
+    expect((await ok(['update'], { home, cwd: view })).stdout).toMatch(/^0 loaded, 4 unchanged\./);
   });
 });
