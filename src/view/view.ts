@@ -10,6 +10,7 @@ import type { ElementKind } from '../vob/rows.js';
 import { Vob } from '../vob/vob.js';
 import { NotAViewError } from './notAViewError.js';
 import { openViewDatabase, VIEW_ADMIN_DIR, VIEW_DB_FILE } from './viewDatabase.js';
+import { statOrUndefined } from './viewFiles.js';
 
 /**
  * The config spec a new snapshot view gets: what is checked out in it, else the latest on main, and
@@ -254,7 +255,8 @@ export class View {
     try {
       r = resolvePath(this.vob, vobPath, this.configSpec());
     } catch (err) {
-      if (err instanceof NotFoundError && existsSync(this.filePath(splitExtendedName(vobPath).path))) {
+      // lstat, so a view-private symbolic link is named as one even when its target is missing.
+      if (err instanceof NotFoundError && statOrUndefined(this.filePath(splitExtendedName(vobPath).path))) {
         throw new NotFoundError('element', vobPath, { hint: 'it is a view-private file; make it an element with msite mkelem' });
       }
       throw err;
