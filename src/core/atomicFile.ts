@@ -84,7 +84,8 @@ export function removeStaleTempFiles(dir: string, now: number = Date.now()): str
     const file = join(dir, name);
     try {
       const st = lstatSync(file);
-      if (!st.isFile()) continue;
+      // Update writes a symlink under a temp name too, then renames it into place.
+      if (!st.isFile() && !st.isSymbolicLink()) continue;
       const orphaned = m[2] === host && !processAlive(Number(m[1]));
       if (!orphaned && now - st.mtimeMs < STALE_AFTER_MS) continue;
       rmSync(file, { force: true });

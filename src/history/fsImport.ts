@@ -1,7 +1,7 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { hasControlChar } from '../core/controlChars.js';
-import { InvalidInputError, writeFailure } from '../core/errors.js';
+import { InvalidInputError, StateError, writeFailure } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
 import { DEFAULT_CONFIG_SPEC, type ConfigSpec } from '../vob/configSpec.js';
 import { ContentPool } from '../vob/contentPool.js';
@@ -12,6 +12,7 @@ import { getElement, typeByName } from '../vob/queries.js';
 import { resolvePath, selectVersion, visibleEntries } from '../vob/resolvePath.js';
 import type { ElementRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
+import { readLinkBytes, versionModeOf } from '../view/viewFiles.js';
 
 export interface FsImportOptions {
   /** Import the contents of source directories, all the way down (clearfsimport's -recurse). */
@@ -24,6 +25,14 @@ export interface FsImportOptions {
   preview?: boolean;
   comment?: string;
   config?: ConfigSpec;
+  /**
+   * Elements checked out in the view the import is made for (fsImportInView): a new version of one,
+   * or a new version of a checked-out directory, is refused before anything changes, as
+   * clearfsimport refuses checked-out elements.
+   */
+  checkedOut?: ReadonlySet<Oid>;
+  /** Source paths (absolute) never imported: a view's admin directory, when a view imports from itself. */
+  skip?: ReadonlySet<string>;
   warn?: (message: string) => void;
 }
 
@@ -97,6 +106,9 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       const contents: { sha: string; bytes: Uint8Array }[] = [];
       const eltypes = { file: typeByName(vob, 'eltype', 'file')!.oid, directory: typeByName(vob, 'eltype', 'directory')!.oid };
       const dirs = new Map<string, DirPlan>();
+      const checkedOut = options.checkedOut ?? new Set<Oid>();
+      const refused: string[] = [];
+      const skip = options.skip ?? new Set<string>();
 
       const report = (action: FsImportAction, path: string, kind: 'file' | 'directory'): void => {
         result.entries.push({ action, path, kind });
@@ -131,6 +143,10 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       };
 
       const importEntry = (source: string, dirPath: string, dir: DirPlan, name: string): void => {
+        if (skip.has(resolve(source))) {
+          warn(`not imported: ${source}: a view's own administration directory`);
+          return;
+        }
         if (!validName(name)) {
           warn(`not imported: ${JSON.stringify(source)}: a name a VOB cannot hold`);
           return;
@@ -163,8 +179,13 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
           warn(`not imported: ${source} is a file and "${path}" a directory`);
           return;
         }
-        const bytes = st.isSymbolicLink() ? Buffer.from(readlinkSync(source), 'utf8') : readFileSync(source);
-        const mode: VersionMode = st.isSymbolicLink() ? 'symlink' : (st.mode & 0o111) !== 0 ? 'executable' : null;
+        if (element && checkedOut.has(element.oid)) {
+          refused.push(path);
+          return;
+        }
+        // A symbolic link is imported as one, its target the content, wherever it points: never followed.
+        const bytes = st.isSymbolicLink() ? readLinkBytes(source) : readFileSync(source);
+        const mode: VersionMode = versionModeOf(st);
         const sha = ContentPool.hash(bytes);
         let branch: { oid: Oid; number: number };
         if (!element) {
@@ -189,7 +210,9 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       };
 
       const importContents = (sourceDir: string, dirPath: string, plan: DirPlan): void => {
-        const names = readdirSync(sourceDir).sort();
+        const names = readdirSync(sourceDir)
+          .filter((name) => !skip.has(resolve(sourceDir, name)))
+          .sort();
         for (const name of names) importEntry(join(sourceDir, name), dirPath, plan, name);
         if (!options.rmname) return;
         const present = new Set(names);
@@ -212,6 +235,14 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
         }
       }
 
+      for (const [path, plan] of dirs) if (plan.changed && checkedOut.has(plan.element)) refused.push(path);
+      if (refused.length > 0) {
+        const names = refused.map((p) => `"${p}"`);
+        throw new StateError(
+          `cannot import into "${target.path}": ${names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more are` : `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'}`} checked out in this view`,
+          { hint: 'check them in or uncheckout them first', data: { checkedOut: refused } },
+        );
+      }
       for (const [path, plan] of dirs) {
         if (!plan.changed) continue;
         const entries = [...plan.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { InvalidInputError, StateError } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { getBranch, getVersion, versionByNumber, versionId } from '../vob/queries.js';
 import type { VersionRow } from '../vob/rows.js';
 import { unifiedDiff } from './unifiedDiff.js';
 import type { View } from './view.js';
+import { readViewContent } from './viewFiles.js';
 
 /**
  * The view's file against its predecessor, as a unified diff (empty when equal), as ClearCase's
@@ -21,7 +21,7 @@ export function diffPred(view: View, path: string): { diff: string; predecessor:
   if (!base) throw new StateError(`"${loc.path}" is not loaded in this view`, { hint: 'run msite update' });
   let file: Buffer;
   try {
-    file = readFileSync(loc.file);
+    file = readViewContent(loc.file);
   } catch {
     throw new StateError(`"${loc.path}" is missing from the view`, { hint: 'run msite update to load it again' });
   }

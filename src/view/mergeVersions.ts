@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
@@ -6,7 +5,7 @@ import { resolvePath } from '../vob/resolvePath.js';
 import { getVersion, versionId } from '../vob/queries.js';
 import type { VersionRow } from '../vob/rows.js';
 import type { Located, View } from './view.js';
-import { WRITABLE_MODE } from './viewFiles.js';
+import { readViewContent, statOrUndefined, WRITABLE_MODE, writeViewSymlink } from './viewFiles.js';
 import { alreadyMerged, mergeAncestor } from './mergeAncestor.js';
 import { mergeDirectory, type DirectoryMergeNames } from './mergeDirectory.js';
 import { updateView } from './updateView.js';
@@ -54,12 +53,19 @@ export interface MergeReport {
 }
 
 function checkedOutBytes(target: Located): Buffer {
-  if (!existsSync(target.file)) {
+  if (!statOrUndefined(target.file)) {
     throw new StateError(`cannot merge to "${target.path}": the checked-out file is gone from the view`, {
       hint: 'restore it, or uncheckout',
     });
   }
-  return readFileSync(target.file);
+  return readViewContent(target.file);
+}
+
+/** Writes a merge's result over the checked-out file: a symbolic link's new target, else the bytes with the file's own permission bits. */
+function writeMerged(file: string, bytes: Buffer): void {
+  const st = statOrUndefined(file);
+  if (st?.isSymbolicLink()) writeViewSymlink(file, bytes);
+  else writeFileAtomic(file, bytes, { mode: st ? st.mode & 0o7777 : WRITABLE_MODE });
 }
 
 /** Resolves a VERSION argument: a version-extended path in the view, or `/main/blr/LATEST` of the target's element. */
@@ -156,7 +162,7 @@ export async function mergeVersions(
   const changed = !ours.equals(original);
   const report = { path: target.path, file: target.file, target: targetName, contributors, conflicts, ...(directory ? { names } : {}) };
   if (options.print) return { ...report, written: false, ...(directory ? {} : { result: ours }) };
-  if (changed) writeFileAtomic(target.file, ours, { mode: WRITABLE_MODE });
+  if (changed) writeMerged(target.file, ours);
   for (const from of recorded) view.addPendingMerge(target.element, from);
   // The names a directory merge entered or removed: their files come and go in the view now.
   const renamed = names.added.length + names.removed.length > 0;

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from '../core/atomicFile.js';
 import { InvalidInputError, StateError, writingTo } from '../core/errors.js';
@@ -8,18 +8,22 @@ import { branchPath, dirEntries, getBranch, getElement, getType } from '../vob/q
 import { BulkSelection } from '../vob/bulkSelection.js';
 import { contentSizes } from '../vob/contentSizes.js';
 import { lookupElement } from '../vob/resolvePath.js';
+import type { VersionMode } from '../vob/ops/schemas.js';
 import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
 import type { LoadedRow, View } from './view.js';
 import {
+  fileModeFor,
   fileState,
-  hashViewFile,
+  hashViewEntry,
+  isLoadedKind,
   keepName,
-  READONLY_MODE,
+  stampOf,
   statOrUndefined,
   STREAM_FROM_BYTES,
   streamViewFile,
   writeViewFile,
+  writeViewSymlink,
 } from './viewFiles.js';
 
 export interface UpdateOptions {
@@ -75,6 +79,10 @@ interface Wanted {
  * place; the view database records them a batch at a time, and a file written but not yet recorded
  * when a crash stops the update is recognised by its hash next time.
  *
+ * A version's mode decides how it is written: an executable with its execute bits, a symlink as a
+ * symbolic link to its content (made under a temp name and renamed into place, never followed,
+ * wherever it points). A version whose mode differs from the file's is loaded again.
+ *
  * Writes a log of what it did to `.msite/update.<time>.updt`.
  */
 export async function updateView(view: View, options: UpdateOptions = {}): Promise<UpdateResult> {
@@ -87,7 +95,14 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
   // What the last update that left the view exactly as its spec selects saw: the VOB's last oplog
   // entry (every change to a VOB appends one, imports included), the spec's rules as parsed
   // (included files' too) and its load rules. The same now means the same files are wanted.
-  const fingerprint = JSON.stringify([vob.q('SELECT max(seq) FROM oplog').pluck().get(), spec.rules.map((r) => r.text), view.loadPaths()]);
+  // The leading mark changes when what update writes changes (`modes`: executables and symlinks), so
+  // a view left clean by an older msite is looked at once in full.
+  const fingerprint = JSON.stringify([
+    'modes',
+    vob.q('SELECT max(seq) FROM oplog').pluck().get(),
+    spec.rules.map((r) => r.text),
+    view.loadPaths(),
+  ]);
   if (scopes.length === 0 && view.meta(CLEAN_KEY) === fingerprint) {
     const same = await unchangedFiles(view);
     if (same !== undefined) {
@@ -176,6 +191,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
           size: null,
           mtime: null,
           sha: null,
+          mode: null,
         });
       continue;
     }
@@ -183,7 +199,7 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     const file = view.filePath(path);
     if (row && sameElement) {
       const state = await fileState(file, row);
-      if (row.version === want.version.oid && state.state === 'same') {
+      if (row.version === want.version.oid && (row.mode ?? null) === want.version.mode && state.state === 'same') {
         unchanged++;
         if (!print && state.stamp && (state.stamp.mtime !== row.mtime || state.stamp.size !== row.size))
           pending.push({ ...row, ...state.stamp });
@@ -205,12 +221,16 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     if (st) {
       // Something is there that the view did not record: a file an interrupted update wrote (its
       // bytes are the version's), or a view-private file in the way.
-      if (st.isFile() && (await hashViewFile(file, st.size)) === want.version.content) {
-        if (!print) pending.push(loadedRow(path, want, { size: st.size, mtime: st.mtimeMs }));
+      if (isLoadedKind(st, want.version.mode) && (await hashViewEntry(file, st)) === want.version.content) {
+        if (!print) {
+          // A file another writer left with these bytes is made read-only (or executable) as a loaded one.
+          if (st.isFile()) writingTo('change the mode of', file, () => chmodSync(file, fileModeFor(want.version.mode, false)));
+          pending.push(loadedRow(path, want, stampOf(st)));
+        }
         unchanged++;
         continue;
       }
-      if (!options.overwrite || !st.isFile()) {
+      if (!options.overwrite || !(st.isFile() || st.isSymbolicLink())) {
         entries.push({ action: 'in-the-way', path, version: id(want.version, want.branch) });
         continue;
       }
@@ -243,7 +263,13 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       if (print) continue;
       const sha = want.version.content!;
       const content = bytes.get(sha);
-      const stamp = content ? writeViewFile(file, content, READONLY_MODE) : await streamViewFile(vob, sha, file, READONLY_MODE);
+      const mode = fileModeFor(want.version.mode, false);
+      const stamp =
+        want.version.mode === 'symlink'
+          ? writeViewSymlink(file, content ?? vob.pool.get(sha))
+          : content
+            ? writeViewFile(file, content, mode)
+            : await streamViewFile(vob, sha, file, mode);
       pending.push(loadedRow(path, want, stamp));
     }
     flush();
@@ -267,11 +293,18 @@ const CLEAN_KEY = 'clean_at';
  */
 async function unchangedFiles(view: View): Promise<{ count: number; restamped: LoadedRow[] } | undefined> {
   // Rows as arrays of the columns needed: a view of many files reads them all on every update.
-  const rows = view.q('SELECT path, kind, element, size, mtime FROM loaded').raw().all() as [string, ElementKind, string, number, number][];
+  const rows = view.q('SELECT path, kind, element, size, mtime, mode FROM loaded').raw().all() as [
+    string,
+    ElementKind,
+    string,
+    number,
+    number,
+    VersionMode,
+  ][];
   const restamped: LoadedRow[] = [];
   const mine = new Set(view.checkouts().map((c) => c.element as string));
   const root = view.root;
-  for (const [path, kind, element, size, mtime] of rows) {
+  for (const [path, kind, element, size, mtime, mode] of rows) {
     if (mine.has(element)) continue;
     // Element paths are normalized, so the file's path is the root and the path joined by hand.
     const file = path === '.' ? root : `${root}/${path}`;
@@ -281,7 +314,7 @@ async function unchangedFiles(view: View): Promise<{ count: number; restamped: L
       if (!st?.isDirectory()) return undefined;
       continue;
     }
-    if (!st?.isFile()) return undefined;
+    if (!st || !isLoadedKind(st, mode)) return undefined;
     if (st.size === size && st.mtimeMs === mtime) continue;
     const row = view.loaded(path)!;
     const state = await fileState(file, row);
@@ -312,6 +345,7 @@ function loadedRow(path: string, want: Wanted, stamp: { size: number; mtime: num
     size: stamp.size,
     mtime: stamp.mtime,
     sha: want.version.content,
+    mode: want.version.mode ?? null,
   };
 }
 

@@ -5,10 +5,12 @@ import { InvalidInputError, NotFoundError, StateError } from '../core/errors.js'
 import type { Oid } from '../core/ids.js';
 import { DEFAULT_CONFIG_SPEC_TEXT, parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
 import { resolvePath, splitExtendedName, type Resolved } from '../vob/resolvePath.js';
+import type { VersionMode } from '../vob/ops/schemas.js';
 import type { ElementKind } from '../vob/rows.js';
 import { Vob } from '../vob/vob.js';
 import { NotAViewError } from './notAViewError.js';
 import { openViewDatabase, VIEW_ADMIN_DIR, VIEW_DB_FILE } from './viewDatabase.js';
+import { statOrUndefined } from './viewFiles.js';
 
 /**
  * The config spec a new snapshot view gets: what is checked out in it, else the latest on main, and
@@ -48,6 +50,8 @@ export interface LoadedRow {
   size: number | null;
   mtime: number | null;
   sha: string | null;
+  /** How the file was written: null for a plain file, `executable`, or `symlink` (sha is its target's). Null for a directory. */
+  mode: VersionMode;
 }
 
 export interface OpenViewOptions {
@@ -251,7 +255,8 @@ export class View {
     try {
       r = resolvePath(this.vob, vobPath, this.configSpec());
     } catch (err) {
-      if (err instanceof NotFoundError && existsSync(this.filePath(splitExtendedName(vobPath).path))) {
+      // lstat, so a view-private symbolic link is named as one even when its target is missing.
+      if (err instanceof NotFoundError && statOrUndefined(this.filePath(splitExtendedName(vobPath).path))) {
         throw new NotFoundError('element', vobPath, { hint: 'it is a view-private file; make it an element with msite mkelem' });
       }
       throw err;
@@ -279,10 +284,10 @@ export class View {
   /** Records what the view now holds at an element path (after a load, checkin or uncheckout). */
   setLoaded(row: LoadedRow): void {
     this.q(
-      `INSERT INTO loaded (path, element, kind, version, rule, size, mtime, sha) VALUES (@path, @element, @kind, @version, @rule, @size, @mtime, @sha)
+      `INSERT INTO loaded (path, element, kind, version, rule, size, mtime, sha, mode) VALUES (@path, @element, @kind, @version, @rule, @size, @mtime, @sha, @mode)
          ON CONFLICT (path) DO UPDATE SET element = excluded.element, kind = excluded.kind, version = excluded.version,
-           rule = excluded.rule, size = excluded.size, mtime = excluded.mtime, sha = excluded.sha`,
-    ).run(row);
+           rule = excluded.rule, size = excluded.size, mtime = excluded.mtime, sha = excluded.sha, mode = excluded.mode`,
+    ).run({ ...row, mode: row.mode ?? null });
   }
 
   /** Forgets what the view held at an element path (unloaded, removed). */

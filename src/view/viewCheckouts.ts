@@ -1,14 +1,25 @@
 import { dirname } from 'node:path';
-import { chmodSync, copyFileSync, mkdirSync, createReadStream, existsSync, lstatSync, type Stats } from 'node:fs';
-import { MastershipError, StateError } from '../core/errors.js';
+import { chmodSync, copyFileSync, mkdirSync, lstatSync, symlinkSync, type Stats } from 'node:fs';
+import { MastershipError, StateError, writingTo } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
 import { checkin, checkout, uncheckout } from '../vob/commands/checkouts.js';
-import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
+import type { StagedBlob } from '../vob/contentPool.js';
+import type { VersionMode } from '../vob/ops/schemas.js';
 import { recordMergeArrow } from '../vob/mergeArrows.js';
 import { branchPath, checkoutsOfElement, getBranch, getCheckout, getVersion, latestVersion, versionByNumber } from '../vob/queries.js';
 import type { View } from './view.js';
 import { updateView } from './updateView.js';
-import { fileState, keepName, loadVersionFile, READONLY_MODE, WRITABLE_MODE, stampOf } from './viewFiles.js';
+import {
+  fileModeFor,
+  fileState,
+  keepName,
+  loadVersionFile,
+  readLinkBytes,
+  stageViewFile,
+  stampOf,
+  statOrUndefined,
+  versionModeOf,
+} from './viewFiles.js';
 
 export interface ViewCheckoutOptions {
   /** Default true. */
@@ -55,11 +66,11 @@ export async function checkoutInView(
     const loaded = view.loaded(loc.path);
     const state = loaded ? await fileState(loc.file, loaded) : { state: 'missing' as const };
     keptHijack = state.state === 'changed';
-    if (state.state === 'missing' || (state.state === 'same' && loaded?.version !== from.oid)) {
+    if (state.state === 'missing' || (state.state === 'same' && (loaded?.version !== from.oid || (loaded.mode ?? null) !== from.mode))) {
       mkdirSync(dirname(loc.file), { recursive: true });
-      await loadVersionFile(vob, from.content!, loc.file, WRITABLE_MODE);
+      await loadVersionFile(vob, from, loc.file, true);
     } else {
-      chmodSync(loc.file, WRITABLE_MODE);
+      makeWritable(loc.file);
     }
     const st = lstatSync(loc.file);
     view.setLoaded({
@@ -70,6 +81,7 @@ export async function checkoutInView(
       rule: 'CHECKEDOUT',
       ...stamp(st),
       sha: keptHijack ? null : from.content,
+      mode: keptHijack ? versionModeOf(st) : from.mode,
     });
   } else {
     const loaded = view.loaded(loc.path);
@@ -80,6 +92,17 @@ export async function checkoutInView(
 
 function stamp(st: Stats): { size: number; mtime: number } {
   return stampOf(st);
+}
+
+/** Gives a file its owner's write bit (execute bits kept); a symbolic link is left alone, chmod would follow it. */
+function makeWritable(file: string): void {
+  const st = lstatSync(file);
+  if (st.isFile()) writingTo('change the mode of', file, () => chmodSync(file, (st.mode & 0o7777) | 0o200));
+}
+
+/** Makes a checked-in file read-only as update loads it (execute bits as its mode says); a symbolic link is left alone. */
+function makeReadOnly(file: string, mode: VersionMode): void {
+  if (lstatSync(file).isFile()) writingTo('change the mode of', file, () => chmodSync(file, fileModeFor(mode, false)));
 }
 
 function withReqmasterHint(err: MastershipError, path: string, options: ViewCheckoutOptions): MastershipError {
@@ -101,7 +124,9 @@ export interface ViewCheckinOptions {
 /**
  * Checks in the view's checkout of `path` with the view's file as the new version, and, in the same
  * VOB transaction, one merge arrow from each version merged into the checkout (View.addPendingMerge)
- * to the new version. The file becomes read-only again.
+ * to the new version. The file becomes read-only again. The file's mode is recorded as gitimport
+ * records a git mode: a file with an execute bit as `executable`, a symbolic link as `symlink` with
+ * its target as content (not followed), so an update elsewhere loads it back the same.
  *
  * @throws StateError when not checked out in this view, or (without `identical`) unchanged.
  */
@@ -119,16 +144,16 @@ export async function checkinInView(
   const predecessor = latestVersion(vob, branch);
   const pending = view.pendingMerges(loc.element);
   let staged: StagedBlob | undefined;
+  let mode: VersionMode = null;
   if (loc.kind === 'file') {
-    if (!existsSync(loc.file))
-      throw new StateError(`cannot check in "${loc.path}": the file is gone from the view`, { hint: 'restore it, or uncheckout' });
-    const file = loc.file;
-    staged = await vob.pool.stage(
-      (async function* () {
-        for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
-      })(),
-    );
-    if (staged.sha === predecessor.content && !options.identical && pending.length === 0) {
+    const st = statOrUndefined(loc.file);
+    if (!st) throw new StateError(`cannot check in "${loc.path}": the file is gone from the view`, { hint: 'restore it, or uncheckout' });
+    if (!st.isFile() && !st.isSymbolicLink())
+      throw new StateError(`cannot check in "${loc.path}": it is not a file or a symbolic link in the view`, {
+        hint: 'put the file back, or uncheckout',
+      });
+    ({ staged, mode } = await stageViewFile(vob, loc.file, st));
+    if (staged.sha === predecessor.content && mode === predecessor.mode && !options.identical && pending.length === 0) {
       staged.discard();
       throw new StateError(
         `cannot check in "${loc.path}": it is identical to its predecessor ${branchPath(vob, branch)}/${predecessor.number}`,
@@ -140,14 +165,19 @@ export async function checkinInView(
   }
   try {
     const result = vob.transaction(() => {
-      const r = checkin(vob, loc.path, { content: staged, comment: options.comment, config: view.configSpec() });
+      const r = checkin(vob, loc.path, {
+        content: staged,
+        mode: loc.kind === 'file' ? mode : undefined,
+        comment: options.comment,
+        config: view.configSpec(),
+      });
       const made = versionByNumber(vob, branch.oid, getBranch(vob, branch.oid)!.last_number)!;
       for (const from of pending) recordMergeArrow(vob, from, made.oid);
       return { ...r, oid: made.oid, content: made.content };
     });
     view.dropCheckout(loc.element);
     if (loc.kind === 'file') {
-      chmodSync(loc.file, READONLY_MODE);
+      makeReadOnly(loc.file, mode);
       view.setLoaded({
         path: loc.path,
         element: loc.element,
@@ -156,6 +186,7 @@ export async function checkinInView(
         rule: ruleAfter(view, loc.file),
         ...stamp(lstatSync(loc.file)),
         sha: result.content,
+        mode,
       });
     } else {
       const loaded = view.loaded(loc.path);
@@ -185,24 +216,28 @@ export async function uncheckoutInView(
   if (!loc.checkout) throw new StateError(`"${loc.path}" is not checked out in this view`);
   const { vob } = view;
   let kept: string | undefined;
-  if (options.keep && loc.kind === 'file' && existsSync(loc.file)) {
-    kept = keepName(loc.file);
-    copyFileSync(loc.file, kept);
+  const st = loc.kind === 'file' ? statOrUndefined(loc.file) : undefined;
+  if (options.keep && st) {
+    const keep = keepName(loc.file);
+    kept = keep;
+    // A symbolic link is kept as a link to the same target, not as a copy of what it points to.
+    writingTo('write', keep, () => (st.isSymbolicLink() ? symlinkSync(readLinkBytes(loc.file), keep) : copyFileSync(loc.file, keep)));
   }
   uncheckout(vob, loc.path, { config: view.configSpec() });
   view.dropCheckout(loc.element);
   const now = view.locate(loc.file);
   const version = now.version ? getVersion(vob, now.version) : undefined;
   if (loc.kind === 'file' && version) {
-    const st = await loadVersionFile(vob, version.content!, loc.file, READONLY_MODE);
+    const written = await loadVersionFile(vob, version, loc.file, false);
     view.setLoaded({
       path: loc.path,
       element: loc.element,
       kind: 'file',
       version: version.oid,
       rule: now.rule ?? null,
-      ...st,
+      ...written,
       sha: version.content,
+      mode: version.mode,
     });
   } else if (loc.kind === 'directory' && version) {
     // The names the checkout added, removed or moved go back as the directory's version has them.

@@ -16,7 +16,9 @@ const MAGIC = 'msite-view';
  *   read from).
  * - `loaded`: each file and directory update copied into the view, by path from the VOB root: the
  *   element, the version loaded, the rule that selected it, and for files the size, mtime and
- *   SHA-256 written, so update and hijack detection reread only files whose size or mtime changed.
+ *   SHA-256 written, so update and hijack detection reread only files whose size or mtime changed,
+ *   and the version's mode it was written as (null: a plain file; `executable`; `symlink`, its SHA
+ *   that of the link's target).
  * - `view_checkout`: the checkouts this view made (a replica's checkouts are shared by its views;
  *   each view shows only its own as CHECKEDOUT).
  * - `pending_merge`: versions merged into a checkout and not yet checked in: checkin turns each into
@@ -48,6 +50,11 @@ const MIGRATIONS: readonly string[] = [
     from_version TEXT NOT NULL,
     UNIQUE (checkout, from_version)
   );
+  `,
+  // 2: how each file was written, so a symlink is checked as a link and a mode that differs from the
+  // selected version's (a view loaded before modes were honoured) is loaded again.
+  `
+  ALTER TABLE loaded ADD COLUMN mode TEXT;
   `,
 ];
 

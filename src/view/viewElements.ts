@@ -1,14 +1,15 @@
-import { chmodSync, createReadStream, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidInputError, StateError, writingTo } from '../core/errors.js';
 import { mkelem } from '../vob/commands/elements.js';
 import { mv, rmname } from '../vob/commands/namespace.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
-import { CHUNK_BYTES, type StagedBlob } from '../vob/contentPool.js';
+import type { StagedBlob } from '../vob/contentPool.js';
+import type { VersionMode } from '../vob/ops/schemas.js';
 import { getElement, mainBranch, versionByNumber } from '../vob/queries.js';
 import { resolveParent } from '../vob/resolvePath.js';
 import type { LoadedRow, View } from './view.js';
-import { READONLY_MODE, stampOf, statOrUndefined, writeViewFile } from './viewFiles.js';
+import { fileModeFor, READONLY_MODE, stageViewFile, stampOf, statOrUndefined, writeViewFile } from './viewFiles.js';
 
 export interface ViewMkelemOptions {
   kind: 'file' | 'directory';
@@ -31,8 +32,10 @@ function unfiltered(view: View): ConfigSpec {
 /**
  * Makes a view-private file or directory an element (`mkelem`, `mkdir` in a view); a name with
  * nothing there yet gets an empty file or directory. A file's bytes become version /main/1 and the
- * file is left read-only as loaded, as outside views mkelem leaves the element checked in. The
- * parent directory must be checked out in this view, or `auto` checks it out and in around it.
+ * file is left read-only as loaded, as outside views mkelem leaves the element checked in. A file
+ * with an execute bit becomes an `executable` version and a symbolic link a `symlink` version (its
+ * target the content, not followed), as gitimport records them. The parent directory must be
+ * checked out in this view, or `auto` checks it out and in around it.
  */
 export async function mkelemInView(view: View, path: string, options: ViewMkelemOptions): Promise<{ path: string; version: string }> {
   const vobPath = view.vobPath(path);
@@ -48,16 +51,13 @@ export async function mkelemInView(view: View, path: string, options: ViewMkelem
   if (st && (options.kind === 'directory') !== st.isDirectory()) {
     throw new InvalidInputError(`cannot make "${vobPath}" a ${options.kind} element: it is a ${st.isDirectory() ? 'directory' : 'file'}`);
   }
+  if (st && options.kind === 'file' && !st.isFile() && !st.isSymbolicLink())
+    throw new InvalidInputError(`cannot make "${vobPath}" a file element: it is neither a file nor a symbolic link`);
   let content: StagedBlob | undefined;
-  if (options.kind === 'file' && st) {
-    content = await vob.pool.stage(
-      (async function* () {
-        for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) yield chunk as Buffer;
-      })(),
-    );
-  }
+  let mode: VersionMode = null;
+  if (options.kind === 'file' && st) ({ staged: content, mode } = await stageViewFile(vob, file, st));
   try {
-    const made = mkelem(vob, vobPath, { ...options, content, config: unfiltered(view) });
+    const made = mkelem(vob, vobPath, { ...options, content, mode, config: unfiltered(view) });
     const element = getElement(vob, made.element)!;
     const main = mainBranch(vob, element.oid);
     const version = versionByNumber(vob, main.oid, main.last_number)!;
@@ -73,10 +73,13 @@ export async function mkelemInView(view: View, path: string, options: ViewMkelem
         size: null,
         mtime: null,
         sha: null,
+        mode: null,
       };
     } else {
-      const stamp = st ? (chmodSync(file, READONLY_MODE), stampOf(lstatSync(file))) : writeViewFile(file, new Uint8Array(), READONLY_MODE);
-      row = { path: made.path, element: element.oid, kind: 'file', version: version.oid, rule: null, ...stamp, sha: version.content };
+      // A symbolic link keeps its own bits: chmod would follow it.
+      if (st?.isFile()) writingTo('change the mode of', file, () => chmodSync(file, fileModeFor(mode, false)));
+      const stamp = st ? stampOf(lstatSync(file)) : writeViewFile(file, new Uint8Array(), READONLY_MODE);
+      row = { path: made.path, element: element.oid, kind: 'file', version: version.oid, rule: null, ...stamp, sha: version.content, mode };
     }
     row.rule = view.locate(file).rule ?? null;
     view.setLoaded(row);

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { InvalidInputError } from '../core/errors.js';
 import { branchPath, elementPath, getBranch, getElement, latestVersion, replicaName, versionId } from '../vob/queries.js';
+import type { VersionMode } from '../vob/ops/schemas.js';
 import type { CheckoutRow, VersionRow } from '../vob/rows.js';
 import type { LoadedRow, View } from './view.js';
 import { VIEW_ADMIN_DIR } from './viewDatabase.js';
@@ -19,6 +20,8 @@ export interface ViewLsEntry {
   checkedOut: boolean;
   hijacked: boolean;
   viewPrivate: boolean;
+  /** How update wrote the file: null (a plain file, a directory, or view-private), `executable` or `symlink`. */
+  mode: VersionMode;
 }
 
 /** The loaded rows at or below an element path. */
@@ -54,17 +57,25 @@ export async function lsView(view: View, path: string): Promise<ViewLsEntry[]> {
     const isDir = statOrUndefined(view.filePath(p))?.isDirectory() ?? false;
     const base = { name, path: p, kind: isDir ? ('directory' as const) : ('file' as const) };
     if (!row) {
-      out.push({ ...base, version: null, rule: null, checkedOut: false, hijacked: false, viewPrivate: true });
+      out.push({ ...base, version: null, rule: null, checkedOut: false, hijacked: false, viewPrivate: true, mode: null });
       continue;
     }
     const checkout = view.checkoutOf(row.element);
     const version = versionText(view, row.version);
     if (checkout) {
-      out.push({ ...base, version, rule: 'CHECKEDOUT', checkedOut: true, hijacked: false, viewPrivate: false });
+      out.push({ ...base, version, rule: 'CHECKEDOUT', checkedOut: true, hijacked: false, viewPrivate: false, mode: row.mode ?? null });
       continue;
     }
     const hijacked = row.kind === 'file' && (await fileState(view.filePath(p), row)).state === 'changed';
-    out.push({ ...base, version, rule: hijacked ? null : row.rule, checkedOut: false, hijacked, viewPrivate: false });
+    out.push({
+      ...base,
+      version,
+      rule: hijacked ? null : row.rule,
+      checkedOut: false,
+      hijacked,
+      viewPrivate: false,
+      mode: row.mode ?? null,
+    });
   }
   return out;
 }

@@ -113,8 +113,24 @@ export class BulkSelection {
       return null;
     }
     for (const r of rows) {
-      const [bOid, bElement, bBrtype, bParent, bMaster, bLast, bCreated, vOid, vBranch, vNumber, vContent, vCreator, vComment, vCreated] =
-        r;
+      const [
+        bOid,
+        bElement,
+        bBrtype,
+        bParent,
+        bMaster,
+        bLast,
+        bCreated,
+        vOid,
+        vBranch,
+        vNumber,
+        vContent,
+        vCreator,
+        vComment,
+        vCreated,
+        vMode,
+        vAuthor,
+      ] = r;
       const branch = {
         oid: bOid,
         element: bElement,
@@ -132,6 +148,8 @@ export class BulkSelection {
         creator: vCreator,
         comment: vComment,
         created_at: vCreated,
+        mode: vMode,
+        author: vAuthor,
       } as VersionRow;
       out.set(branch.element, { version, branch, checkout: undefined });
     }
@@ -140,7 +158,7 @@ export class BulkSelection {
 }
 
 const COLUMNS = `b.oid, b.element, b.brtype, b.parent_version, b.master, b.last_number, b.created_at,
-  v.oid, v.branch, v.number, v.content, v.creator, v.comment, v.created_at`;
+  v.oid, v.branch, v.number, v.content, v.creator, v.comment, v.created_at, v.mode, v.author`;
 type Row = [
   string,
   string,
@@ -156,4 +174,6 @@ type Row = [
   string,
   string,
   number,
+  'executable' | 'symlink' | null,
+  string | null,
 ];

@@ -1,7 +1,10 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../core/errors.js';
-import { fsImport } from '../../history/fsImport.js';
+import { fsImport, type FsImportResult } from '../../history/fsImport.js';
+import { fsImportInView } from '../../history/fsImportInView.js';
 import { gitImport } from '../../history/gitImport.js';
+import { describeEntry } from '../../view/updateView.js';
+import { findViewRoot, withView } from '../../view/view.js';
 import { progressLine } from '../progressLine.js';
 import { configSpec, emit, inputPath, jsonOption, pathCommand, vobCommand, withVob, type Io } from '../context.js';
 
@@ -44,14 +47,17 @@ export function registerHistoryCommands(program: Command, io: Io): void {
       });
     });
 
-  pathCommand(program, 'fsimport', 'import files and directory trees into a VOB directory (as clearfsimport)')
+  pathCommand(program, 'fsimport', 'import files and directory trees into a VOB directory or a snapshot view (as clearfsimport)')
     .option('--recurse', 'import the contents of source directories, all the way down')
     .option('--rmname', 'remove the names of what a source directory no longer holds')
     .option('--identical', 'make a new version even where the content is unchanged')
     .option('--preview', 'report what would be done, and change nothing')
     .option('-c, --comment <text>', 'comment for the new elements and versions', '')
     .addOption(jsonOption())
-    .argument('<paths...>', 'SOURCE... TARGET-DIR (a SOURCE ending in /. brings its contents into TARGET-DIR)')
+    .argument(
+      '<paths...>',
+      'SOURCE... TARGET-DIR (a directory in a snapshot view, or with --vob/--config a VOB path; a SOURCE ending in /. brings its contents into TARGET-DIR)',
+    )
     .action((paths, _o, c) => {
       const opts = c.optsWithGlobals();
       if (paths.length < 2) throw new UsageError('fsimport needs at least one SOURCE and a TARGET-DIR');
@@ -59,29 +65,50 @@ export function registerHistoryCommands(program: Command, io: Io): void {
       const sources = paths
         .slice(0, -1)
         .map((p) => (p.endsWith('/.') || p === '.' ? `${inputPath(io, p.slice(0, -1) || '.')}/.` : inputPath(io, p)));
-      withVob(io, opts, (vob) => {
-        const r = fsImport(vob, sources, target, {
-          recurse: opts.recurse,
-          rmname: opts.rmname,
-          identical: opts.identical,
-          preview: opts.preview,
-          comment: opts.comment,
-          config: configSpec(io, opts),
-          warn: (m) => io.err(`msite: warning: ${m}\n`),
+      const options = {
+        recurse: opts.recurse,
+        rmname: opts.rmname,
+        identical: opts.identical,
+        preview: opts.preview,
+        comment: opts.comment,
+        warn: (m: string) => io.err(`msite: warning: ${m}\n`),
+      };
+      // TARGET-DIR in a snapshot view (and neither --vob nor --config asking for the VOB itself): the
+      // view's VOB and config spec, as clearfsimport, and the view updated afterwards.
+      const root = opts.vob === undefined && opts.config === undefined ? findViewRoot(inputPath(io, target)) : undefined;
+      if (root !== undefined) {
+        return withView(root, {}, async (view) => {
+          const r = await fsImportInView(view, sources, inputPath(io, target), options);
+          emit(io, opts, r, () => {
+            const u = r.update;
+            const notes = u ? u.entries.filter((e) => e.action !== 'load' && e.action !== 'mkdir').map(describeEntry) : [];
+            const loaded = u ? u.entries.filter((e) => e.action === 'load' || e.action === 'overwrite').length : 0;
+            return [
+              fsImportText(r),
+              ...notes,
+              ...(u ? [`Updated view "${r.view}": ${loaded} loaded, ${u.unchanged} unchanged.${u.log ? ` Log: ${u.log}` : ''}`] : []),
+            ].join('\n');
+          });
         });
-        const would = r.preview ? 'Would create' : 'Created';
-        emit(io, opts, r, () =>
-          [
-            ...r.entries
-              .filter((e) => e.action !== 'unchanged')
-              .map((e) =>
-                e.action === 'removed name'
-                  ? `${r.preview ? 'Would remove' : 'Removed'} name "${e.path}".`
-                  : `${would} ${e.action === 'new element' ? `${e.kind} element` : 'a new version of'} "${e.path}".`,
-              ),
-            `${r.preview ? 'Preview: ' : ''}${r.newElements} new elements, ${r.newVersions} new versions, ${r.removedNames} names removed, ${r.unchanged} unchanged.`,
-          ].join('\n'),
-        );
+      }
+      withVob(io, opts, (vob) => {
+        const r = fsImport(vob, sources, target, { ...options, config: configSpec(io, opts) });
+        emit(io, opts, r, () => fsImportText(r));
       });
     });
+}
+
+/** What fsimport did (or, previewing, would do), a line for each change and a summary. */
+function fsImportText(r: FsImportResult): string {
+  const would = r.preview ? 'Would create' : 'Created';
+  return [
+    ...r.entries
+      .filter((e) => e.action !== 'unchanged')
+      .map((e) =>
+        e.action === 'removed name'
+          ? `${r.preview ? 'Would remove' : 'Removed'} name "${e.path}".`
+          : `${would} ${e.action === 'new element' ? `${e.kind} element` : 'a new version of'} "${e.path}".`,
+      ),
+    `${r.preview ? 'Preview: ' : ''}${r.newElements} new elements, ${r.newVersions} new versions, ${r.removedNames} names removed, ${r.unchanged} unchanged.`,
+  ].join('\n');
 }

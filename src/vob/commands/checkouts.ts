@@ -3,6 +3,7 @@ import { newOid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import type { StagedBlob } from '../contentPool.js';
 import { applyLocal } from '../ops/applyOp.js';
+import type { VersionMode } from '../ops/schemas.js';
 import { branchPath, checkoutsOfElement, getBranch, latestVersion, typeByName, versionId } from '../queries.js';
 import { findBranch, resolvePath, type Resolved } from '../resolvePath.js';
 import type { BranchRow } from '../rows.js';
@@ -102,6 +103,11 @@ export interface CheckinOptions {
   content?: Uint8Array | StagedBlob;
   comment?: string;
   config?: ConfigSpec;
+  /**
+   * The new file version's mode (null: a plain file; `executable`; `symlink`, the content its
+   * target); default the mode of the version checked out. A view's checkin gives the file's.
+   */
+  mode?: VersionMode;
 }
 
 /** Checks in this replica's checkout of the element at `path`; returns the new version's id (`/main/3`). */
@@ -116,7 +122,16 @@ export function checkin(vob: Vob, path: string, options: CheckinOptions = {}): {
       throw new InvalidInputError(`"${r.path}" is a directory: it has no content to check in`);
     }
     const number = branch.last_number + 1;
-    applyLocal(vob, 'checkin', { checkout: co.oid, version: newOid(), number, content, comment: options.comment ?? co.comment });
+    // The mode goes into the op only when it changes, so a checkin that keeps it is the op it always was.
+    const changesMode = r.element.kind === 'file' && options.mode !== undefined && options.mode !== latestVersion(vob, branch).mode;
+    applyLocal(vob, 'checkin', {
+      checkout: co.oid,
+      version: newOid(),
+      number,
+      content,
+      comment: options.comment ?? co.comment,
+      ...(changesMode ? { mode: options.mode } : {}),
+    });
     return { version: `${branchPath(vob, branch)}/${number}`, path: r.path };
   });
 }

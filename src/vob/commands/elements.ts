@@ -3,6 +3,7 @@ import { newOid, type Oid } from '../../core/ids.js';
 import type { ConfigSpec } from '../configSpec.js';
 import type { StagedBlob } from '../contentPool.js';
 import { applyLocal } from '../ops/applyOp.js';
+import type { VersionMode } from '../ops/schemas.js';
 import { requireType } from '../queries.js';
 import { resolveParent } from '../resolvePath.js';
 import type { ElementKind } from '../rows.js';
@@ -15,6 +16,8 @@ export interface MkElemOptions {
   eltype?: string;
   /** Bytes (or a staged blob) for version /main/1; without it the element has only its empty version 0. */
   content?: Uint8Array | StagedBlob;
+  /** With content: how /main/1 is loaded (null, the default: a plain file; `executable`; `symlink`, the content its target). */
+  mode?: VersionMode;
   comment?: string;
   /** Check the parent directory out and back in around the creation (otherwise it must be checked out). */
   auto?: boolean;
@@ -58,7 +61,7 @@ export function mkelem(vob: Vob, path: string, options: MkElemOptions = {}): { e
     });
     if (options.content) {
       checkout(vob, `${clean}@@/main`, { comment: options.comment, config: options.config, reserved: true });
-      checkin(vob, clean, { content: options.content, comment: options.comment, config: options.config });
+      checkin(vob, clean, { content: options.content, mode: options.mode, comment: options.comment, config: options.config });
     }
     if (autoCheckout) checkin(vob, parent.path, { comment: `added ${name}`, config: options.config });
     return { element, path: clean };

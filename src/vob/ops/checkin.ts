@@ -19,6 +19,12 @@ export const checkinOp = defineOp({
     number: z.number().int().positive(),
     content: sha256.nullable(),
     comment: z.string().default(''),
+    /**
+     * The new file version's mode, when it differs from the version checked out (a view's checkin of
+     * a file whose execute bit changed, or that became a symlink). Absent: the mode is kept, as
+     * every checkin made before modes were recorded; so such ops replay as they did.
+     */
+    mode: z.enum(['executable', 'symlink']).nullable().optional(),
   }),
   content: (d) => d.content,
   apply(ctx, d) {
@@ -37,14 +43,16 @@ export const checkinOp = defineOp({
     if (element.kind === 'file') {
       if (d.content === null) throw new InvalidInputError('a file version needs content');
       if (!vob.pool.contains(d.content)) throw new StateError(`content ${d.content} is not in the pool`);
-    } else if (d.content !== null) {
-      throw new InvalidInputError('a directory version has entries, not content');
+    } else if (d.content !== null || (d.mode ?? null) !== null) {
+      throw new InvalidInputError('a directory version has entries, not content or a mode');
     }
-    // A file keeps its mode (executable, symlink) from the version it was checked out from.
+    // Unless the op says otherwise, a file keeps its mode (executable, symlink) from the version it was checked out from.
     const mode =
-      element.kind === 'file'
-        ? (vob.q('SELECT mode FROM version WHERE branch = ? AND number = ?').pluck().get(branch.oid, branch.last_number) ?? null)
-        : null;
+      element.kind !== 'file'
+        ? null
+        : d.mode !== undefined
+          ? d.mode
+          : (vob.q('SELECT mode FROM version WHERE branch = ? AND number = ?').pluck().get(branch.oid, branch.last_number) ?? null);
     vob
       .q('INSERT INTO version (oid, branch, number, content, creator, comment, created_at, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(d.version, branch.oid, d.number, d.content, ctx.origin, d.comment, ctx.at, mode);
