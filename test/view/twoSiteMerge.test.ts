@@ -64,9 +64,10 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     // Each site works on its own branch in its own view.
     const blr = await view(bangalore, 'blr_work', branchSpec('blr_dev'));
     await blr.edit({ 'conflict.c': lines('one', 'TWO from bangalore', 'three'), 'clean.c': lines('one', 'two', 'THREE from bangalore') });
-    // A new file on bangalore's branch of its directory (made where bangalore masters its /main).
+    // A new file on bangalore's branch of its directory: the -mkbranch rule that selects its /main/0
+    // puts its first version on blr_dev, as in ClearCase, so its /main stays boston_hub's to merge to.
     writeFileSync(join(blr.src, 'new.c'), lines('new from bangalore'));
-    await blr.run('mkelem', '--auto', '--master', 'new.c');
+    await blr.run('mkelem', '--auto', 'new.c');
     // bangalore masters not /main: a checkout there is refused, naming reqmaster.
     const blrMain = await view(bangalore, 'blr_main', mainSpec);
     expect((await blrMain.try('checkout', 'clean.c')).stderr).toMatch(
@@ -104,6 +105,8 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     expect(merged.map((e) => [e.path, e.merge?.names?.added, e.merge?.conflicts])).toEqual([
       ['src', ['new.c'], []],
       ['src/conflict.c', undefined, [{ start: 2, end: 6 }]],
+      // Its first version went on blr_dev (the view's -mkbranch rule), merged from /main/0.
+      ['src/new.c', undefined, []],
     ]);
     expect(readFileSync(join(main.src, 'new.c'), 'utf8')).toBe(lines('new from bangalore'));
     expect(readFileSync(join(main.src, 'conflict.c'), 'utf8')).toBe(
@@ -119,7 +122,7 @@ describe('two sites, each on its own branch, merged at the master of /main', () 
     );
     // Resolved by hand; the checkins draw the merge arrows.
     writeFileSync(join(main.src, 'conflict.c'), lines('one', 'TWO from boston and bangalore', 'three'));
-    for (const f of ['.', 'clean.c', 'conflict.c']) await main.run('checkin', '-c', 'blr_dev to main', f);
+    for (const f of ['.', 'clean.c', 'conflict.c', 'new.c']) await main.run('checkin', '-c', 'blr_dev to main', f);
     expect(await needed()).toEqual([]);
     // What boston_hub's own branch view selects is in /main too.
     expect((await main.run('findmerge', '.', '--ftag', 'boston_work', '--print')).stdout).toBe('No merges needed.\n');

@@ -161,7 +161,8 @@ describe('snapshot views at two sites', () => {
 
     writeFileSync(join(dir, 'src', 'b.c'), 'new file\n');
     expect(await run('mkelem', '--auto', 'b.c')).toBe('Created file element "src/b.c".\n');
-    expect(await run('cat', '--vob', '/vobs/dev', 'src/b.c@@/main/1')).toBe('new file\n');
+    // The spec's -mkbranch rule for *.c selects the new element's /main/0: its first version goes on dev.
+    expect(await run('cat', '--vob', '/vobs/dev', 'src/b.c@@/main/dev/1')).toBe('new file\n');
     expect(await run('lsprivate')).toBe('');
     await run('checkout', '.');
     await run('mv', 'b.c', 'x.c');
@@ -172,7 +173,7 @@ describe('snapshot views at two sites', () => {
     await run('rmname', 'a.c');
     await run('checkin', '.');
     expect(readdirSync(join(dir, 'src')).sort()).toEqual(['c.c']);
-    expect((await run('ls', '--vob', '/vobs/dev', 'src')).split('\n')[0]).toMatch(/^src\/c.c@@\/main\/1/);
+    expect((await run('ls', '--vob', '/vobs/dev', 'src')).split('\n')[0]).toMatch(/^src\/c.c@@\/main\/0/);
     expect(await run('update')).toMatch(/^0 loaded, 3 unchanged\./);
   });
 

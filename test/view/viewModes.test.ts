@@ -188,3 +188,26 @@ describe('file modes in snapshot views', () => {
     expect((await ok(['update'], { home, cwd: view })).stdout).toMatch(/^0 loaded, 4 unchanged\./);
   });
 });
+
+describe('new elements in a view', () => {
+  it('mkelem through a -mkbranch rule that selects /main/0 puts the first version on that branch', async () => {
+    const root = tempDir('msite-viewmkelem-');
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'm', join(root, 'm.vob')], { home });
+    await ok(['mkbrtype', '--vob', 'm', 'dev'], { home });
+    const view = join(root, 'view');
+    await ok(['mkview', '--snapshot', '--tag', 'mv', '--vob', 'm', view], { home });
+    const cs = join(root, 'dev.cs');
+    writeFileSync(
+      cs,
+      'element * CHECKEDOUT\nelement * .../dev/LATEST\nelement -file * /main/0 -mkbranch dev\nelement * /main/LATEST\nload /\n',
+    );
+    const inView = (...args: string[]) => ok(args, { home, cwd: view });
+    await inView('setcs', cs);
+    writeFileSync(join(view, 'new.c'), 'int n;\n');
+    await inView('mkelem', '--auto', 'new.c');
+    const listed = await json<LsRow[]>(['ls', '.'], { home, cwd: view });
+    expect(listed.find((e) => e.name === 'new.c')).toMatchObject({ version: '/main/dev/1', hijacked: false });
+    expect((await inView('update')).stdout).toMatch(/^0 loaded/);
+  });
+});

@@ -118,4 +118,22 @@ describe('config spec rules that stop, refuse and qualify', () => {
     checkin(vob, 'src/a.c', { content: text('a dev 1'), config: spec });
     expect(cat(vob, 'src/a.c', spec).toString()).toBe('a dev 1');
   });
+
+  it('mkelem puts the first version on the branch a -mkbranch rule selecting /main/0 names', () => {
+    const spec = parseConfigSpec(
+      'element * CHECKEDOUT\nelement * .../dev/LATEST\nelement -file * /main/0 -mkbranch dev\nelement * /main/LATEST\n',
+    );
+    const made = mkelem(vob, 'src/new.c', { auto: true, content: text('new on dev'), config: spec });
+    expect(versionId(vob, resolvePath(vob, 'src/new.c', spec).version!)).toBe('/main/dev/1');
+    expect(resolvePath(vob, 'src/new.c', spec).version!.oid).toBe(made.version);
+    expect(cat(vob, 'src/new.c', spec).toString()).toBe('new on dev');
+    expect(versionId(vob, resolvePath(vob, 'src/new.c@@/main/LATEST').version!)).toBe('/main/0');
+    // Without the rule: /main/1, as before.
+    mkelem(vob, 'src/plain.c', {
+      auto: true,
+      content: text('on main'),
+      config: parseConfigSpec('element * CHECKEDOUT\nelement * /main/LATEST\n'),
+    });
+    expect(versionId(vob, resolvePath(vob, 'src/plain.c').version!)).toBe('/main/1');
+  });
 });

@@ -4,8 +4,8 @@ import type { ConfigSpec } from '../configSpec.js';
 import type { StagedBlob } from '../contentPool.js';
 import { applyLocal } from '../ops/applyOp.js';
 import type { VersionMode } from '../ops/schemas.js';
-import { requireType } from '../queries.js';
-import { resolveParent } from '../resolvePath.js';
+import { getElement, requireType } from '../queries.js';
+import { resolveParent, resolvePath, selectVersion } from '../resolvePath.js';
 import type { ElementKind } from '../rows.js';
 import type { Vob } from '../vob.js';
 import { checkin, checkout } from './checkouts.js';
@@ -28,10 +28,11 @@ export interface MkElemOptions {
 
 /**
  * Creates a file or directory element in a checked-out directory, as one transaction: the element
- * with /main/0 and, given content, /main/1. With `auto`, the parent is checked out first and checked
- * in after, so the new name is visible at once.
+ * with /main/0 and, given content, /main/1 (or version 1 of the branch a `-mkbranch` rule of the
+ * config spec names, made at /main/0), whose OID it returns. With `auto`, the parent is checked out
+ * first and checked in after, so the new name is visible at once.
  */
-export function mkelem(vob: Vob, path: string, options: MkElemOptions = {}): { element: Oid; path: string } {
+export function mkelem(vob: Vob, path: string, options: MkElemOptions = {}): { element: Oid; path: string; version?: Oid } {
   const kind = options.kind ?? 'file';
   if (kind === 'directory' && options.content) throw new InvalidInputError('a directory element has no content (--from)');
   return vob.transaction(() => {
@@ -59,11 +60,16 @@ export function mkelem(vob: Vob, path: string, options: MkElemOptions = {}): { e
       masterBranch: options.master ?? false,
       comment: options.comment ?? '',
     });
+    let version: Oid | undefined;
     if (options.content) {
-      checkout(vob, `${clean}@@/main`, { comment: options.comment, config: options.config, reserved: true });
-      checkin(vob, clean, { content: options.content, mode: options.mode, comment: options.comment, config: options.config });
+      // The rule that selects the new /main/0 may say -mkbranch (`element * /main/0 -mkbranch dev`,
+      // or a mkbranch block): as a checkout through it would, the first version goes on that branch.
+      const rule = options.config ? selectVersion(vob, getElement(vob, element)!, clean, options.config)?.rule : undefined;
+      checkout(vob, rule?.mkbranch ? clean : `${clean}@@/main`, { comment: options.comment, config: options.config, reserved: true });
+      const made = checkin(vob, clean, { content: options.content, mode: options.mode, comment: options.comment, config: options.config });
+      version = resolvePath(vob, `${clean}@@${made.version}`).version!.oid;
     }
     if (autoCheckout) checkin(vob, parent.path, { comment: `added ${name}`, config: options.config });
-    return { element, path: clean };
+    return { element, path: clean, ...(version ? { version } : {}) };
   });
 }
