@@ -6,7 +6,7 @@ import { defaultAcl, parseAcl, printAcl, requireAccess, type AccessLevel, type A
 import { DefinitionError, type DefinitionProblem } from './definitionError.js';
 import { lineOf } from './itemSource.js';
 import { AmbiguousJobError } from './ambiguousJobError.js';
-import { processAlive } from '../core/processAlive.js';
+import { processAlive, processIdentity } from '../core/processAlive.js';
 import { refersTo, type JobDefinition, type LastCompletionInfo, type TaskDefinition } from './model.js';
 import { parseDefinition } from './parse.js';
 import { isPredefinedTask, predefinedJobs, predefinedTasks } from './predefined.js';
@@ -43,7 +43,14 @@ export interface JobRunState {
    * The run in progress: the task's process, and the process that started it and will record its end
    * (the daemon, or a `schedule --run` in the foreground). Process id 0 while it is being started.
    */
-  running?: { processId: number; started: number; runnerPid?: number };
+  running?: {
+    processId: number;
+    started: number;
+    runnerPid?: number;
+    /** processIdentity of the task's process and of the runner: a live process that only reused a pid is neither. */
+    processIdentity?: string;
+    runnerIdentity?: string;
+  };
   lastCompletion?: LastCompletionInfo;
 }
 
@@ -105,8 +112,8 @@ function withoutUndefined<T extends object>(value: T): T {
  * (a daemon killed hard), its task still runs, so starting another would overlap it.
  */
 export function runIsLive(running: NonNullable<JobRunState['running']>): boolean {
-  if (running.runnerPid !== undefined && processAlive(running.runnerPid)) return true;
-  return processAlive(running.processId);
+  if (running.runnerPid !== undefined && processAlive(running.runnerPid, running.runnerIdentity)) return true;
+  return processAlive(running.processId, running.processIdentity);
 }
 
 /**
@@ -120,9 +127,19 @@ export function servedUntil(state: JobRunState): number | undefined {
 }
 
 function startedState(prev: JobRunState, start: StartRecord): JobRunState {
+  const runnerPid = start.runnerPid ?? process.pid;
+  // Read now, while both live: the task's process was just started (one that already ended has none).
+  const runnerIdentity = processIdentity(runnerPid);
+  const taskIdentity = start.processId > 0 ? processIdentity(start.processId) : undefined;
   const next: JobRunState = {
     ...prev,
-    running: { processId: start.processId, started: start.started, runnerPid: start.runnerPid ?? process.pid },
+    running: {
+      processId: start.processId,
+      started: start.started,
+      runnerPid,
+      ...(runnerIdentity ? { runnerIdentity } : {}),
+      ...(taskIdentity ? { processIdentity: taskIdentity } : {}),
+    },
   };
   if (start.scheduledFor !== undefined) next.lastScheduledStart = start.scheduledFor;
   return next;

@@ -22,6 +22,8 @@ interface StateRow {
   running_process_id: number | null;
   running_started: number | null;
   running_runner_pid: number | null;
+  running_process: string | null;
+  running_runner: string | null;
   lc_process_id: number | null;
   lc_started: string | null;
   lc_ended: string | null;
@@ -41,6 +43,8 @@ function stateOf(row: StateRow): JobRunState {
       processId: row.running_process_id,
       started: row.running_started,
       runnerPid: row.running_runner_pid,
+      processIdentity: row.running_process,
+      runnerIdentity: row.running_runner,
     });
   }
   const lastCompletion = present<LastCompletionInfo>({
@@ -96,5 +100,14 @@ export function writeStoredSchedule(db: Database, schedule: StoredSchedule): voi
       lc?.exitStatus ?? null,
       lc?.messages ?? null,
     );
+    // Set apart, and only when known: the import of an older home's files (site migration 1) writes
+    // run states, none with identities, before the migration that adds these columns.
+    if (s.running?.processIdentity !== undefined || s.running?.runnerIdentity !== undefined) {
+      db.prepare('UPDATE schedule_job_state SET running_process = ?, running_runner = ? WHERE job_id = ?').run(
+        s.running.processIdentity ?? null,
+        s.running.runnerIdentity ?? null,
+        jobId,
+      );
+    }
   }
 }

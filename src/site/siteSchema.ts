@@ -95,10 +95,16 @@ const SYNC_SCHEMA_V4 = `
 `;
 
 /**
- * - `vob_lock.process`: the holder's processIdentity (core/processAlive.ts) beside its pid, so a
- *   lock whose pid was given to another process after a restart is known to be stale.
+ * - `vob_lock.process`, `schedule_job_state.running_process` and `.running_runner`: the
+ *   processIdentity (core/processAlive.ts) of a lock's holder, and of a running job's task and
+ *   runner, beside their pids, so a holder whose pid was given to another process after a restart
+ *   is known to be gone.
  */
-const LOCK_SCHEMA_V7 = `ALTER TABLE vob_lock ADD COLUMN process TEXT;`;
+const LOCK_SCHEMA_V7 = `
+  ALTER TABLE vob_lock ADD COLUMN process TEXT;
+  ALTER TABLE schedule_job_state ADD COLUMN running_process TEXT;
+  ALTER TABLE schedule_job_state ADD COLUMN running_runner TEXT;
+`;
 
 /**
  * The migrations in order; `PRAGMA user_version` holds how many were applied. The first also imports

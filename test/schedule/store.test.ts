@@ -8,6 +8,7 @@ import { IoError, NotFoundError, StateError } from '../../src/core/errors.js';
 import { AmbiguousJobError } from '../../src/schedule/ambiguousJobError.js';
 import { DefinitionError } from '../../src/schedule/definitionError.js';
 import { ScheduleAccessError } from '../../src/schedule/scheduleAccessError.js';
+import { processIdentity } from '../../src/core/processAlive.js';
 import { ScheduleStore } from '../../src/schedule/scheduleStore.js';
 import { readStoredSchedule } from '../../src/schedule/storedSchedule.js';
 import { SiteDatabase } from '../../src/site/siteDatabase.js';
@@ -160,20 +161,22 @@ describe('ScheduleStore', () => {
   it('records starts and completions, shown as LastCompletionInfo and kept across instances', () => {
     const store = open();
     store.set(seedSet());
-    store.recordStart(20, { processId: 4242, started: T0, scheduledFor: T0 });
+    // A pid no process has (above Linux's pid_max): no identity is recorded for it.
+    const task = 2 ** 22 + 4242;
+    store.recordStart(20, { processId: task, started: T0, scheduledFor: T0 });
     expect(open().getRunState(20)).toEqual({
       definedAt: T0,
       lastScheduledStart: T0,
-      running: { processId: 4242, started: T0, runnerPid: process.pid },
+      running: { processId: task, started: T0, runnerPid: process.pid, runnerIdentity: processIdentity() },
     });
     expect(
-      store.recordCompletion(20, { processId: 4242, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' }),
+      store.recordCompletion(20, { processId: task, started: T0, ended: T0 + 7000, exitStatus: 0, messages: '2 orders sent' }),
     ).toEqual({
       deleted: false,
     });
     const job = open().getJob(20);
     expect(job.lastCompletion).toEqual({
-      processId: 4242,
+      processId: task,
       started: '2024-01-15T12:00:00.000Z',
       ended: '2024-01-15T12:00:07.000Z',
       exitStatus: 0,
@@ -187,7 +190,7 @@ describe('ScheduleStore', () => {
       'Job.Task: 13',
       '# Job.Task: "MultiSite Sync Export"',
       'Job.Args: -quiet 1 -poll',
-      'Job.LastCompletionInfo.ProcessId: 4242',
+      `Job.LastCompletionInfo.ProcessId: ${task}`,
       'Job.LastCompletionInfo.Started: 2024-01-15T12:00:00.000Z',
       'Job.LastCompletionInfo.Ended: 2024-01-15T12:00:07.000Z',
       'Job.LastCompletionInfo.ExitStatus: 0',
@@ -209,7 +212,17 @@ describe('ScheduleStore', () => {
     const dead = 2 ** 22 + 4321;
     store.recordStart(20, { processId: dead, started: T0, runnerPid: dead });
     expect(() => open().claimRun(20, { started: T0 + 1 })).not.toThrow();
-    expect(store.getRunState(20).running).toEqual({ processId: 0, started: T0 + 1, runnerPid: process.pid });
+    expect(store.getRunState(20).running).toEqual({
+      processId: 0,
+      started: T0 + 1,
+      runnerPid: process.pid,
+      runnerIdentity: processIdentity(),
+    });
+    // A runner whose pid a live process reused since: its identity differs, so the run is not live.
+    const db = new BetterSqlite3(path.join(dir, 'site.db'));
+    db.prepare('UPDATE schedule_job_state SET running_runner = ? WHERE job_id = 20').run('another-boot:1');
+    db.close();
+    expect(() => open().claimRun(20, { started: T0 + 2 })).not.toThrow();
   });
 
   it('setting the -get output back ignores read-only fields and keeps the state of unchanged jobs', () => {
