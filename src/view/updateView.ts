@@ -6,7 +6,6 @@ import type { Oid } from '../core/ids.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
 import { branchPath, dirEntries, getBranch, getElement, getType } from '../vob/queries.js';
 import { BulkSelection } from '../vob/bulkSelection.js';
-import { contentSizes } from '../vob/contentSizes.js';
 import { lookupElement } from '../vob/resolvePath.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
 import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
@@ -273,12 +272,13 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
 
   for (let i = 0; i < toLoad.length; i += batchSize) {
     const batch = toLoad.slice(i, i + batchSize);
-    const sizes = contentSizes(
-      vob,
-      batch.map((b) => b.want.version.content!),
-    );
-    const small = batch.filter((b) => (sizes.get(b.want.version.content!) ?? 0) < STREAM_FROM_BYTES);
-    const bytes = print ? new Map<string, Buffer>() : vob.pool.getMany(small.map((b) => b.want.version.content!));
+    // Sizes of all, bytes of those small enough to hold: larger ones are streamed into the view.
+    const { sizes, bytes } = print
+      ? { sizes: new Map<string, number>(), bytes: new Map<string, Buffer>() }
+      : vob.pool.sizesAndSmall(
+          batch.map((b) => b.want.version.content!),
+          STREAM_FROM_BYTES,
+        );
     for (const { path, want, keep, fresh } of batch) {
       const file = view.filePath(path);
       let kept: string | undefined;
@@ -293,7 +293,8 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       );
       if (print) continue;
       const sha = want.version.content!;
-      const content = bytes.get(sha);
+      // Small blobs sizesAndSmall left out (in files of the pool) are read whole; get names a missing or damaged one.
+      const content = bytes.get(sha) ?? ((sizes.get(sha) ?? 0) < STREAM_FROM_BYTES ? vob.pool.get(sha) : undefined);
       const mode = fileModeFor(want.version.mode, false);
       const stamp =
         want.version.mode === 'symlink'
