@@ -1,12 +1,11 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeStaleTempFiles, writeFileAtomic } from '../core/atomicFile.js';
+import { removeStaleTempFiles } from '../core/atomicFile.js';
 import { InvalidInputError, StateError, writingTo } from '../core/errors.js';
 import type { Oid } from '../core/ids.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
 import { branchPath, dirEntries, getBranch, getElement, getType } from '../vob/queries.js';
 import { BulkSelection } from '../vob/bulkSelection.js';
-import { contentSizes } from '../vob/contentSizes.js';
 import { lookupElement } from '../vob/resolvePath.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
 import type { BranchRow, ElementKind, ElementRow, VersionRow } from '../vob/rows.js';
@@ -22,8 +21,11 @@ import {
   statOrUndefined,
   STREAM_FROM_BYTES,
   streamViewFile,
+  writeNewViewFile,
+  writeNewViewSymlink,
   writeViewFile,
   writeViewSymlink,
+  WRITABLE_MODE,
 } from './viewFiles.js';
 
 export interface UpdateOptions {
@@ -75,9 +77,9 @@ interface Wanted {
  * hijacked file that is no longer loaded stays as a view-private file.
  *
  * Only files whose size or mtime moved since update wrote them are read (to hash them), so an update
- * with nothing to do costs a stat per file. Each file is written to a temp file and renamed into
- * place; the view database records them a batch at a time, and a file written but not yet recorded
- * when a crash stops the update is recognised by its hash next time.
+ * with nothing to do costs a stat per file. A file where nothing was is created in place; one that
+ * replaces another is written to a temp file and renamed over it. The view database records them a
+ * batch at a time; what a crash leaves, and how the next update repairs it, is told at WRITING_KEY.
  *
  * A version's mode decides how it is written: an executable with its execute bits, a symlink as a
  * symbolic link to its content (made under a temp name and renamed into place, never followed,
@@ -122,8 +124,10 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     if (pending.length === 0) return;
     const rows = pending;
     pending = [];
-    view.db.transaction(() => rows.forEach((r) => view.setLoaded(r)))();
+    view.db.transaction(() => view.recordLoaded(rows))();
   };
+  // Files an update before this one wrote in place and may not have finished (it stopped first).
+  const writing = new Set(JSON.parse(view.meta(WRITING_KEY) ?? '[]') as string[]);
   // Most versions are on an element's main branch, whose path is its type's name alone: named once per type.
   const typeNames = new Map<string, string>();
   const id = (v: VersionRow, branch?: BranchRow) => {
@@ -162,7 +166,9 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
     view.dropLoaded(row.path);
   }
 
-  const toLoad: { path: string; want: Wanted; keep: boolean }[] = [];
+  // `fresh`: nothing is at the path (no row, nothing seen there, or a directory this update made), so
+  // the file is created in place rather than under a temp name renamed over.
+  const toLoad: { path: string; want: Wanted; keep: boolean; fresh: boolean }[] = [];
   const made = new Set<string>();
   for (const [path, want] of wanted) {
     if (!inScope(path)) continue;
@@ -205,15 +211,16 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
           pending.push({ ...row, ...state.stamp });
         continue;
       }
-      if (state.state === 'changed') {
+      // A file an update was writing when it stopped is loaded again, not taken as hijacked.
+      if (state.state === 'changed' && !writing.has(path)) {
         if (!options.overwrite) {
           entries.push({ action: 'hijacked', path, version: versionIdOf(vob, row.version) });
           continue;
         }
-        toLoad.push({ path, want, keep: true });
+        toLoad.push({ path, want, keep: true, fresh: false });
         continue;
       }
-      toLoad.push({ path, want, keep: false });
+      toLoad.push({ path, want, keep: false, fresh: false });
       continue;
     }
     // Nothing can be in a directory this update made.
@@ -230,25 +237,50 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
         unchanged++;
         continue;
       }
-      if (!options.overwrite || !(st.isFile() || st.isSymbolicLink())) {
+      const entry = st.isFile() || st.isSymbolicLink();
+      // Bytes an interrupted update began to write here, not yet all of them: replaced, not kept.
+      if (entry && writing.has(path)) {
+        toLoad.push({ path, want, keep: false, fresh: false });
+        continue;
+      }
+      if (!options.overwrite || !entry) {
         entries.push({ action: 'in-the-way', path, version: id(want.version, want.branch) });
         continue;
       }
-      toLoad.push({ path, want, keep: true });
+      toLoad.push({ path, want, keep: true, fresh: false });
       continue;
     }
-    toLoad.push({ path, want, keep: false });
+    toLoad.push({ path, want, keep: false, fresh: true });
+  }
+
+  // Files created in place are named first, durably, in the view database (see WRITING_KEY); the
+  // clean mark goes at once, so the next update looks at every file if this one stops.
+  if (!print) {
+    const fresh = toLoad.filter((t) => t.fresh).map((t) => t.path);
+    if (fresh.length > 0) {
+      for (const p of fresh) writing.add(p);
+      view.db.pragma('synchronous = FULL');
+      try {
+        view.db.transaction(() => {
+          view.setMeta(CLEAN_KEY, undefined);
+          view.setMeta(WRITING_KEY, JSON.stringify([...writing]));
+        })();
+      } finally {
+        view.db.pragma('synchronous = NORMAL');
+      }
+    }
   }
 
   for (let i = 0; i < toLoad.length; i += batchSize) {
     const batch = toLoad.slice(i, i + batchSize);
-    const sizes = contentSizes(
-      vob,
-      batch.map((b) => b.want.version.content!),
-    );
-    const small = batch.filter((b) => (sizes.get(b.want.version.content!) ?? 0) < STREAM_FROM_BYTES);
-    const bytes = print ? new Map<string, Buffer>() : vob.pool.getMany(small.map((b) => b.want.version.content!));
-    for (const { path, want, keep } of batch) {
+    // Sizes of all, bytes of those small enough to hold: larger ones are streamed into the view.
+    const { sizes, bytes } = print
+      ? { sizes: new Map<string, number>(), bytes: new Map<string, Buffer>() }
+      : vob.pool.sizesAndSmall(
+          batch.map((b) => b.want.version.content!),
+          STREAM_FROM_BYTES,
+        );
+    for (const { path, want, keep, fresh } of batch) {
       const file = view.filePath(path);
       let kept: string | undefined;
       if (keep) {
@@ -262,29 +294,65 @@ export async function updateView(view: View, options: UpdateOptions = {}): Promi
       );
       if (print) continue;
       const sha = want.version.content!;
-      const content = bytes.get(sha);
+      // Small blobs sizesAndSmall left out (in files of the pool) are read whole; get names a missing or damaged one.
+      const content = bytes.get(sha) ?? ((sizes.get(sha) ?? 0) < STREAM_FROM_BYTES ? vob.pool.get(sha) : undefined);
       const mode = fileModeFor(want.version.mode, false);
       const stamp =
         want.version.mode === 'symlink'
-          ? writeViewSymlink(file, content ?? vob.pool.get(sha))
+          ? fresh
+            ? writeNewViewSymlink(file, content ?? vob.pool.get(sha))
+            : writeViewSymlink(file, content ?? vob.pool.get(sha))
           : content
-            ? writeViewFile(file, content, mode)
+            ? fresh
+              ? writeNewViewFile(file, content, mode)
+              : writeViewFile(file, content, mode)
             : await streamViewFile(vob, sha, file, mode);
+      if (!stamp) {
+        // Something came to be at the path since it was looked at: left alone, as anything in the way.
+        entries[entries.length - 1] = { action: 'in-the-way', path, version: id(want.version, want.branch) };
+        continue;
+      }
       pending.push(loadedRow(path, want, stamp));
     }
-    flush();
+    // The last batch is recorded with the update's end, in one transaction.
+    if (i + batchSize < toLoad.length) flush();
   }
-  flush();
 
   if (!print) {
     const settled = scopes.length === 0 && !entries.some((e) => e.action === 'hijacked' || e.action === 'in-the-way');
-    view.setMeta(CLEAN_KEY, settled ? fingerprint : undefined);
+    // What this update looked at is recorded now; only marks of paths outside its scope remain.
+    const left = [...writing].filter((p) => !inScope(p));
+    view.db.transaction(() => {
+      view.recordLoaded(pending);
+      view.setMeta(CLEAN_KEY, settled ? fingerprint : undefined);
+      view.setMeta(WRITING_KEY, left.length > 0 ? JSON.stringify(left) : undefined);
+    })();
+    pending = [];
   }
   return { entries, unchanged, log: print ? undefined : writeLog(view, entries, unchanged, options.now) };
 }
 
 /** View meta key: the fingerprint of the VOB and spec the view was last left exactly matching. */
 const CLEAN_KEY = 'clean_at';
+
+/**
+ * View meta key: the paths (JSON) an update is creating in place, set durably (one fsync) before the
+ * first is written and removed in the transaction that records the last, when the update ends.
+ *
+ * A view's files are a copy of versions the VOB keeps, so they are written as git's checkout writes
+ * a work tree: a new file is created in place (open, write, close), an existing one replaced through
+ * a temp file renamed over it, and none is fsynced. What a crash can leave, and how the next update
+ * repairs it:
+ * - update stopped (killed, an error): files it wrote that are not recorded yet, the last maybe short.
+ *   Each is hashed: the version's bytes are recorded as loaded; other bytes at a marked path are
+ *   written again (not taken for a view-private file in the way, nor for a hijack). Temp files of
+ *   replaced files are removed (removeStaleTempFiles).
+ * - the machine stopped: as above while the mark is there; file bytes the kernel had not written back
+ *   may also be lost from files whose rows were recorded after. Once the mark is gone too, such a
+ *   file shows as hijacked, and `update -overwrite` loads it again (keeping the short one as .keep).
+ * A user's edit to a marked file before the next update is replaced, as the half-written file it was.
+ */
+const WRITING_KEY = 'writing';
 
 /**
  * With nothing changed in the VOB or the spec since an update left the view matching it, only the
@@ -326,7 +394,9 @@ async function unchangedFiles(view: View): Promise<{ count: number; restamped: L
 
 function writeLog(view: View, entries: readonly UpdateEntry[], unchanged: number, now: Date | undefined): string {
   const log = join(view.adminDir, `update.${(now ?? new Date()).toISOString().replace(/:/g, '-')}.updt`);
-  writeFileAtomic(log, updateLog(view, entries, unchanged));
+  // Whole or not at all, as the view's files, and as they are, not fsynced (that took two fsyncs an
+  // update): a log a crash of the machine loses leaves the view's state as it was.
+  writeViewFile(log, Buffer.from(updateLog(view, entries, unchanged)), WRITABLE_MODE);
   return log;
 }
 

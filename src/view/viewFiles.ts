@@ -102,6 +102,52 @@ export function writeViewFile(path: string, bytes: Uint8Array, mode: number): Fi
   });
 }
 
+/**
+ * Creates `path` holding `bytes` where nothing is yet (nearly every file of a fresh view): one open,
+ * write, fstat and close, with the mode asked for at creation, no temp name and no rename (measured
+ * on 10,000 small files: the rename and the temp name were a tenth of an update). Undefined,
+ * writing nothing, when something is at `path` after all: the caller leaves it as anything in the way.
+ * Not atomic and not fsynced: a crash can leave the file short, which updateView's mark of the files
+ * it is writing lets the next update tell from a view-private file (see `WRITING_KEY` there).
+ */
+export function writeNewViewFile(path: string, bytes: Uint8Array, mode: number): FileStamp | undefined {
+  return writingTo('write', path, () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx', mode);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw err;
+    }
+    let stamp: FileStamp;
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      stamp = stampOf(fstatSync(fd));
+    } catch (err) {
+      // Made by this call: a file cut short by a failed write is not left behind.
+      closeSync(fd);
+      unlinkSync(path);
+      throw err;
+    }
+    closeSync(fd);
+    return stamp;
+  });
+}
+
+/** writeNewViewFile for a symbolic link: made at `path` directly; undefined when something is there. */
+export function writeNewViewSymlink(path: string, target: Uint8Array): FileStamp | undefined {
+  return writingTo('write', path, () => {
+    try {
+      symlinkSync(Buffer.from(target.buffer, target.byteOffset, target.byteLength), path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw err;
+    }
+    return stampOf(lstatSync(path));
+  });
+}
+
 /** writeViewFile for a version of any size: its content streamed from the pool into the temp file. */
 export async function streamViewFile(vob: Vob, sha: string, path: string, mode: number): Promise<FileStamp> {
   const tmp = tempFileFor(path);

@@ -15,7 +15,7 @@ import type { Vob } from './vob.js';
  */
 export class BulkSelection {
   private readonly elements: Map<string, ElementRow>;
-  private readonly byRule = new Map<ConfigRule, Map<string, Selection> | null>();
+  private readonly byRule = new Map<ConfigRule, Map<string, RuleSelection> | null>();
 
   constructor(
     private readonly vob: Vob,
@@ -40,19 +40,25 @@ export class BulkSelection {
   }
 
   /** What selectVersion(vob, element, path, spec) answers. */
-  select(element: ElementRow, path: string): (Selection & { rule: ConfigRule }) | undefined {
+  select(element: ElementRow, path: string): RuleSelection | undefined {
     for (const rule of this.spec.rules) {
       const applies = ruleApplies(rule, element, path);
       if (applies === undefined) continue;
       if (applies === 'none') return undefined;
       const all = this.selections(rule);
-      const s = all === null ? selectByRule(this.vob, element, rule, this.spec) : all.get(element.oid);
+      if (all !== null) {
+        // Made with its rule when read: no object per element here.
+        const s = all.get(element.oid);
+        if (s) return s;
+        continue;
+      }
+      const s = selectByRule(this.vob, element, rule, this.spec);
       if (s) return { ...s, rule };
     }
     return undefined;
   }
 
-  private selections(rule: ConfigRule): Map<string, Selection> | null {
+  private selections(rule: ConfigRule): Map<string, RuleSelection> | null {
     let all = this.byRule.get(rule);
     if (all === undefined) {
       all = this.readAll(rule);
@@ -62,10 +68,10 @@ export class BulkSelection {
   }
 
   /** Every element's selection by `rule`, or null when the rule is answered element by element. */
-  private readAll(rule: ConfigRule): Map<string, Selection> | null {
+  private readAll(rule: ConfigRule): Map<string, RuleSelection> | null {
     const { vob, spec } = this;
     const sel = rule.selector;
-    const out = new Map<string, Selection>();
+    const out = new Map<string, RuleSelection>();
     if (sel.kind === 'none' || sel.kind === 'error') return out;
     if (sel.kind === 'checkedout') {
       const rows = vob
@@ -74,7 +80,7 @@ export class BulkSelection {
       for (const { element_oid, ...co } of rows) {
         if (spec.ownsCheckout && !spec.ownsCheckout(co.oid)) continue;
         const branch = getBranch(vob, co.branch)!;
-        out.set(element_oid, { version: versionByNumber(vob, branch.oid, branch.last_number)!, branch, checkout: co });
+        out.set(element_oid, { version: versionByNumber(vob, branch.oid, branch.last_number)!, branch, checkout: co, rule });
       }
       return out;
     }
@@ -151,11 +157,14 @@ export class BulkSelection {
         mode: vMode,
         author: vAuthor,
       } as VersionRow;
-      out.set(branch.element, { version, branch, checkout: undefined });
+      out.set(branch.element, { version, branch, checkout: undefined, rule });
     }
     return out;
   }
 }
+
+/** A selection with the rule that made it. */
+export type RuleSelection = Selection & { rule: ConfigRule };
 
 const COLUMNS = `b.oid, b.element, b.brtype, b.parent_version, b.master, b.last_number, b.created_at,
   v.oid, v.branch, v.number, v.content, v.creator, v.comment, v.created_at, v.mode, v.author`;

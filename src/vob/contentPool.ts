@@ -154,6 +154,7 @@ export class ContentPool {
   private readonly has: Statement;
   private readonly sizeStatement: Statement;
   private readonly range: Statement;
+  private readonly sizesAndData: Statement;
   /**
    * SHAs stored by the open transaction: an import stores a packet's blobs and then checks, op by
    * op, that each one's content is there; this answers without a look-up. Vob.transaction empties
@@ -176,6 +177,13 @@ export class ContentPool {
       .prepare(
         `SELECT ${concatenated('sha')}, json_group_array(codec), json_group_array(length(data)), ${concatenated('data')}
          FROM (SELECT sha, codec, data FROM content WHERE sha >= ? AND sha <= ? ORDER BY sha LIMIT ?)`,
+      )
+      .raw();
+    // The SHAs drive the join, each a look-up by key (`sha IN (SELECT unhex(value) ...)` compares with
+    // the column's text affinity and misses blob keys); data only of blobs under the size given.
+    this.sizesAndData = db
+      .prepare(
+        'SELECT j.value, c.size, c.codec, CASE WHEN c.size < ? THEN c.data END FROM json_each(?) j CROSS JOIN content c ON c.sha = unhex(j.value)',
       )
       .raw();
   }
@@ -687,6 +695,29 @@ export class ContentPool {
     }
     for (const sha of wanted) if (!out.has(sha)) out.set(sha, this.get(sha));
     return out;
+  }
+
+  /**
+   * For a reader of many blobs of which a few may be too large to hold at once (a view's update): the
+   * size of each of `shas` in the pool, and the bytes, verified, of those under `below` bytes that are
+   * stored in the database. One query, the SHAs in key order so each look-up lands near the last
+   * (measured on 10,000 blobs of 240 bytes among 23,000, in a new process: 50-60 ms, where reading
+   * the sizes and then getMany took 80-105). A blob in a file, or whose bytes do not hash to its key,
+   * is left out of `bytes` for get to read or to name as damaged; one not in the pool is left out of
+   * both.
+   */
+  sizesAndSmall(shas: readonly string[], below: number): { sizes: Map<string, number>; bytes: Map<string, Buffer> } {
+    const sorted = hexOrder(shas).map((i) => shas[i]!);
+    const rows = this.sizesAndData.all(below, JSON.stringify(sorted)) as [string, number, number, Buffer | null][];
+    const sizes = new Map<string, number>();
+    const bytes = new Map<string, Buffer>();
+    for (const [sha, size, codec, stored] of rows) {
+      sizes.set(sha, size);
+      if (stored === null || bytes.has(sha)) continue;
+      const decoded = this.decode(codec, stored);
+      if (ContentPool.hash(decoded) === sha) bytes.set(sha, decoded);
+    }
+    return { sizes, bytes };
   }
 
   private decode(codec: number, stored: Buffer): Buffer {
