@@ -31,6 +31,7 @@ import {
 } from './packetStream.js';
 import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
 import {
+  CREATION_FORMAT,
   isStreamFormat,
   PACKET_FORMAT,
   STREAM_FORMAT,
@@ -196,8 +197,9 @@ export async function writePacketStream(
       });
     const head = Buffer.alloc(bodyOffset, ' ');
     PACKET_MAGIC.copy(head, 0);
-    head.writeUInt16BE(STREAM_FORMAT.major, 8);
-    head.writeUInt16BE(STREAM_FORMAT.minor, 10);
+    const format = full.kind === 'creation' ? CREATION_FORMAT : STREAM_FORMAT;
+    head.writeUInt16BE(format.major, 8);
+    head.writeUInt16BE(format.minor, 10);
     head.writeUInt32BE(widest, 12);
     json.copy(head, PREFIX_LENGTH);
     const signedLength = PREFIX_LENGTH + widest;
@@ -351,11 +353,11 @@ function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeade
   const major = buf.readUInt16BE(8);
   const minor = buf.readUInt16BE(10);
   if (major !== PACKET_FORMAT.major && !isStreamFormat(major)) {
-    const relation = major > STREAM_FORMAT.major ? 'newer' : 'older';
+    const relation = major > CREATION_FORMAT.major ? 'newer' : 'older';
     throw new PacketError(
       'format-version',
       path,
-      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x to ${STREAM_FORMAT.major}.x)`,
+      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x to ${CREATION_FORMAT.major}.x)`,
       {
         data: { major, minor },
         hint:
@@ -524,6 +526,12 @@ export async function readPacketStream(
       ...(header.kind === 'creation'
         ? {
             database: (size: number, bytes: AsyncIterable<Buffer>) => consumer.database!(size, bytes),
+            ...(consumer.databasePart
+              ? {
+                  databasePart: (size: number, offset: number, length: number, bytes: AsyncIterable<Buffer>) =>
+                    consumer.databasePart!(size, offset, length, bytes),
+                }
+              : {}),
             poolFile: (name: string, length: number, bytes: AsyncIterable<Buffer>) => consumer.poolFile!(name, length, bytes),
             replicaKey: (pem: Buffer) => consumer.replicaKey!(pem),
           }

@@ -16,11 +16,12 @@ import { worthDeflating } from '../core/compressibility.js';
 import { InvalidInputError } from '../core/errors.js';
 import { packedString } from '../core/packedStrings.js';
 import { sha256Hex } from '../core/sha256.js';
+import { pageWorthCompressing } from './pageWorthCompressing.js';
 import { BODY_COMPRESSION, decodeOpChunks, encodeOpChunks } from './packetBody.js';
 import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.js';
 
 /**
- * The streamed body (packet formats 3 and 4): written as the export reads the oplog and the pool,
+ * The streamed body (packet formats 3, 4 and 5): written as the export reads the oplog and the pool,
  * read as the import applies it, never whole in memory whatever the packet's size.
  *
  * Stored body = a compressed section, then a stored section:
@@ -46,6 +47,16 @@ import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.j
  *       reader has already (see below). A body holds at most DELTA_BYTES_PER_BODY bytes of deltas,
  *       which the reader keeps until then.
  *   'E': the end; nothing follows in the compressed stream.
+ * Creation packets also hold the VOB (replication/mkreplica.ts):
+ *   'V' u64 N, N bytes (formats 3 and 4): the VOB's database file, whole in the compressed stream.
+ *   'W' u64 N (format 5): the database file, N bytes, follows as 'P' and 'Q' records, in file order,
+ *       until they have given N bytes (before any other record):
+ *     'P' u32 L, L bytes: its next L bytes, here in the compressed stream;
+ *     'Q' u32 L: its next L bytes are the next ones of the stored section. These are the pages that
+ *       do not compress (pageWorthCompressing.ts): the content table's deflated blobs. Brotli spent
+ *       on them was most of an export's time, and decoding them most of an import's.
+ *   'F' 32-byte name, u64 N: a pool file whose N bytes are the next ones of the stored section.
+ *   'K' u32 N, N bytes: the new replica's private key.
  *
  * What goes how (format 4's export, replication/exportUpdate.ts): blobs up to SMALL_BLOB go through
  * the compressor together ('b'), a file's versions side by side. Bigger ones go as the pool stores
@@ -105,6 +116,8 @@ export const DELTA_BYTES_PER_BODY = 32 * 1024 * 1024;
 export const SMALL_BLOB = 64 * 1024;
 /** Bytes a blob is read, compressed, copied and staged in. */
 export const CHUNK_BYTES = 1024 * 1024;
+/** The most bytes of the database one 'Q' record lists. */
+const RUN_BYTES = 1024 * 1024 * 1024;
 /** Blobs smaller than this always go through the compressor: testing them costs more than it saves. */
 const SAMPLE_MIN = 4096;
 
@@ -164,11 +177,13 @@ export type BodyPart =
   { ops: readonly WireOp[] } | { small: readonly SmallBlob[] } | { blob: BlobSource } | { delta: DeltaBlob } | CreationPart;
 
 /**
- * What a creation packet's body holds besides ops: the VOB's database (compressed, read a chunk at a
- * time), its pool's files as they are (named by SHA-256), and the new replica's private key.
+ * What a creation packet's body holds besides ops: the VOB's database file (`read` gives `length`
+ * bytes at `position`, whole; the file must not change until the body is written: the stored
+ * section reads it again), its pool's files as they are (named by SHA-256), and the new replica's
+ * private key.
  */
 export type CreationPart =
-  | { database: { size: number; chunks(): AsyncIterable<Uint8Array> } }
+  | { databaseFile: { size: number; pageSize: number; read(position: number, length: number): Buffer } }
   | { poolFile: { name: string; storedLength: number; chunks(): AsyncIterable<Uint8Array> } }
   | { replicaKey: Uint8Array };
 
@@ -222,8 +237,56 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
     pendingBytes += bytes.length;
     return pendingBytes >= WRITE_BYTES ? flush() : undefined;
   };
+  const stored: { sha: string; length: number; chunks(): AsyncIterable<Uint8Array> }[] = [];
+  // The database a chunk at a time, in runs of pages: the compressible ones in 'P' records, the
+  // others listed in 'Q' records and read again for the stored section (adjacent ones as one).
+  const putDatabase = async (db: { size: number; pageSize: number; read(position: number, length: number): Buffer }): Promise<void> => {
+    if (!(db.pageSize > 0) || db.size % db.pageSize !== 0)
+      throw new InvalidInputError(`the database is ${db.size} bytes, not a whole number of ${db.pageSize}-byte pages`);
+    await put(Buffer.concat([TAG_W, u64(db.size)]));
+    let rawFrom = 0;
+    let rawLength = 0;
+    const putRaw = async (): Promise<void> => {
+      if (rawLength === 0) return;
+      for (let at = rawFrom, end = rawFrom + rawLength; at < end; at += RUN_BYTES) {
+        const position = at;
+        const length = Math.min(RUN_BYTES, end - at);
+        stored.push({ sha: 'the database', length, chunks: () => fileRange(db.read, position, length) });
+        await put(u32Record(TAG_Q, length));
+      }
+      rawLength = 0;
+    };
+    const run = async (chunk: Buffer, position: number, from: number, to: number, compress: boolean): Promise<void> => {
+      if (to === from) return;
+      if (compress) {
+        await putRaw(); // it comes before in the file
+        await put(u32Record(TAG_P, to - from));
+        await put(chunk.subarray(from, to));
+      } else {
+        // Raw runs are merged: one between two compressed runs is always contiguous.
+        if (rawLength === 0) rawFrom = position + from;
+        rawLength += to - from;
+      }
+    };
+    for (let at = 0; at < db.size; at += CHUNK_BYTES) {
+      // A new buffer per chunk: the compressor holds on to what it is given until it has read it.
+      const chunk = db.read(at, Math.min(CHUNK_BYTES, db.size - at));
+      if (chunk.length !== Math.min(CHUNK_BYTES, db.size - at)) throw new InvalidInputError(`the database ended before ${db.size} bytes`);
+      let from = 0;
+      let compress = true;
+      for (let p = 0; p < chunk.length; p += db.pageSize) {
+        const c = pageWorthCompressing(chunk.subarray(p, p + db.pageSize), at + p === 0);
+        if (p > 0 && c !== compress) {
+          await run(chunk, at, from, p, compress);
+          from = p;
+        }
+        compress = c;
+      }
+      await run(chunk, at, from, chunk.length, compress);
+    }
+    await putRaw();
+  };
   try {
-    const stored: { sha: string; length: number; chunks(): AsyncIterable<Uint8Array> }[] = [];
     const seen = new Set<string>();
     let deltaBytes = 0;
     let opCount = 0;
@@ -255,15 +318,8 @@ export async function writeStreamBody(parts: AsyncIterable<BodyPart> | Iterable<
         }
         continue;
       }
-      if ('database' in part) {
-        const db = part.database;
-        await put(Buffer.concat([TAG_V, u64(db.size)]));
-        let written = 0;
-        for await (const chunk of db.chunks()) {
-          written += chunk.length;
-          await put(chunk);
-        }
-        if (written !== db.size) throw new InvalidInputError(`the database is ${written} bytes, not the ${db.size} it was said to be`);
+      if ('databaseFile' in part) {
+        await putDatabase(part.databaseFile);
         continue;
       }
       if ('poolFile' in part) {
@@ -384,9 +440,11 @@ const TAG_B = Buffer.from('B');
 const TAG_b = Buffer.from('b');
 const TAG_S = Buffer.from('S');
 const TAG_D = Buffer.from('D');
-const TAG_V = Buffer.from('V');
 const TAG_F = Buffer.from('F');
 const TAG_K = Buffer.from('K');
+const TAG_W = Buffer.from('W');
+const TAG_P = Buffer.from('P');
+const TAG_Q = Buffer.from('Q');
 const TAG_d = Buffer.from('d');
 const TAG_E = Buffer.from('E');
 
@@ -403,6 +461,19 @@ function opsRecord(ops: readonly WireOp[]): Buffer {
   TAG_O.copy(head);
   head.writeUInt32BE(packed.length, 1);
   return Buffer.concat([head, packed]);
+}
+
+/** A record of a tag and a u32. */
+function u32Record(tag: Buffer, n: number): Buffer {
+  const b = Buffer.allocUnsafe(5);
+  tag.copy(b);
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
+/** `length` bytes at `position`, read CHUNK_BYTES at a time. */
+async function* fileRange(read: (position: number, length: number) => Buffer, position: number, length: number): AsyncGenerator<Buffer> {
+  for (let at = position, end = position + length; at < end; at += CHUNK_BYTES) yield read(at, Math.min(CHUNK_BYTES, end - at));
 }
 
 function shaBytes(sha: string): Buffer {
@@ -436,6 +507,12 @@ export interface BodyConsumer {
   delta(sha: string, size: number, base: string, delta: Buffer): void;
   /** Creation packets: the VOB's database, `size` bytes (a body without these methods refuses creation records). */
   database?(size: number, bytes: AsyncIterable<Buffer>): Promise<void>;
+  /**
+   * Creation packets of format 5: `length` bytes of the VOB's database file (`size` bytes in all) at
+   * `offset`. The parts cover the file exactly once, in no set order (those of the stored section
+   * come last).
+   */
+  databasePart?(size: number, offset: number, length: number, bytes: AsyncIterable<Buffer>): Promise<void>;
   /** Creation packets: a file of the VOB's pool, as the pool stores it, under its name. */
   poolFile?(name: string, storedLength: number, bytes: AsyncIterable<Buffer>): Promise<void>;
   /** Creation packets: the new replica's private key. */
@@ -570,8 +647,10 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         throw err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`);
       }),
   });
-  const stored: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true }[] = [];
+  const stored: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true; databaseAt?: number }[] = [];
   let opCount = 0;
+  // The database of a 'W' record: its size and how much of it the 'P' and 'Q' records after it have given.
+  let database: { size: number; at: number } | undefined;
   const creation = <T>(method: T | undefined): T => {
     if (!method) throw bad('it holds a VOB, and it is not a creation packet');
     return method;
@@ -587,6 +666,16 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         continue;
       }
       const tagName = String.fromCharCode(tag ?? 0);
+      if (tagName === 'P' || tagName === 'Q') {
+        const n = (await plain.exactly(4, 'a database record')).readUInt32BE(0);
+        if (!database || database.at + n > database.size) throw bad('it has database pages outside its database');
+        const { size, at } = database;
+        database.at += n;
+        if (tagName === 'Q') stored.push({ sha: 'the database', size: n, deflated: false, storedLength: n, databaseAt: at });
+        else await deliver('the database', n, plain, (bytes) => consumer.databasePart!(size, at, n, bytes));
+        continue;
+      }
+      if (database && database.at < database.size) throw bad('its database is cut short');
       if (tagName === 'E') break;
       if (tagName === 'O') {
         const n = (await plain.exactly(4, 'an ops record')).readUInt32BE(0);
@@ -604,6 +693,10 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         const size = readU64(await plain.exactly(8, 'a database record'));
         const database = creation(consumer.database).bind(consumer);
         await deliver('the database', size, plain, (bytes) => database(size, bytes));
+      } else if (tagName === 'W') {
+        if (database) throw bad('it holds two databases');
+        creation(consumer.databasePart);
+        database = { size: readU64(await plain.exactly(8, 'a database record')), at: 0 };
       } else if (tagName === 'F') {
         const name = (await plain.exactly(32, 'a pool file record')).toString('hex');
         const storedLength = readU64(await plain.exactly(8, 'a pool file record'));
@@ -623,7 +716,11 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     if (!(await plain.atEnd())) throw bad('its compressed section goes on after its end record');
     for (const b of stored)
       await deliver(b.sha, b.storedLength, physical, (bytes) =>
-        b.poolFile ? consumer.poolFile!(b.sha, b.storedLength, bytes) : consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes),
+        b.databaseAt !== undefined
+          ? consumer.databasePart!(database!.size, b.databaseAt, b.storedLength, bytes)
+          : b.poolFile
+            ? consumer.poolFile!(b.sha, b.storedLength, bytes)
+            : consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes),
       );
     if (!(await physical.atEnd())) throw bad('it has bytes after its stored blobs');
   } finally {
@@ -728,13 +825,23 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
   };
   const ops: WireOp[] = [];
   const blobs: PacketBlob[] = [];
-  const storedBlobs: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true }[] = [];
+  const storedBlobs: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true; databaseAt?: number }[] = [];
   const databaseParts: Buffer[] = [];
+  let database: { bytes: Buffer; at: number } | undefined;
   let replicaKey: Buffer | undefined;
   let isCreation = false;
   const deltas: { sha: string; size: number; base: string; delta: Buffer }[] = [];
   for (;;) {
     const tag = need(1, 'its compressed section').toString('latin1');
+    if (tag === 'P' || tag === 'Q') {
+      const n = need(4, 'a database record').readUInt32BE(0);
+      if (!database || database.at + n > database.bytes.length) throw bad('it has database pages outside its database');
+      if (tag === 'P') need(n, 'the database').copy(database.bytes, database.at);
+      else storedBlobs.push({ sha: 'the database', size: n, deflated: false, storedLength: n, databaseAt: database.at });
+      database.at += n;
+      continue;
+    }
+    if (database && database.at < database.bytes.length) throw bad('its database is cut short');
     if (tag === 'E') break;
     if (tag === 'O') {
       const n = need(4, 'an ops record').readUInt32BE(0);
@@ -752,6 +859,11 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
     } else if (tag === 'V') {
       isCreation = true;
       databaseParts.push(need(readU64(need(8, 'a database record')), 'the database'));
+    } else if (tag === 'W') {
+      if (database) throw bad('it holds two databases');
+      isCreation = true;
+      database = { bytes: Buffer.alloc(readU64(need(8, 'a database record'))), at: 0 };
+      databaseParts.push(database.bytes);
     } else if (tag === 'F') {
       isCreation = true;
       const name = need(32, 'a pool file record').toString('hex');
@@ -772,10 +884,11 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
   }
   if (p !== plain.length) throw bad('its compressed section goes on after its end record');
   const files: PacketFile[] = [];
-  for (const { sha, size, deflated, storedLength, poolFile } of storedBlobs) {
+  for (const { sha, size, deflated, storedLength, poolFile, databaseAt } of storedBlobs) {
     if (at + storedLength > stored.length) throw bad(`blob ${sha} is cut short`);
     const bytes = stored.subarray(at, at + storedLength);
-    if (poolFile) files.push({ sha, bytes });
+    if (databaseAt !== undefined) bytes.copy(database!.bytes, databaseAt);
+    else if (poolFile) files.push({ sha, bytes });
     else blobs.push(checkedBlob(sha, deflated ? inflated(sha, bytes) : bytes, size));
     at += storedLength;
   }
