@@ -21,6 +21,7 @@ import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
 import { PacketError } from './packetError.js';
 import {
+  CREATION_COMPRESSION,
   decodeStreamBody,
   readStreamBody,
   writeStreamBody,
@@ -187,7 +188,7 @@ export async function writePacketStream(
         yield part;
       }
     }
-    const opCount = await writeStreamBody(checked(), sink);
+    const opCount = await writeStreamBody(checked(), sink, input.data.kind === 'creation' ? CREATION_COMPRESSION : undefined);
     const full: PacketHeader = { ...input.data, opCount, bodySha256: hash.digest('hex'), bodyLength: at - bodyOffset };
     const json = roomFor(full);
     const reread = packetHeaderSchema.safeParse(JSON.parse(json.toString('utf8')));
