@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { fsyncDir, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
+import { BackgroundSync } from '../core/backgroundSync.js';
 import { InvalidInputError, IoError, isTransientSysCode, MsiteError, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
@@ -174,6 +175,7 @@ export async function writePacketStream(
     throw ioError(`cannot write packet ${path}`, path, err);
   }
   let kept = false;
+  const sync = new BackgroundSync(fd);
   try {
     const hash = createHash('sha256');
     let at = bodyOffset;
@@ -181,6 +183,7 @@ export async function writePacketStream(
       hash.update(bytes);
       for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off, at + off);
       at += bytes.length;
+      sync.wrote(bytes.length);
     };
     async function* checked(): AsyncGenerator<BodyPart> {
       for await (const part of parts) {
@@ -208,6 +211,7 @@ export async function writePacketStream(
     head.writeUInt16BE(signature.length, signedLength);
     head.set(signature, signedLength + 2);
     for (let off = 0; off < head.length;) off += writeSync(fd, head, off, head.length - off, off);
+    await sync.settle();
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
@@ -219,7 +223,10 @@ export async function writePacketStream(
     if (err instanceof MsiteError) throw err;
     throw ioError(`cannot write packet ${path}`, path, err);
   } finally {
-    if (fd >= 0) closeSync(fd);
+    if (fd >= 0) {
+      await sync.settle().catch(() => {}); // (a failure was thrown already, or the file is removed)
+      closeSync(fd);
+    }
     if (!kept) rmSync(tmp, { force: true });
   }
 }

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rm
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fsyncDir, tempFileFor } from '../core/atomicFile.js';
+import { BackgroundSync } from '../core/backgroundSync.js';
 import { InvalidInputError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { readPacketHeader, readPacketStream } from '../packet/packetFile.js';
 import { getReplica } from '../vob/queries.js';
@@ -36,7 +37,7 @@ export async function importReplica(dir: string, packetPath: string, options: { 
     // the database goes in under its name (and the VOB is opened) only once the body's checksum and
     // signature hold.
     const databaseTmp = tempFileFor(join(abs, DB_FILE));
-    let database: number | undefined;
+    let database: { fd: number; sync: BackgroundSync } | undefined;
     let databaseSize = 0;
     let databaseWritten = 0;
     // Written without a sync each; all are synced together once the body is read (before the
@@ -47,11 +48,12 @@ export async function importReplica(dir: string, packetPath: string, options: { 
     try {
       const databasePart = async (size: number, offset: number, _length: number, bytes: AsyncIterable<Buffer>): Promise<void> => {
         if (!database) {
-          database = openNew(databaseTmp);
+          const fd = openNew(databaseTmp);
+          database = { fd, sync: new BackgroundSync(fd) };
           databaseSize = size;
           written.push(databaseTmp);
         }
-        databaseWritten += await writeAt(database, offset, bytes, databaseTmp);
+        databaseWritten += await writeAt(database.fd, offset, bytes, databaseTmp, database.sync);
       };
       await readPacketStream(packetPath, (origin) => (origin === header.origin ? senderKey : undefined), {
         ops() {},
@@ -90,7 +92,13 @@ export async function importReplica(dir: string, packetPath: string, options: { 
         },
       });
     } finally {
-      if (database !== undefined) closeSync(database);
+      if (database) {
+        try {
+          await database.sync.settle();
+        } finally {
+          closeSync(database.fd);
+        }
+      }
     }
     if (!database) throw new InvalidInputError(`creation packet ${packetPath} holds no VOB`);
     // The reader sees that format 5's parts cover the database; what a packet says its size is, it must be.
@@ -144,12 +152,13 @@ function openNew(path: string): number {
  * than the copy (a creation packet of commander.js gives some 1,500 writes, many of a few pages;
  * under load each trip waited for a core).
  */
-async function writeAt(fd: number, offset: number, bytes: AsyncIterable<Buffer>, path: string): Promise<number> {
+async function writeAt(fd: number, offset: number, bytes: AsyncIterable<Buffer>, path: string, sync?: BackgroundSync): Promise<number> {
   let at = offset;
   try {
     for await (const chunk of bytes) {
       for (let done = 0; done < chunk.length;) done += writeSync(fd, chunk, done, chunk.length - done, at + done);
       at += chunk.length;
+      sync?.wrote(chunk.length);
     }
   } catch (err) {
     throw writeFailure(err, 'write', path) ?? err;
