@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { Readable, type TransformOptions } from 'node:stream';
+import { promisify } from 'node:util';
 import {
+  brotliCompress,
+  brotliDecompress,
   brotliDecompressSync,
   inflateRawSync,
   constants as zlib,
@@ -11,6 +14,9 @@ import {
   createBrotliDecompress,
 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
+
+const brotliCompressAsync = promisify(brotliCompress);
+const brotliDecompressAsync = promisify(brotliDecompress);
 import { applyBinaryDelta } from '../core/binaryDelta.js';
 import { worthDeflating } from '../core/compressibility.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -51,10 +57,14 @@ import type { PacketBlob, PacketBody, PacketFile, WireOp } from './packetTypes.j
  *   'V' u64 N, N bytes (formats 3 and 4): the VOB's database file, whole in the compressed stream.
  *   'W' u64 N (format 5): the database file, N bytes, follows as 'P' and 'Q' records, in file order,
  *       until they have given N bytes (before any other record):
- *     'P' u32 L, L bytes: its next L bytes, here in the compressed stream;
  *     'Q' u32 L: its next L bytes are the next ones of the stored section. These are the pages that
  *       do not compress (pageWorthCompressing.ts): the content table's deflated blobs. Brotli spent
  *       on them was most of an export's time, and decoding them most of an import's.
+ *     'P' u32 L: its next L bytes are in the database's blocks: the bytes of all its 'P' records,
+ *       back to back, cut into blocks of DATABASE_BLOCK bytes (the last one shorter), each a brotli
+ *       stream of its own, given as u32 M then M bytes in the stored section, after the bytes of
+ *       the database's 'Q' records. Blocks are compressed and decompressed several at once, on the
+ *       thread pool; in the compressed stream, one core did it all while the other waited.
  *   'F' 32-byte name, u64 N: a pool file whose N bytes are the next ones of the stored section.
  *   'K' u32 N, N bytes: the new replica's private key.
  *
@@ -124,6 +134,14 @@ export const DELTA_BYTES_PER_BODY = 32 * 1024 * 1024;
 export const SMALL_BLOB = 64 * 1024;
 /** Bytes a blob is read, compressed, copied and staged in. */
 export const CHUNK_BYTES = 1024 * 1024;
+/** Bytes of the database's compressible pages per block (packet format 5). */
+const DATABASE_BLOCK = 1024 * 1024;
+/** zlib's output buffer for a block, compressed or not: one is enough. */
+const BLOCK_OUTPUT = DATABASE_BLOCK + 64 * 1024;
+/** Brotli's window for a block: the block's size. */
+const DATABASE_BLOCK_LGWIN = 20;
+/** Blocks compressed or decompressed at once, on the thread pool (which has four threads). */
+const BLOCKS_AT_ONCE = 4;
 /** How much of the stored section is read while the compressed section is still being decoded. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** The most bytes of the database one 'Q' record lists. */
@@ -251,15 +269,18 @@ export async function writeStreamBody(
     pendingBytes += bytes.length;
     return pendingBytes >= WRITE_BYTES ? flush() : undefined;
   };
-  const stored: { sha: string; length: number; chunks(): AsyncIterable<Uint8Array> }[] = [];
-  // The database a chunk at a time, in runs of pages: the compressible ones in 'P' records, the
-  // others listed in 'Q' records and read again for the stored section (adjacent ones as one).
+  // `length` is checked once they are written; the database's blocks have none known beforehand.
+  const stored: { sha: string; length?: number; chunks(): AsyncIterable<Uint8Array> }[] = [];
+  // The database a chunk at a time, in runs of pages, listed in 'P' records (the compressible ones,
+  // whose bytes go in the database's blocks after its raw pages) and 'Q' records (the others); all
+  // are read again for the stored section.
   const putDatabase = async (db: { size: number; pageSize: number; read(position: number, length: number): Buffer }): Promise<void> => {
     if (!(db.pageSize > 0) || db.size % db.pageSize !== 0)
       throw new InvalidInputError(`the database is ${db.size} bytes, not a whole number of ${db.pageSize}-byte pages`);
     await put(Buffer.concat([TAG_W, u64(db.size)]));
     let rawFrom = 0;
     let rawLength = 0;
+    const runs: Run[] = [];
     const putRaw = async (): Promise<void> => {
       if (rawLength === 0) return;
       for (let at = rawFrom, end = rawFrom + rawLength; at < end; at += RUN_BYTES) {
@@ -275,7 +296,7 @@ export async function writeStreamBody(
       if (compress) {
         await putRaw(); // it comes before in the file
         await put(u32Record(TAG_P, to - from));
-        await put(chunk.subarray(from, to));
+        addRun(runs, position + from, to - from);
       } else {
         // Raw runs are merged: one between two compressed runs is always contiguous.
         if (rawLength === 0) rawFrom = position + from;
@@ -283,7 +304,6 @@ export async function writeStreamBody(
       }
     };
     for (let at = 0; at < db.size; at += CHUNK_BYTES) {
-      // A new buffer per chunk: the compressor holds on to what it is given until it has read it.
       const chunk = db.read(at, Math.min(CHUNK_BYTES, db.size - at));
       if (chunk.length !== Math.min(CHUNK_BYTES, db.size - at)) throw new InvalidInputError(`the database ended before ${db.size} bytes`);
       let from = 0;
@@ -299,6 +319,7 @@ export async function writeStreamBody(
       await run(chunk, at, from, chunk.length, compress);
     }
     await putRaw();
+    if (runs.length > 0) stored.push({ sha: 'the database', chunks: () => databaseBlocks(db.read, runs, compression.quality) });
   };
   try {
     const seen = new Set<string>();
@@ -420,7 +441,7 @@ export async function writeStreamBody(
         written += chunk.length;
         sink(chunk);
       }
-      if (written !== blob.length)
+      if (blob.length !== undefined && written !== blob.length)
         throw new InvalidInputError(`blob ${blob.sha} is stored in ${written} bytes, not the ${blob.length} it was said to be`);
     }
     return opCount;
@@ -488,6 +509,79 @@ function u32Record(tag: Buffer, n: number): Buffer {
 /** `length` bytes at `position`, read CHUNK_BYTES at a time. */
 async function* fileRange(read: (position: number, length: number) => Buffer, position: number, length: number): AsyncGenerator<Buffer> {
   for (let at = position, end = position + length; at < end; at += CHUNK_BYTES) yield read(at, Math.min(CHUNK_BYTES, end - at));
+}
+
+/** A range of the database file: `length` bytes at `offset`. */
+interface Run {
+  offset: number;
+  length: number;
+}
+
+/** Adds a range to `runs`, as part of the last one when it follows it. */
+function addRun(runs: Run[], offset: number, length: number): void {
+  const last = runs[runs.length - 1];
+  if (last && last.offset + last.length === offset) last.length += length;
+  else runs.push({ offset, length });
+}
+
+/** The next `n` bytes of `runs` from `at` (a run's index and a position in it), moving `at` on. */
+function* runPieces(runs: readonly Run[], at: { run: number; in: number }, n: number): Generator<Run> {
+  while (n > 0 && at.run < runs.length) {
+    const r = runs[at.run]!;
+    const k = Math.min(n, r.length - at.in);
+    yield { offset: r.offset + at.in, length: k };
+    n -= k;
+    at.in += k;
+    if (at.in === r.length) {
+      at.run++;
+      at.in = 0;
+    }
+  }
+}
+
+/**
+ * The database's compressible pages (`runs`, in file order), back to back, cut into blocks of
+ * DATABASE_BLOCK bytes, each compressed on its own and given as u32 N, then N bytes. Up to
+ * BLOCKS_AT_ONCE blocks are compressed at once, on the thread pool: one stream kept one core busy and
+ * the export waiting on it.
+ */
+async function* databaseBlocks(
+  read: (position: number, length: number) => Buffer,
+  runs: readonly Run[],
+  quality: number,
+): AsyncGenerator<Buffer> {
+  const at = { run: 0, in: 0 };
+  const next = (): Buffer | undefined => {
+    const parts = [...runPieces(runs, at, DATABASE_BLOCK)].map((r) => read(r.offset, r.length));
+    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  };
+  const compressing: Promise<Buffer>[] = [];
+  try {
+    for (;;) {
+      while (compressing.length < BLOCKS_AT_ONCE) {
+        const block = next();
+        if (!block) break;
+        const params = {
+          [zlib.BROTLI_PARAM_QUALITY]: quality,
+          [zlib.BROTLI_PARAM_LGWIN]: DATABASE_BLOCK_LGWIN,
+          [zlib.BROTLI_PARAM_SIZE_HINT]: block.length,
+        };
+        // One output buffer for the block: zlib's default (16 KiB) made a trip to the main thread
+        // for each 16 KiB, and a copy of them all at the end.
+        compressing.push(brotliCompressAsync(block, { params, chunkSize: BLOCK_OUTPUT }));
+      }
+      const done = compressing.shift();
+      if (!done) return;
+      const bytes = await done;
+      const head = Buffer.allocUnsafe(4);
+      head.writeUInt32BE(bytes.length);
+      yield head;
+      yield bytes;
+    }
+  } finally {
+    // Stopped early: what is still being compressed is not waited for, nor its failure heard.
+    for (const p of compressing) p.catch(() => {});
+  }
 }
 
 function shaBytes(sha: string): Buffer {
@@ -690,10 +784,19 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         throw err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`);
       }),
   });
-  const stored: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true; databaseAt?: number }[] = [];
+  const stored: {
+    sha: string;
+    size: number;
+    deflated: boolean;
+    storedLength: number;
+    poolFile?: true;
+    databaseAt?: number;
+    blocks?: Run[];
+  }[] = [];
   let opCount = 0;
-  // The database of a 'W' record: its size and how much of it the 'P' and 'Q' records after it have given.
-  let database: { size: number; at: number } | undefined;
+  // The database of a 'W' record: its size, how much of it the 'P' and 'Q' records after it have
+  // given, and the compressible runs ('P'), whose blocks follow its raw pages in the stored section.
+  let database: { size: number; at: number; runs: Run[] } | undefined;
   const creation = <T>(method: T | undefined): T => {
     if (!method) throw bad('it holds a VOB, and it is not a creation packet');
     return method;
@@ -712,10 +815,14 @@ export async function readStreamBody(path: string, offset: number, length: numbe
       if (tagName === 'P' || tagName === 'Q') {
         const n = (await plain.exactly(4, 'a database record')).readUInt32BE(0);
         if (!database || database.at + n > database.size) throw bad('it has database pages outside its database');
-        const { size, at } = database;
+        const at = database.at;
         database.at += n;
         if (tagName === 'Q') stored.push({ sha: 'the database', size: n, deflated: false, storedLength: n, databaseAt: at });
-        else await deliver('the database', n, plain, (bytes) => consumer.databasePart!(size, at, n, bytes));
+        else addRun(database.runs, at, n);
+        if (database.at === database.size && database.runs.length > 0) {
+          const total = database.runs.reduce((sum, r) => sum + r.length, 0);
+          stored.push({ sha: 'the database', size: total, deflated: false, storedLength: 0, blocks: database.runs });
+        }
         continue;
       }
       if (database && database.at < database.size) throw bad('its database is cut short');
@@ -739,7 +846,7 @@ export async function readStreamBody(path: string, offset: number, length: numbe
       } else if (tagName === 'W') {
         if (database) throw bad('it holds two databases');
         creation(consumer.databasePart);
-        database = { size: readU64(await plain.exactly(8, 'a database record')), at: 0 };
+        database = { size: readU64(await plain.exactly(8, 'a database record')), at: 0, runs: [] };
       } else if (tagName === 'F') {
         const name = (await plain.exactly(32, 'a pool file record')).toString('hex');
         const storedLength = readU64(await plain.exactly(8, 'a pool file record'));
@@ -758,13 +865,19 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     }
     if (!(await plain.atEnd())) throw bad('its compressed section goes on after its end record');
     for (const b of stored)
-      await deliver(b.sha, b.storedLength, physical, (bytes) =>
-        b.databaseAt !== undefined
-          ? consumer.databasePart!(database!.size, b.databaseAt, b.storedLength, bytes)
-          : b.poolFile
-            ? consumer.poolFile!(b.sha, b.storedLength, bytes)
-            : consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes),
-      );
+      if (b.blocks) {
+        const size = database!.size;
+        await readDatabaseBlocks(physical, b.blocks, b.size, (offset, length, bytes) =>
+          consumer.databasePart!(size, offset, length, bytes),
+        );
+      } else
+        await deliver(b.sha, b.storedLength, physical, (bytes) =>
+          b.databaseAt !== undefined
+            ? consumer.databasePart!(database!.size, b.databaseAt, b.storedLength, bytes)
+            : b.poolFile
+              ? consumer.poolFile!(b.sha, b.storedLength, bytes)
+              : consumer.stored(b.sha, b.size, b.deflated, b.storedLength, bytes),
+        );
     if (!(await physical.atEnd())) throw bad('it has bytes after its stored blobs');
   } finally {
     framed.destroy();
@@ -773,6 +886,60 @@ export async function readStreamBody(path: string, offset: number, length: numbe
     void fileSource.return(undefined).catch(() => {});
   }
   return { sha256: hash.digest('hex'), length: fileBytes, opCount };
+}
+
+/**
+ * Reads the database's blocks (`total` bytes of its compressible pages, for `runs`) from `from` and
+ * writes them with `write`, decompressing up to BLOCKS_AT_ONCE at once on the thread pool while the
+ * next are read (and hashed).
+ */
+async function readDatabaseBlocks(
+  from: PullReader,
+  runs: readonly Run[],
+  total: number,
+  write: (offset: number, length: number, bytes: AsyncIterable<Buffer>) => Promise<void>,
+): Promise<void> {
+  const at = { run: 0, in: 0 };
+  const decompressing: { length: number; bytes: Promise<Buffer> }[] = [];
+  let left = total;
+  try {
+    for (;;) {
+      while (left > 0 && decompressing.length < BLOCKS_AT_ONCE) {
+        const n = (await from.exactly(4, 'a database block')).readUInt32BE(0);
+        // Brotli makes what does not compress a few bytes bigger, never twice as big.
+        if (n > 2 * DATABASE_BLOCK) throw bad(`a database block of ${n} bytes is more than a block can be`);
+        const length = Math.min(DATABASE_BLOCK, left);
+        left -= length;
+        const bytes = brotliDecompressAsync(await from.exactly(n, 'a database block'), {
+          maxOutputLength: length,
+          chunkSize: BLOCK_OUTPUT, // one output buffer: see databaseBlocks
+        });
+        bytes.catch(() => {}); // heard when its turn comes
+        decompressing.push({ length, bytes });
+      }
+      const block = decompressing.shift();
+      if (!block) return;
+      let out: Buffer;
+      try {
+        out = await block.bytes;
+      } catch (err) {
+        throw bad(`a database block does not decompress (${(err as Error).message})`);
+      }
+      if (out.length !== block.length) throw bad(`a database block holds ${out.length} bytes, not ${block.length}`);
+      let taken = 0;
+      for (const r of runPieces(runs, at, out.length)) {
+        await write(r.offset, r.length, single(out.subarray(taken, taken + r.length)));
+        taken += r.length;
+      }
+    }
+  } finally {
+    for (const d of decompressing) d.bytes.catch(() => {});
+  }
+}
+
+/** One buffer as an iterable of buffers. */
+async function* single(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
 }
 
 /** Hands `use` exactly `size` bytes from `from`, and skips what it leaves unread. */
@@ -868,9 +1035,17 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
   };
   const ops: WireOp[] = [];
   const blobs: PacketBlob[] = [];
-  const storedBlobs: { sha: string; size: number; deflated: boolean; storedLength: number; poolFile?: true; databaseAt?: number }[] = [];
+  const storedBlobs: {
+    sha: string;
+    size: number;
+    deflated: boolean;
+    storedLength: number;
+    poolFile?: true;
+    databaseAt?: number;
+    blocks?: Run[];
+  }[] = [];
   const databaseParts: Buffer[] = [];
-  let database: { bytes: Buffer; at: number } | undefined;
+  let database: { bytes: Buffer; at: number; runs: Run[] } | undefined;
   let replicaKey: Buffer | undefined;
   let isCreation = false;
   const deltas: { sha: string; size: number; base: string; delta: Buffer }[] = [];
@@ -879,9 +1054,13 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
     if (tag === 'P' || tag === 'Q') {
       const n = need(4, 'a database record').readUInt32BE(0);
       if (!database || database.at + n > database.bytes.length) throw bad('it has database pages outside its database');
-      if (tag === 'P') need(n, 'the database').copy(database.bytes, database.at);
+      if (tag === 'P') addRun(database.runs, database.at, n);
       else storedBlobs.push({ sha: 'the database', size: n, deflated: false, storedLength: n, databaseAt: database.at });
       database.at += n;
+      if (database.at === database.bytes.length && database.runs.length > 0) {
+        const total = database.runs.reduce((sum, r) => sum + r.length, 0);
+        storedBlobs.push({ sha: 'the database', size: total, deflated: false, storedLength: 0, blocks: database.runs });
+      }
       continue;
     }
     if (database && database.at < database.bytes.length) throw bad('its database is cut short');
@@ -905,7 +1084,7 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
     } else if (tag === 'W') {
       if (database) throw bad('it holds two databases');
       isCreation = true;
-      database = { bytes: Buffer.alloc(readU64(need(8, 'a database record'))), at: 0 };
+      database = { bytes: Buffer.alloc(readU64(need(8, 'a database record'))), at: 0, runs: [] };
       databaseParts.push(database.bytes);
     } else if (tag === 'F') {
       isCreation = true;
@@ -927,7 +1106,31 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
   }
   if (p !== plain.length) throw bad('its compressed section goes on after its end record');
   const files: PacketFile[] = [];
-  for (const { sha, size, deflated, storedLength, poolFile, databaseAt } of storedBlobs) {
+  for (const { sha, size, deflated, storedLength, poolFile, databaseAt, blocks } of storedBlobs) {
+    if (blocks) {
+      const place = { run: 0, in: 0 };
+      for (let left = size; left > 0;) {
+        if (at + 4 > stored.length) throw bad('a database block is cut short');
+        const n = stored.readUInt32BE(at);
+        if (at + 4 + n > stored.length) throw bad('a database block is cut short');
+        const length = Math.min(DATABASE_BLOCK, left);
+        let out: Buffer;
+        try {
+          out = brotliDecompressSync(stored.subarray(at + 4, at + 4 + n), { maxOutputLength: length });
+        } catch (err) {
+          throw bad(`a database block does not decompress (${(err as Error).message})`);
+        }
+        if (out.length !== length) throw bad(`a database block holds ${out.length} bytes, not ${length}`);
+        let taken = 0;
+        for (const r of runPieces(blocks, place, length)) {
+          out.copy(database!.bytes, r.offset, taken, taken + r.length);
+          taken += r.length;
+        }
+        left -= length;
+        at += 4 + n;
+      }
+      continue;
+    }
     if (at + storedLength > stored.length) throw bad(`blob ${sha} is cut short`);
     const bytes = stored.subarray(at, at + storedLength);
     if (databaseAt !== undefined) bytes.copy(database!.bytes, databaseAt);

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readPacketHeaderInfo, readPacketStream } from '../../src/packet/packetFile.js';
 import { CREATION_FORMAT } from '../../src/packet/packetTypes.js';
-import { json, ok, tempDir } from '../helpers/cli.js';
+import { json, msite, ok, tempDir } from '../helpers/cli.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -70,6 +70,16 @@ describe('creation packets', () => {
     parts.sort((a, b) => a[0] - b[0]);
     expect(parts.length).toBeGreaterThan(2);
     expect(parts.reduce((at, [offset, length]) => (offset === at ? at + length : NaN), 0)).toBe(size);
+
+    // A byte changed in the database's last block (the body's last bytes): refused, nothing left.
+    const damaged = join(root, 'damaged');
+    const bytes = readFileSync(packets[0]!);
+    bytes[bytes.length - 10]! ^= 0x40;
+    writeFileSync(damaged, bytes);
+    const refused = await msite(['mkreplica', '--import', '--tag', '/vobs/dam', join(root, 'dam.vob'), damaged], { home: far });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/body checksum mismatch/);
+    expect(existsSync(join(root, 'dam.vob'))).toBe(false);
   });
 
   it('one written in format 4 (the database whole in the compressed section) still makes a replica', async () => {
