@@ -211,7 +211,7 @@ export type BodyPart =
  * private key.
  */
 export type CreationPart =
-  | { databaseFile: { size: number; pageSize: number; read(position: number, length: number): Buffer } }
+  | { databaseFile: DatabaseFile }
   | { poolFile: { name: string; storedLength: number; chunks(): AsyncIterable<Uint8Array> } }
   | { replicaKey: Uint8Array };
 
@@ -274,7 +274,7 @@ export async function writeStreamBody(
   // The database a chunk at a time, in runs of pages, listed in 'P' records (the compressible ones,
   // whose bytes go in the database's blocks after its raw pages) and 'Q' records (the others); all
   // are read again for the stored section.
-  const putDatabase = async (db: { size: number; pageSize: number; read(position: number, length: number): Buffer }): Promise<void> => {
+  const putDatabase = async (db: DatabaseFile): Promise<void> => {
     if (!(db.pageSize > 0) || db.size % db.pageSize !== 0)
       throw new InvalidInputError(`the database is ${db.size} bytes, not a whole number of ${db.pageSize}-byte pages`);
     await put(Buffer.concat([TAG_W, u64(db.size)]));
@@ -286,7 +286,7 @@ export async function writeStreamBody(
       for (let at = rawFrom, end = rawFrom + rawLength; at < end; at += RUN_BYTES) {
         const position = at;
         const length = Math.min(RUN_BYTES, end - at);
-        stored.push({ sha: 'the database', length, chunks: () => fileRange(db.read, position, length) });
+        stored.push({ sha: 'the database', length, chunks: () => fileRange(db, position, length) });
         await put(u32Record(TAG_Q, length));
       }
       rawLength = 0;
@@ -303,8 +303,11 @@ export async function writeStreamBody(
         rawLength += to - from;
       }
     };
+    // One buffer for every chunk: pages are only looked at here (runs are read again for the stored
+    // section), and a new buffer each time cost the first touch of its memory.
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, db.size));
     for (let at = 0; at < db.size; at += CHUNK_BYTES) {
-      const chunk = db.read(at, Math.min(CHUNK_BYTES, db.size - at));
+      const chunk = db.read(at, Math.min(CHUNK_BYTES, db.size - at), buffer);
       if (chunk.length !== Math.min(CHUNK_BYTES, db.size - at)) throw new InvalidInputError(`the database ended before ${db.size} bytes`);
       let from = 0;
       let compress = true;
@@ -319,7 +322,7 @@ export async function writeStreamBody(
       await run(chunk, at, from, chunk.length, compress);
     }
     await putRaw();
-    if (runs.length > 0) stored.push({ sha: 'the database', chunks: () => databaseBlocks(db.read, runs, compression.quality) });
+    if (runs.length > 0) stored.push({ sha: 'the database', chunks: () => databaseBlocks(db, runs, compression.quality) });
   };
   try {
     const seen = new Set<string>();
@@ -506,9 +509,21 @@ function u32Record(tag: Buffer, n: number): Buffer {
   return b;
 }
 
-/** `length` bytes at `position`, read CHUNK_BYTES at a time. */
-async function* fileRange(read: (position: number, length: number) => Buffer, position: number, length: number): AsyncGenerator<Buffer> {
-  for (let at = position, end = position + length; at < end; at += CHUNK_BYTES) yield read(at, Math.min(CHUNK_BYTES, end - at));
+/** A creation packet's database file: its size, its page size, and its bytes read on demand. */
+export interface DatabaseFile {
+  size: number;
+  pageSize: number;
+  /** `length` bytes at `position`, into `into` when given (else a new buffer); returns them. */
+  read(position: number, length: number, into?: Buffer): Buffer;
+}
+
+/**
+ * `length` bytes of the database at `position`, CHUNK_BYTES at a time, each read into the same
+ * buffer: the stored section's sink has written a chunk before it asks for the next.
+ */
+async function* fileRange(db: DatabaseFile, position: number, length: number): AsyncGenerator<Buffer> {
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, length));
+  for (let at = position, end = position + length; at < end; at += CHUNK_BYTES) yield db.read(at, Math.min(CHUNK_BYTES, end - at), buffer);
 }
 
 /** A range of the database file: `length` bytes at `offset`. */
@@ -545,15 +560,24 @@ function* runPieces(runs: readonly Run[], at: { run: number; in: number }, n: nu
  * BLOCKS_AT_ONCE blocks are compressed at once, on the thread pool: one stream kept one core busy and
  * the export waiting on it.
  */
-async function* databaseBlocks(
-  read: (position: number, length: number) => Buffer,
-  runs: readonly Run[],
-  quality: number,
-): AsyncGenerator<Buffer> {
+async function* databaseBlocks(db: DatabaseFile, runs: readonly Run[], quality: number): AsyncGenerator<Buffer> {
   const at = { run: 0, in: 0 };
+  // Each block is read into a buffer of its own, taken back once its compression is done.
+  const free: Buffer[] = [];
+  const taken: Buffer[] = [];
   const next = (): Buffer | undefined => {
-    const parts = [...runPieces(runs, at, DATABASE_BLOCK)].map((r) => read(r.offset, r.length));
-    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const buffer = free.pop() ?? Buffer.allocUnsafe(DATABASE_BLOCK);
+    let length = 0;
+    for (const r of runPieces(runs, at, DATABASE_BLOCK)) {
+      db.read(r.offset, r.length, buffer.subarray(length));
+      length += r.length;
+    }
+    if (length === 0) {
+      free.push(buffer);
+      return undefined;
+    }
+    taken.push(buffer);
+    return buffer.subarray(0, length);
   };
   const compressing: Promise<Buffer>[] = [];
   try {
@@ -573,6 +597,7 @@ async function* databaseBlocks(
       const done = compressing.shift();
       if (!done) return;
       const bytes = await done;
+      free.push(taken.shift()!);
       const head = Buffer.allocUnsafe(4);
       head.writeUInt32BE(bytes.length);
       yield head;

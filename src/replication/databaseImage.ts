@@ -9,8 +9,8 @@ import { DB_FILE, type Vob } from '../vob/vob.js';
 export interface DatabaseImage {
   size: number;
   pageSize: number;
-  /** `length` bytes at `position`, in a new buffer. */
-  read(position: number, length: number): Buffer;
+  /** `length` bytes at `position`, into `into` when given (else a new buffer); returns them. */
+  read(position: number, length: number, into?: Buffer): Buffer;
   /** How it was made: the live file under a read transaction, or a `VACUUM INTO` copy. */
   how: 'in place' | 'copy';
   /** Ends the read transaction, or removes the copy. */
@@ -58,7 +58,7 @@ export function databaseImage(vob: Vob, tmpDir: string): DatabaseImage {
       return {
         size,
         pageSize,
-        read: (position, length) => readExactly(fd, position, length, file),
+        read: (position, length, into) => readExactly(fd, position, length, file, into),
         how: 'in place',
         close() {
           closeSync(fd);
@@ -80,7 +80,7 @@ export function databaseImage(vob: Vob, tmpDir: string): DatabaseImage {
     return {
       size,
       pageSize: pageSize === 1 ? 65536 : pageSize,
-      read: (position, length) => readExactly(fd, position, length, copy),
+      read: (position, length, into) => readExactly(fd, position, length, copy, into),
       how: 'copy',
       close() {
         closeSync(fd);
@@ -110,8 +110,9 @@ function logCopied(file: string): boolean {
   }
 }
 
-function readExactly(fd: number, position: number, length: number, file: string): Buffer {
-  const buf = Buffer.allocUnsafe(length);
+function readExactly(fd: number, position: number, length: number, file: string, into?: Buffer): Buffer {
+  const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  if (buf.length < length) throw new RangeError(`a buffer of ${into!.length} bytes cannot take ${length}`);
   let at = 0;
   while (at < length) {
     const n = readSync(fd, buf, at, length - at, position + at);
