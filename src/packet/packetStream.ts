@@ -213,7 +213,7 @@ export type BodyPart =
  */
 export type CreationPart =
   | { databaseFile: DatabaseFile }
-  | { poolFile: { name: string; storedLength: number; chunks(): AsyncIterable<Uint8Array> } }
+  | { poolFile: { name: string; storedLength: number; chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array> } }
   | { replicaKey: Uint8Array };
 
 /** Where the writer puts body bytes (already framed), e.g. a file at an offset, hashing as it goes. */
@@ -271,7 +271,8 @@ export async function writeStreamBody(
     return pendingBytes >= WRITE_BYTES ? flush() : undefined;
   };
   // `length` is checked once they are written; the database's blocks have none known beforehand.
-  const stored: { sha: string; length?: number; chunks(): AsyncIterable<Uint8Array> }[] = [];
+  // Each chunk is written out before the next is asked for: a source may read them into one buffer.
+  const stored: { sha: string; length?: number; chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array> }[] = [];
   // The database a chunk at a time, in runs of pages, listed in 'P' records (the compressible ones,
   // whose bytes go in the database's blocks after its raw pages) and 'Q' records (the others); all
   // are read again for the stored section.

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { removeStaleTempFiles } from '../core/atomicFile.js';
 import { InvalidInputError, StorageError } from '../core/errors.js';
@@ -44,14 +44,27 @@ function poolFiles(vob: Vob): { name: string; path: string; size: number }[] {
 
 export { importReplica } from './importReplica.js';
 
-/** A file read a chunk at a time, checked to be `size` bytes (a pool file does not change once written). */
-async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
-  let read = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-    read += (chunk as Buffer).length;
-    yield chunk as Buffer;
+/**
+ * A file read a chunk at a time, checked to be `size` bytes (a pool file does not change once
+ * written). The reads are synchronous, into one buffer the body's writer has written out before it
+ * asks for the next chunk: a read stream cost some trips to the thread pool per file.
+ */
+function* fileChunks(path: string, size: number): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK_BYTES, size)));
+    let read = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, read);
+      if (n === 0) break;
+      read += n;
+      if (read > size) break;
+      yield buffer.subarray(0, n);
+    }
+    if (read !== size) throw new StorageError(`${path} changed while it was read into a creation packet`);
+  } finally {
+    closeSync(fd);
   }
-  if (read !== size) throw new StorageError(`${path} changed while it was read into a creation packet`);
 }
 
 /**
