@@ -145,7 +145,9 @@ const DATABASE_BLOCK_LGWIN = 20;
 const BLOCKS_AT_ONCE = 4;
 /** How much of the stored section is read while the compressed section is still being decoded. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
-/** The most bytes of the database one 'Q' record lists. */
+/** Runs of fewer pages than this go with the run before them (see putDatabase). */
+const MIN_RUN_PAGES = 4;
+/** The most bytes of the database one 'P' or 'Q' record lists. */
 const RUN_BYTES = 1024 * 1024 * 1024;
 /** Blobs smaller than this always go through the compressor: testing them costs more than it saves. */
 const SAMPLE_MIN = 4096;
@@ -280,30 +282,27 @@ export async function writeStreamBody(
     if (!(db.pageSize > 0) || db.size % db.pageSize !== 0)
       throw new InvalidInputError(`the database is ${db.size} bytes, not a whole number of ${db.pageSize}-byte pages`);
     await put(Buffer.concat([TAG_W, u64(db.size)]));
-    let rawFrom = 0;
-    let rawLength = 0;
     const runs: Run[] = [];
-    const putRaw = async (): Promise<void> => {
-      if (rawLength === 0) return;
-      for (let at = rawFrom, end = rawFrom + rawLength; at < end; at += RUN_BYTES) {
+    // The run being gathered, listed once the next one is of the other kind.
+    let pending: { compress: boolean; from: number; length: number } | undefined;
+    const list = async (): Promise<void> => {
+      if (!pending) return;
+      for (let at = pending.from, end = pending.from + pending.length; at < end; at += RUN_BYTES) {
         const position = at;
         const length = Math.min(RUN_BYTES, end - at);
-        stored.push({ sha: 'the database', length, chunks: () => fileRange(db, position, length) });
-        await put(u32Record(TAG_Q, length));
+        if (pending.compress) addRun(runs, position, length);
+        else stored.push({ sha: 'the database', length, chunks: () => fileRange(db, position, length) });
+        await put(u32Record(pending.compress ? TAG_P : TAG_Q, length));
       }
-      rawLength = 0;
+      pending = undefined;
     };
-    const run = async (chunk: Buffer, position: number, from: number, to: number, compress: boolean): Promise<void> => {
-      if (to === from) return;
-      if (compress) {
-        await putRaw(); // it comes before in the file
-        await put(u32Record(TAG_P, to - from));
-        addRun(runs, position + from, to - from);
-      } else {
-        // Raw runs are merged: one between two compressed runs is always contiguous.
-        if (rawLength === 0) rawFrom = position + from;
-        rawLength += to - from;
+    const extend = async (compress: boolean, from: number, length: number): Promise<void> => {
+      if (pending?.compress === compress) {
+        pending.length += length;
+        return;
       }
+      await list();
+      pending = { compress, from, length };
     };
     // One buffer for every chunk: pages are only looked at here (runs are read again for the stored
     // section), and a new buffer each time cost the first touch of its memory.
@@ -313,17 +312,21 @@ export async function writeStreamBody(
       if (chunk.length !== Math.min(CHUNK_BYTES, db.size - at)) throw new InvalidInputError(`the database ended before ${db.size} bytes`);
       let from = 0;
       let compress = true;
-      for (let p = 0; p < chunk.length; p += db.pageSize) {
-        const c = pageWorthCompressing(chunk.subarray(p, p + db.pageSize), at + p === 0);
+      for (let p = 0; p <= chunk.length; p += db.pageSize) {
+        const c: boolean = p < chunk.length ? pageWorthCompressing(chunk.subarray(p, p + db.pageSize), at + p === 0) : !compress;
         if (p > 0 && c !== compress) {
-          await run(chunk, at, from, p, compress);
+          // A run of a few pages goes with the run before it. On the commander.js VOB a record
+          // per run made 2,084 records, and the import wrote each run on its own: reading the
+          // body took 175 ms; this makes 258 records, read in 88 ms, for 4% more bytes. (Giving
+          // short runs to the compressor instead made 674, read in 110 ms, 1% fewer bytes.)
+          const short = p - from < MIN_RUN_PAGES * db.pageSize && pending !== undefined;
+          await extend(short ? pending!.compress : compress, at + from, p - from);
           from = p;
         }
         compress = c;
       }
-      await run(chunk, at, from, chunk.length, compress);
     }
-    await putRaw();
+    await list();
     if (runs.length > 0) stored.push({ sha: 'the database', chunks: () => databaseBlocks(db, runs, compression.quality) });
   };
   try {
