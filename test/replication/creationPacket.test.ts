@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readPacketHeaderInfo, readPacketStream } from '../../src/packet/packetFile.js';
+import { readPacket, readPacketHeaderInfo, readPacketStream } from '../../src/packet/packetFile.js';
 import { CREATION_FORMAT } from '../../src/packet/packetTypes.js';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 
@@ -49,6 +49,7 @@ describe('creation packets', () => {
 
     // The database went as runs of pages, some compressed and some not, covering it exactly.
     const parts: [number, number][] = [];
+    const chunks: { offset: number; bytes: Buffer }[] = [];
     let size = 0;
     const header = readPacketHeaderInfo(packets[0]!).header;
     const skip = async (): Promise<void> => {};
@@ -62,7 +63,11 @@ describe('creation packets', () => {
       async databasePart(total, offset, length, bytes) {
         size = total;
         parts.push([offset, length]);
-        for await (const _ of bytes);
+        let at = offset;
+        for await (const b of bytes) {
+          chunks.push({ offset: at, bytes: Buffer.from(b) });
+          at += b.length;
+        }
       },
       poolFile: skip,
       replicaKey() {},
@@ -70,6 +75,11 @@ describe('creation packets', () => {
     parts.sort((a, b) => a[0] - b[0]);
     expect(parts.length).toBeGreaterThan(2);
     expect(parts.reduce((at, [offset, length]) => (offset === at ? at + length : NaN), 0)).toBe(size);
+    // Read whole (lspacket, readPacket), the same database.
+    const database = Buffer.alloc(size);
+    for (const c of chunks) c.bytes.copy(database, c.offset);
+    const whole = readPacket(packets[0]!, () => header.extra!.senderPublicKey as string);
+    expect(sha256(Buffer.from(whole.body.creation!.database))).toBe(sha256(database));
 
     // A byte changed in the database's last block (the body's last bytes): refused, nothing left.
     const damaged = join(root, 'damaged');
