@@ -2,7 +2,12 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { escapeControlChars } from '../core/controlChars.js';
 import { InternalError, MsiteError, toMsiteError } from '../core/errors.js';
 import { processIo, type Io } from './context.js';
+
 type Register = (program: Command, io: Io) => void;
+
+async function loadMkreplica(): Promise<Register> {
+  return (await import('./commands/mkreplicaCommand.js')).registerMkreplicaCommand;
+}
 
 /**
  * The modules that register msite's commands, in the order help lists them, loaded when a program is
@@ -14,7 +19,7 @@ const COMMAND_MODULES: readonly (() => Promise<Register>)[] = [
   async () => (await import('./commands/objectCommands.js')).registerObjectCommands,
   async () => (await import('./commands/mergeCommands.js')).registerMergeCommands,
   async () => (await import('./commands/historyCommands.js')).registerHistoryCommands,
-  async () => (await import('./commands/mkreplicaCommand.js')).registerMkreplicaCommand,
+  loadMkreplica,
   async () => (await import('./commands/replicationCommands.js')).registerReplicationCommands,
   async () => (await import('./commands/demoCommand.js')).registerDemoCommand,
   async () => (await import('./commands/scheduleCommands.js')).registerScheduleCommands,
@@ -31,7 +36,7 @@ const COMMAND_MODULES: readonly (() => Promise<Register>)[] = [
  * `git clone --bare` (test/cli/main.test.ts checks each is registered by its module).
  */
 export const COMMANDS_ALONE: Readonly<Record<string, () => Promise<Register>>> = {
-  mkreplica: COMMAND_MODULES[5]!,
+  mkreplica: loadMkreplica,
 };
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
