@@ -254,6 +254,14 @@ export function printGitImportTable(f: GitImportFigures): void {
     `<= ${EXPORT_TARGET}`,
     f.exportOurs.seconds / f.bundle.seconds <= EXPORT_TARGET,
   );
+  row(
+    '  export CPU time',
+    fmtSec(f.exportOurs.cpuSeconds),
+    fmtSec(f.bundle.cpuSeconds),
+    f.exportOurs.cpuSeconds / f.bundle.cpuSeconds,
+    '',
+    undefined,
+  );
   row('  packet vs bundle bytes', fmtMiB(f.packetBytes), fmtMiB(f.bundleBytes), f.packetBytes / f.bundleBytes, '', undefined);
   row(
     'import: mkreplica vs clone --bare',
@@ -262,6 +270,14 @@ export function printGitImportTable(f: GitImportFigures): void {
     f.importOurs.seconds / f.clone.seconds,
     `<= ${IMPORT_TARGET}`,
     f.importOurs.seconds / f.clone.seconds <= IMPORT_TARGET,
+  );
+  row(
+    '  import CPU time',
+    fmtSec(f.importOurs.cpuSeconds),
+    fmtSec(f.clone.cpuSeconds),
+    f.importOurs.cpuSeconds / f.clone.cpuSeconds,
+    '',
+    undefined,
   );
   row('  import peak RSS', fmtMiB(f.importOurs.peakRss), fmtMiB(f.clone.peakRss), f.importOurs.peakRss / f.clone.peakRss, '', undefined);
 }

@@ -16,11 +16,13 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { fsyncDir, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
+import { BackgroundSync } from '../core/backgroundSync.js';
 import { InvalidInputError, IoError, isTransientSysCode, MsiteError, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
 import { decodePacketBody, encodePacketBody } from './packetBody.js';
 import { PacketError } from './packetError.js';
 import {
+  CREATION_COMPRESSION,
   decodeStreamBody,
   readStreamBody,
   writeStreamBody,
@@ -31,6 +33,7 @@ import {
 } from './packetStream.js';
 import { firstIssue, packetHeaderInputSchema, packetHeaderSchema } from './packetHeaderSchema.js';
 import {
+  CREATION_FORMAT,
   isStreamFormat,
   PACKET_FORMAT,
   STREAM_FORMAT,
@@ -172,6 +175,7 @@ export async function writePacketStream(
     throw ioError(`cannot write packet ${path}`, path, err);
   }
   let kept = false;
+  const sync = new BackgroundSync(fd);
   try {
     const hash = createHash('sha256');
     let at = bodyOffset;
@@ -179,6 +183,7 @@ export async function writePacketStream(
       hash.update(bytes);
       for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off, at + off);
       at += bytes.length;
+      sync.wrote(bytes.length);
     };
     async function* checked(): AsyncGenerator<BodyPart> {
       for await (const part of parts) {
@@ -186,7 +191,7 @@ export async function writePacketStream(
         yield part;
       }
     }
-    const opCount = await writeStreamBody(checked(), sink);
+    const opCount = await writeStreamBody(checked(), sink, input.data.kind === 'creation' ? CREATION_COMPRESSION : undefined);
     const full: PacketHeader = { ...input.data, opCount, bodySha256: hash.digest('hex'), bodyLength: at - bodyOffset };
     const json = roomFor(full);
     const reread = packetHeaderSchema.safeParse(JSON.parse(json.toString('utf8')));
@@ -196,8 +201,9 @@ export async function writePacketStream(
       });
     const head = Buffer.alloc(bodyOffset, ' ');
     PACKET_MAGIC.copy(head, 0);
-    head.writeUInt16BE(STREAM_FORMAT.major, 8);
-    head.writeUInt16BE(STREAM_FORMAT.minor, 10);
+    const format = full.kind === 'creation' ? CREATION_FORMAT : STREAM_FORMAT;
+    head.writeUInt16BE(format.major, 8);
+    head.writeUInt16BE(format.minor, 10);
     head.writeUInt32BE(widest, 12);
     json.copy(head, PREFIX_LENGTH);
     const signedLength = PREFIX_LENGTH + widest;
@@ -205,6 +211,7 @@ export async function writePacketStream(
     head.writeUInt16BE(signature.length, signedLength);
     head.set(signature, signedLength + 2);
     for (let off = 0; off < head.length;) off += writeSync(fd, head, off, head.length - off, off);
+    await sync.settle();
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
@@ -216,7 +223,10 @@ export async function writePacketStream(
     if (err instanceof MsiteError) throw err;
     throw ioError(`cannot write packet ${path}`, path, err);
   } finally {
-    if (fd >= 0) closeSync(fd);
+    if (fd >= 0) {
+      await sync.settle().catch(() => {}); // (a failure was thrown already, or the file is removed)
+      closeSync(fd);
+    }
     if (!kept) rmSync(tmp, { force: true });
   }
 }
@@ -351,11 +361,11 @@ function parseHeader(path: string, buf: Buffer, fileLength: number): ParsedHeade
   const major = buf.readUInt16BE(8);
   const minor = buf.readUInt16BE(10);
   if (major !== PACKET_FORMAT.major && !isStreamFormat(major)) {
-    const relation = major > STREAM_FORMAT.major ? 'newer' : 'older';
+    const relation = major > CREATION_FORMAT.major ? 'newer' : 'older';
     throw new PacketError(
       'format-version',
       path,
-      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x to ${STREAM_FORMAT.major}.x)`,
+      `Cannot read packet ${path}: packet format ${major}.${minor} is ${relation} than this msite reads (${PACKET_FORMAT.major}.x to ${CREATION_FORMAT.major}.x)`,
       {
         data: { major, minor },
         hint:
@@ -524,6 +534,12 @@ export async function readPacketStream(
       ...(header.kind === 'creation'
         ? {
             database: (size: number, bytes: AsyncIterable<Buffer>) => consumer.database!(size, bytes),
+            ...(consumer.databasePart
+              ? {
+                  databasePart: (size: number, offset: number, length: number, bytes: AsyncIterable<Buffer>) =>
+                    consumer.databasePart!(size, offset, length, bytes),
+                }
+              : {}),
             poolFile: (name: string, length: number, bytes: AsyncIterable<Buffer>) => consumer.poolFile!(name, length, bytes),
             replicaKey: (pem: Buffer) => consumer.replicaKey!(pem),
           }

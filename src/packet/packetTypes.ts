@@ -17,9 +17,18 @@ export const PACKET_FORMAT = { major: 2, minor: 0 } as const;
  */
 export const STREAM_FORMAT = { major: 4, minor: 0 } as const;
 
+/**
+ * What creation packets are written in: 5.0 carries the VOB's database as runs of its pages, those
+ * that compress through the compressor and those that do not (the content pool's deflated blobs,
+ * kept in the database's pages) in the stored section (packetStream.ts). Update packets hold nothing
+ * 5.0 added and are still written as STREAM_FORMAT, so an msite that reads up to 4 keeps reading
+ * them. Creation packets of 2.0 to 4.0 still import.
+ */
+export const CREATION_FORMAT = { major: 5, minor: 0 } as const;
+
 /** Whether a packet of this format major has a streamed body (packetStream.ts). */
 export function isStreamFormat(major: number): boolean {
-  return major === 3 || major === STREAM_FORMAT.major;
+  return major === 3 || major === STREAM_FORMAT.major || major === CREATION_FORMAT.major;
 }
 
 export type PacketKind = 'update' | 'creation';
@@ -123,7 +132,7 @@ export interface PacketBody {
   blobs: PacketBlob[];
   /**
    * Creation packets only: the whole VOB. Files keep their order. Format 2 carries the new replica's
-   * key as a file; format 4 as `replicaKey`.
+   * key as a file; formats 4 and 5 as `replicaKey`.
    */
   creation?: { database: Uint8Array; files: PacketFile[]; replicaKey?: Uint8Array };
 }

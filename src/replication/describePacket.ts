@@ -46,6 +46,7 @@ export async function describePacket(
         blob: skip,
         stored: skip,
         database: skip,
+        databasePart: skip,
         poolFile: skip,
         replicaKey() {},
       });

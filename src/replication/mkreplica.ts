@@ -1,19 +1,19 @@
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fsyncDir, removeStaleTempFiles, tempFileFor } from '../core/atomicFile.js';
-import { InvalidInputError, StorageError, writeFailure, writingTo } from '../core/errors.js';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { removeStaleTempFiles } from '../core/atomicFile.js';
+import { InvalidInputError, StorageError } from '../core/errors.js';
 import { newOid, type ReplicaOid } from '../core/ids.js';
-import { readPacketHeader, readPacketStream, packetFileName, writePacketStream } from '../packet/packetFile.js';
+import { packetFileName, writePacketStream } from '../packet/packetFile.js';
 import { CHUNK_BYTES, type BodyPart } from '../packet/packetStream.js';
 import { generateReplicaKeys } from '../packet/replicaKeys.js';
 import { applyLocal } from '../vob/ops/applyOp.js';
 import { getReplica, replicaByName } from '../vob/queries.js';
-import { DB_FILE, POOL_DIR, Vob } from '../vob/vob.js';
-import { assertObjectName, assertVobTag } from '../vob/names.js';
+import { POOL_DIR, type Vob } from '../vob/vob.js';
+import { assertObjectName } from '../vob/names.js';
+import { databaseImage } from './databaseImage.js';
 import { actualRow, raiseEstimate } from './epochs.js';
 import { currentFacts } from './facts.js';
-import { KEY_FILE, readPrivateKey, writePrivateKey } from './replicaKey.js';
+import { readPrivateKey } from './replicaKey.js';
 
 export interface NewReplicaSpec {
   host: string;
@@ -42,14 +42,29 @@ function poolFiles(vob: Vob): { name: string; path: string; size: number }[] {
   return out;
 }
 
-/** A file read a chunk at a time, checked to be `size` bytes (a pool file does not change once written). */
-async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
-  let read = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
-    read += (chunk as Buffer).length;
-    yield chunk as Buffer;
+export { importReplica } from './importReplica.js';
+
+/**
+ * A file read a chunk at a time, checked to be `size` bytes (a pool file does not change once
+ * written). The reads are synchronous, into one buffer the body's writer has written out before it
+ * asks for the next chunk: a read stream cost some trips to the thread pool per file.
+ */
+function* fileChunks(path: string, size: number): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK_BYTES, size)));
+    let read = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, buffer.length, read);
+      if (n === 0) break;
+      read += n;
+      if (read > size) break;
+      yield buffer.subarray(0, n);
+    }
+    if (read !== size) throw new StorageError(`${path} changed while it was read into a creation packet`);
+  } finally {
+    closeSync(fd);
   }
-  if (read !== size) throw new StorageError(`${path} changed while it was read into a creation packet`);
 }
 
 /**
@@ -81,22 +96,20 @@ export async function exportReplica(
       return { replica, spec: s, keys };
     }),
   );
-  // A copy of the database in a file beside the packets, read into each a chunk at a time: the VOB
-  // is never whole in memory, whatever its size.
-  const database = tempFileFor(join(outDir, 'vob.db'));
+  // The database file as of now, read into each packet a chunk at a time: the VOB is never whole in
+  // memory, whatever its size.
   const paths: string[] = [];
   const now = vob.clock.now();
   let seq = Number(vob.meta('packet_seq') ?? '0');
+  const database = databaseImage(vob, outDir);
   try {
-    writingTo('write', database, () => vob.db.prepare('VACUUM INTO ?').run(database));
-    const databaseSize = statSync(database).size;
     const files = poolFiles(vob);
     const self = getReplica(vob, vob.self)!;
     const actual = actualRow(vob);
     for (const c of created) {
       const path = toDir ? join(options.out, packetFileName('creation', self.name, now, ++seq)) : options.out;
       const parts: BodyPart[] = [
-        { database: { size: databaseSize, chunks: () => fileChunks(database, databaseSize) } },
+        { databaseFile: database },
         ...files.map((f) => ({ poolFile: { name: f.name, storedLength: f.size, chunks: () => fileChunks(f.path, f.size) } })),
         // The new replica's key rides in the signed body.
         { replicaKey: Buffer.from(c.keys.privateKeyPem) },
@@ -127,7 +140,7 @@ export async function exportReplica(
       paths.push(path);
     }
   } finally {
-    rmSync(database, { force: true });
+    database.close();
   }
   const actual = actualRow(vob);
   const durationMs = performance.now() - started;
@@ -143,113 +156,4 @@ export async function exportReplica(
     }
   });
   return paths;
-}
-
-/**
- * `mkreplica -import`: makes the new replica in `dir` from its creation packet. The packet is
- * verified (checksum, and the signature against the sender key it carries, which must match the
- * sender's replica object inside). The new replica starts with the sender's actual row.
- */
-export async function importReplica(dir: string, packetPath: string, options: { tag: string }): Promise<Vob> {
-  assertVobTag(options.tag);
-  const header = readPacketHeader(packetPath);
-  if (header.kind !== 'creation')
-    throw new InvalidInputError(`${packetPath} is an update packet, not a replica-creation packet`, {
-      hint: 'import it with syncreplica --import',
-    });
-  const target = header.targets[0]!;
-  const senderKey = typeof header.extra?.senderPublicKey === 'string' ? header.extra.senderPublicKey : undefined;
-  if (!senderKey) throw new InvalidInputError(`creation packet ${packetPath} does not name its signer's key`);
-  const abs = resolve(dir);
-  if (existsSync(abs) && (!statSync(abs).isDirectory() || readdirSync(abs).length > 0)) {
-    throw new StorageError(`cannot create replica at ${abs}: the path exists and is not an empty directory`, {
-      hint: 'choose a new storage directory',
-    });
-  }
-  writingTo('create directory', abs, () => mkdirSync(join(abs, POOL_DIR), { recursive: true }));
-  try {
-    // The VOB is written as it is read, into the new directory, which goes whole if anything fails;
-    // the database goes in under its name (and the VOB is opened) only once the body's checksum and
-    // signature hold.
-    const databaseTmp = tempFileFor(join(abs, DB_FILE));
-    let hasDatabase = false;
-    let replicaKey: string | undefined;
-    await readPacketStream(packetPath, (origin) => (origin === header.origin ? senderKey : undefined), {
-      ops() {},
-      small() {},
-      delta() {},
-      async blob() {},
-      async stored() {},
-      async database(_size, bytes) {
-        await writeChunks(databaseTmp, bytes);
-        hasDatabase = true;
-      },
-      async poolFile(name, _length, bytes) {
-        // Format 2 carries the key as a file; only pool files (named by SHA-256) are written: no name
-        // from a packet becomes a path otherwise.
-        if (name === KEY_FILE) {
-          const parts: Buffer[] = [];
-          for await (const part of bytes) parts.push(part);
-          replicaKey = Buffer.concat(parts).toString('utf8');
-        } else if (/^[0-9a-f]{64}$/.test(name)) {
-          const sub = join(abs, POOL_DIR, name.slice(0, 2));
-          writingTo('create directory', sub, () => mkdirSync(sub, { recursive: true }));
-          await writeChunks(join(sub, name), bytes);
-        }
-      },
-      replicaKey(pem) {
-        replicaKey = pem.toString('utf8');
-      },
-    });
-    if (!hasDatabase) throw new InvalidInputError(`creation packet ${packetPath} holds no VOB`);
-    if (replicaKey === undefined) throw new InvalidInputError(`creation packet ${packetPath} lacks the new replica's key`);
-    writingTo('write', join(abs, DB_FILE), () => renameSync(databaseTmp, join(abs, DB_FILE)));
-    fsyncDir(abs);
-    writePrivateKey(abs, replicaKey);
-    const vob = Vob.open(abs);
-    try {
-      if (vob.family !== header.family) throw new StorageError('the creation packet holds a VOB of another family than its header says');
-      if (getReplica(vob, header.origin)?.public_key !== senderKey)
-        throw new StorageError('the creation packet was not signed by the replica that made it');
-      if (!getReplica(vob, target.oid)) throw new StorageError(`the creation packet holds no replica object for ${target.name}`);
-      vob.transaction(() => {
-        vob.setMeta('self', target.oid);
-        vob.setMeta('tag', options.tag);
-        vob.setMeta('packet_seq', '0');
-        vob.setMeta('incarnation', String(vob.clock.now()));
-        vob
-          .q('INSERT OR REPLACE INTO epoch (replica, origin, id) SELECT ?, origin, id FROM epoch WHERE replica = ?')
-          .run(target.oid, header.origin);
-        vob.q('DELETE FROM sync_record').run();
-        vob.q('DELETE FROM conflict').run();
-        vob.q('DELETE FROM fact WHERE replica = ?').run(target.oid);
-      });
-    } catch (err) {
-      vob.close();
-      throw err;
-    }
-    return vob;
-  } catch (err) {
-    rmSync(abs, { recursive: true, force: true });
-    throw err;
-  }
-}
-
-/** Writes chunks to a new file and syncs it. */
-async function writeChunks(path: string, bytes: AsyncIterable<Buffer>): Promise<void> {
-  try {
-    const fh = await open(path, 'wx', 0o644);
-    try {
-      let at = 0;
-      for await (const chunk of bytes) {
-        await fh.write(chunk, 0, chunk.length, at);
-        at += chunk.length;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    throw writeFailure(err, 'write', path) ?? err;
-  }
 }

@@ -1,4 +1,4 @@
-import { importReplica } from '../replication/mkreplica.js';
+import { importReplica } from '../replication/importReplica.js';
 import type { Vob } from '../vob/vob.js';
 import { registerNewVob } from './registerNewVob.js';
 import type { SiteHome } from './siteHome.js';

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import { SCHEDULE_SCHEMA_V1 } from '../schedule/scheduleSchema.js';
 import { SHIPPING_SCHEMA_V3, SHIPPING_SCHEMA_V5 } from '../shipping/shippingSchema.js';
 import { importLegacySiteFiles } from './legacySiteFiles.js';
-import { VIEW_SCHEMA_V6 } from './viewRegistry.js';
+import { VIEW_SCHEMA_V6 } from './viewSchema.js';
 
 /**
  * The site's own tables, besides the schedule's (scheduleSchema.ts):

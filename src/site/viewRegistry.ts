@@ -7,20 +7,6 @@ import { updateView, type UpdateResult } from '../view/updateView.js';
 import { uncheckout } from '../vob/commands/checkouts.js';
 import type { SiteHome } from './siteHome.js';
 
-/**
- * Version 6 of the site database: `view`, the site's snapshot views by tag, with the directory each
- * is in and the VOB it was made on (the tag or storage directory `mkview --vob` named). The view's own
- * state is in the view (its `.msite/`); this table is how `lsview`, `rmview` and `--view TAG` find it.
- */
-export const VIEW_SCHEMA_V6 = `
-  CREATE TABLE view (
-    tag TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    vob TEXT NOT NULL,
-    created INTEGER NOT NULL
-  );
-`;
-
 export interface ViewRegistration {
   tag: string;
   /** The view's root directory, absolute. */

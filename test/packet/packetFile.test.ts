@@ -395,18 +395,18 @@ describe('refusals', () => {
     const { path } = smallPacket();
     const { header: h, body: b } = partsOf(path);
     const major = next();
-    craft(major, { headerJson: JSON.stringify(h), body: b, major: 5, minor: 0 });
+    craft(major, { headerJson: JSON.stringify(h), body: b, major: 6, minor: 0 });
     for (const read of [() => readPacketHeader(major), () => readPacket(major, keyFor)]) {
       const err = packetError(read);
       expect(err.reason).toBe('format-version');
-      expect(err.message).toBe(`Cannot read packet ${major}: packet format 5.0 is newer than this msite reads (2.x to 4.x)`);
-      expect(err.data).toMatchObject({ major: 5, minor: 0 });
+      expect(err.message).toBe(`Cannot read packet ${major}: packet format 6.0 is newer than this msite reads (2.x to 5.x)`);
+      expect(err.data).toMatchObject({ major: 6, minor: 0 });
     }
     const old = next();
     craft(old, { headerJson: JSON.stringify(h), body: b, major: 1, minor: 0 });
     const older = packetError(() => readPacket(old, keyFor));
     expect(older.toLine()).toBe(
-      `Cannot read packet ${old}: packet format 1.0 is older than this msite reads (2.x to 4.x) (have the sender export it again)`,
+      `Cannot read packet ${old}: packet format 1.0 is older than this msite reads (2.x to 5.x) (have the sender export it again)`,
     );
     const minor = next();
     craft(minor, { headerJson: JSON.stringify({ ...h, someFieldOf2_7: { x: 1 } }), body: b, major: 2, minor: 7 });

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseDateTime } from '../../core/parseDateTime.js';
 import { parseDuration } from '../../core/parseDuration.js';
 import { incomingBays } from '../../shipping/incomingBays.js';
-import { exportForShipping, exportReplicasForShipping, orderPackets } from '../../shipping/shipExport.js';
+import { exportForShipping, orderPackets } from '../../shipping/shipExport.js';
 import { receivePackets } from '../../shipping/receivePackets.js';
 import { actualRows, applyActualRow, chepoch, formatLsepoch, lsepoch, recoverpacket } from '../../replication/epochCommands.js';
 import type { EpochRow } from '../../replication/epochs.js';
@@ -16,12 +16,9 @@ import { exportUpdate, type ExportResult } from '../../replication/exportUpdate.
 import { expandPacketPaths, type PacketOutcome } from '../../replication/importPackets.js';
 import { describePackets } from '../../replication/describePacket.js';
 import { lsconflict, lsmaster } from '../../replication/mastershipCommands.js';
-import { exportReplica, parseReplicaSpec } from '../../replication/mkreplica.js';
 import { chreplica, lsreplica, rmreplica } from '../../replication/replicaCommands.js';
 import { restorereplica } from '../../replication/restoreReplica.js';
-import { importRegisteredReplica } from '../../site/importRegisteredReplica.js';
 import { syncImport, type SyncImportResult } from '../../replication/syncImport.js';
-import { replicaName } from '../../vob/queries.js';
 import {
   columns,
   configSpec,
@@ -40,15 +37,7 @@ import { integerArg, sizeArg } from '../numberArgs.js';
 import { progressLine } from '../progressLine.js';
 import { openPackets, writeSealed } from '../sealedPackets.js';
 import { deliveredLines, failIfDeliveriesFailed, orderOptions, shippingPass } from './shippingCommands.js';
-
-/** Which of `--out`, `--ship` and `--fship` an export gives; exactly one. */
-function exportMode(opts: { out?: string; ship?: boolean; fship?: boolean }): 'out' | 'ship' | 'fship' {
-  const given = [opts.out !== undefined && 'out', opts.ship && 'ship', opts.fship && 'fship'].filter((m): m is 'out' | 'ship' | 'fship' =>
-    Boolean(m),
-  );
-  if (given.length !== 1) throw new UsageError('--export needs exactly one of --out FILE|DIR, --ship and --fship');
-  return given[0]!;
-}
+import { exportMode } from '../exportMode.js';
 
 function outcomeLine(vob: string, o: PacketOutcome): string {
   switch (o.result) {
@@ -65,102 +54,6 @@ function outcomeLine(vob: string, o: PacketOutcome): string {
 
 /** MultiSite's replication verbs: replicas, packets, epochs, mastership. */
 export function registerReplicationCommands(program: Command, io: Io): void {
-  vobCommand(program, 'mkreplica', 'create replicas: export a creation packet, or import one as a new replica')
-    .option('--export', 'create replica objects and write their creation packets')
-    .option('--import', 'make a new replica from a creation packet')
-    .option('--out <path>', 'export: packet file or directory')
-    .option('--ship', 'export through the shipping server')
-    .option('--fship', 'export through the shipping server, now')
-    .option('--workdir <dir>', 'accepted for compatibility; packets are written as the VOB is read, beside --out')
-    .option('--sclass <class>', 'export: storage class (with --ship or --fship)')
-    .option('--pexpire <time>', 'export: when the shipping orders expire (with --ship or --fship)')
-    .option('--notify <address>', 'export: also tell this address when an order expires or comes back', (v, prev: string[] = []) => [
-      ...prev,
-      v,
-    ])
-    .option('--encrypt-for <host>', "export with --out: seal the packets for this site (its PEER line's recipient)")
-    .option('--tag <tag>', 'import: tag to register the new replica under')
-    .option('-c, --comment <text>', 'comment', '')
-    .addOption(jsonOption())
-    .argument('<args...>', 'export: HOST:REPLICA...; import: STORAGE_DIR PACKET')
-    .action(async (args, _o, c) => {
-      const opts = c.optsWithGlobals();
-      if (Boolean(opts.export) === Boolean(opts.import)) throw new UsageError('give exactly one of --export and --import');
-      if (opts.export) {
-        const mode = exportMode(opts);
-        const specs = args.map(parseReplicaSpec);
-        if (mode !== 'out') {
-          const options = orderOptions(io, opts);
-          const { packets, hosts } = await withVob(io, opts, (vob) =>
-            exportReplicasForShipping(vob, specs, {
-              homeDir: options.homeDir,
-              ...(opts.sclass ? { sclass: opts.sclass } : {}),
-              comment: opts.comment,
-            }),
-          );
-          const orders = await orderPackets(
-            packets.map((packet, i) => ({ packet, destinations: [hosts[i]!] })),
-            options,
-          );
-          const shipping =
-            mode === 'fship'
-              ? await shippingPass(
-                  opts,
-                  io,
-                  orders.map((o) => o.orderPath),
-                )
-              : undefined;
-          emit(
-            io,
-            opts,
-            { packets: orders.map((o) => o.packetPath), orders: orders.map((o) => o.orderPath), ...(shipping ? { shipping } : {}) },
-            () =>
-              [
-                ...orders.map(
-                  (o, i) =>
-                    `Created replica "${specs[i]!.name}"; its creation packet ${o.packetPath} is in the storage bay for ${hosts[i]}`,
-                ),
-                ...(shipping ? deliveredLines(shipping) : []),
-              ].join('\n'),
-          );
-          if (shipping) failIfDeliveriesFailed(shipping);
-          return;
-        }
-        const write = (out: string) =>
-          withVob(io, opts, async (vob) => ({ packets: await exportReplica(vob, specs, { out, comment: opts.comment }) }));
-        const out = inputPath(io, opts.out!);
-        const { packets } = opts.encryptFor !== undefined ? await writeSealed(io, opts, opts.encryptFor, out, write) : await write(out);
-        emit(io, opts, { packets }, () =>
-          packets.map((p, i) => `Created replica "${specs[i]!.name}"; its creation packet is ${p}`).join('\n'),
-        );
-        return;
-      }
-      if (!opts.tag) throw new UsageError('--import needs --tag TAG');
-      // MultiSite writes the storage directory as `-vob STORAGE_DIR`; a bare first argument works too.
-      const [storage, packet] = opts.vob !== undefined && args.length === 1 ? [opts.vob, args[0]] : args;
-      if (!storage || !packet || args.length > 2) throw new UsageError('--import takes [--vob] STORAGE_DIR PACKET');
-      const opened = await openPackets(io, opts, [inputPath(io, packet)]);
-      let vob;
-      try {
-        const refused = opened.refusalError(inputPath(io, packet));
-        if (refused) throw refused;
-        vob = await importRegisteredReplica(siteHome(io, opts), inputPath(io, storage), opened.readable(inputPath(io, packet)), opts.tag);
-      } finally {
-        opened.close();
-      }
-      try {
-        const name = replicaName(vob, vob.self);
-        emit(
-          io,
-          opts,
-          { tag: opts.tag, path: vob.dir, replica: name, family: vob.family },
-          () => `Created replica "${name}" of VOB family ${vob.family} at ${vob.dir}, tag "${opts.tag}".`,
-        );
-      } finally {
-        vob.close();
-      }
-    });
-
   vobCommand(program, 'lsreplica', 'list the replicas of the VOB family')
     .option('--long', 'with master, host, public key and whether removed')
     .addOption(jsonOption())
