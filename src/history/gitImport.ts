@@ -165,10 +165,12 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
   const revInput = [...new Set(refs.map((r) => r.sha)), ...exclusions].join('\n') + '\n';
   const commits: NewCommit[] = [];
   if (refs.length) {
-    const lines = repo.lines(['rev-list', '--topo-order', '--parents', '--format=%s', '--stdin'], revInput);
+    // The subject behind a '>': rev-list leaves out a format's line when it comes out empty (a commit
+    // with no message), which would pair every later commit with the next one's subject.
+    const lines = repo.lines(['rev-list', '--topo-order', '--parents', '--format=>%s', '--stdin'], revInput);
     for (let i = 0; i < lines.length; i += 2) {
       const ids = lines[i]!.replace(/^commit /, '').split(' ');
-      commits.push({ sha: ids[0]!, parents: ids.slice(1), subject: lines[i + 1] ?? '' });
+      commits.push({ sha: ids[0]!, parents: ids.slice(1), subject: (lines[i + 1] ?? '>').slice(1) });
     }
   }
   const defaultRef = refs.find((r) => r.kind === 'branch');
@@ -450,7 +452,14 @@ export async function gitImport(vob: Vob, repoPath: string, options: GitImportOp
       decide(deflater);
       await flush(true);
     } catch (err) {
+      // A stream that stopped because git failed (a missing object in a damaged repository) is
+      // git's failure: its own words say what is wrong, not the cut it left in the stream.
+      const ended = exporter.child.stdout.readableEnded;
+      const failed = ended ? await Promise.race([exited, new Promise<null>((done) => setTimeout(() => done(null), 2000).unref())]) : null;
       exporter.child.kill();
+      if (failed !== null && failed !== 0 && exporter.stderr()) {
+        throw new GitCommandError(`git fast-export failed in ${repo.dir}: ${exporter.stderr()}`, { cause: err });
+      }
       throw err;
     } finally {
       await deflater.close();

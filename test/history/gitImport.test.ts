@@ -253,6 +253,48 @@ describe('gitimport', () => {
     for (const ref of ['t2', 'main']) expect(await vobTree(home, 'g', ref, root), ref).toEqual(gitTree(r.dir, ref));
   });
 
+  it('a commit with no message', async () => {
+    const root = tempDir('msite-gitimport-nomessage-');
+    const r = gitRepo(join(root, 'repo'));
+    r.write('a', '1\n');
+    r.commit('first');
+    r.write('a', '2\n');
+    r.git('add', '-A');
+    r.git('commit', '-q', '--allow-empty-message', '-m', '');
+    r.write('a', '3\n');
+    r.commit('third');
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    expect((await ok(['gitimport', '--vob', 'g', r.dir], { home })).stdout).toContain('Imported 3 commits');
+    expect(await vobTree(home, 'g', 'main', root)).toEqual(gitTree(r.dir, 'main'));
+    const comments = (await json<{ version: string; comment: string }[]>(['lsvtree', '--vob', 'g', 'a'], { home })).map((v) => [
+      v.version,
+      v.comment,
+    ]);
+    expect(comments).toEqual(
+      expect.arrayContaining([
+        ['a@@/main/2', ''],
+        ['a@@/main/3', 'third'],
+      ]),
+    );
+  });
+
+  it("a repository missing an object: the error is git's own", async () => {
+    const root = tempDir('msite-gitimport-damaged-');
+    const r = gitRepo(join(root, 'repo'));
+    r.write('a', 'first\n');
+    r.commit('first');
+    r.write('a', 'second, whose blob goes missing\n');
+    r.commit('second');
+    const blob = r.git('rev-parse', 'HEAD:a').toString().trim();
+    rmSync(join(r.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const home = join(root, 'home');
+    await ok(['mkvob', '--tag', 'g', join(root, 'g.vob')], { home });
+    const failed = await msite(['gitimport', '--vob', 'g', r.dir], { home });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(new RegExp(`^msite: error: git fast-export failed in .*: fatal: could not read blob ${blob}`));
+  });
+
   it('--branches and --tags import only the refs they name', async () => {
     const root = tempDir('msite-gitimport-refs-');
     const repo = makeHistory(root);
