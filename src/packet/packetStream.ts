@@ -537,6 +537,17 @@ interface Run {
   length: number;
 }
 
+/** A record of the body's stored section, in the order its bytes follow: a blob, a pool file, or the database's pages. */
+interface StoredEntry {
+  sha: string;
+  size: number;
+  deflated: boolean;
+  storedLength: number;
+  poolFile?: true;
+  databaseAt?: number;
+  blocks?: Run[];
+}
+
 /** Adds a range to `runs`, as part of the last one when it follows it. */
 function addRun(runs: Run[], offset: number, length: number): void {
   const last = runs[runs.length - 1];
@@ -814,15 +825,7 @@ export async function readStreamBody(path: string, offset: number, length: numbe
         throw err instanceof InvalidInputError ? err : bad(`its compressed section does not decompress (${err.message})`);
       }),
   });
-  const stored: {
-    sha: string;
-    size: number;
-    deflated: boolean;
-    storedLength: number;
-    poolFile?: true;
-    databaseAt?: number;
-    blocks?: Run[];
-  }[] = [];
+  const stored: StoredEntry[] = [];
   let opCount = 0;
   // The database of a 'W' record: its size, how much of it the 'P' and 'Q' records after it have
   // given, and the compressible runs ('P'), whose blocks follow its raw pages in the stored section.
@@ -1065,15 +1068,7 @@ export function decodeStreamBody(stored: Buffer): PacketBody {
   };
   const ops: WireOp[] = [];
   const blobs: PacketBlob[] = [];
-  const storedBlobs: {
-    sha: string;
-    size: number;
-    deflated: boolean;
-    storedLength: number;
-    poolFile?: true;
-    databaseAt?: number;
-    blocks?: Run[];
-  }[] = [];
+  const storedBlobs: StoredEntry[] = [];
   const databaseParts: Buffer[] = [];
   let database: { bytes: Buffer; at: number; runs: Run[] } | undefined;
   let replicaKey: Buffer | undefined;

@@ -85,21 +85,30 @@ export function writeViewFile(path: string, bytes: Uint8Array, mode: number): Fi
     const tmp = tempFileFor(path);
     // The mode is asked for at creation and narrowed by the umask, as git's checkout does.
     const fd = openSync(tmp, 'wx', mode);
-    let stamp: FileStamp;
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      // The rename keeps the mtime, so the stamp is taken here, without another look-up by path.
-      stamp = stampOf(fstatSync(fd));
-    } catch (err) {
-      closeSync(fd);
-      unlinkSync(tmp);
-      throw err;
-    }
-    closeSync(fd);
+    // The rename keeps the mtime, so the stamp is taken before it, without another look-up by path.
+    const stamp = writeAndStamp(fd, tmp, bytes);
     renameSync(tmp, path);
     return stamp;
   });
+}
+
+/**
+ * Writes all of `bytes` to `fd`, just created at `path` by the caller, and closes it; its stamp. A
+ * failed write removes the file: one cut short is not left behind.
+ */
+function writeAndStamp(fd: number, path: string, bytes: Uint8Array): FileStamp {
+  let stamp: FileStamp;
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    stamp = stampOf(fstatSync(fd));
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw err;
+  }
+  closeSync(fd);
+  return stamp;
 }
 
 /**
@@ -119,19 +128,7 @@ export function writeNewViewFile(path: string, bytes: Uint8Array, mode: number):
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
       throw err;
     }
-    let stamp: FileStamp;
-    try {
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      stamp = stampOf(fstatSync(fd));
-    } catch (err) {
-      // Made by this call: a file cut short by a failed write is not left behind.
-      closeSync(fd);
-      unlinkSync(path);
-      throw err;
-    }
-    closeSync(fd);
-    return stamp;
+    return writeAndStamp(fd, path, bytes);
   });
 }
 
