@@ -5,39 +5,63 @@ import { processIo, type Io } from './context.js';
 
 type Register = (program: Command, io: Io) => void;
 
-async function loadMkreplica(): Promise<Register> {
-  return (await import('./commands/mkreplicaCommand.js')).registerMkreplicaCommand;
-}
+/** msite's version, as `msite --version` prints it. */
+const VERSION = '0.1.0';
 
 /**
- * The modules that register msite's commands, in the order help lists them, loaded when a program is
- * built: all of them (with their libraries) take some 200 ms to load on an idle machine.
+ * The modules that register msite's commands, in the order help lists them, each with the names
+ * (and aliases) of the commands it registers (test/cli/main.test.ts holds each list to its module).
+ * A command run is built with its own module alone: all of them, with their libraries, take some
+ * 190 ms to load on an idle machine, one 65-150 ms, and every scheduled task and receipt handler is
+ * such a process (measured: `checkin` 100 ms less, `sync_receive` 50, `mkreplica` 150). Help, an
+ * unknown word and no command load them all.
  */
-const COMMAND_MODULES: readonly (() => Promise<Register>)[] = [
-  async () => (await import('./commands/vobCommands.js')).registerVobCommands,
-  async () => (await import('./commands/typeCommands.js')).registerTypeCommands,
-  async () => (await import('./commands/objectCommands.js')).registerObjectCommands,
-  async () => (await import('./commands/mergeCommands.js')).registerMergeCommands,
-  async () => (await import('./commands/historyCommands.js')).registerHistoryCommands,
-  loadMkreplica,
-  async () => (await import('./commands/replicationCommands.js')).registerReplicationCommands,
-  async () => (await import('./commands/demoCommand.js')).registerDemoCommand,
-  async () => (await import('./commands/scheduleCommands.js')).registerScheduleCommands,
-  async () => (await import('./commands/serveCommand.js')).registerServeCommand,
-  async () => (await import('./commands/shippingCommands.js')).registerShippingCommands,
-  async () => (await import('./commands/siteCommands.js')).registerSiteCommands,
-  async () => (await import('./commands/syncCommands.js')).registerSyncCommands,
-  async () => (await import('./commands/viewCommands.js')).registerViewCommands,
+export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ['mkvob', 'lsvob'], load: async () => (await import('./commands/vobCommands.js')).registerVobCommands },
+  {
+    names: ['mklbtype', 'mkhltype', 'mkbrtype', 'mkattype', 'lstype', 'rename', 'rmtype', 'lock', 'unlock'],
+    load: async () => (await import('./commands/typeCommands.js')).registerTypeCommands,
+  },
+  {
+    names: ['mkdir', 'mkelem', 'checkout', 'co', 'checkin', 'ci', 'uncheckout', 'unco', 'mkbranch', 'mklabel', 'rmlabel', 'mkattr'].concat([
+      'mkhlink',
+      'ls',
+      'cat',
+      'lsvtree',
+      'describe',
+      'lshistory',
+      'chmaster',
+    ]),
+    load: async () => (await import('./commands/objectCommands.js')).registerObjectCommands,
+  },
+  { names: ['merge', 'findmerge'], load: async () => (await import('./commands/mergeCommands.js')).registerMergeCommands },
+  { names: ['gitimport', 'fsimport'], load: async () => (await import('./commands/historyCommands.js')).registerHistoryCommands },
+  { names: ['mkreplica'], load: async () => (await import('./commands/mkreplicaCommand.js')).registerMkreplicaCommand },
+  {
+    names: ['lsreplica', 'chreplica', 'restorereplica', 'rmreplica', 'syncreplica', 'lspacket', 'lsepoch', 'chepoch', 'reqmaster'].concat([
+      'recoverpacket',
+      'lsmaster',
+      'lsconflict',
+    ]),
+    load: async () => (await import('./commands/replicationCommands.js')).registerReplicationCommands,
+  },
+  { names: ['demo'], load: async () => (await import('./commands/demoCommand.js')).registerDemoCommand },
+  { names: ['schedule'], load: async () => (await import('./commands/scheduleCommands.js')).registerScheduleCommands },
+  { names: ['serve'], load: async () => (await import('./commands/serveCommand.js')).registerServeCommand },
+  {
+    names: ['mkorder', 'shipping_server', 'shipping-server'],
+    load: async () => (await import('./commands/shippingCommands.js')).registerShippingCommands,
+  },
+  { names: ['site'], load: async () => (await import('./commands/siteCommands.js')).registerSiteCommands },
+  {
+    names: ['sync_export_list', 'sync-export-list', 'sync_receive', 'sync-receive'],
+    load: async () => (await import('./commands/syncCommands.js')).registerSyncCommands,
+  },
+  {
+    names: ['mkview', 'lsview', 'rmview', 'catcs', 'setcs', 'edcs', 'update', 'lsco', 'lsprivate', 'diff', 'rmname', 'mv'],
+    load: async () => (await import('./commands/viewCommands.js')).registerViewCommands,
+  },
 ];
-
-/**
- * Commands whose module is loaded alone when one of them is run: `mkreplica` loads in about half the
- * time all commands take, where a creation packet is measured against `git bundle create` and
- * `git clone --bare` (test/cli/main.test.ts checks each is registered by its module).
- */
-export const COMMANDS_ALONE: Readonly<Record<string, () => Promise<Register>>> = {
-  mkreplica: loadMkreplica,
-};
 
 /** The options every command takes, before its name (`msite --home X lsvob`) or after it. */
 function addCommonOptions(cmd: Command): Command {
@@ -46,21 +70,22 @@ function addCommonOptions(cmd: Command): Command {
 
 /**
  * Builds the `msite` program; commands write through `io` so the demo and tests can run them
- * in-process. `only` registers that command alone (one of COMMANDS_ALONE), else every command.
+ * in-process. `only`, a command's name, registers its module's commands alone (COMMAND_MODULES);
+ * otherwise, or for a name no module has, every command.
  */
 export async function buildProgram(io: Io, only?: string): Promise<Command> {
   const program = addCommonOptions(
     new Command('msite')
       .description('multi-site replication for versioned object bases')
-      .version('0.1.0')
+      .version(VERSION)
       .showHelpAfterError(false)
       .exitOverride()
       // msite's own options (--version above all) only before the command: `merge --version V` is the merge's.
       .enablePositionalOptions()
       .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} }),
   );
-  const alone = only !== undefined && Object.hasOwn(COMMANDS_ALONE, only) ? COMMANDS_ALONE[only] : undefined;
-  const registers = await Promise.all(alone ? [alone()] : COMMAND_MODULES.map((load) => load()));
+  const own = only === undefined ? undefined : COMMAND_MODULES.find((m) => m.names.includes(only));
+  const registers = await Promise.all((own ? [own] : COMMAND_MODULES).map((m) => m.load()));
   for (const register of registers) register(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {} });
@@ -101,6 +126,11 @@ export function normalizeArgs(program: Command, argv: readonly string[]): string
  * 1 failure, 2 usage. Every failure is one line on stderr: `msite: error: <what>: <why> (<hint>)`.
  */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  // Asked for by scripts that check what is installed: no command's module is needed for it.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
   // The command's name is found with the options every command shares.
   const program = await buildProgram(io, commandWord(addCommonOptions(new Command('msite')), argv));
   if (argv.length === 0) {
