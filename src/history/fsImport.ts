@@ -4,11 +4,11 @@ import { hasControlChar } from '../core/controlChars.js';
 import { InvalidInputError, StateError, writeFailure } from '../core/errors.js';
 import { newOid, type Oid } from '../core/ids.js';
 import { DEFAULT_CONFIG_SPEC, type ConfigSpec } from '../vob/configSpec.js';
-import { ContentPool } from '../vob/contentPool.js';
+import { ContentPool, type PoolEntry } from '../vob/contentPool.js';
 import { branchToChange } from '../vob/commands/checkouts.js';
 import { importSteps, type ImportStep } from '../vob/commands/importVersions.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
-import { getElement, typeByName } from '../vob/queries.js';
+import { getElement, typeByName, versionByNumber } from '../vob/queries.js';
 import { resolvePath, selectVersion, visibleEntries } from '../vob/resolvePath.js';
 import type { ElementRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -103,7 +103,7 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
       const target = resolvePath(vob, targetDir, config);
       if (target.element.kind !== 'directory') throw new InvalidInputError(`"${target.path}" is not a directory`);
       const ops: ImportStep['ops'][number][] = [];
-      const contents: { sha: string; bytes: Uint8Array }[] = [];
+      const contents: PoolEntry[] = [];
       const eltypes = { file: typeByName(vob, 'eltype', 'file')!.oid, directory: typeByName(vob, 'eltype', 'directory')!.oid };
       const dirs = new Map<string, DirPlan>();
       const checkedOut = options.checkedOut ?? new Set<Oid>();
@@ -187,7 +187,7 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
         const bytes = st.isSymbolicLink() ? readLinkBytes(source) : readFileSync(source);
         const mode: VersionMode = versionModeOf(st);
         const sha = ContentPool.hash(bytes);
-        let branch: { oid: Oid; number: number };
+        let branch: { oid: Oid; number: number; base?: string | null };
         if (!element) {
           const made = newElement('file', dir, name);
           branch = { oid: made.branch, number: 1 };
@@ -199,10 +199,11 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
             return;
           }
           const { branch: b } = branchToChange(vob, path, { config, comment });
-          branch = { oid: b.oid, number: b.last_number + 1 };
+          branch = { oid: b.oid, number: b.last_number + 1, base: versionByNumber(vob, b.oid, b.last_number)?.content ?? null };
           report('new version', path, 'file');
         }
-        contents.push({ sha, bytes });
+        // A vendor drop changes a little of each file it changes: stored as a delta against the version before, when that pays.
+        contents.push({ sha, bytes, base: branch.base });
         ops.push({
           kind: 'mkversion',
           data: { branch: branch.oid, version: newOid(), number: branch.number, content: sha, comment, mode },

@@ -15,6 +15,7 @@ import { getReplica, replicaByName } from '../vob/queries.js';
 import type { ReplicaRow } from '../vob/rows.js';
 import { oplogRunData, scanOplogAbove, type OplogRun } from '../vob/oplogScan.js';
 import type { Vob } from '../vob/vob.js';
+import { DELTA_MAX as POOL_DELTA_MAX } from '../vob/contentPool.js';
 import { actualRow, covers, epochRow, minRow, raiseEstimate, type EpochRow } from './epochs.js';
 import { currentFacts } from './facts.js';
 import { readPrivateKey } from './replicaKey.js';
@@ -78,7 +79,7 @@ const SMALL_BATCH_BYTES = 16 * 1024 * 1024;
  * when V8 frees the buffers let go of), under the 256 MB a site server gives a VOB's replication;
  * a larger bound would leave no room under it. Bigger versions travel whole, in their stored form.
  */
-export const DELTA_MAX = 20 * 1024 * 1024;
+export const DELTA_MAX = POOL_DELTA_MAX;
 
 /**
  * A fragment's body, read as it is written: its ops, then its small blobs, a file's versions side by

@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Database, Statement } from 'better-sqlite3';
 import { fsyncDir, removeStaleTempFiles, tempFileFor, writeFileAtomic } from '../core/atomicFile.js';
-import { applyBinaryDelta } from '../core/binaryDelta.js';
+import { applyBinaryDelta, binaryDelta } from '../core/binaryDelta.js';
 import { worthDeflating } from '../core/compressibility.js';
 import { IntegrityError, InternalError, NotFoundError, StorageError, writeFailure, writingTo } from '../core/errors.js';
 import { sha256Hex } from '../core/sha256.js';
@@ -100,6 +100,12 @@ export const INLINE_LIMIT = 64 * 1024;
  */
 export const COMPRESS_MIN = 512;
 
+/**
+ * The largest content stored as a delta, and the largest base of one: applying a delta holds both
+ * whole in memory. Packets keep to the same bound (replication/exportUpdate.ts says why 20 MiB).
+ */
+export const DELTA_MAX = 20 * 1024 * 1024;
+
 /** The chunk size `chunks` hands out by default, and the most `stage` holds in memory. */
 export const CHUNK_BYTES = 1024 * 1024;
 
@@ -112,6 +118,8 @@ export interface PoolEntry {
   bytes: Uint8Array;
   deflated?: Uint8Array;
   delta?: { base: string; bytes: Uint8Array };
+  /** The content it is a new version of, stored in the pool: it goes as a delta against it when that pays (putAgainst). */
+  base?: string | null;
 }
 
 /** A blob written to a temporary file in the pool by `stage`, waiting for `commitStaged`. */
@@ -200,6 +208,35 @@ export class ContentPool {
   }
 
   /**
+   * put for a new version of content the pool holds as `base` (its predecessor, when there is one):
+   * stored as a delta against it when the delta is at most a quarter of its bytes (about what
+   * deflate makes of source text, so never much worse) and the base is under DELTA_DEPTH deltas
+   * deep, else as put stores it. Versions over DELTA_MAX bytes are stored whole (a delta holds both
+   * in memory). On real histories a version's delta against the one before is some 2 % of its
+   * bytes; making it costs about what deflating it does.
+   */
+  putAgainst(bytes: Uint8Array, base: string | null | undefined): string {
+    const sha = ContentPool.hash(bytes);
+    if (base) this.putWithHashAgainst(sha, bytes, base);
+    else this.putWithHash(sha, bytes);
+    return sha;
+  }
+
+  private putWithHashAgainst(sha: string, bytes: Uint8Array, base: string): void {
+    if (this.contains(sha)) return;
+    const delta = this.deltaAgainst(bytes, base);
+    if (delta) this.putDeltaWithHash(sha, bytes.length, base, delta);
+    else this.putWithHash(sha, bytes);
+  }
+
+  /** The delta putAgainst would store `bytes` as, against `base`; undefined where it stores them whole. */
+  private deltaAgainst(bytes: Uint8Array, base: string): Buffer | undefined {
+    if (bytes.length < COMPRESS_MIN || bytes.length > DELTA_MAX || !this.contains(base)) return undefined;
+    if (this.sizeOf(base) > DELTA_MAX || this.deltaDepth(base) >= DELTA_DEPTH) return undefined;
+    return binaryDelta(this.get(base), bytes, Math.floor(bytes.length / 4) - 32);
+  }
+
+  /**
    * Stores bytes whose hash the caller already checked (imports verify before they apply).
    * `deflated`, when given, is `deflateRaw(bytes)` at zlib's defaults, made beforehand: a bulk
    * import deflates in zlib's thread pool as it reads its source, so the transaction does not wait
@@ -226,6 +263,7 @@ export class ContentPool {
     for (const n of hexOrder(blobs.map((b) => b.sha))) {
       const b = blobs[n]!;
       if (b.delta) this.putDeltaWithHash(b.sha, b.bytes.length, b.delta.base, b.delta.bytes);
+      else if (b.base) this.putWithHashAgainst(b.sha, b.bytes, b.base);
       else this.putWithHash(b.sha, b.bytes, b.deflated);
     }
   }
@@ -602,8 +640,10 @@ export class ContentPool {
    * Inside the transaction that refers to the blob: moves a staged blob into place and records it;
    * returns its SHA-256. As with put, the file is in place before the row that names it commits; a
    * crash before `stage` ends leaves only a temporary file, which the next open of the pool removes.
+   * `base`, the content it is a new version of: a blob staged in memory (up to CHUNK_BYTES) goes in
+   * as a delta against it when that pays, as putAgainst stores one.
    */
-  commitStaged(staged: StagedBlob): string {
+  commitStaged(staged: StagedBlob, base?: string | null): string {
     if (!(staged instanceof Staged) || staged.pool !== this) throw new InternalError('commitStaged: a blob staged by another pool');
     if (staged.discarded) throw new InternalError(`commitStaged: staged content ${staged.sha} was discarded`);
     const { sha, held } = staged;
@@ -611,8 +651,11 @@ export class ContentPool {
       staged.discard();
       return sha;
     }
-    if (held.kind === 'bytes') this.putWithHash(sha, held.bytes);
-    else if (held.kind === 'stored') this.insert.run(key(sha), staged.size, held.codec, held.stored);
+    if (held.kind === 'bytes') {
+      // Up to CHUNK_BYTES, whole in memory: stored as a delta against `base` when that pays (putAgainst).
+      if (base) this.putWithHashAgainst(sha, held.bytes, base);
+      else this.putWithHash(sha, held.bytes);
+    } else if (held.kind === 'stored') this.insert.run(key(sha), staged.size, held.codec, held.stored);
     else {
       if (!staged.placed) {
         const sub = join(this.dir, sha.slice(0, 2));

@@ -1,6 +1,8 @@
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolvePath } from '../../src/vob/resolvePath.js';
+import { Vob } from '../../src/vob/vob.js';
 import { json, msite, ok, tempDir } from '../helpers/cli.js';
 
 describe('fsimport', () => {
@@ -64,5 +66,34 @@ describe('fsimport', () => {
 
     const r4 = await run('--recurse', '--identical', `${src}/.`, '.');
     expect(r4.stdout).toContain('0 new elements, 5 new versions');
+  });
+});
+
+describe('fsimport and checkin storage', () => {
+  it('a file changed a little in the next drop, or checked in with a small change, is stored as a delta against the version before', async () => {
+    const root = tempDir('msite-fsimport-delta-');
+    const home = join(root, 'home');
+    const src = join(root, 'drop');
+    mkdirSync(src);
+    const lines = Array.from({ length: 300 }, (_, i) => `line ${i} of a vendor file\n`);
+    writeFileSync(join(src, 'big.c'), lines.join(''));
+    await ok(['mkvob', '--tag', 'f', join(root, 'f.vob')], { home });
+    await ok(['fsimport', '--vob', 'f', `${src}/.`, '.'], { home });
+    lines[100] = 'changed in drop 2\n';
+    writeFileSync(join(src, 'big.c'), lines.join(''));
+    await ok(['fsimport', '--vob', 'f', `${src}/.`, '.'], { home });
+    lines[200] = 'changed by a checkin\n';
+    const edited = join(root, 'edited.c');
+    writeFileSync(edited, lines.join(''));
+    await ok(['checkout', '--vob', 'f', 'big.c'], { home });
+    await ok(['checkin', '--vob', 'f', '--from', edited, 'big.c'], { home });
+    expect((await ok(['cat', '--vob', 'f', 'big.c'], { home })).stdout).toBe(lines.join(''));
+    const vob = Vob.open(join(root, 'f.vob'), { readonly: true });
+    try {
+      const depthOf = (n: number) => vob.pool.deltaDepth(resolvePath(vob, `big.c@@/main/${n}`).version!.content!);
+      expect([depthOf(1), depthOf(2), depthOf(3)]).toEqual([0, 1, 2]);
+    } finally {
+      vob.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkvob } from '../../src/replication/mkvob.js';
-import { CHUNK_BYTES, COMPRESS_MIN, ContentPool, INLINE_LIMIT, hexOrder, type StagedBlob } from '../../src/vob/contentPool.js';
+import { CHUNK_BYTES, COMPRESS_MIN, ContentPool, DELTA_DEPTH, INLINE_LIMIT, hexOrder, type StagedBlob } from '../../src/vob/contentPool.js';
 import { Vob } from '../../src/vob/vob.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -34,6 +34,29 @@ describe('the content pool', () => {
       [medium, text(4096, 2)],
     ] as const)
       expect(vob.pool.get(sha).equals(bytes)).toBe(true);
+  });
+
+  it('putAgainst stores a new version as a delta against its base when that pays, never deeper than DELTA_DEPTH', () => {
+    const lines = Array.from({ length: 300 }, (_, i) => `line ${i} of a source file that changes a little\n`);
+    const versions: Buffer[] = [];
+    let base: string | null = null;
+    const shas: string[] = [];
+    vob.transaction(() => {
+      for (let v = 0; v < DELTA_DEPTH + 3; v++) {
+        lines[(v * 31) % lines.length] = `changed in version ${v}\n`;
+        versions.push(Buffer.from(lines.join('')));
+        base = vob.pool.putAgainst(versions[v]!, base);
+        shas.push(base);
+      }
+    });
+    expect(shas.map((sha) => vob.pool.deltaDepth(sha))).toEqual(Array.from({ length: DELTA_DEPTH + 3 }, (_, v) => v % (DELTA_DEPTH + 1)));
+    shas.forEach((sha, v) => expect(vob.pool.get(sha).equals(versions[v]!)).toBe(true));
+    // Unrelated bytes, small ones and a missing base: stored as put stores them.
+    const unrelated = vob.transaction(() => vob.pool.putAgainst(randomBytes(8192), shas[0]));
+    const small = vob.transaction(() => vob.pool.putAgainst(Buffer.from('tiny'), shas[0]));
+    const orphan = vob.transaction(() => vob.pool.putAgainst(text(4096, 9), 'ab'.repeat(32)));
+    for (const sha of [unrelated, small, orphan]) expect(vob.pool.deltaDepth(sha)).toBe(0);
+    expect(stored(unrelated).codec).not.toBe(2);
   });
 
   it('getMany returns every blob asked for, by range reads and look-ups alike', () => {

@@ -117,7 +117,12 @@ export function checkin(vob: Vob, path: string, options: CheckinOptions = {}): {
     let content: string | null = null;
     if (r.element.kind === 'file') {
       if (!options.content) content = latestVersion(vob, branch).content;
-      else content = options.content instanceof Uint8Array ? vob.pool.put(options.content) : vob.pool.commitStaged(options.content);
+      // New bytes go in as a delta against the version checked out, when that pays (ContentPool.putAgainst).
+      else {
+        const base = latestVersion(vob, branch).content;
+        content =
+          options.content instanceof Uint8Array ? vob.pool.putAgainst(options.content, base) : vob.pool.commitStaged(options.content, base);
+      }
     } else if (options.content) {
       throw new InvalidInputError(`"${r.path}" is a directory: it has no content to check in`);
     }
