@@ -8,7 +8,7 @@ import { ContentPool, type PoolEntry } from '../vob/contentPool.js';
 import { branchToChange } from '../vob/commands/checkouts.js';
 import { importSteps, type ImportStep } from '../vob/commands/importVersions.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
-import { getElement, typeByName, versionByNumber } from '../vob/queries.js';
+import { getElement, latestVersion, typeByName } from '../vob/queries.js';
 import { resolvePath, selectVersion, visibleEntries } from '../vob/resolvePath.js';
 import type { ElementRow } from '../vob/rows.js';
 import type { Vob } from '../vob/vob.js';
@@ -199,7 +199,7 @@ export function fsImport(vob: Vob, sources: readonly string[], targetDir: string
             return;
           }
           const { branch: b } = branchToChange(vob, path, { config, comment });
-          branch = { oid: b.oid, number: b.last_number + 1, base: versionByNumber(vob, b.oid, b.last_number)?.content ?? null };
+          branch = { oid: b.oid, number: b.last_number + 1, base: latestVersion(vob, b).content };
           report('new version', path, 'file');
         }
         // A vendor drop changes a little of each file it changes: stored as a delta against the version before, when that pays.

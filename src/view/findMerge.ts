@@ -98,27 +98,15 @@ export function findMerge(view: View, path: string, spec: FromSpec): FindMergeEn
     const fromName = versionId(vob, from);
     if (!loc.version) return { path: p, file, kind, from: fromName, needed: false, why: 'the view selects no version of it' };
     const to = versionId(vob, getVersion(vob, loc.version)!);
+    const pair = { path: p, file, kind, from: fromName, to };
     const heads = [loc.version, ...view.pendingMerges(loc.element)];
-    if (from.oid === loc.version)
-      return { path: p, file, kind, from: fromName, to, needed: false, why: `${fromName} is the version in the view` };
+    if (from.oid === loc.version) return { ...pair, needed: false, why: `${fromName} is the version in the view` };
     if (alreadyMerged(vob, from.oid, heads)) {
-      return {
-        path: p,
-        file,
-        kind,
-        from: fromName,
-        to,
-        needed: false,
-        why: `${fromName} is already merged into ${loc.checkedOut ? 'the checkout from ' : ''}${to}`,
-      };
+      return { ...pair, needed: false, why: `${fromName} is already merged into ${loc.checkedOut ? 'the checkout from ' : ''}${to}` };
     }
     const base = versionId(vob, mergeAncestor(vob, heads, from.oid));
     return {
-      path: p,
-      file,
-      kind,
-      from: fromName,
-      to,
+      ...pair,
       base,
       needed: true,
       why: `${fromName} is not merged into ${to} (base ${base})`,

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Database, Statement } from 'better-sqlite3';
 import { InvalidInputError, NotFoundError, StateError } from '../core/errors.js';
+import { StatementCache } from '../core/statementCache.js';
 import type { Oid } from '../core/ids.js';
 import { DEFAULT_CONFIG_SPEC_TEXT, parseConfigSpec, type ConfigSpec } from '../vob/configSpec.js';
 import { resolvePath, splitExtendedName, type Resolved } from '../vob/resolvePath.js';
@@ -70,7 +71,7 @@ export interface OpenViewOptions {
  */
 export class View {
   private ownCheckouts: Set<string>;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
   private spec: ConfigSpec | undefined;
 
   private constructor(
@@ -79,6 +80,7 @@ export class View {
     readonly db: Database,
     readonly vob: Vob,
   ) {
+    this.statements = new StatementCache(db);
     this.ownCheckouts = new Set(db.prepare('SELECT checkout FROM view_checkout').pluck().all() as string[]);
   }
 
@@ -324,12 +326,7 @@ export class View {
 
   /** A prepared statement on the view database, kept for the life of the handle (update runs some per file). */
   q(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+    return this.statements.get(sql);
   }
 
   /** This view's checkout of `element`, if it has one. */

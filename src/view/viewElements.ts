@@ -6,7 +6,7 @@ import { mv, rmname } from '../vob/commands/namespace.js';
 import type { ConfigSpec } from '../vob/configSpec.js';
 import type { StagedBlob } from '../vob/contentPool.js';
 import type { VersionMode } from '../vob/ops/schemas.js';
-import { getElement, getVersion, mainBranch, versionByNumber, versionId } from '../vob/queries.js';
+import { getElement, getVersion, latestVersion, mainBranch, versionId } from '../vob/queries.js';
 import { resolveParent } from '../vob/resolvePath.js';
 import type { LoadedRow, View } from './view.js';
 import { fileModeFor, READONLY_MODE, stageViewFile, stampOf, statOrUndefined, writeViewFile } from './viewFiles.js';
@@ -59,8 +59,7 @@ export async function mkelemInView(view: View, path: string, options: ViewMkelem
   try {
     const made = mkelem(vob, vobPath, { ...options, content, mode, config: unfiltered(view) });
     const element = getElement(vob, made.element)!;
-    const main = mainBranch(vob, element.oid);
-    const version = made.version ? getVersion(vob, made.version)! : versionByNumber(vob, main.oid, main.last_number)!;
+    const version = made.version ? getVersion(vob, made.version)! : latestVersion(vob, mainBranch(vob, element.oid));
     let row: LoadedRow;
     if (options.kind === 'directory') {
       if (!st) writingTo('create directory', file, () => mkdirSync(file, { recursive: true }));

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, stat
 import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
+import { StatementCache } from '../core/statementCache.js';
 import { StorageError, writingTo } from '../core/errors.js';
 import type { FamilyOid, ReplicaOid } from '../core/ids.js';
 import { ContentPool } from './contentPool.js';
@@ -39,7 +40,7 @@ export class Vob {
   readonly db: Database;
   readonly pool: ContentPool;
   readonly clock: Clock;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
   private metaCache = new Map<string, string>();
   private originIdx = new Map<string, number>();
   private originOids = new Map<number, string>();
@@ -50,6 +51,7 @@ export class Vob {
     clock: Clock,
   ) {
     this.db = db;
+    this.statements = new StatementCache(db);
     this.clock = clock;
     this.pool = new ContentPool(db, join(dir, POOL_DIR));
   }
@@ -169,12 +171,7 @@ export class Vob {
 
   /** A prepared statement, cached for the life of the handle. */
   q(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+    return this.statements.get(sql);
   }
 
   /**
